@@ -1,0 +1,229 @@
+"""The "support first" road map and the checklist the LA will ask for before a referral.
+
+Any stage may be skipped, but the LA expects to see why: `skipped_stages` tells the caller which
+stages a move skips so it can demand a reason. `referral_checklist` turns what the case log holds
+into the items the Attendance Compliance Team (ACT) asks for, so gaps show before "submit".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Road-map stages, declared in the order a case moves through them."""
+
+    ATTENDANCE_POLICY = "attendance_policy"
+    ABSENCE_CALL_BACK = "absence_call_back"
+    PUPIL_CHECK_IN = "pupil_check_in"
+    INITIAL_CONCERN = "initial_concern"
+    EARLY_HELP = "early_help"
+    DECLINING_ATTENDANCE_MEETING = "declining_attendance_meeting"
+    ATTENDANCE_CONTRACT = "attendance_contract"
+    NOTICE_TO_IMPROVE = "notice_to_improve"
+    LEGAL_INTERVENTION_REFERRAL = "legal_intervention_referral"
+
+
+_ROAD_MAP: tuple[Stage, ...] = tuple(Stage)
+
+
+def stage_order(stage: Stage) -> int:
+    """Position on the road map, starting at 1 (attendance policy)."""
+    return _ROAD_MAP.index(stage) + 1
+
+
+def parse_stage(text: str) -> Stage:
+    """Read a stage typed by staff in chat: case-insensitive, hyphens, spaces or underscores."""
+    key = "_".join(text.strip().lower().replace("-", " ").replace("_", " ").split())
+    try:
+        return Stage(key)
+    except ValueError:
+        valid = ", ".join(s.value for s in _ROAD_MAP)
+        raise ValueError(f"unknown stage {text!r}: valid stages are {valid}") from None
+
+
+def skipped_stages(current: Stage | None, new: Stage) -> tuple[Stage, ...]:
+    """The stages strictly between `current` and `new` that the move passes over.
+
+    `current` None means the case has no stage yet, so every stage before `new` is skipped.
+    Moving back or staying put skips nothing.
+    """
+    start = 0 if current is None else stage_order(current)
+    end = stage_order(new) - 1
+    return _ROAD_MAP[start:end]
+
+
+# The three staff views the ACT asks for, with the words used on the referral.
+VIEWS: dict[str, str] = {
+    "senior_attendance_champion": "Senior Attendance Champion",
+    "senco": "SENCO",
+    "dsl": "DSL (Designated Safeguarding Lead)",
+}
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the case log holds that matters for a referral.
+
+    Defaults mean "nothing recorded", so a forgotten fact shows as a gap, never as satisfied.
+    `*_used` is None when nobody has recorded whether the service was used.
+    """
+
+    support_offered: int = 0
+    contacts: int = 0
+    meetings_offered: int = 0
+    parent_engaged: bool | None = None
+    attendance_contract: bool = False
+    no_contract_reason: str | None = None
+    notice_to_improve: bool = False
+    no_nti_reason: str | None = None
+    lets_talk_used: bool | None = None
+    lets_talk_reason: str | None = None
+    early_help_drop_in_used: bool | None = None
+    early_help_drop_in_reason: str | None = None
+    taf_used: bool | None = None
+    taf_reason: str | None = None
+    views_recorded: frozenset[str] = frozenset()
+    siblings_recorded: bool = False
+    circumstances_recorded: bool = False
+    letters_on_file: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = self.views_recorded - VIEWS.keys()
+        if unknown:
+            raise ValueError(f"unknown views {sorted(unknown)}: expected some of {sorted(VIEWS)}")
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One thing the ACT will ask for, whether the case log has it, and what to do if not."""
+
+    key: str
+    label: str
+    satisfied: bool
+    detail: str
+
+
+def _has_reason(reason: str | None) -> bool:
+    return reason is not None and reason.strip() != ""
+
+
+def _done_or_reason(
+    key: str, label: str, done: bool, reason: str | None, missing: str
+) -> ChecklistItem:
+    if done:
+        return ChecklistItem(key, label, True, "on file")
+    if _has_reason(reason):
+        return ChecklistItem(key, label, True, f"not used: {reason}")
+    return ChecklistItem(key, label, False, missing)
+
+
+def _used_or_reason(key: str, label: str, used: bool | None, reason: str | None) -> ChecklistItem:
+    # The ACT asks "was it used, and if not why not?": both an unknown and a bare "no" are gaps.
+    if used:
+        return ChecklistItem(key, label, True, "used")
+    if used is None:
+        return ChecklistItem(key, label, False, f"record whether {label} was used")
+    if _has_reason(reason):
+        return ChecklistItem(key, label, True, f"not used: {reason}")
+    return ChecklistItem(key, label, False, f"record why {label} was not used")
+
+
+def _chronology(facts: CaseFacts) -> ChecklistItem:
+    gaps: list[str] = []
+    if facts.contacts < 1:
+        gaps.append("no contacts with the family are logged")
+    if facts.support_offered < 1:
+        gaps.append("no offers of support are logged")
+    if facts.parent_engaged is None:
+        gaps.append("the parent's engagement (or not) is not recorded")
+    label = "Chronology of support"
+    if gaps:
+        return ChecklistItem("chronology", label, False, "; ".join(gaps))
+    engaged = "engaged" if facts.parent_engaged else "did not engage"
+    return ChecklistItem(
+        "chronology",
+        label,
+        True,
+        f"{facts.contacts} contacts, {facts.support_offered} offers of support, "
+        f"{facts.meetings_offered} meetings offered; parent {engaged}",
+    )
+
+
+def referral_checklist(facts: CaseFacts) -> tuple[ChecklistItem, ...]:
+    """One item per thing the ACT asks for in a referral for legal intervention."""
+    items = [
+        _chronology(facts),
+        ChecklistItem(
+            "letters",
+            "Copies of letters, emails, meeting notes and contracts",
+            facts.letters_on_file > 0,
+            f"{facts.letters_on_file} on file"
+            if facts.letters_on_file > 0
+            else "no letters or emails on file: the ACT needs copies of everything sent",
+        ),
+        _done_or_reason(
+            "attendance_contract",
+            "Attendance Contract",
+            facts.attendance_contract,
+            facts.no_contract_reason,
+            "no Attendance Contract: record why none was made "
+            "(e.g. the parents did not attend the meeting)",
+        ),
+        _done_or_reason(
+            "notice_to_improve",
+            "Notice to Improve",
+            facts.notice_to_improve,
+            facts.no_nti_reason,
+            "no Notice to Improve: record why none was used",
+        ),
+        _used_or_reason(
+            "lets_talk", "Let's Talk: We Miss You", facts.lets_talk_used, facts.lets_talk_reason
+        ),
+        _used_or_reason(
+            "early_help_drop_in",
+            "the Early Help drop-in",
+            facts.early_help_drop_in_used,
+            facts.early_help_drop_in_reason,
+        ),
+        _used_or_reason("taf", "a TAF (Team Around the Family)", facts.taf_used, facts.taf_reason),
+    ]
+    for view, who in VIEWS.items():
+        recorded = view in facts.views_recorded
+        items.append(
+            ChecklistItem(
+                f"view_{view}",
+                f"View of the {who}",
+                recorded,
+                "recorded" if recorded else f"record the {who}'s view of the referral",
+            )
+        )
+    items.append(
+        ChecklistItem(
+            "siblings",
+            "Siblings at other schools",
+            facts.siblings_recorded,
+            "recorded"
+            if facts.siblings_recorded
+            else "record any siblings at other schools (their attendance may matter)",
+        )
+    )
+    items.append(
+        ChecklistItem(
+            "circumstances",
+            "Change of address or circumstances",
+            facts.circumstances_recorded,
+            "recorded (keep reporting changes after referral)"
+            if facts.circumstances_recorded
+            else "record any change of address or circumstances",
+        )
+    )
+    return tuple(items)
+
+
+def ready_for_referral(items: Iterable[ChecklistItem]) -> bool:
+    """Ready only when there is a checklist and every item on it is satisfied."""
+    checked = tuple(items)
+    return bool(checked) and all(item.satisfied for item in checked)

@@ -1,0 +1,167 @@
+"""The national threshold: 10 unauthorised sessions in a rolling 10 school weeks.
+
+How this project reads "rolling" (shared/CONTRACT.md, "The threshold"): take the Monday-to-Sunday
+weeks up to and including the week of DATE in which the pupil had at least one school session
+(a mark dated on or before DATE other than `#`, `Y4`, `Z`), whatever school recorded it; the last
+10 such weeks are the window; count the sessions dated on or before DATE in those weeks whose code
+is one of the local authority's threshold codes. Met at 10 or more.
+
+A week is summarised as bit masks, one bit per session (bit 2*weekday, +1 for PM), so that the
+store can keep one small row per pupil per week and evaluate a whole county without reading raw
+marks. `evaluate` (from marks) and the store's query both work from that same summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+from attendance.calendar import week_monday
+from attendance.codes import DEFAULT_THRESHOLD_CODES, is_school_session, validate_threshold_codes
+
+FULL_WEEK = (1 << 14) - 1
+
+
+class Session(StrEnum):
+    AM = "AM"
+    PM = "PM"
+
+
+@dataclass(frozen=True, order=True)
+class Mark:
+    day: date
+    session: Session
+    code: str
+
+
+@dataclass(frozen=True)
+class ThresholdPolicy:
+    codes: frozenset[str] = DEFAULT_THRESHOLD_CODES
+    sessions: int = 10
+    weeks: int = 10
+
+    def __post_init__(self) -> None:
+        validate_threshold_codes(self.codes)
+
+
+def session_bit(day: date, session: Session | str) -> int:
+    return 1 << (2 * day.weekday() + (1 if session == Session.PM else 0))
+
+
+def sessions_up_to(on: date) -> int:
+    """Mask of the sessions of `on`'s week dated on or before `on`."""
+    return (1 << (2 * (on.weekday() + 1))) - 1
+
+
+def popcount(mask: int) -> int:
+    return mask.bit_count()
+
+
+@dataclass
+class WeekTally:
+    """One pupil's week: which sessions had a school session, and which had each code."""
+
+    monday: date
+    school: int = 0  # sessions with a mark that is not #, Y4 or Z
+    by_code: dict[str, int] = field(default_factory=dict)
+
+    def add(self, mark: Mark) -> None:
+        bit = session_bit(mark.day, mark.session)
+        if is_school_session(mark.code):
+            self.school |= bit
+        self.by_code[mark.code] = self.by_code.get(mark.code, 0) | bit
+
+    def counted(self, codes: frozenset[str]) -> int:
+        mask = 0
+        for code in codes:
+            mask |= self.by_code.get(code, 0)
+        return mask
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    unauthorised_sessions: int
+    window_start: date | None
+    window_end: date
+    met: bool
+
+
+def tally(marks: Iterable[Mark]) -> dict[date, WeekTally]:
+    weeks: dict[date, WeekTally] = {}
+    for mark in marks:
+        monday = week_monday(mark.day)
+        weeks.setdefault(monday, WeekTally(monday)).add(mark)
+    return weeks
+
+
+def evaluate_weeks(
+    weeks: Mapping[date, WeekTally], on: date, policy: ThresholdPolicy = ThresholdPolicy()
+) -> ThresholdResult:
+    """The threshold on `on`, from one pupil's week tallies."""
+    this_monday = week_monday(on)
+    count, found, start = 0, 0, None
+    for monday in sorted((m for m in weeks if m <= this_monday), reverse=True):
+        visible = sessions_up_to(on) if monday == this_monday else FULL_WEEK
+        week = weeks[monday]
+        if not week.school & visible:
+            continue
+        count += popcount(week.counted(policy.codes) & visible)
+        start, found = monday, found + 1
+        if found == policy.weeks:
+            break
+    return ThresholdResult(count, start, on, count >= policy.sessions)
+
+
+def evaluate(
+    marks: Iterable[Mark], on: date, policy: ThresholdPolicy = ThresholdPolicy()
+) -> ThresholdResult:
+    """The threshold on `on`, from one pupil's marks at every school they attended."""
+    return evaluate_weeks(tally(m for m in marks if m.day <= on), on, policy)
+
+
+@dataclass(frozen=True)
+class Run:
+    length: int
+    first: Mark | None
+    last: Mark | None
+
+
+def longest_run(marks: Iterable[Mark], code: str = "G") -> Run:
+    """The longest run of consecutive sessions marked `code` (term-time holiday: 10 `G`).
+
+    Sessions on which the school was closed (`#`, `Y4`) or the pupil was not on roll (`Z`) offer
+    no chance to attend, so they neither extend nor break a run; any other mark breaks it.
+    """
+    best = Run(0, None, None)
+    length, first = 0, None
+    for mark in sorted(marks):
+        if not is_school_session(mark.code):
+            continue
+        if mark.code == code:
+            first = mark if length == 0 else first
+            length += 1
+            if length > best.length:
+                best = Run(length, first, mark)
+        else:
+            length = 0
+    return best
+
+
+def term_time_holiday(marks: Iterable[Mark], sessions: int = 10) -> Run | None:
+    """The run of `G` that makes a single term-time holiday penalty-notice case, if any."""
+    run = longest_run(marks, "G")
+    return run if run.length >= sessions else None
+
+
+def further_sessions(
+    marks: Iterable[Mark], after: date, up_to: date, policy: ThresholdPolicy = ThresholdPolicy()
+) -> list[Mark]:
+    """Threshold-code sessions dated in (after, up_to]: the absence that counts during an NTI."""
+    return sorted(m for m in marks if after < m.day <= up_to and m.code in policy.codes)
+
+
+def window_weeks_lower_bound(on: date, weeks: int) -> date:
+    """A Monday far enough back that most windows end after it (holidays included)."""
+    return week_monday(on) - timedelta(weeks=weeks + 16)

@@ -1,0 +1,177 @@
+"""Reading the five CSV files of CONTRACT.md into typed rows, with every problem reported as
+`FILE:LINE: field: reason`. Reference checks (does this pupil exist?) happen in imports.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from attendance.codes import CodeError, parse_code
+from casework.records import CalendarRow, MarkRow, ParentRow, PupilRow, SchoolRow
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "schools": ("urn", "name", "local_authority"),
+    "pupils": ("upn", "first_name", "last_name", "date_of_birth", "school_urn", "year_group"),
+    "parents": ("parent_id", "upn", "name", "email", "relationship"),
+    "calendar": ("school_urn", "kind", "start", "end"),
+    "marks": ("upn", "school_urn", "date", "session", "code"),
+}
+# A UPN is a check letter and 12 characters: 11 digits and a final digit (or a letter for a
+# temporary UPN).
+_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+
+
+class RowError(ValueError):
+    def __init__(self, field_name: str, reason: str) -> None:
+        self.field_name, self.reason = field_name, reason
+        super().__init__(reason)
+
+
+@dataclass
+class Parsed:
+    rows: list[tuple[int, Any]] = field(default_factory=list)  # (line, row)
+    problems: list[str] = field(default_factory=list)
+
+
+def _text(row: dict[str, str], name: str, required: bool = True) -> str:
+    value = (row.get(name) or "").strip()
+    if required and not value:
+        raise RowError(name, "is empty")
+    return value
+
+
+def _date(row: dict[str, str], name: str) -> date:
+    value = _text(row, name)
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("bad")
+    except ValueError:
+        raise RowError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _upn(row: dict[str, str], name: str = "upn") -> str:
+    value = _text(row, name).upper()
+    if not _UPN.match(value):
+        raise RowError(name, f"{value!r} is not a UPN (a letter and 12 digits)")
+    return value
+
+
+def _school(row: dict[str, str]) -> SchoolRow:
+    return SchoolRow(_text(row, "urn"), _text(row, "name"), _text(row, "local_authority"))
+
+
+def _pupil(row: dict[str, str]) -> PupilRow:
+    return PupilRow(
+        _upn(row),
+        _text(row, "first_name"),
+        _text(row, "last_name"),
+        _date(row, "date_of_birth"),
+        _text(row, "school_urn"),
+        _text(row, "year_group"),
+    )
+
+
+def _parent(row: dict[str, str]) -> ParentRow:
+    email = _text(row, "email", required=False) or None
+    if email is not None and ("@" not in email or any(c.isspace() for c in email)):
+        raise RowError("email", f"{email!r} is not an email address")
+    return ParentRow(
+        _text(row, "parent_id"), _upn(row), _text(row, "name"), email, _text(row, "relationship")
+    )
+
+
+def _calendar(row: dict[str, str]) -> CalendarRow:
+    kind = _text(row, "kind").lower()
+    if kind not in ("term", "closure"):
+        raise RowError("kind", f"{kind!r} is neither 'term' nor 'closure'")
+    start, end = _date(row, "start"), _date(row, "end")
+    if end < start:
+        raise RowError("end", f"{end} is before the start {start}")
+    return CalendarRow(_text(row, "school_urn"), kind, start, end)
+
+
+def _mark(row: dict[str, str]) -> MarkRow:
+    session = _text(row, "session").upper()
+    if session not in ("AM", "PM"):
+        raise RowError("session", f"{session!r} is neither AM nor PM")
+    try:
+        code = parse_code(_text(row, "code")).code
+    except CodeError as e:
+        raise RowError("code", str(e)) from None
+    return MarkRow(_upn(row), _text(row, "school_urn"), _date(row, "date"), session, code)
+
+
+PARSERS: dict[str, Callable[[dict[str, str]], Any]] = {
+    "schools": _school,
+    "pupils": _pupil,
+    "parents": _parent,
+    "calendar": _calendar,
+    "marks": _mark,
+}
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise RowError(
+            f"{name}:{line}: encoding",
+            f"byte 0x{data[e.start]:02x} at column {column} is not UTF-8: export the file as UTF-8",
+        ) from None
+
+
+def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        yield reader.line_num, row
+
+
+def parse(kind: str, name: str, data: bytes) -> Parsed:
+    """Parse one file; `problems` lists every bad row. Rows are returned only if there are none."""
+    if kind not in COLUMNS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
+    out = Parsed()
+    try:
+        text = _decode(name, data)
+    except RowError as e:
+        out.problems.append(f"{e.field_name}: {e.reason}")
+        return out
+    if not text.strip():
+        out.problems.append(f"{name}:1: header: the file is empty")
+        return out
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=False)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in COLUMNS[kind] if c not in header]
+    if missing:
+        out.problems.append(
+            f"{name}:1: header: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (expected {','.join(COLUMNS[kind])})"
+        )
+        return out
+    parser = PARSERS[kind]
+    try:
+        for line, record in _records(reader):
+            if None in record:
+                out.problems.append(f"{name}:{line}: -: more fields than the header has")
+                continue
+            if not any((v or "").strip() for v in record.values()):
+                continue  # blank line
+            try:
+                out.rows.append((line, parser(record)))
+            except RowError as e:
+                out.problems.append(f"{name}:{line}: {e.field_name}: {e.reason}")
+    except csv.Error as e:
+        out.problems.append(f"{name}:{reader.line_num}: -: {e}")
+    if not out.rows and not out.problems:
+        out.problems.append(f"{name}:2: -: no rows after the header")
+    return out

@@ -1,0 +1,26 @@
+"""The errors a use case raises. Each message is written for a school office to act on.
+
+The CLI (and later Slack) turns any `CaseworkError` into one line of text; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class CaseworkError(Exception):
+    """Base of every error a user can cause and fix."""
+
+
+class NotFound(CaseworkError):
+    """A pupil, parent, notice… that is not on record."""
+
+
+class Refused(CaseworkError):
+    """The rules do not allow this action now; the message says why."""
+
+
+class ImportRejected(CaseworkError):
+    """A CSV file was rejected whole; `problems` are `FILE:LINE: field: reason` lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))

@@ -1,0 +1,48 @@
+"""Domain events. They are written to the durable outbox in the same transaction as the change
+that caused them, so an alert can never be lost or sent for a change that was rolled back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    upn: str
+    on: date
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def payload(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ThresholdMet(Event):
+    unauthorised_sessions: int = 0
+    window_start: date | None = None
+
+
+@dataclass(frozen=True)
+class NtiIssued(Event):
+    notice_id: int = 0
+    period_end: date | None = None
+
+
+@dataclass(frozen=True)
+class NtiBreached(Event):
+    notice_id: int = 0
+    further_sessions: int = 0
+    allowed: int = 0
+
+
+@dataclass(frozen=True)
+class NtiEnded(Event):
+    notice_id: int = 0
+    outcome: str = ""
+    further_sessions: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)

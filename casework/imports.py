@@ -1,0 +1,151 @@
+"""Import one CSV file: all or nothing, every problem listed, re-import changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Hashable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from casework.csvfiles import parse
+from casework.errors import ImportRejected
+from casework.ports import UnitOfWork
+from casework.records import Change, MarkRow, ParentRow, PupilRow
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    kind: str
+    rows: int
+    changed: int
+
+
+def _duplicates(
+    name: str, rows: list[tuple[int, Any]], key: Callable[[Any], Hashable], what: str
+) -> tuple[list[tuple[int, Any]], list[str]]:
+    """Drop exact repeats; report the same key with different values, naming both lines."""
+    seen: dict[Hashable, tuple[int, Any]] = {}
+    kept, problems = [], []
+    for line, row in rows:
+        k = key(row)
+        if k not in seen:
+            seen[k] = (line, row)
+            kept.append((line, row))
+        elif seen[k][1] != row:
+            first_line, first = seen[k]
+            diff = next(f for f, v in asdict(row).items() if asdict(first)[f] != v)
+            problems.append(
+                f"{name}:{line}: {diff}: {what} already given a different {diff} on line "
+                f"{first_line} ({asdict(first)[diff]!r} vs {asdict(row)[diff]!r})"
+            )
+    return kept, problems
+
+
+async def _missing(
+    uow: UnitOfWork, name: str, rows: list[tuple[int, Any]], field: str, table: str
+) -> list[str]:
+    wanted = {getattr(r, field) for _, r in rows}
+    lookup = uow.registry.pupil_upns if table == "pupil" else uow.registry.school_urns
+    known = await lookup(wanted)
+    return [
+        f"{name}:{line}: {field}: unknown {table} {getattr(r, field)!r}"
+        + (" (import the pupils file first)" if table == "pupil" else "")
+        for line, r in rows
+        if getattr(r, field) not in known
+    ]
+
+
+_KEYS: dict[str, tuple[Callable[[Any], Hashable], str]] = {
+    "schools": (lambda r: r.urn, "this school was"),
+    "pupils": (lambda r: r.upn, "this pupil was"),
+    "parents": (lambda r: (r.parent_id, r.upn), "this parent and pupil were"),
+    "calendar": (lambda r: r, "this range was"),
+    "marks": (lambda r: (r.upn, r.day, r.session), "this session was"),
+}
+_REFERENCES: dict[str, list[tuple[str, str]]] = {
+    "pupils": [("school_urn", "school")],
+    "parents": [("upn", "pupil")],
+    "calendar": [("school_urn", "school")],
+    "marks": [("upn", "pupil"), ("school_urn", "school")],
+}
+
+
+def _parent_consistency(name: str, rows: list[tuple[int, ParentRow]]) -> list[str]:
+    """A parent is one person: the same name and address on every row that names them."""
+    first: dict[str, tuple[int, ParentRow]] = {}
+    problems = []
+    for line, r in rows:
+        line0, r0 = first.setdefault(r.parent_id, (line, r))
+        for f in ("name", "email"):
+            if getattr(r, f) != getattr(r0, f):
+                problems.append(
+                    f"{name}:{line}: {f}: parent {r.parent_id} has a different {f} on line {line0}"
+                )
+    return problems
+
+
+async def import_csv(
+    uow: UnitOfWork, kind: str, name: str, data: bytes, actor: str, now: datetime
+) -> ImportSummary:
+    parsed = parse(kind, name, data)
+    problems = parsed.problems
+    key, what = _KEYS[kind]
+    rows, dupes = _duplicates(name, parsed.rows, key, what)
+    problems += dupes
+    async with uow:
+        for field, table in _REFERENCES.get(kind, []):
+            problems += await _missing(uow, name, rows, field, table)
+        if kind == "parents":
+            problems += _parent_consistency(name, rows)
+        if problems:
+            problems.sort(key=_line_of)
+            raise ImportRejected(problems)
+        changed, corrections = await _apply(uow, kind, [r for _, r in rows], name, now)
+        if changed:
+            sha = hashlib.sha256(data).hexdigest()
+            await uow.imports.record(kind, name, sha, len(rows), changed, now)
+            await uow.audit.append(
+                actor,
+                f"import.{kind}",
+                name,
+                {"sha256": sha, "rows": len(rows), "changed": changed},
+                now,
+            )
+            # A change to something already stored keeps its own entry: who, when, old, new.
+            for c in corrections:
+                await uow.audit.append(
+                    actor,
+                    f"{kind}.corrected",
+                    c.subject,
+                    {"old": c.old, "new": c.new, "source": name},
+                    now,
+                )
+            await uow.commit()
+        return ImportSummary(kind, len(rows), changed)
+
+
+def _line_of(problem: str) -> tuple[int, str]:
+    parts = problem.split(":")
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0, problem)
+
+
+async def _apply(
+    uow: UnitOfWork, kind: str, rows: list[Any], name: str, now: datetime
+) -> tuple[int, list[Change]]:
+    """Store the rows; return how many changed anything, and the changes to stored values."""
+    changes: list[Change]
+    if kind == "marks":
+        marks: list[MarkRow] = rows
+        result = await uow.marks.upsert(marks, now, name)
+        return result.inserted + len(result.corrections), result.corrections
+    if kind == "schools":
+        changes = await uow.registry.upsert_schools(rows)
+    elif kind == "pupils":
+        pupils: list[PupilRow] = rows
+        changes = await uow.registry.upsert_pupils(pupils)
+    elif kind == "parents":
+        changes = await uow.registry.upsert_parents(rows)
+    else:
+        changes = await uow.registry.add_calendar(rows)
+    return len(changes), [c for c in changes if c.old]

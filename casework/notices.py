@@ -1,0 +1,120 @@
+"""Issuing a Notice to Improve: only when the law allows it, one delivery per parent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from attendance.calendar import CalendarError
+from attendance.nti import NtiRefused, plan_notice
+from casework.errors import NotFound, Refused
+from casework.events import NtiIssued
+from casework.ports import UnitOfWork
+from casework.records import Delivery, NoticeRecord
+from casework.thresholds import rules_for_pupil
+
+
+@dataclass(frozen=True)
+class IssuedNotice:
+    notice_id: int
+    upn: str
+    period_start: date
+    period_end: date
+    unauthorised_sessions: int
+    window_start: date
+    deliveries: list[Delivery]
+    warnings: tuple[str, ...]
+
+
+async def issue_nti(
+    uow: UnitOfWork,
+    upn: str,
+    by: str,
+    improvement: str,
+    on: date,
+    max_further_sessions: int,
+    now: datetime,
+) -> IssuedNotice:
+    if not improvement.strip():
+        raise Refused("say what sufficient improvement means for this family (--improvement)")
+    async with uow:
+        pupil = await uow.registry.pupil(upn)
+        if pupil is None:
+            raise NotFound(f"no pupil with UPN {upn}")
+        running = [n for n in await uow.cases.notices(upn, open_only=True) if n.period_end >= on]
+        if running:
+            raise Refused(
+                f"Notice to Improve {running[0].id} is already running for {upn} "
+                f"until {running[0].period_end}"
+            )
+        parents = await uow.registry.parents_of(upn)
+        if not parents:
+            raise Refused(
+                f"no parents on record for {upn}: a notice goes to each parent; "
+                "import the parents file first"
+            )
+        rules = await rules_for_pupil(uow, upn)
+        calendar = await uow.registry.calendar(pupil.school_urn)
+        failed = await uow.cases.parents_with_failed_nti(p.parent_id for p in parents)
+        try:
+            plan = plan_notice(
+                await uow.marks.for_pupil(upn),
+                on,
+                calendar,
+                rules,
+                max_further_sessions,
+                sorted(failed),
+            )
+        except NtiRefused as e:
+            raise Refused(f"a Notice to Improve cannot be issued: {e}") from None
+        except CalendarError as e:
+            raise Refused(f"school {pupil.school_urn}'s calendar: {e}") from None
+        assert plan.trigger.window_start is not None
+        # Email needs each parent's written consent (the mail issue); until then, post.
+        deliveries = [Delivery(p.parent_id, "post", "awaiting_post") for p in parents]
+        record = NoticeRecord(
+            0,
+            upn,
+            rules.name,
+            on,
+            by,
+            improvement.strip(),
+            max_further_sessions,
+            plan.trigger.unauthorised_sessions,
+            plan.trigger.window_start,
+            plan.period.start,
+            plan.period.end,
+            "in_progress",
+        )
+        notice_id = await uow.cases.add_notice(record, deliveries)
+        event = NtiIssued(upn, on, notice_id, plan.period.end)
+        details = {
+            **event.payload(),
+            "improvement": improvement.strip(),
+            "max_further_sessions": max_further_sessions,
+            "parents": [d.parent_id for d in deliveries],
+            "warnings": list(plan.warnings),
+        }
+        await uow.cases.add_entry(
+            upn,
+            on,
+            "nti_issued",
+            by,
+            f"Notice to Improve {notice_id} issued ({rules.name}): improvement period "
+            f"{plan.period.start} to {plan.period.end}.",
+            details,
+            now,
+        )
+        await uow.audit.append(by, "nti.issued", f"pupil:{upn}", details, now)
+        await uow.outbox.add(event, now)
+        await uow.commit()
+    return IssuedNotice(
+        notice_id,
+        upn,
+        plan.period.start,
+        plan.period.end,
+        plan.trigger.unauthorised_sessions,
+        plan.trigger.window_start,
+        deliveries,
+        plan.warnings,
+    )

@@ -1,0 +1,144 @@
+"""Who meets the national threshold on a date, and the daily review that raises the alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from attendance.authorities import AuthorityRules, rules_for
+from attendance.nti import ImprovementPeriod, Outcome, review
+from casework.events import Event, NtiBreached, NtiEnded, ThresholdMet
+from casework.ports import UnitOfWork
+from casework.records import Episode, NoticeRecord, PupilCount
+
+SYSTEM = "supportfirst"
+
+
+@dataclass(frozen=True)
+class PupilThreshold:
+    upn: str
+    unauthorised_sessions: int
+    window_start: date | None
+    window_end: date
+    met: bool
+
+
+async def authority_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
+    """The rules in force for every LA that has a school on record."""
+    recorded = await uow.registry.recorded_rules()
+    return {la: rules_for(la, recorded) for la in await uow.registry.authorities_in_use()}
+
+
+async def rules_for_pupil(uow: UnitOfWork, upn: str) -> AuthorityRules:
+    pupil = await uow.registry.pupil(upn)
+    school = await uow.registry.school(pupil.school_urn) if pupil else None
+    recorded = await uow.registry.recorded_rules()
+    return rules_for(school.local_authority if school else "", recorded)
+
+
+async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
+    rules = await authority_rules(uow)
+    codes = {la: r.threshold_codes for la, r in rules.items()}
+    weeks = {r.policy.weeks for r in rules.values()} or {10}
+    return await uow.marks.threshold_counts(on, codes, max(weeks))
+
+
+def _result(c: PupilCount, on: date, sessions: int = 10) -> PupilThreshold:
+    return PupilThreshold(
+        c.upn, c.unauthorised_sessions, c.window_start, on, c.unauthorised_sessions >= sessions
+    )
+
+
+async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list[PupilThreshold]:
+    """Pupils meeting the threshold on `on` (with `include_all`, every pupil with a counted
+    session in their window), sorted by UPN."""
+    async with uow:
+        results = [_result(c, on) for c in await _counts(uow, on)]
+    return [r for r in results if include_all or r.met]
+
+
+async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    events: list[Event] = []
+    met = {r.upn: r for r in (_result(c, on) for c in await _counts(uow, on)) if r.met}
+    episodes = await uow.cases.open_episodes()
+    for upn, r in sorted(met.items()):
+        if upn in episodes or r.window_start is None:
+            continue
+        await uow.cases.open_episode(Episode(upn, on, r.unauthorised_sessions, r.window_start))
+        event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start)
+        await uow.cases.add_entry(
+            upn,
+            on,
+            "threshold_met",
+            SYSTEM,
+            f"Met the national threshold: {r.unauthorised_sessions} unauthorised sessions since "
+            f"{r.window_start}. The school must now consider, case by case, what action to take.",
+            event.payload(),
+            now,
+        )
+        events.append(event)
+    for upn, episode in episodes.items():
+        # Reviews may be re-run for earlier dates; only a later review can end an episode.
+        if upn not in met and on > episode.first_met_on:
+            await uow.cases.close_episode(upn, on)
+    return events
+
+
+async def _review_notice(
+    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
+) -> list[Event]:
+    rules = await rules_for_pupil(uow, notice.upn)
+    period = ImprovementPeriod(notice.period_start, notice.period_end)
+    further = await uow.marks.count_codes(
+        notice.upn, period.start, min(on, period.end), rules.threshold_codes
+    )
+    outcome = review(period, notice.max_further_sessions, further, on)
+    events: list[Event] = []
+    if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
+        await uow.cases.update_notice(notice.id, status="breached", breached_on=on)
+        breach = NtiBreached(notice.upn, on, notice.id, further, notice.max_further_sessions)
+        await uow.cases.add_entry(
+            notice.upn,
+            on,
+            "nti_breached",
+            SYSTEM,
+            f"Notice to Improve {notice.id}: {further} further unauthorised sessions since "
+            f"{period.start} (sufficient improvement allows {notice.max_further_sessions}). "
+            "Tell the parents before requesting legal intervention.",
+            breach.payload(),
+            now,
+        )
+        events.append(breach)
+    if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
+        await uow.cases.update_notice(notice.id, status=str(outcome), ended_on=on)
+        ended = NtiEnded(notice.upn, on, notice.id, str(outcome), further)
+        text = (
+            "improved: close the notice"
+            if outcome is Outcome.IMPROVED
+            else "not improved: refer to the local authority"
+        )
+        await uow.cases.add_entry(
+            notice.upn,
+            on,
+            "nti_ended",
+            SYSTEM,
+            f"Notice to Improve {notice.id} ended on {period.end}, {text}.",
+            ended.payload(),
+            now,
+        )
+        events.append(ended)
+    return events
+
+
+async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    """Run the review for `on`: new threshold episodes, NTI breaches and NTI ends. Each event is
+    raised once, however often the review is run."""
+    async with uow:
+        events = await _review_thresholds(uow, on, now)
+        for notice in await uow.cases.notices(open_only=True):
+            if notice.issued_on <= on:
+                events += await _review_notice(uow, notice, on, now)
+        for event in events:
+            await uow.outbox.add(event, now)
+        await uow.commit()
+    return events

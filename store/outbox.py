@@ -1,0 +1,69 @@
+"""The durable event outbox and the import log."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from casework.events import Event
+from store.tables import ImportRun, OutboxEvent
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, event: Event, now: datetime) -> str:
+        event_id = str(uuid.uuid4())
+        self.session.add(
+            OutboxEvent(
+                id=event_id,
+                kind=event.kind,
+                upn=event.upn,
+                occurred_on=event.on,
+                payload=json.dumps(event.payload(), sort_keys=True),
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return event_id
+
+    async def pending(self, limit: int = 100) -> list[OutboxEvent]:
+        rows = await self.session.exec(
+            select(OutboxEvent)
+            .where(col(OutboxEvent.delivered_at).is_(None))
+            .order_by(col(OutboxEvent.created_at))
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def mark_delivered(self, event_id: str, now: datetime) -> None:
+        row = await self.session.get(OutboxEvent, event_id)
+        if row is not None:
+            row.delivered_at = now
+            self.session.add(row)
+            await self.session.flush()
+
+
+class SqlImportLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, kind: str, file_name: str, sha256: str, rows: int, changed: int, now: datetime
+    ) -> None:
+        self.session.add(
+            ImportRun(
+                kind=kind,
+                file_name=file_name,
+                sha256=sha256,
+                rows=rows,
+                changed=changed,
+                imported_at=now,
+            )
+        )
+        await self.session.flush()

@@ -1,0 +1,174 @@
+"""Schools, pupils, parents, calendars and each local authority's recorded rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from attendance.authorities import AuthorityRules
+from attendance.calendar import SchoolCalendar
+from casework.records import CalendarRow, Change, ParentRow, PupilRow, SchoolRow
+from store.tables import AuthorityRule, CalendarEntry, Parent, Pupil, PupilParent, School
+
+_CHUNK = 5000  # keeps IN (...) lists well under SQLite's bound-parameter limit
+
+
+def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
+    items = list(items)
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _diff(row: SQLModel, new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    old = {k: getattr(row, k) for k, v in new.items() if getattr(row, k) != v}
+    return old, {k: new[k] for k in old}
+
+
+class SqlRegistry:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def school_urns(self, urns: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(set(urns)):
+            found.update(
+                await self.session.exec(select(School.urn).where(col(School.urn).in_(chunk)))
+            )
+        return found
+
+    async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(set(upns)):
+            found.update(
+                await self.session.exec(select(Pupil.upn).where(col(Pupil.upn).in_(chunk)))
+            )
+        return found
+
+    async def school(self, urn: str) -> SchoolRow | None:
+        s = await self.session.get(School, urn)
+        return SchoolRow(s.urn, s.name, s.local_authority) if s else None
+
+    async def pupil(self, upn: str) -> PupilRow | None:
+        p = await self.session.get(Pupil, upn)
+        if p is None:
+            return None
+        return PupilRow(
+            p.upn, p.first_name, p.last_name, p.date_of_birth, p.school_urn, p.year_group
+        )
+
+    async def parents_of(self, upn: str) -> list[ParentRow]:
+        rows = await self.session.exec(
+            select(Parent, PupilParent)
+            .join(PupilParent, col(PupilParent.parent_id) == col(Parent.parent_id))
+            .where(PupilParent.upn == upn)
+            .order_by(col(Parent.parent_id))
+        )
+        return [ParentRow(p.parent_id, upn, p.name, p.email, link.relationship) for p, link in rows]
+
+    async def parent(self, parent_id: str) -> ParentRow | None:
+        p = await self.session.get(Parent, parent_id)
+        return ParentRow(p.parent_id, "", p.name, p.email, "") if p else None
+
+    async def calendar(self, school_urn: str) -> SchoolCalendar:
+        rows = list(
+            await self.session.exec(
+                select(CalendarEntry).where(CalendarEntry.school_urn == school_urn)
+            )
+        )
+        return SchoolCalendar.of(
+            [(r.start, r.end) for r in rows if r.kind == "term"],
+            [(r.start, r.end) for r in rows if r.kind == "closure"],
+        )
+
+    async def _upsert(
+        self, model: type[SQLModel], key: Any, subject: str, values: dict[str, Any]
+    ) -> Change | None:
+        row = await self.session.get(model, key)
+        if row is None:
+            self.session.add(model(**values))
+            return Change(subject, {}, values)
+        old, new = _diff(row, values)
+        if not old:
+            return None
+        for k, v in new.items():
+            setattr(row, k, v)
+        self.session.add(row)
+        return Change(subject, old, new)
+
+    async def upsert_schools(self, rows: Sequence[SchoolRow]) -> list[Change]:
+        changes = [
+            await self._upsert(School, r.urn, f"school:{r.urn}", vars(r).copy()) for r in rows
+        ]
+        await self.session.flush()
+        return [c for c in changes if c]
+
+    async def upsert_pupils(self, rows: Sequence[PupilRow]) -> list[Change]:
+        changes = [await self._upsert(Pupil, r.upn, f"pupil:{r.upn}", vars(r).copy()) for r in rows]
+        await self.session.flush()
+        return [c for c in changes if c]
+
+    async def upsert_parents(self, rows: Sequence[ParentRow]) -> list[Change]:
+        changes: list[Change | None] = []
+        for r in rows:
+            person = {"parent_id": r.parent_id, "name": r.name, "email": r.email}
+            changes.append(await self._upsert(Parent, r.parent_id, f"parent:{r.parent_id}", person))
+        await self.session.flush()
+        for r in rows:
+            link = {"parent_id": r.parent_id, "upn": r.upn, "relationship": r.relationship}
+            changes.append(
+                await self._upsert(
+                    PupilParent, (r.parent_id, r.upn), f"parent:{r.parent_id}:pupil:{r.upn}", link
+                )
+            )
+        await self.session.flush()
+        return [c for c in changes if c]
+
+    async def add_calendar(self, rows: Sequence[CalendarRow]) -> list[Change]:
+        changes = []
+        for r in rows:
+            existing = (
+                await self.session.exec(
+                    select(CalendarEntry).where(
+                        CalendarEntry.school_urn == r.school_urn,
+                        CalendarEntry.kind == r.kind,
+                        CalendarEntry.start == r.start,
+                        CalendarEntry.end == r.end,
+                    )
+                )
+            ).first()
+            if existing is None:
+                self.session.add(CalendarEntry(**vars(r)))
+                changes.append(Change(f"calendar:{r.school_urn}", {}, vars(r).copy()))
+        await self.session.flush()
+        return changes
+
+    async def authorities_in_use(self) -> set[str]:
+        return set(await self.session.exec(select(School.local_authority).distinct()))
+
+    async def recorded_rules(self) -> dict[str, AuthorityRules]:
+        rows = await self.session.exec(select(AuthorityRule))
+        return {
+            r.key: AuthorityRules(
+                r.name,
+                frozenset(r.threshold_codes.split(",")),
+                r.nti_weeks,
+                r.nti_max_school_days,
+                r.n_unresolved_school_days,
+            )
+            for r in rows
+        }
+
+    async def save_rules(self, key: str, rules: AuthorityRules) -> None:
+        row = await self.session.get(AuthorityRule, key) or AuthorityRule(
+            key=key, name=rules.name, threshold_codes="", nti_weeks=rules.nti_weeks
+        )
+        row.name = rules.name
+        row.threshold_codes = ",".join(sorted(rules.threshold_codes))
+        row.nti_weeks = rules.nti_weeks
+        row.nti_max_school_days = rules.nti_max_school_days
+        row.n_unresolved_school_days = rules.n_unresolved_school_days
+        self.session.add(row)
+        await self.session.flush()

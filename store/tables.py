@@ -1,0 +1,198 @@
+"""The database tables (SQLModel). Changes go through an Alembic migration in store/migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Text as SAText
+from sqlmodel import Field, SQLModel
+
+
+class School(SQLModel, table=True):
+    urn: str = Field(primary_key=True, max_length=16)
+    name: str
+    local_authority: str
+
+
+class Pupil(SQLModel, table=True):
+    upn: str = Field(primary_key=True, max_length=13)
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    school_urn: str = Field(foreign_key="school.urn", index=True)
+    year_group: str
+
+
+class Parent(SQLModel, table=True):
+    parent_id: str = Field(primary_key=True, max_length=64)
+    name: str
+    email: str | None = None
+
+
+class PupilParent(SQLModel, table=True):
+    __tablename__ = "pupil_parent"
+    parent_id: str = Field(foreign_key="parent.parent_id", primary_key=True)
+    upn: str = Field(foreign_key="pupil.upn", primary_key=True, index=True)
+    relationship: str
+
+
+class CalendarEntry(SQLModel, table=True):
+    __tablename__ = "calendar_entry"
+    __table_args__ = (UniqueConstraint("school_urn", "kind", "start", "end"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_urn: str = Field(foreign_key="school.urn", index=True)
+    kind: str  # term | closure
+    start: date
+    end: date
+
+
+class Mark(SQLModel, table=True):
+    """One session's register mark. The register is a legal document: corrections keep history."""
+
+    __table_args__ = (Index("ix_mark_day", "day"),)
+    upn: str = Field(foreign_key="pupil.upn", primary_key=True)
+    day: date = Field(primary_key=True)
+    session: str = Field(primary_key=True, max_length=2)
+    school_urn: str = Field(foreign_key="school.urn")
+    code: str = Field(max_length=2)
+
+
+class MarkCorrection(SQLModel, table=True):
+    __tablename__ = "mark_correction"
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str = Field(index=True)
+    day: date
+    session: str
+    old_code: str
+    new_code: str
+    old_school_urn: str
+    new_school_urn: str
+    corrected_at: datetime
+    source: str
+
+
+class PupilWeek(SQLModel, table=True):
+    """A pupil's week as session bit masks (attendance.threshold): the threshold reads these."""
+
+    __tablename__ = "pupil_week"
+    upn: str = Field(primary_key=True)
+    monday: date = Field(primary_key=True)
+    school: int = 0
+    g: int = 0
+    o: int = 0
+    u: int = 0
+    n: int = 0
+
+
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_run"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    file_name: str
+    sha256: str
+    rows: int
+    changed: int
+    imported_at: datetime
+
+
+class AuthorityRule(SQLModel, table=True):
+    __tablename__ = "authority_rule"
+    key: str = Field(primary_key=True)
+    name: str
+    threshold_codes: str  # comma-separated
+    nti_weeks: int
+    nti_max_school_days: int | None = None
+    n_unresolved_school_days: int = 5
+
+
+class ThresholdEpisode(SQLModel, table=True):
+    """From the first review that found the pupil over the threshold until one that did not."""
+
+    __tablename__ = "threshold_episode"
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str = Field(foreign_key="pupil.upn", index=True)
+    first_met_on: date
+    unauthorised_sessions: int
+    window_start: date
+    ended_on: date | None = None
+
+
+class CaseEntry(SQLModel, table=True):
+    """One line of a pupil's chronology: "if it is not written down, it did not happen"."""
+
+    __tablename__ = "case_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str = Field(foreign_key="pupil.upn", index=True)
+    occurred_on: date
+    recorded_at: datetime
+    kind: str
+    by: str
+    summary: str = Field(sa_column=Column(SAText, nullable=False))
+    details: str = Field(default="{}", sa_column=Column(SAText, nullable=False))
+
+
+class Notice(SQLModel, table=True):
+    """A Notice to Improve and its improvement period."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str = Field(foreign_key="pupil.upn", index=True)
+    authority: str
+    issued_on: date
+    issued_by: str
+    improvement: str = Field(sa_column=Column(SAText, nullable=False))
+    max_further_sessions: int
+    trigger_sessions: int
+    window_start: date
+    period_start: date
+    period_end: date
+    status: str  # in_progress | breached | improved | not_improved | withdrawn
+    breached_on: date | None = None
+    ended_on: date | None = None
+
+
+class NoticeDelivery(SQLModel, table=True):
+    __tablename__ = "notice_delivery"
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    parent_id: str = Field(foreign_key="parent.parent_id")
+    route: str  # email | post
+    state: str  # awaiting_send | awaiting_post
+
+
+class PenaltyNotice(SQLModel, table=True):
+    __tablename__ = "penalty_notice"
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: str = Field(foreign_key="parent.parent_id", index=True)
+    upn: str = Field(foreign_key="pupil.upn")
+    kind: str
+    issued_on: date
+    offence_start: date
+    withdrawn: bool = False
+
+
+class OutboxEvent(SQLModel, table=True):
+    """Domain events waiting for delivery to chat or mail: written in the same transaction."""
+
+    __tablename__ = "outbox_event"
+    id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(index=True)
+    upn: str | None = None
+    occurred_on: date
+    payload: str = Field(sa_column=Column(SAText, nullable=False))
+    created_at: datetime
+    delivered_at: datetime | None = Field(default=None, index=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only, hash-chained: each entry's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_entry"
+    seq: int = Field(primary_key=True)
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: str = Field(sa_column=Column(SAText, nullable=False))
+    prev_hash: str
+    hash: str

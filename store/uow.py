@@ -1,0 +1,46 @@
+"""The SQL unit of work: one session, one transaction; rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.audit import SqlAudit
+from store.cases import SqlCases
+from store.marks import SqlMarks
+from store.outbox import SqlImportLog, SqlOutbox
+from store.registry import SqlRegistry
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        postgres = self.engine.dialect.name == "postgresql"
+        self.registry = SqlRegistry(self.session)
+        self.marks = SqlMarks(self.session, postgres)
+        self.cases = SqlCases(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.audit = SqlAudit(self.session, postgres)
+        self.imports = SqlImportLog(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

@@ -1,0 +1,120 @@
+"""The `supportfirst` command line (CONTRACT.md). User errors: one line on stderr, exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from casework.errors import CaseworkError, ImportRejected
+from store.db import DatabaseUrlError
+from supportfirst.bootstrap import App, bootstrap
+from supportfirst.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Support-first school attendance: registers, the national threshold, Notices to Improve.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+case_app = typer.Typer(help="The case log and the chronology.", no_args_is_help=True)
+nti_app = typer.Typer(help="Notices to Improve.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+authority_app = typer.Typer(help="Each local authority's rules.", no_args_is_help=True)
+penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no_args_is_help=True)
+for sub, name in (
+    (case_app, "case"),
+    (nti_app, "nti"),
+    (audit_app, "audit"),
+    (authority_app, "authority"),
+    (penalty_app, "penalty"),
+):
+    app.add_typer(sub, name=name)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy URL (default: SUPPORTFIRST_DATABASE_URL or the embedded SQLite file)",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+class UserError(Exception):
+    pass
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"supportfirst: {message}", err=True)
+    return typer.Exit(code)
+
+
+def parse_date(value: str | None, option: str = "--on") -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
+    """Run one command against the database, turning every user error into one line."""
+    try:
+        application = bootstrap(Settings(), db)
+    except (DatabaseUrlError, UserError) as e:
+        raise fail(str(e)) from None
+    except (OperationalError, SQLAlchemyError) as e:
+        raise fail(f"cannot open the database: {_first_line(e)}") from None
+
+    async def go() -> T:
+        try:
+            return await work(application)
+        finally:
+            await application.close()
+
+    try:
+        return asyncio.run(go())
+    except ImportRejected as e:
+        for problem in e.problems:
+            typer.echo(problem, err=True)
+        raise fail(
+            f"nothing was imported: {len(e.problems)} problem{'s' if len(e.problems) != 1 else ''}"
+        ) from None
+    except (CaseworkError, UserError) as e:
+        raise fail(str(e)) from None
+    except SQLAlchemyError as e:
+        if os.environ.get("SUPPORTFIRST_DEBUG"):
+            raise
+        raise fail(f"database error: {_first_line(e)}", 2) from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(getattr(e, "orig", None) or e)
+    return text.strip().splitlines()[0] if text.strip() else type(e).__name__
+
+
+def emit_json(document: Any) -> None:
+    typer.echo(json.dumps(document, indent=None, sort_keys=False, default=str))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+# Commands are registered by importing their modules (kept small, one area each).
+from supportfirst import cli_cases, cli_core  # noqa: E402, F401

@@ -1,0 +1,252 @@
+"""`case log|show`, `nti issue|list`, `penalty check|record`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from attendance.penalty import PenaltyDecision, PenaltyKind
+from casework.caselog import KINDS, WAYS_TO_MEET, LogRequest, chronology, log_entry
+from casework.notices import issue_nti
+from casework.penalties import check_penalty, record_penalty
+from supportfirst.bootstrap import App, utcnow
+from supportfirst.cli import (
+    DbOpt,
+    JsonOpt,
+    UserError,
+    case_app,
+    emit_json,
+    nti_app,
+    parse_date,
+    penalty_app,
+    run,
+)
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
+ByOpt = Annotated[str, typer.Option("--by", help="the member of staff")]
+
+
+@case_app.command("log")
+def case_log(
+    upn: str,
+    kind: Annotated[str, typer.Option("--kind", help=f"one of: {', '.join(KINDS)}")],
+    by: ByOpt,
+    summary: Annotated[
+        str, typer.Option("--summary", help="what happened, as the parent may read it")
+    ],
+    on: OnOpt = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="with --kind stage_changed")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="why (e.g. a stage skipped)")
+    ] = None,
+    way: Annotated[
+        list[str] | None,
+        typer.Option("--way", help=f"a way to meet offered, repeatable: {', '.join(WAYS_TO_MEET)}"),
+    ] = None,
+    engaged: Annotated[bool | None, typer.Option("--engaged/--not-engaged")] = None,
+    parents_present: Annotated[bool, typer.Option("--parents-present")] = False,
+    agreed: Annotated[bool, typer.Option("--agreed")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Log a contact, an offer of support, a meeting, engagement or a stage change."""
+
+    async def work(application: App) -> None:
+        request = LogRequest(
+            upn.upper(),
+            kind,
+            by,
+            parse_date(on),
+            summary,
+            stage,
+            reason,
+            tuple(w.replace("-", "_").lower() for w in way or ()),
+            engaged,
+            parents_present,
+            agreed,
+        )
+        entry_id = await log_entry(application.uow(), request, utcnow())
+        typer.echo(f"logged entry {entry_id} for {request.upn}")
+
+    run(db, work)
+
+
+@case_app.command("show")
+def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
+    """The pupil's chronology, oldest first."""
+
+    async def work(application: App) -> None:
+        c = await chronology(application.uow(), upn.upper())
+        if json_:
+            emit_json(
+                {
+                    "upn": c.upn,
+                    "name": c.name,
+                    "school_urn": c.school_urn,
+                    "stage": str(c.stage) if c.stage else None,
+                    "entries": [
+                        {
+                            "at": e.on.isoformat(),
+                            "recorded_at": e.recorded_at.isoformat(),
+                            "kind": e.kind,
+                            "by": e.by,
+                            "summary": e.summary,
+                            **e.details,
+                        }
+                        for e in c.entries
+                    ],
+                    "notices": [
+                        {
+                            "notice_id": n.id,
+                            "issued_on": n.issued_on.isoformat(),
+                            "period_start": n.period_start.isoformat(),
+                            "period_end": n.period_end.isoformat(),
+                            "status": n.status,
+                        }
+                        for n in c.notices
+                    ],
+                }
+            )
+            return
+        typer.echo(f"{c.upn} {c.name} (school {c.school_urn}), stage: {c.stage or 'none yet'}")
+        for e in c.entries:
+            typer.echo(f"{e.on}  {e.kind:<16} {e.by:<16} {e.summary}")
+        for n in c.notices:
+            typer.echo(f"NTI {n.id}: {n.period_start} to {n.period_end}, {n.status}")
+
+    run(db, work)
+
+
+@nti_app.command("issue")
+def nti_issue(
+    upn: str,
+    by: ByOpt,
+    improvement: Annotated[
+        str, typer.Option("--improvement", help="what sufficient improvement means for this family")
+    ],
+    on: OnOpt = None,
+    max_further_sessions: Annotated[
+        int,
+        typer.Option(
+            "--max-further-sessions", help="further threshold-code sessions allowed", min=0
+        ),
+    ] = 0,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Issue a Notice to Improve: refused unless the pupil meets the threshold that day."""
+
+    async def work(application: App) -> None:
+        n = await issue_nti(
+            application.uow(),
+            upn.upper(),
+            by,
+            improvement,
+            parse_date(on),
+            max_further_sessions,
+            utcnow(),
+        )
+        parents = [
+            {"parent_id": d.parent_id, "route": d.route, "message_id": None} for d in n.deliveries
+        ]
+        if json_:
+            emit_json(
+                {
+                    "notice_id": n.notice_id,
+                    "upn": n.upn,
+                    "period_start": n.period_start.isoformat(),
+                    "period_end": n.period_end.isoformat(),
+                    "unauthorised_sessions": n.unauthorised_sessions,
+                    "window_start": n.window_start.isoformat(),
+                    "parents": parents,
+                    "warnings": list(n.warnings),
+                }
+            )
+            return
+        typer.echo(
+            f"Notice to Improve {n.notice_id} for {n.upn}: improvement period "
+            f"{n.period_start} to {n.period_end}"
+        )
+        for p in parents:
+            how = "queued for email" if p["route"] == "email" else "needs post or hand delivery"
+            typer.echo(f"  parent {p['parent_id']}: {how}")
+        for w in n.warnings:
+            typer.echo(f"  warning: {w}", err=True)
+
+    run(db, work)
+
+
+def _decision_json(d: PenaltyDecision) -> dict[str, object]:
+    return {
+        "allowed": d.allowed,
+        "ordinal": d.ordinal,
+        "amount_if_paid_early": d.amount_if_paid_early,
+        "early_days": d.early_days,
+        "amount": d.amount,
+        "pay_within_days": d.pay_within_days,
+        "reason": d.reason,
+        "counted": [p.issued_on.isoformat() for p in d.counted],
+    }
+
+
+def _kind(kind: str) -> PenaltyKind:
+    try:
+        return PenaltyKind(kind)
+    except ValueError:
+        raise UserError(f"--kind: use attendance or suspension, not {kind!r}") from None
+
+
+KindOpt = Annotated[str, typer.Option("--kind", help="attendance or suspension")]
+
+
+@penalty_app.command("check")
+def penalty_check(
+    parent_id: str,
+    upn: str,
+    on: OnOpt = None,
+    kind: KindOpt = "attendance",
+    offence_start: Annotated[str | None, typer.Option("--offence-start")] = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Which penalty notice (if any) the framework allows next for this parent and child."""
+
+    async def work(application: App) -> None:
+        start = parse_date(offence_start, "--offence-start") if offence_start else None
+        d = await check_penalty(
+            application.uow(), parent_id, upn.upper(), parse_date(on), _kind(kind), start
+        )
+        if json_:
+            emit_json(_decision_json(d))
+        else:
+            typer.echo(d.reason)
+
+    run(db, work)
+
+
+@penalty_app.command("record")
+def penalty_record(
+    parent_id: str,
+    upn: str,
+    by: ByOpt,
+    offence_start: Annotated[str, typer.Option("--offence-start", help="first absence covered")],
+    on: OnOpt = None,
+    kind: KindOpt = "attendance",
+    db: DbOpt = None,
+) -> None:
+    """Record a penalty notice issued to a parent; refused beyond the framework's limits."""
+
+    async def work(application: App) -> None:
+        d = await record_penalty(
+            application.uow(),
+            parent_id,
+            upn.upper(),
+            parse_date(on),
+            parse_date(offence_start, "--offence-start"),
+            by,
+            utcnow(),
+            _kind(kind),
+        )
+        typer.echo(f"recorded: {d.reason}")
+
+    run(db, work)

@@ -1,0 +1,235 @@
+"""`init`, `import`, `threshold`, `review`, `audit verify`, `authority`, `serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casework.audit import verify_audit
+from casework.authorities import list_rules, set_rules
+from casework.csvfiles import COLUMNS
+from casework.imports import import_csv
+from casework.thresholds import daily_review, threshold_report
+from supportfirst.bootstrap import App, utcnow
+from supportfirst.cli import (
+    DbOpt,
+    JsonOpt,
+    UserError,
+    app,
+    audit_app,
+    authority_app,
+    emit_json,
+    fail,
+    parse_date,
+    run,
+)
+from supportfirst.settings import Settings
+
+
+@app.command()
+def init(db: DbOpt = None) -> None:
+    """Create the database, or bring it to the newest schema."""
+    url = db or Settings().db_url
+
+    async def work(application: App) -> str:
+        return application.url
+
+    run(db, work)
+    typer.echo(f"database ready: {url}")
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(COLUMNS)}")],
+    file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row)")],
+    by: Annotated[str, typer.Option("--by", help="who is importing (for the audit log)")] = "cli",
+    db: DbOpt = None,
+) -> None:
+    """Import one CSV file: all or nothing; every bad row reported as FILE:LINE: field: reason."""
+    if kind not in COLUMNS:
+        raise fail(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise fail(f"{file}: {e.strerror or e}") from None
+
+    async def work(application: App) -> None:
+        summary = await import_csv(application.uow(), kind, str(file), data, by, utcnow())
+        typer.echo(f"{file}: {summary.rows} {kind} rows, {summary.changed} changed")
+
+    run(db, work)
+
+
+@app.command()
+def threshold(
+    on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
+    json_: JsonOpt = False,
+    all_: Annotated[bool, typer.Option("--all", help="every pupil with a counted session")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Pupils who meet the national threshold (10 sessions in 10 school weeks) on a date."""
+
+    async def work(application: App) -> None:
+        day = parse_date(on)
+        results = await threshold_report(application.uow(), day, all_)
+        if json_:
+            emit_json(
+                {
+                    "on": day.isoformat(),
+                    "pupils": [
+                        {
+                            "upn": r.upn,
+                            "unauthorised_sessions": r.unauthorised_sessions,
+                            "window_start": r.window_start.isoformat() if r.window_start else None,
+                            "window_end": r.window_end.isoformat(),
+                            "met": r.met,
+                        }
+                        for r in results
+                    ],
+                }
+            )
+            return
+        for r in results:
+            typer.echo(
+                f"{r.upn}  {r.unauthorised_sessions:3d} sessions  "
+                f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}".rstrip()
+            )
+        typer.echo(f"{sum(r.met for r in results)} pupils meet the threshold on {day}")
+
+    run(db, work)
+
+
+@app.command()
+def review(
+    on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events."""
+
+    async def work(application: App) -> None:
+        day = parse_date(on)
+        events = await daily_review(application.uow(), day, utcnow())
+        if json_:
+            emit_json(
+                {"on": day.isoformat(), "events": [{"kind": e.kind, **e.payload()} for e in events]}
+            )
+            return
+        for e in events:
+            fields = ", ".join(f"{k}={v}" for k, v in e.payload().items() if k not in ("upn", "on"))
+            typer.echo(f"{e.kind} {e.upn} {fields}")
+        typer.echo(f"{len(events)} events on {day}")
+
+    run(db, work)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="a head hash recorded earlier: also catches entries cut off the end",
+        ),
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Check the audit chain: any changed, inserted or deleted entry fails."""
+
+    async def work(application: App) -> None:
+        report = await verify_audit(application.uow(), expect_head)
+        if not report.ok:
+            for problem in report.problems:
+                typer.echo(f"audit: {problem}", err=True)
+            raise fail(f"the audit log has been tampered with ({len(report.problems)} problems)")
+        typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+
+    run(db, work)
+
+
+@authority_app.command("set")
+def authority_set(
+    name: Annotated[str, typer.Argument(help="the local authority, as in the schools file")],
+    threshold_codes: Annotated[
+        str | None,
+        typer.Option("--threshold-codes", help="codes counted towards the threshold, e.g. G,O,U,N"),
+    ] = None,
+    nti_weeks: Annotated[int | None, typer.Option("--nti-weeks")] = None,
+    nti_max_days: Annotated[int | None, typer.Option("--nti-max-days")] = None,
+    no_cap: Annotated[bool, typer.Option("--no-cap", help="remove the school-day cap")] = False,
+    by: Annotated[str, typer.Option("--by")] = "cli",
+    db: DbOpt = None,
+) -> None:
+    """Record an LA's rules (its code of conduct)."""
+    codes = None
+    if threshold_codes is not None:
+        codes = frozenset(c.strip().upper() for c in threshold_codes.split(",") if c.strip())
+
+    async def work(application: App) -> None:
+        rules = await set_rules(
+            application.uow(), name, by, utcnow(), codes, nti_weeks, nti_max_days, no_cap
+        )
+        typer.echo(_describe(rules.name, rules))
+
+    run(db, work)
+
+
+def _describe(name: str, rules: object) -> str:
+    from attendance.authorities import AuthorityRules
+
+    assert isinstance(rules, AuthorityRules)
+    cap = f", at most {rules.nti_max_school_days} school days" if rules.nti_max_school_days else ""
+    return (
+        f"{name}: threshold codes {','.join(sorted(rules.threshold_codes))}; "
+        f"NTI {rules.nti_weeks} school weeks{cap}"
+    )
+
+
+@authority_app.command("list")
+def authority_list(json_: JsonOpt = False, db: DbOpt = None) -> None:
+    """The rules in force for each local authority on record."""
+
+    async def work(application: App) -> None:
+        rules = await list_rules(application.uow())
+        if json_:
+            emit_json(
+                {
+                    "authorities": [
+                        {
+                            "name": n,
+                            "threshold_codes": sorted(r.threshold_codes),
+                            "nti_weeks": r.nti_weeks,
+                            "nti_max_school_days": r.nti_max_school_days,
+                        }
+                        for n, r in rules.items()
+                    ]
+                }
+            )
+            return
+        for n, r in rules.items():
+            typer.echo(_describe(n, r))
+
+    run(db, work)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 3000,
+    db: DbOpt = None,
+) -> None:
+    """Run the service: the daily review, console alerts and GET /healthz."""
+    from supportfirst.serve import serve_forever
+
+    async def work(application: App) -> None:
+        await serve_forever(application, host, port)
+
+    try:
+        run(db, work)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+__all__ = ["UserError"]

@@ -1,0 +1,108 @@
+"""`supportfirst serve`: the long-running service on the embedded defaults.
+
+Runs the daily review (at start-up and then each day at SUPPORTFIRST_REVIEW_TIME), delivers the
+event outbox to the console (Slack and Teams arrive with the chat issue), and answers
+`GET /healthz` with 200 while the database is reachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import date, datetime, time, timedelta
+
+from aiohttp import web
+from sqlalchemy import text
+
+from casework.thresholds import daily_review
+from store.outbox import SqlOutbox
+from supportfirst.bootstrap import App, utcnow
+
+log = logging.getLogger("supportfirst")
+
+
+async def deliver_to_console(application: App) -> int:
+    """Print each pending event once, then mark it delivered (at least once, in order)."""
+    delivered = 0
+    async with application.uow() as uow:
+        outbox = SqlOutbox(uow.session)
+        for event in await outbox.pending():
+            payload = json.loads(event.payload)
+            print(
+                f"ALERT {event.kind} {event.upn} {json.dumps(payload, sort_keys=True)}", flush=True
+            )
+            await outbox.mark_delivered(event.id, utcnow())
+            delivered += 1
+        await uow.commit()
+    return delivered
+
+
+def _seconds_until(at: time, now: datetime) -> float:
+    target = datetime.combine(now.date(), at)
+    if target <= now:
+        target += timedelta(days=1)
+    return (target - now).total_seconds()
+
+
+async def _review_loop(application: App) -> None:
+    at = time.fromisoformat(application.settings.review_time)
+    while True:
+        try:
+            events = await daily_review(application.uow(), date.today(), utcnow())
+            log.info("daily review for %s: %d events", date.today(), len(events))
+        except Exception:
+            log.exception("daily review failed; will try again at the next review time")
+        await asyncio.sleep(_seconds_until(at, datetime.now()))
+
+
+async def _outbox_loop(application: App) -> None:
+    while True:
+        try:
+            await deliver_to_console(application)
+        except Exception:
+            log.exception("outbox delivery failed; retrying")
+        await asyncio.sleep(2)
+
+
+def make_web_app(application: App) -> web.Application:
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            async with application.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as e:  # any failure to reach the database is "unhealthy"
+            return web.json_response(
+                {"status": "database unreachable", "error": str(e)}, status=503
+            )
+        return web.json_response({"status": "ok"})
+
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def serve_forever(application: App, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    runner = web.AppRunner(make_web_app(application))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    print(
+        f"supportfirst serving on http://{host}:{port} (database {application.url}); "
+        "alerts print here",
+        flush=True,
+    )
+    tasks = [
+        asyncio.create_task(_review_loop(application)),
+        asyncio.create_task(_outbox_loop(application)),
+    ]
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await runner.cleanup()

@@ -1,0 +1,26 @@
+"""Settings from the environment (or a `.env` file), as CONTRACT.md names them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="SUPPORTFIRST_", extra="ignore")
+
+    data_dir: Path = Path("./supportfirst-data")
+    database_url: str | None = None
+    smtp_url: str | None = None
+    imap_url: str | None = None
+    inbox_maildir: Path | None = None
+    from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
+    review_time: str = "18:00"  # local time the daily review runs, after registers close
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'supportfirst.db').resolve()}"
