@@ -207,13 +207,34 @@ class SqlMarks:
         # (new to roll, long gaps) are looked at again without the bound.
         bound = date.fromordinal(this_monday.toordinal() - 7 * (weeks + 16))
         bounded = await self._window_query(on, codes, authorities, weeks, bound, None)
-        short = [r for r in bounded if r[3] < weeks]
+        short = [r[0] for r in bounded if r[3] < weeks]
+        short += await self._without_recent_weeks(on, authorities, bound)
         full = {r[0]: r for r in bounded}
         for i in range(0, len(short), 500):
-            upns = [r[0] for r in short[i : i + 500]]
+            upns = short[i : i + 500]
             for r in await self._window_query(on, codes, authorities, weeks, None, upns):
                 full[r[0]] = r
         return [PupilCount(r[0], int(r[1]), r[2]) for r in full.values() if r[1] > 0]
+
+    async def _without_recent_weeks(
+        self, on: date, authorities: list[str], bound: date
+    ) -> list[str]:
+        """Pupils with no school session since `bound`: their window, if any, is older."""
+        stmt = text(
+            "SELECT p.upn FROM pupil p JOIN school s ON s.urn = p.school_urn "
+            "WHERE s.local_authority IN :authorities AND NOT EXISTS ("
+            "SELECT 1 FROM pupil_week w WHERE w.upn = p.upn AND w.monday >= :bound "
+            "AND w.monday <= :this_monday AND (w.school & CASE WHEN w.monday = :this_monday "
+            "THEN :upto ELSE :full END) <> 0)"
+        ).bindparams(
+            bindparam("authorities", expanding=True),
+            bindparam("bound", type_=Date),
+            bindparam("this_monday", type_=Date),
+        )
+        params = {"authorities": authorities, "bound": bound, "this_monday": week_monday(on),
+                  "upto": sessions_up_to(on), "full": FULL_WEEK}
+        conn = await self.session.connection()
+        return [r[0] for r in (await conn.execute(stmt, params)).all()]
 
     async def _window_query(
         self,
