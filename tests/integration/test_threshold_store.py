@@ -38,10 +38,21 @@ def absences(*days: str, sessions: tuple[str, ...] = ("AM", "PM")) -> list[tuple
 
 async def test_a_pupil_who_moved_school_mid_window_meets_it_on_both_schools_marks(app: App) -> None:
     await school_with(app, b.UPN_1)
-    before = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), b.SCHOOL_A,
-                     absences("2025-02-24", "2025-02-25", "2025-03-03"))
-    after = b.marks(b.UPN_1, date(2025, 3, 10), date(2025, 3, 14), b.SCHOOL_B,
-                    absences("2025-03-10", "2025-03-11"), code="O")
+    before = b.marks(
+        b.UPN_1,
+        date(2025, 2, 24),
+        date(2025, 3, 7),
+        b.SCHOOL_A,
+        absences("2025-02-24", "2025-02-25", "2025-03-03"),
+    )
+    after = b.marks(
+        b.UPN_1,
+        date(2025, 3, 10),
+        date(2025, 3, 14),
+        b.SCHOOL_B,
+        absences("2025-03-10", "2025-03-11"),
+        code="O",
+    )
     await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, before + after))
     [row] = await threshold_report(app.uow(), date(2025, 3, 14), include_all=False)
     assert (row.upn, row.unauthorised_sessions, row.met) == (b.UPN_1, 10, True)
@@ -49,10 +60,15 @@ async def test_a_pupil_who_moved_school_mid_window_meets_it_on_both_schools_mark
 
 async def test_the_window_reaches_back_over_the_summer_into_last_year(app: App) -> None:
     await school_with(app, b.UPN_1)
-    july = b.marks(b.UPN_1, date(2025, 6, 30), date(2025, 7, 22), absent=absences(
-        "2025-07-21", "2025-07-22", "2025-07-18"))
-    september = b.marks(b.UPN_1, date(2025, 9, 3), date(2025, 10, 10), absent=absences(
-        "2025-09-03", "2025-09-04"))
+    july = b.marks(
+        b.UPN_1,
+        date(2025, 6, 30),
+        date(2025, 7, 22),
+        absent=absences("2025-07-21", "2025-07-22", "2025-07-18"),
+    )
+    september = b.marks(
+        b.UPN_1, date(2025, 9, 3), date(2025, 10, 10), absent=absences("2025-09-03", "2025-09-04")
+    )
     await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, july + september))
     [row] = await threshold_report(app.uow(), date(2025, 10, 10), include_all=True)
     # Weeks with sessions: 1 Sep..6 Oct (6) and the four from 30 Jun: 10 weeks; the summer is not.
@@ -61,8 +77,13 @@ async def test_the_window_reaches_back_over_the_summer_into_last_year(app: App) 
 
 async def test_n_counts_only_where_the_local_authority_says_so(app: App) -> None:
     await school_with(app, b.UPN_1)
-    rows = b.marks(b.UPN_1, date(2025, 3, 3), date(2025, 3, 14), absent=absences(
-        "2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06", "2025-03-07"), code="N")
+    rows = b.marks(
+        b.UPN_1,
+        date(2025, 3, 3),
+        date(2025, 3, 14),
+        absent=absences("2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06", "2025-03-07"),
+        code="N",
+    )
     await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
     assert await threshold_report(app.uow(), date(2025, 3, 14), include_all=True) == []
     await set_rules(app.uow(), "Essex", "officer", NOW, frozenset("GOUN"), None, None)
@@ -73,9 +94,15 @@ async def test_n_counts_only_where_the_local_authority_says_so(app: App) -> None
 async def test_nine_sessions_are_listed_with_all_but_not_met(app: App) -> None:
     await school_with(app, b.UPN_1)
     days = absences("2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06") + absences(
-        "2025-03-07", sessions=("AM",))
-    await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, b.marks(
-        b.UPN_1, date(2025, 3, 3), date(2025, 3, 7), absent=days)))
+        "2025-03-07", sessions=("AM",)
+    )
+    await load(
+        app,
+        "marks",
+        b.csv_bytes(
+            b.MARKS_HEADER, b.marks(b.UPN_1, date(2025, 3, 3), date(2025, 3, 7), absent=days)
+        ),
+    )
     assert await threshold_report(app.uow(), date(2025, 3, 7), include_all=False) == []
     [row] = await threshold_report(app.uow(), date(2025, 3, 7), include_all=True)
     assert (row.unauthorised_sessions, row.met, row.window_start) == (9, False, date(2025, 3, 3))
@@ -84,11 +111,18 @@ async def test_nine_sessions_are_listed_with_all_but_not_met(app: App) -> None:
 async def test_a_correction_from_o_to_i_takes_the_pupil_back_under_the_threshold(app: App) -> None:
     await school_with(app, b.UPN_1)
     days = absences("2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06", "2025-03-07")
-    await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, b.marks(
-        b.UPN_1, date(2025, 3, 3), date(2025, 3, 7), absent=days, code="O")))
+    await load(
+        app,
+        "marks",
+        b.csv_bytes(
+            b.MARKS_HEADER,
+            b.marks(b.UPN_1, date(2025, 3, 3), date(2025, 3, 7), absent=days, code="O"),
+        ),
+    )
     assert len(await threshold_report(app.uow(), date(2025, 3, 7), include_all=False)) == 1
-    await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, [
-        f"{b.UPN_1},{b.SCHOOL_A},2025-03-07,PM,I"]))
+    await load(
+        app, "marks", b.csv_bytes(b.MARKS_HEADER, [f"{b.UPN_1},{b.SCHOOL_A},2025-03-07,PM,I"])
+    )
     [row] = await threshold_report(app.uow(), date(2025, 3, 7), include_all=True)
     assert (row.unauthorised_sessions, row.met) == (9, False)
 
@@ -104,8 +138,9 @@ register = st.lists(
 UPNS = ("A123456789012", "B123456789013", "C123456789014")
 
 
-def _store_and_count(url: str, tmp: str, registers: list[list[tuple[int, str, str]]],
-                     with_n: bool) -> None:
+def _store_and_count(
+    url: str, tmp: str, registers: list[list[tuple[int, str, str]]], with_n: bool
+) -> None:
     async def go() -> None:
         app = bootstrap(Settings(data_dir=tmp), url, migrate=False)
         try:
@@ -118,21 +153,28 @@ def _store_and_count(url: str, tmp: str, registers: list[list[tuple[int, str, st
             for upn, reg in zip(UPNS, registers, strict=True):
                 for offset, session, code in reg:
                     marks[upn][(ON - timedelta(days=offset), session)] = code
-            rows = [f"{u},{b.SCHOOL_A},{d.isoformat()},{s},{c}"
-                    for u in UPNS for (d, s), c in marks[u].items()]
+            rows = [
+                f"{u},{b.SCHOOL_A},{d.isoformat()},{s},{c}"
+                for u in UPNS
+                for (d, s), c in marks[u].items()
+            ]
             if rows:
                 await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
             got = {r.upn: r for r in await threshold_report(app.uow(), ON, include_all=True)}
             policy = ThresholdPolicy(frozenset("GOUN") if with_n else frozenset("GOU"))
             for upn in UPNS:
                 expected = evaluate(
-                    [Mark(d, Session(s), c) for (d, s), c in marks[upn].items()], ON, policy)
+                    [Mark(d, Session(s), c) for (d, s), c in marks[upn].items()], ON, policy
+                )
                 if expected.unauthorised_sessions == 0:
                     assert upn not in got
                     continue
                 r = got[upn]
                 assert (r.unauthorised_sessions, r.window_start, r.met) == (
-                    expected.unauthorised_sessions, expected.window_start, expected.met)
+                    expected.unauthorised_sessions,
+                    expected.window_start,
+                    expected.met,
+                )
         finally:
             await app.close()
 
@@ -152,7 +194,9 @@ def seeded_url(db_url: str, tmp_path: object) -> str:
     return db_url
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(registers=st.lists(register, min_size=3, max_size=3), with_n=st.booleans())
 def test_the_store_agrees_with_the_engine_on_random_registers(
     seeded_url: str, tmp_path: object, registers: list[list[tuple[int, str, str]]], with_n: bool
