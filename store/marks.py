@@ -231,8 +231,13 @@ class SqlMarks:
             bindparam("bound", type_=Date),
             bindparam("this_monday", type_=Date),
         )
-        params = {"authorities": authorities, "bound": bound, "this_monday": week_monday(on),
-                  "upto": sessions_up_to(on), "full": FULL_WEEK}
+        params = {
+            "authorities": authorities,
+            "bound": bound,
+            "this_monday": week_monday(on),
+            "upto": sessions_up_to(on),
+            "full": FULL_WEEK,
+        }
         conn = await self.session.connection()
         return [r[0] for r in (await conn.execute(stmt, params)).all()]
 

@@ -36,13 +36,15 @@ class SqlOutbox:
         rows = await self.session.exec(
             select(OutboxEvent)
             .where(col(OutboxEvent.delivered_at).is_(None))
-            .order_by(col(OutboxEvent.created_at))
+            .order_by(col(OutboxEvent.seq))
             .limit(limit)
         )
         return list(rows)
 
     async def mark_delivered(self, event_id: str, now: datetime) -> None:
-        row = await self.session.get(OutboxEvent, event_id)
+        row = (
+            await self.session.exec(select(OutboxEvent).where(OutboxEvent.id == event_id))
+        ).first()
         if row is not None:
             row.delivered_at = now
             self.session.add(row)

@@ -175,7 +175,8 @@ class OutboxEvent(SQLModel, table=True):
     """Domain events waiting for delivery to chat or mail: written in the same transaction."""
 
     __tablename__ = "outbox_event"
-    id: str = Field(primary_key=True, max_length=36)
+    seq: int | None = Field(default=None, primary_key=True)  # delivery order
+    id: str = Field(unique=True, max_length=36)  # the event id consumers deduplicate on
     kind: str = Field(index=True)
     upn: str | None = None
     occurred_on: date

@@ -1,0 +1,3 @@
+from supportfirst.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""The command line as schools' scripts drive it: real processes, exact output (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests import builders as b
+
+
+class Cli:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {**os.environ, "SUPPORTFIRST_DATA_DIR": str(folder / "data")}
+        self.env.pop("SUPPORTFIRST_DATABASE_URL", None)
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "supportfirst", *args],
+            env=self.env,
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def file(self, name: str, data: bytes) -> str:
+        (self.folder / name).write_bytes(data)
+        return name
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One school's files imported once through the CLI; each test gets its own copy."""
+    run = Cli(tmp_path_factory.mktemp("seeded"))
+    for kind, data in (
+        ("schools", b.schools()),
+        ("pupils", b.pupils()),
+        ("parents", b.parents()),
+        ("calendar", b.calendar()),
+    ):
+        assert run("import", kind, run.file(f"{kind}.csv", data)).returncode == 0
+    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
+    rows = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 14), absent=gone)
+    rows += b.marks(b.UPN_2, date(2025, 2, 24), date(2025, 3, 14), absent=gone[:3], code="U")
+    marks = run.file("marks.csv", b.csv_bytes(b.MARKS_HEADER, rows))
+    assert run("import", "marks", marks).returncode == 0
+    return run.folder
+
+
+@pytest.fixture
+def cli(seeded: Path, tmp_path: Path) -> Cli:
+    shutil.copytree(seeded, tmp_path, dirs_exist_ok=True)
+    return Cli(tmp_path)
+
+
+def test_threshold_json_is_the_contract_document(cli: Cli) -> None:
+    out = cli("threshold", "--on", "2025-03-14", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {
+        "on": "2025-03-14",
+        "pupils": [
+            {
+                "upn": b.UPN_1,
+                "unauthorised_sessions": 10,
+                "window_start": "2025-02-24",
+                "window_end": "2025-03-14",
+                "met": True,
+            }
+        ],
+    }
+
+
+def test_threshold_all_lists_pupils_under_the_threshold_too(cli: Cli) -> None:
+    pupils = json.loads(cli("threshold", "--on", "2025-03-14", "--json", "--all").stdout)["pupils"]
+    assert [(p["upn"], p["unauthorised_sessions"], p["met"]) for p in pupils] == [
+        (b.UPN_1, 10, True),
+        (b.UPN_2, 3, False),
+    ]
+
+
+def test_a_bad_file_prints_each_problem_and_one_reason_and_no_traceback(cli: Cli) -> None:
+    bad = cli.file(
+        "bad.csv", b.csv_bytes(b.MARKS_HEADER, [f"{b.UPN_1},{b.SCHOOL_A},2025-03-17,AM,F"])
+    )
+    out = cli("import", "marks", bad)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        "bad.csv:2: code: F (extended family holiday) no longer exists from August 2024: use C "
+        "where leave was granted, otherwise G",
+        "supportfirst: nothing was imported: 1 problem",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("threshold", "--on", "14/03/2025"),
+        (
+            "nti",
+            "issue",
+            b.UPN_2,
+            "--by",
+            "Ms Patel",
+            "--improvement",
+            "None",
+            "--on",
+            "2025-03-14",
+        ),
+        ("case", "show", "Z999999999999"),
+        ("import", "marks", "missing.csv"),
+        ("threshold", "--db", "postgresql://nobody@127.0.0.1:1/none"),
+    ],
+    ids=["bad date", "nti refused", "unknown pupil", "missing file", "unreachable database"],
+)
+def test_user_errors_are_one_line_and_a_non_zero_exit(cli: Cli, args: tuple[str, ...]) -> None:
+    out = cli(*args)
+    assert out.returncode != 0
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.startswith("supportfirst: ")
+
+
+def test_nti_issue_json_lists_each_parent_and_the_period(cli: Cli) -> None:
+    out = cli(
+        "nti",
+        "issue",
+        b.UPN_1,
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-03-07",
+        "--json",
+        "--improvement",
+        "No further unauthorised absence",
+    )
+    doc = json.loads(out.stdout)
+    assert (doc["notice_id"], doc["period_end"]) == (1, "2025-05-02")
+    assert doc["parents"] == [
+        {"parent_id": "P1", "route": "post", "message_id": None},
+        {"parent_id": "P2", "route": "post", "message_id": None},
+    ]
+
+
+def test_case_log_and_show_keep_the_chronology_oldest_first(cli: Cli) -> None:
+    cli(
+        "case",
+        "log",
+        b.UPN_1,
+        "--kind",
+        "meeting",
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-03-10",
+        "--summary",
+        "Invited Mum to talk",
+        "--way",
+        "phone",
+        "--way",
+        "home-visit",
+    )
+    cli(
+        "case",
+        "log",
+        b.UPN_1,
+        "--kind",
+        "support_offered",
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-03-04",
+        "--summary",
+        "Offered a breakfast club place",
+    )
+    doc = json.loads(cli("case", "show", b.UPN_1, "--json").stdout)
+    assert [(e["at"], e["kind"]) for e in doc["entries"]] == [
+        ("2025-03-04", "support_offered"),
+        ("2025-03-10", "meeting"),
+    ]
+    assert doc["entries"][1]["ways_offered"] == ["phone", "home_visit"]
+
+
+def test_review_prints_the_events_and_audit_verify_passes(cli: Cli) -> None:
+    out = cli("review", "--on", "2025-03-14", "--json")
+    assert [e["kind"] for e in json.loads(out.stdout)["events"]] == ["ThresholdMet"]
+    verify = cli("audit", "verify")
+    assert verify.returncode == 0 and verify.stdout.startswith("audit log intact: ")
