@@ -46,3 +46,12 @@ class NtiEnded(Event):
     outcome: str = ""
     further_sessions: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnresolvedN(Event):
+    """An `N` (reason not yet established) still unresolved after the LA's school days."""
+
+    day: date | None = None
+    session: str = ""
+    school_days: int = 0

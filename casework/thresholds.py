@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from attendance.authorities import AuthorityRules, rules_for
+from attendance.calendar import SchoolCalendar
 from attendance.nti import ImprovementPeriod, Outcome, review
-from casework.events import Event, NtiBreached, NtiEnded, ThresholdMet
+from casework.events import Event, NtiBreached, NtiEnded, ThresholdMet, UnresolvedN
 from casework.ports import UnitOfWork
 from casework.records import Episode, NoticeRecord, PupilCount
 
@@ -130,14 +131,41 @@ async def _review_notice(
     return events
 
 
+async def _review_unresolved_n(uow: UnitOfWork, on: date) -> list[Event]:
+    """`N` must be replaced by a proper code quickly: alert once when it has not been."""
+    events: list[Event] = []
+    due = []
+    calendars: dict[str, SchoolCalendar] = {}
+    recorded = await uow.registry.recorded_rules()
+    for mark in await uow.marks.unalerted_n(on):
+        if mark.school_urn not in calendars:
+            calendars[mark.school_urn] = await uow.registry.calendar(mark.school_urn)
+        school = await uow.registry.school(mark.school_urn)
+        limit = rules_for(school.local_authority if school else "", recorded)
+        days = _school_days_since(calendars[mark.school_urn], mark.day, on)
+        if days >= limit.n_unresolved_school_days:
+            due.append(mark)
+            events.append(UnresolvedN(mark.upn, on, mark.day, mark.session, days))
+    await uow.marks.n_alerted(due, on)
+    return events
+
+
+def _school_days_since(calendar: SchoolCalendar, day: date, on: date) -> int:
+    """School days after `day` up to `on`; weekdays where no calendar has been imported."""
+    if not calendar.terms:
+        return sum((day + timedelta(days=i)).weekday() < 5 for i in range(1, (on - day).days + 1))
+    return calendar.school_days_between(day + timedelta(days=1), on)
+
+
 async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
-    """Run the review for `on`: new threshold episodes, NTI breaches and NTI ends. Each event is
-    raised once, however often the review is run."""
+    """Run the review for `on`: new threshold episodes, NTI breaches and ends, unresolved `N`
+    marks. Each event is raised once, however often the review is run."""
     async with uow:
         events = await _review_thresholds(uow, on, now)
         for notice in await uow.cases.notices(open_only=True):
             if notice.issued_on <= on:
                 events += await _review_notice(uow, notice, on, now)
+        events += await _review_unresolved_n(uow, on)
         for event in events:
             await uow.outbox.add(event, now)
         await uow.commit()

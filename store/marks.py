@@ -20,10 +20,18 @@ from attendance.codes import UNAUTHORISED_CODES, is_school_session
 from attendance.threshold import FULL_WEEK, Mark, Session, session_bit, sessions_up_to
 from casework.records import Change, MarkChanges, MarkRow, PupilCount
 from store.tables import Mark as MarkTable
-from store.tables import MarkCorrection
+from store.tables import MarkCorrection, UnresolvedNAlert
 
 WEEK_CODES = ("G", "O", "U", "N")  # the codes the week summary keeps a mask for
 assert set(WEEK_CODES) == UNAUTHORISED_CODES
+
+
+_MARKS_LOCK = 0x5F_3A_4B5
+
+
+def _as_date(value: date | str) -> date:
+    """SQLite hands dates back as text from raw SQL; PostgreSQL as dates."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _popcount_sql(expr: str) -> str:
@@ -84,6 +92,9 @@ class SqlMarks:
     async def upsert(self, rows: Sequence[MarkRow], now: datetime, source: str) -> MarkChanges:
         if not rows:
             return MarkChanges(0, [])
+        if self.postgres:
+            # One marks import at a time: the week summary's read-modify-write must not race.
+            await self._exec(f"SELECT pg_advisory_xact_lock({_MARKS_LOCK})")
         key = "PRIMARY KEY (upn, day, session)"
         await self._staging(
             "incoming_mark",
@@ -95,6 +106,7 @@ class SqlMarks:
             ("upn", "day", "session", "school_urn", "code"),
             [(r.upn, self._day(r.day), r.session, r.school_urn, r.code) for r in rows],
         )
+        rows = await self._drop_dual_registration_d(rows)
         inserted = (
             await self._exec(
                 "SELECT count(*) FROM incoming_mark i WHERE NOT EXISTS (SELECT 1 FROM mark m "
@@ -132,8 +144,8 @@ class SqlMarks:
                 }
                 for c in corrected
             ]
-            for h in history:  # SQLite hands dates back as text from the raw join
-                h["day"] = h["day"] if isinstance(h["day"], date) else date.fromisoformat(h["day"])
+            for h in history:
+                h["day"] = _as_date(h["day"])
             conn = await self.session.connection()
             await conn.execute(insert(MarkCorrection), history)
             changes = [
@@ -147,6 +159,25 @@ class SqlMarks:
         await self._update_weeks(rows)
         await self._exec("DROP TABLE incoming_mark")
         return MarkChanges(int(inserted), changes)
+
+    async def _drop_dual_registration_d(self, rows: Sequence[MarkRow]) -> Sequence[MarkRow]:
+        """A dual-registered pupil's `D` (attending the other school) never overwrites the mark
+        the other school recorded for that session: that mark is the real one."""
+        result = await self._exec(
+            "SELECT i.upn, i.day, i.session FROM incoming_mark i JOIN mark m "
+            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
+            "WHERE i.code = 'D' AND m.code <> 'D' AND m.school_urn <> i.school_urn"
+        )
+        kept = {(r[0], _as_date(r[1]), r[2]) for r in result.all()}
+        if not kept:
+            return rows
+        await self._exec(
+            "DELETE FROM incoming_mark WHERE code = 'D' AND EXISTS (SELECT 1 FROM mark m "
+            "WHERE m.upn = incoming_mark.upn AND m.day = incoming_mark.day "
+            "AND m.session = incoming_mark.session AND m.code <> 'D' "
+            "AND m.school_urn <> incoming_mark.school_urn)"
+        )
+        return [r for r in rows if (r.upn, r.day, r.session) not in kept]
 
     async def _update_weeks(self, rows: Sequence[MarkRow]) -> None:
         # Each (pupil, day, session) owns one bit, so clearing the touched bits and setting the
@@ -187,6 +218,30 @@ class SqlMarks:
             .where(col(MarkTable.code).in_(sorted(codes)))
         )
         return int((await self.session.exec(stmt)).one())
+
+    async def unalerted_n(self, on: date) -> list[MarkRow]:
+        rows = await self.session.exec(
+            select(MarkTable)
+            .where(MarkTable.code == "N", MarkTable.day <= on)
+            .where(
+                ~select(UnresolvedNAlert)
+                .where(
+                    UnresolvedNAlert.upn == MarkTable.upn,
+                    UnresolvedNAlert.day == MarkTable.day,
+                    UnresolvedNAlert.session == MarkTable.session,
+                )
+                .exists()
+            )
+            .order_by(col(MarkTable.upn), col(MarkTable.day), col(MarkTable.session))
+        )
+        return [MarkRow(m.upn, m.school_urn, m.day, m.session, m.code) for m in rows]
+
+    async def n_alerted(self, marks: Sequence[MarkRow], on: date) -> None:
+        for m in marks:
+            self.session.add(
+                UnresolvedNAlert(upn=m.upn, day=m.day, session=m.session, alerted_on=on)
+            )
+        await self.session.flush()
 
     async def threshold_counts(
         self, on: date, codes_by_authority: dict[str, frozenset[str]], weeks: int

@@ -85,6 +85,16 @@ class PupilWeek(SQLModel, table=True):
     n: int = 0
 
 
+class UnresolvedNAlert(SQLModel, table=True):
+    """An `N` mark staff were alerted about, so the daily review raises it once."""
+
+    __tablename__ = "unresolved_n_alert"
+    upn: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    session: str = Field(primary_key=True, max_length=2)
+    alerted_on: date
+
+
 class ImportRun(SQLModel, table=True):
     __tablename__ = "import_run"
     id: int | None = Field(default=None, primary_key=True)

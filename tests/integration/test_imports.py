@@ -142,3 +142,22 @@ async def test_a_pupil_at_an_unknown_school_is_rejected(app: App) -> None:
     with pytest.raises(ImportRejected) as e:
         await load(app, "pupils", b.pupils(school="999999"))
     assert e.value.problems[0] == "pupils.csv:2: school_urn: unknown school '999999'"
+
+
+async def test_a_d_from_the_other_school_never_overwrites_the_real_mark(school: App) -> None:
+    # Dual registration: school B records O for a session; school A then sends D for it.
+    o = f"{b.UPN_1},{b.SCHOOL_B},2025-03-10,AM,O"
+    await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, [o]), "b.csv")
+    d = [f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,AM,D", f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,PM,D"]
+    assert await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, d), "a.csv") == 1
+    async with school.uow() as uow:
+        marks = [
+            (m.session, m.code)
+            for m in await uow.marks.for_pupil(b.UPN_1)
+            if m.day == date(2025, 3, 10)
+        ]
+        assert marks == [("AM", "O"), ("PM", "D")]
+        counts = await uow.marks.threshold_counts(
+            date(2025, 3, 10), {"Essex": frozenset("GOU")}, 10
+        )
+    assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(b.UPN_1, 1)]

@@ -8,7 +8,7 @@ import pytest
 
 from casework.caselog import chronology
 from casework.errors import Refused
-from casework.events import NtiBreached, NtiEnded, NtiIssued, ThresholdMet
+from casework.events import NtiBreached, NtiEnded, NtiIssued, ThresholdMet, UnresolvedN
 from casework.imports import import_csv
 from casework.notices import issue_nti
 from casework.thresholds import daily_review
@@ -140,3 +140,14 @@ async def test_issue_and_review_land_in_the_chronology_and_the_outbox(case: App)
     async with case.uow() as uow:
         kinds = [p.kind for p in await SqlOutbox(uow.session).pending()]
     assert kinds == [NtiIssued.__name__, ThresholdMet.__name__]
+
+
+async def test_an_n_unresolved_after_five_school_days_is_raised_once(case: App) -> None:
+    await load(
+        case, "marks", b.csv_bytes(b.MARKS_HEADER, [f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,AM,N"])
+    )
+    assert await review(case, date(2025, 3, 14)) == []  # four school days later
+    assert await review(case, date(2025, 3, 17)) == [
+        UnresolvedN(b.UPN_1, date(2025, 3, 17), date(2025, 3, 10), "AM", 5)
+    ]
+    assert await review(case, date(2025, 3, 18)) == []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 12:39:51.457057
+Create Date: 2026-11-26 12:43:26.252477
 """
 from alembic import op
 import sqlalchemy as sa
@@ -100,6 +100,13 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('local_authority', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('urn')
+    )
+    op.create_table('unresolved_n_alert',
+    sa.Column('upn', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('session', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('alerted_on', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('upn', 'day', 'session')
     )
     op.create_table('calendar_entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -269,6 +276,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_calendar_entry_school_urn'))
 
     op.drop_table('calendar_entry')
+    op.drop_table('unresolved_n_alert')
     op.drop_table('school')
     op.drop_table('pupil_week')
     op.drop_table('parent')
