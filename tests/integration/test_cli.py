@@ -192,3 +192,37 @@ def test_review_prints_the_events_and_audit_verify_passes(cli: Cli) -> None:
     assert [e["kind"] for e in json.loads(out.stdout)["events"]] == ["ThresholdMet"]
     verify = cli("audit", "verify")
     assert verify.returncode == 0 and verify.stdout.startswith("audit log intact: ")
+
+
+def test_penalty_limits_are_enforced_per_parent_per_child(cli: Cli) -> None:
+    record = (
+        "penalty",
+        "record",
+        "P1",
+        b.UPN_1,
+        "--by",
+        "LA officer",
+        "--offence-start",
+        "2025-03-03",
+        "--on",
+    )
+    assert cli(*record, "2025-03-20").returncode == 0
+    check = json.loads(
+        cli("penalty", "check", "P1", b.UPN_1, "--on", "2025-06-01", "--json").stdout
+    )
+    assert (check["ordinal"], check["amount"], check["early_days"]) == (2, 160, None)
+    assert cli(*record, "2025-06-01").returncode == 0
+    third = cli(*record, "2025-09-01")
+    assert third.returncode == 1 and "third" in third.stderr
+    other_parent = json.loads(cli("penalty", "check", "P2", b.UPN_1, "--json").stdout)
+    assert (other_parent["ordinal"], other_parent["amount_if_paid_early"]) == (1, 80)
+
+
+def test_an_authority_cannot_count_authorised_absence(cli: Cli) -> None:
+    out = cli("authority", "set", "Essex", "--threshold-codes", "G,O,U,I")
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "supportfirst: only unauthorised-absence codes can count towards the threshold, not I"
+    )
+    ok = cli("authority", "set", "Suffolk", "--threshold-codes", "G,O,U,N")
+    assert ok.stdout.strip() == "Suffolk: threshold codes G,N,O,U; NTI 6 school weeks"
