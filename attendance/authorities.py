@@ -8,7 +8,7 @@ conduct (`supportfirst authority set`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from attendance.codes import DEFAULT_THRESHOLD_CODES, validate_threshold_codes
 from attendance.threshold import ThresholdPolicy
@@ -55,5 +55,3 @@ def rules_for(name: str, recorded: Mapping[str, AuthorityRules] | None = None) -
     return AuthorityRules(name)
 
 
-def with_changes(rules: AuthorityRules, **changes: object) -> AuthorityRules:
-    return replace(rules, **changes)  # type: ignore[arg-type]

@@ -22,6 +22,9 @@ KINDS = (
     "contract",
     "note",
 )
+# What every school does for every pupil: a case first logged later need not explain skipping
+# them; skipping anything after them (early help, a meeting, a contract…) needs a reason.
+ROUTINE = frozenset({Stage.ATTENDANCE_POLICY, Stage.ABSENCE_CALL_BACK, Stage.PUPIL_CHECK_IN})
 WAYS_TO_MEET = ("phone", "video", "in_person", "home_visit", "neutral_venue")
 
 
@@ -85,14 +88,16 @@ def _details(req: LogRequest, current: Stage | None) -> dict[str, Any]:
             new = parse_stage(req.stage)
         except ValueError as e:
             raise Refused(str(e)) from None
-        skipped = skipped_stages(current, new)
-        if skipped and current is not None and not (req.reason or "").strip():
+        skipped = [
+            s for s in skipped_stages(current, new) if current is not None or s not in ROUTINE
+        ]
+        if skipped and not (req.reason or "").strip():
             names = ", ".join(str(s) for s in skipped)
             raise Refused(f"moving to {new} skips {names}: give the reason (--reason)")
         details.update(
             stage=str(new),
             previous=str(current) if current else None,
-            skipped=[str(s) for s in skipped] if current else [],
+            skipped=[str(s) for s in skipped],
         )
     if req.reason:
         details["reason"] = req.reason

@@ -42,6 +42,8 @@ def is_sqlite(url: str) -> bool:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the writer; FULL sync because this is court evidence.
+    # We issue BEGIN ourselves (below), so the driver must not.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
@@ -54,7 +56,15 @@ def make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite(url))
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Take the write lock up front: a transaction that reads and then writes can otherwise fail
+    # at once with "database is locked" when another process wrote in between, instead of
+    # waiting its turn (busy_timeout only covers waiting for the lock, not upgrading to it).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(url: str) -> Config:

@@ -1,0 +1,439 @@
+"""In-memory fakes of the ports in `casework/ports.py`, for fast unit tests of the use cases.
+
+They mirror `store/` closely enough that a use case cannot tell them apart: the same return
+values (change lists, mark corrections, JSON-round-tripped case details), the same hash chain in
+the audit log, and the same transaction rule: what a unit of work changes is discarded unless
+`commit()` is called before the `async with` block ends.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Any
+
+from attendance.authorities import AuthorityRules
+from attendance.calendar import SchoolCalendar
+from attendance.penalty import PenaltyRecord
+from attendance.threshold import Mark, Session, ThresholdPolicy, evaluate
+from casework.audit import GENESIS, canonical, entry_hash
+from casework.events import Event
+from casework.ports import UnitOfWork
+from casework.records import (
+    AuditRecord,
+    CalendarRow,
+    Change,
+    Delivery,
+    Entry,
+    Episode,
+    MarkChanges,
+    MarkRow,
+    NoticeRecord,
+    ParentRow,
+    PupilCount,
+    PupilRow,
+    SchoolRow,
+)
+
+OPEN_STATUSES = ("in_progress", "breached")
+
+
+def _upsert(
+    table: dict[Any, dict[str, Any]], key: Any, subject: str, values: dict[str, Any]
+) -> Change | None:
+    """Insert or update one row, returning the Change as store/registry.py does (None if equal)."""
+    row = table.get(key)
+    if row is None:
+        table[key] = dict(values)
+        return Change(subject, {}, dict(values))
+    old = {k: row[k] for k, v in values.items() if row[k] != v}
+    if not old:
+        return None
+    new = {k: values[k] for k in old}
+    row.update(new)
+    return Change(subject, old, new)
+
+
+@dataclass
+class FakeRegistry:
+    schools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pupils: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parents: dict[str, dict[str, Any]] = field(default_factory=dict)  # the person
+    links: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (parent, upn)
+    calendar_rows: list[CalendarRow] = field(default_factory=list)
+    rules: dict[str, AuthorityRules] = field(default_factory=dict)
+
+    async def school_urns(self, urns: Iterable[str]) -> set[str]:
+        return {u for u in urns if u in self.schools}
+
+    async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
+        return {u for u in upns if u in self.pupils}
+
+    async def school(self, urn: str) -> SchoolRow | None:
+        s = self.schools.get(urn)
+        return SchoolRow(**s) if s else None
+
+    async def pupil(self, upn: str) -> PupilRow | None:
+        p = self.pupils.get(upn)
+        return PupilRow(**p) if p else None
+
+    async def parents_of(self, upn: str) -> list[ParentRow]:
+        links = sorted((k[0], v) for k, v in self.links.items() if k[1] == upn)
+        return [
+            ParentRow(pid, upn, self.parents[pid]["name"], self.parents[pid]["email"], rel)
+            for pid, rel in ((pid, link["relationship"]) for pid, link in links)
+        ]
+
+    async def parent(self, parent_id: str) -> ParentRow | None:
+        p = self.parents.get(parent_id)
+        return ParentRow(parent_id, "", p["name"], p["email"], "") if p else None
+
+    async def calendar(self, school_urn: str) -> SchoolCalendar:
+        rows = [r for r in self.calendar_rows if r.school_urn == school_urn]
+        return SchoolCalendar.of(
+            [(r.start, r.end) for r in rows if r.kind == "term"],
+            [(r.start, r.end) for r in rows if r.kind == "closure"],
+        )
+
+    async def upsert_schools(self, rows: Sequence[SchoolRow]) -> list[Change]:
+        changes = [_upsert(self.schools, r.urn, f"school:{r.urn}", asdict(r)) for r in rows]
+        return [c for c in changes if c]
+
+    async def upsert_pupils(self, rows: Sequence[PupilRow]) -> list[Change]:
+        changes = [_upsert(self.pupils, r.upn, f"pupil:{r.upn}", asdict(r)) for r in rows]
+        return [c for c in changes if c]
+
+    async def upsert_parents(self, rows: Sequence[ParentRow]) -> list[Change]:
+        changes = [
+            _upsert(
+                self.parents,
+                r.parent_id,
+                f"parent:{r.parent_id}",
+                {"parent_id": r.parent_id, "name": r.name, "email": r.email},
+            )
+            for r in rows
+        ]
+        changes += [
+            _upsert(
+                self.links,
+                (r.parent_id, r.upn),
+                f"parent:{r.parent_id}:pupil:{r.upn}",
+                {"parent_id": r.parent_id, "upn": r.upn, "relationship": r.relationship},
+            )
+            for r in rows
+        ]
+        return [c for c in changes if c]
+
+    async def add_calendar(self, rows: Sequence[CalendarRow]) -> list[Change]:
+        changes = []
+        for r in rows:
+            if r not in self.calendar_rows:
+                self.calendar_rows.append(r)
+                changes.append(Change(f"calendar:{r.school_urn}", {}, asdict(r)))
+        return changes
+
+    async def authorities_in_use(self) -> set[str]:
+        return {s["local_authority"] for s in self.schools.values()}
+
+    async def recorded_rules(self) -> dict[str, AuthorityRules]:
+        return dict(self.rules)
+
+    async def save_rules(self, key: str, rules: AuthorityRules) -> None:
+        self.rules[key] = rules
+
+
+@dataclass
+class FakeMarks:
+    """Marks keyed by (upn, day, session) → (school_urn, code), and the corrections kept."""
+
+    registry: FakeRegistry
+    marks: dict[tuple[str, date, str], tuple[str, str]] = field(default_factory=dict)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    n_alerts: dict[tuple[str, date, str], date] = field(default_factory=dict)
+
+    async def upsert(self, rows: Sequence[MarkRow], now: datetime, source: str) -> MarkChanges:
+        inserted, changes = 0, []
+        for r in rows:
+            key = (r.upn, r.day, r.session)
+            old = self.marks.get(key)
+            if old is None:
+                inserted += 1
+            elif old != (r.school_urn, r.code):
+                self.corrections.append(
+                    {
+                        "upn": r.upn,
+                        "day": r.day,
+                        "session": r.session,
+                        "old_code": old[1],
+                        "new_code": r.code,
+                        "old_school_urn": old[0],
+                        "new_school_urn": r.school_urn,
+                        "corrected_at": now,
+                        "source": source,
+                    }
+                )
+                changes.append(
+                    Change(
+                        f"mark:{r.upn}:{r.day}:{r.session}",
+                        {"code": old[1], "school_urn": old[0]},
+                        {"code": r.code, "school_urn": r.school_urn},
+                    )
+                )
+            self.marks[key] = (r.school_urn, r.code)
+        return MarkChanges(inserted, changes)
+
+    async def for_pupil(self, upn: str) -> list[Mark]:
+        return sorted(
+            Mark(day, Session(session), code)
+            for (u, day, session), (_, code) in self.marks.items()
+            if u == upn
+        )
+
+    async def threshold_counts(
+        self, on: date, codes_by_authority: dict[str, frozenset[str]], weeks: int
+    ) -> list[PupilCount]:
+        results = []
+        for upn in sorted({k[0] for k in self.marks}):
+            pupil = self.registry.pupils.get(upn)
+            school = self.registry.schools.get(pupil["school_urn"]) if pupil else None
+            if school is None or school["local_authority"] not in codes_by_authority:
+                continue
+            policy = ThresholdPolicy(codes_by_authority[school["local_authority"]], weeks=weeks)
+            result = evaluate(await self.for_pupil(upn), on, policy)
+            if result.unauthorised_sessions > 0:
+                results.append(PupilCount(upn, result.unauthorised_sessions, result.window_start))
+        return results
+
+    async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
+        return sum(
+            1
+            for (u, day, _), (_, code) in self.marks.items()
+            if u == upn and start <= day <= end and code in codes
+        )
+
+    async def unalerted_n(self, on: date) -> list[MarkRow]:
+        return [
+            MarkRow(upn, urn, day, session, code)
+            for (upn, day, session), (urn, code) in sorted(self.marks.items())
+            if code == "N" and day <= on and (upn, day, session) not in self.n_alerts
+        ]
+
+    async def n_alerted(self, marks: Sequence[MarkRow], on: date) -> None:
+        for m in marks:
+            self.n_alerts[(m.upn, m.day, m.session)] = on
+
+
+@dataclass
+class FakeCases:
+    case_entries: list[Entry] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    notice_rows: dict[int, NoticeRecord] = field(default_factory=dict)
+    notice_deliveries: dict[int, list[Delivery]] = field(default_factory=dict)
+    penalty_notices: list[PenaltyRecord] = field(default_factory=list)
+
+    async def add_entry(
+        self,
+        upn: str,
+        on: date,
+        kind: str,
+        by: str,
+        summary: str,
+        details: dict[str, Any],
+        now: datetime,
+    ) -> int:
+        entry_id = len(self.case_entries) + 1
+        # Stored as JSON by the real one: dates come back as strings.
+        stored = json.loads(json.dumps(details, sort_keys=True, default=str))
+        self.case_entries.append(Entry(entry_id, upn, on, now, kind, by, summary, stored))
+        return entry_id
+
+    async def entries(self, upn: str) -> list[Entry]:
+        return sorted((e for e in self.case_entries if e.upn == upn), key=lambda e: (e.on, e.id))
+
+    async def open_episodes(self) -> dict[str, Episode]:
+        return {e.upn: e for e in self.episodes if e.ended_on is None}
+
+    async def open_episode(self, episode: Episode) -> None:
+        self.episodes.append(episode)
+
+    async def close_episode(self, upn: str, on: date) -> None:
+        self.episodes = [
+            replace(e, ended_on=on) if e.upn == upn and e.ended_on is None else e
+            for e in self.episodes
+        ]
+
+    async def add_notice(self, notice: NoticeRecord, deliveries: Sequence[Delivery]) -> int:
+        notice_id = len(self.notice_rows) + 1
+        self.notice_rows[notice_id] = replace(notice, id=notice_id)
+        self.notice_deliveries[notice_id] = list(deliveries)
+        return notice_id
+
+    async def notices(self, upn: str | None = None, open_only: bool = False) -> list[NoticeRecord]:
+        return [
+            n
+            for _, n in sorted(self.notice_rows.items())
+            if (upn is None or n.upn == upn) and (not open_only or n.status in OPEN_STATUSES)
+        ]
+
+    async def deliveries(self, notice_id: int) -> list[Delivery]:
+        return sorted(self.notice_deliveries.get(notice_id, []), key=lambda d: d.parent_id)
+
+    async def update_notice(self, notice_id: int, **changes: Any) -> None:
+        self.notice_rows[notice_id] = replace(self.notice_rows[notice_id], **changes)
+
+    async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
+        wanted = set(parent_ids)
+        return {
+            d.parent_id
+            for notice_id, n in self.notice_rows.items()
+            if n.status == "not_improved"
+            for d in self.notice_deliveries.get(notice_id, [])
+            if d.parent_id in wanted
+        }
+
+    async def penalties(self, parent_id: str, upn: str) -> list[PenaltyRecord]:
+        return [p for p in self.penalty_notices if p.parent_id == parent_id and p.upn == upn]
+
+    async def add_penalty(self, record: PenaltyRecord) -> None:
+        self.penalty_notices.append(record)
+
+
+@dataclass
+class FakeOutbox:
+    events: list[Event] = field(default_factory=list)
+
+    async def add(self, event: Event, now: datetime) -> str:
+        self.events.append(event)
+        return str(uuid.uuid4())
+
+
+@dataclass
+class FakeAudit:
+    entries: list[AuditRecord] = field(default_factory=list)
+
+    async def append(
+        self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
+    ) -> AuditRecord:
+        last = self.entries[-1] if self.entries else None
+        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+        body = canonical(details)
+        at = now.astimezone(UTC)
+        record = AuditRecord(
+            seq,
+            at,
+            actor,
+            action,
+            subject,
+            body,
+            prev,
+            entry_hash(seq, at, actor, action, subject, body, prev),
+        )
+        self.entries.append(record)
+        return record
+
+    async def all(self) -> list[AuditRecord]:
+        return list(self.entries)
+
+
+@dataclass
+class FakeImportLog:
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    async def record(
+        self, kind: str, file_name: str, sha256: str, rows: int, changed: int, now: datetime
+    ) -> None:
+        self.runs.append(
+            {
+                "kind": kind,
+                "file_name": file_name,
+                "sha256": sha256,
+                "rows": rows,
+                "changed": changed,
+                "imported_at": now,
+            }
+        )
+
+
+@dataclass
+class FakeState:
+    """Everything the fake database holds; compared with == to prove nothing changed."""
+
+    registry: FakeRegistry = field(default_factory=FakeRegistry)
+    marks: FakeMarks = field(init=False)
+    cases: FakeCases = field(default_factory=FakeCases)
+    outbox: FakeOutbox = field(default_factory=FakeOutbox)
+    audit: FakeAudit = field(default_factory=FakeAudit)
+    imports: FakeImportLog = field(default_factory=FakeImportLog)
+
+    def __post_init__(self) -> None:
+        self.marks = FakeMarks(self.registry)
+
+
+class FakeUnitOfWork:
+    """An in-memory unit of work: rolled back unless committed, like store/uow.py.
+
+    `committed` says whether the latest `async with` block committed. Outside a block the
+    repositories show the committed state (reading them there is for assertions).
+    """
+
+    def __init__(self) -> None:
+        self._saved = FakeState()
+        self._live = copy.deepcopy(self._saved)
+        self.committed = False
+
+    @property
+    def registry(self) -> FakeRegistry:
+        return self._live.registry
+
+    @property
+    def marks(self) -> FakeMarks:
+        return self._live.marks
+
+    @property
+    def cases(self) -> FakeCases:
+        return self._live.cases
+
+    @property
+    def outbox(self) -> FakeOutbox:
+        return self._live.outbox
+
+    @property
+    def audit(self) -> FakeAudit:
+        return self._live.audit
+
+    @property
+    def imports(self) -> FakeImportLog:
+        return self._live.imports
+
+    def state(self) -> FakeState:
+        """A copy of the committed state."""
+        return copy.deepcopy(self._saved)
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._live = copy.deepcopy(self._saved)
+        self.committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        self._saved = copy.deepcopy(self._live)
+        self.committed = True
+
+    async def rollback(self) -> None:
+        self._live = copy.deepcopy(self._saved)
+
+
+def _is_a_unit_of_work(uow: FakeUnitOfWork) -> UnitOfWork:
+    return uow  # mypy checks that the fake satisfies the protocol
