@@ -53,5 +53,3 @@ def rules_for(name: str, recorded: Mapping[str, AuthorityRules] | None = None) -
     if k in BUILT_IN:
         return BUILT_IN[k]
     return AuthorityRules(name)
-
-
