@@ -113,14 +113,14 @@ async def import_csv(
                 now,
             )
             # A change to something already stored keeps its own entry: who, when, old, new.
-            for c in corrections:
-                await uow.audit.append(
-                    actor,
-                    f"{kind}.corrected",
-                    c.subject,
-                    {"old": c.old, "new": c.new, "source": name},
-                    now,
-                )
+            await uow.audit.append_many(
+                actor,
+                [
+                    (f"{kind}.corrected", c.subject, {"old": c.old, "new": c.new, "source": name})
+                    for c in corrections
+                ],
+                now,
+            )
             await uow.commit()
         return ImportSummary(kind, len(rows), changed)
 

@@ -103,6 +103,9 @@ class Audit(Protocol):
     async def append(
         self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
     ) -> AuditRecord: ...
+    async def append_many(
+        self, actor: str, items: Sequence[tuple[str, str, dict[str, Any]]], now: datetime
+    ) -> list[AuditRecord]: ...
     async def all(self) -> list[AuditRecord]: ...
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +31,13 @@ class SqlAudit:
     async def append(
         self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
     ) -> AuditRecord:
+        return (await self.append_many(actor, [(action, subject, details)], now))[-1]
+
+    async def append_many(
+        self, actor: str, items: Sequence[tuple[str, str, dict[str, Any]]], now: datetime
+    ) -> list[AuditRecord]:
+        """Append entries in order, chained, in one statement (a re-export can correct
+        thousands of marks at once)."""
         if self.postgres:
             conn = await self.session.connection()
             await conn.execute(text(f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"))
@@ -37,22 +46,18 @@ class SqlAudit:
                 select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1)
             )
         ).first()
-        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
-        body = canonical(details)
+        seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
         at = now.astimezone(UTC)  # hashed exactly as the database will hand it back
-        entry = AuditEntry(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            subject=subject,
-            details=body,
-            prev_hash=prev,
-            hash=entry_hash(seq, at, actor, action, subject, body, prev),
-        )
-        self.session.add(entry)
-        await self.session.flush()
-        return _record(entry)
+        records = []
+        for action, subject, details in items:
+            seq, body = seq + 1, canonical(details)
+            digest = entry_hash(seq, at, actor, action, subject, body, prev)
+            records.append(AuditRecord(seq, at, actor, action, subject, body, prev, digest))
+            prev = digest
+        if records:
+            conn = await self.session.connection()
+            await conn.execute(insert(AuditEntry), [asdict(r) for r in records])
+        return records
 
     async def all(self) -> list[AuditRecord]:
         rows = await self.session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))

@@ -336,6 +336,11 @@ class FakeAudit:
         self.entries.append(record)
         return record
 
+    async def append_many(
+        self, actor: str, items: Sequence[tuple[str, str, dict[str, Any]]], now: datetime
+    ) -> list[AuditRecord]:
+        return [await self.append(actor, a, s, d, now) for a, s, d in items]
+
     async def all(self) -> list[AuditRecord]:
         return list(self.entries)
 

@@ -1,0 +1,84 @@
+"""SIGKILL during an import leaves the database exactly before or exactly after it, never half."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from casework.records import MarkRow
+from store.marks import week_deltas
+from supportfirst.bootstrap import App
+from tests import builders as b
+
+PUPILS = 400
+
+
+def big_register(folder: Path) -> tuple[Path, int]:
+    """A term of marks for 400 pupils (about 60,000 rows): long enough to be killed mid-way."""
+    upns = [f"A{i:012d}" for i in range(PUPILS)]
+    pupils = [f"{u},Pupil,{i},2015-01-01,{b.SCHOOL_A},5" for i, u in enumerate(upns)]
+    header = "upn,first_name,last_name,date_of_birth,school_urn,year_group"
+    (folder / "pupils.csv").write_bytes(b.csv_bytes(header, pupils))
+    rows = [r for u in upns for r in b.marks(u, date(2024, 9, 4), date(2024, 12, 20))]
+    (folder / "marks.csv").write_bytes(b.csv_bytes(b.MARKS_HEADER, rows))
+    return folder / "marks.csv", len(rows)
+
+
+def command(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "supportfirst", *args, "--db", url]
+
+
+def run(folder: Path, url: str, *args: str) -> None:
+    done = subprocess.run(
+        command(url, *args), cwd=folder, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def state(app: App) -> tuple[int, int, dict[tuple[str, str], tuple[int, ...]]]:
+    async with app.engine.connect() as conn:
+        marks = (
+            await conn.execute(text("SELECT upn, day, session, school_urn, code FROM mark"))
+        ).all()
+        runs = (
+            await conn.execute(text("SELECT count(*) FROM import_run WHERE kind = 'marks'"))
+        ).scalar_one()
+        weeks = (
+            await conn.execute(text("SELECT upn, monday, school, g, o, u, n FROM pupil_week"))
+        ).all()
+    stored = {(w[0], str(w[1])): tuple(w[2:]) for w in weeks}
+    rows = [MarkRow(m[0], m[3], date.fromisoformat(str(m[1])), m[2], m[4]) for m in marks]
+    expected = {(d[0], str(d[1])): tuple(d[3:]) for d in week_deltas(rows)}
+    assert stored == expected, "the week summary does not match the marks"
+    return len(marks), runs, stored
+
+
+@pytest.mark.parametrize("delay", [0.7, 1.0, 1.4, 2.0])
+async def test_a_killed_import_leaves_nothing_half_written_and_a_rerun_completes(
+    app: App, tmp_path: Path, delay: float
+) -> None:
+    for kind, data in (("schools", b.schools()), ("calendar", b.calendar())):
+        (tmp_path / f"{kind}.csv").write_bytes(data)
+    marks, count = big_register(tmp_path)
+    for kind in ("schools", "pupils", "calendar"):
+        run(tmp_path, app.url, "import", kind, f"{kind}.csv")
+    proc = subprocess.Popen(
+        command(app.url, "import", "marks", str(marks)),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    code = proc.wait(60)
+    stored, runs, _ = await state(app)
+    assert (stored, runs) in ((0, 0), (count, 1)), f"half an import stored (exit {code})"
+    run(tmp_path, app.url, "import", "marks", str(marks))
+    assert (await state(app))[:2] == (count, 1)
