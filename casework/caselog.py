@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from attendance.stages import Stage, parse_stage, skipped_stages
+from attendance.stages import VIEWS, Stage, parse_stage, skipped_stages
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
 from casework.records import Entry, NoticeRecord
 
-KINDS = (
-    "support_offered",
-    "contact",
-    "meeting",
-    "engagement",
-    "stage_changed",
-    "referral",
-    "decision",
-    "contract",
-    "note",
-)
 # What every school does for every pupil: a case first logged later need not explain skipping
 # them; skipping anything after them (early help, a meeting, a contract…) needs a reason.
 ROUTINE = frozenset({Stage.ATTENDANCE_POLICY, Stage.ABSENCE_CALL_BACK, Stage.PUPIL_CHECK_IN})
 WAYS_TO_MEET = ("phone", "video", "in_person", "home_visit", "neutral_venue")
+# The services the LA's referral form asks about, "used, and if not why not".
+SERVICES = ("lets_talk", "early_help_drop_in", "taf")
+# Decisions the LA asks to see the reason for (no contract, no NTI, action after the threshold).
+DECISIONS = ("attendance_contract", "notice_to_improve", "threshold", "legal_intervention")
 
 
 @dataclass(frozen=True)
@@ -41,6 +35,10 @@ class LogRequest:
     engaged: bool | None = None
     parents_present: bool | None = None
     agreed: bool | None = None
+    service: str | None = None
+    used: bool | None = None
+    role: str | None = None
+    about: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,54 +51,109 @@ class Chronology:
     notices: list[NoticeRecord]
 
 
-def _current_stage(entries: list[Entry]) -> Stage | None:
+def current_stage(entries: list[Entry]) -> Stage | None:
     stages = [e.details["stage"] for e in entries if e.kind == "stage_changed"]
     return Stage(stages[-1]) if stages else None
 
 
+def _one_of(value: str | None, allowed: tuple[str, ...] | frozenset[str], option: str) -> str:
+    if value is None:
+        raise Refused(f"{option} is needed: one of {', '.join(sorted(allowed))}")
+    value = value.replace("-", "_").lower()
+    if value not in allowed:
+        raise Refused(f"{option}: {value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _meeting(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    wrong = [w for w in req.ways_offered if w not in WAYS_TO_MEET]
+    if wrong:
+        raise Refused(f"unknown way to meet {wrong[0]!r}: use {', '.join(WAYS_TO_MEET)}")
+    if not req.ways_offered:
+        raise Refused("record the ways to meet that were offered (phone, video, in person…)")
+    return {"ways_offered": list(req.ways_offered), "attended": req.engaged}
+
+
+def _engagement(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    if req.engaged is None:
+        raise Refused("say whether the parent engaged (--engaged or --not-engaged)")
+    return {"engaged": req.engaged}
+
+
+def _contract(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    # An attendance contract is voluntary and cannot be agreed without the parents there.
+    if req.agreed and not req.parents_present:
+        raise Refused("an attendance contract cannot be agreed if the parents are not present")
+    return {"agreed": bool(req.agreed), "parents_present": bool(req.parents_present)}
+
+
+def _stage_changed(req: LogRequest, current: Stage | None) -> dict[str, Any]:
+    if req.stage is None:
+        raise Refused("name the new stage (--stage)")
+    try:
+        new = parse_stage(req.stage)
+    except ValueError as e:
+        raise Refused(str(e)) from None
+    skipped = [s for s in skipped_stages(current, new) if current is not None or s not in ROUTINE]
+    if skipped and not (req.reason or "").strip():
+        names = ", ".join(str(s) for s in skipped)
+        raise Refused(f"moving to {new} skips {names}: give the reason (--reason)")
+    return {
+        "stage": str(new),
+        "previous": str(current) if current else None,
+        "skipped": [str(s) for s in skipped],
+    }
+
+
+def _service(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    service = _one_of(req.service, SERVICES, "--service")
+    if req.used is None:
+        raise Refused("say whether the service was used (--used or --not-used)")
+    if not req.used and not (req.reason or "").strip():
+        raise Refused("say why the service was not used (--reason)")
+    return {"service": service, "used": req.used}
+
+
+def _view(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    return {"role": _one_of(req.role, frozenset(VIEWS), "--role")}
+
+
+def _decision(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    if not (req.reason or "").strip():
+        raise Refused("a decision needs its reason (--reason): the LA will ask for it")
+    return {"about": _one_of(req.about, DECISIONS, "--about")}
+
+
+def _plain(_req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    return {}
+
+
+KIND_DETAILS: dict[str, Callable[[LogRequest, Stage | None], dict[str, Any]]] = {
+    "support_offered": _plain,
+    "contact": _plain,
+    "meeting": _meeting,
+    "engagement": _engagement,
+    "stage_changed": _stage_changed,
+    "contract": _contract,
+    "referral": _plain,  # to another agency
+    "service": _service,
+    "view": _view,
+    "decision": _decision,
+    "siblings": _plain,
+    "circumstances": _plain,
+    "note": _plain,
+}
+KINDS = tuple(KIND_DETAILS)
+
+
 def _details(req: LogRequest, current: Stage | None) -> dict[str, Any]:
-    if req.kind not in KINDS:
+    if req.kind not in KIND_DETAILS:
         raise Refused(f"unknown entry kind {req.kind!r}: use one of {', '.join(KINDS)}")
     if not req.summary.strip():
         raise Refused("say what happened: the summary is empty")
-    details: dict[str, Any] = {}
-    if req.kind == "meeting":
-        wrong = [w for w in req.ways_offered if w not in WAYS_TO_MEET]
-        if wrong:
-            raise Refused(f"unknown way to meet {wrong[0]!r}: use {', '.join(WAYS_TO_MEET)}")
-        if not req.ways_offered:
-            raise Refused("record the ways to meet that were offered (phone, video, in person…)")
-        details["ways_offered"] = list(req.ways_offered)
-        details["attended"] = req.engaged
-    if req.kind == "engagement":
-        if req.engaged is None:
-            raise Refused("say whether the parent engaged (--engaged or --not-engaged)")
-        details["engaged"] = req.engaged
-    if req.kind == "contract":
-        # An attendance contract is voluntary and cannot be agreed without the parents there.
-        if req.agreed and not req.parents_present:
-            raise Refused("an attendance contract cannot be agreed if the parents are not present")
-        details.update(agreed=bool(req.agreed), parents_present=bool(req.parents_present))
-    if req.kind == "stage_changed":
-        if req.stage is None:
-            raise Refused("name the new stage (--stage)")
-        try:
-            new = parse_stage(req.stage)
-        except ValueError as e:
-            raise Refused(str(e)) from None
-        skipped = [
-            s for s in skipped_stages(current, new) if current is not None or s not in ROUTINE
-        ]
-        if skipped and not (req.reason or "").strip():
-            names = ", ".join(str(s) for s in skipped)
-            raise Refused(f"moving to {new} skips {names}: give the reason (--reason)")
-        details.update(
-            stage=str(new),
-            previous=str(current) if current else None,
-            skipped=[str(s) for s in skipped],
-        )
+    details = KIND_DETAILS[req.kind](req, current)
     if req.reason:
-        details["reason"] = req.reason
+        details["reason"] = req.reason.strip()
     return details
 
 
@@ -108,7 +161,7 @@ async def log_entry(uow: UnitOfWork, req: LogRequest, now: datetime) -> int:
     async with uow:
         if await uow.registry.pupil(req.upn) is None:
             raise NotFound(f"no pupil with UPN {req.upn}")
-        current = _current_stage(await uow.cases.entries(req.upn))
+        current = current_stage(await uow.cases.entries(req.upn))
         details = _details(req, current)
         entry_id = await uow.cases.add_entry(
             req.upn, req.on, req.kind, req.by, req.summary.strip(), details, now
@@ -131,7 +184,7 @@ async def chronology(uow: UnitOfWork, upn: str) -> Chronology:
         upn,
         f"{pupil.first_name} {pupil.last_name}",
         pupil.school_urn,
-        _current_stage(entries),
+        current_stage(entries),
         entries,
         notices,
     )

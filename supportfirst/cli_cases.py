@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from attendance.penalty import PenaltyDecision, PenaltyKind
-from casework.caselog import KINDS, WAYS_TO_MEET, LogRequest, chronology, log_entry
+from attendance.stages import VIEWS
+from casework.caselog import (
+    DECISIONS,
+    KINDS,
+    SERVICES,
+    WAYS_TO_MEET,
+    LogRequest,
+    chronology,
+    log_entry,
+)
+from casework.checklist import checklist
 from casework.notices import issue_nti
 from casework.penalties import check_penalty, record_penalty
 from supportfirst.bootstrap import App, utcnow
@@ -47,6 +57,16 @@ def case_log(
     engaged: Annotated[bool | None, typer.Option("--engaged/--not-engaged")] = None,
     parents_present: Annotated[bool, typer.Option("--parents-present")] = False,
     agreed: Annotated[bool, typer.Option("--agreed")] = False,
+    service: Annotated[
+        str | None, typer.Option("--service", help=f"with --kind service: {', '.join(SERVICES)}")
+    ] = None,
+    used: Annotated[bool | None, typer.Option("--used/--not-used")] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help=f"with --kind view: {', '.join(VIEWS)}")
+    ] = None,
+    about: Annotated[
+        str | None, typer.Option("--about", help=f"with --kind decision: {', '.join(DECISIONS)}")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Log a contact, an offer of support, a meeting, engagement or a stage change."""
@@ -64,6 +84,10 @@ def case_log(
             engaged,
             parents_present,
             agreed,
+            service,
+            used,
+            role,
+            about,
         )
         entry_id = await log_entry(application.uow(), request, utcnow())
         typer.echo(f"logged entry {entry_id} for {request.upn}")
@@ -113,6 +137,36 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
             typer.echo(f"{e.on}  {e.kind:<16} {e.by:<16} {e.summary}")
         for n in c.notices:
             typer.echo(f"NTI {n.id}: {n.period_start} to {n.period_end}, {n.status}")
+
+    run(db, work)
+
+
+@case_app.command("checklist")
+def case_checklist(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
+    """What the LA will ask for before a referral, and what is still missing."""
+
+    async def work(application: App) -> None:
+        c = await checklist(application.uow(), upn.upper())
+        if json_:
+            emit_json(
+                {
+                    "upn": c.upn,
+                    "ready": c.ready,
+                    "items": [
+                        {
+                            "key": i.key,
+                            "label": i.label,
+                            "satisfied": i.satisfied,
+                            "detail": i.detail,
+                        }
+                        for i in c.items
+                    ],
+                }
+            )
+            return
+        for i in c.items:
+            typer.echo(f"[{'x' if i.satisfied else ' '}] {i.label}: {i.detail}")
+        typer.echo("ready for referral" if c.ready else "not ready for referral")
 
     run(db, work)
 

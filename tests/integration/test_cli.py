@@ -226,3 +226,31 @@ def test_an_authority_cannot_count_authorised_absence(cli: Cli) -> None:
     )
     ok = cli("authority", "set", "Suffolk", "--threshold-codes", "G,O,U,N")
     assert ok.stdout.strip() == "Suffolk: threshold codes G,N,O,U; NTI 6 school weeks"
+
+
+def test_case_checklist_names_what_is_missing_before_a_referral(cli: Cli) -> None:
+    cli(
+        "case",
+        "log",
+        b.UPN_1,
+        "--kind",
+        "service",
+        "--service",
+        "taf",
+        "--not-used",
+        "--by",
+        "Ms Patel",
+        "--summary",
+        "TAF not set up",
+        "--reason",
+        "Family declined",
+    )
+    out = cli("case", "checklist", b.UPN_1, "--json")
+    doc = json.loads(out.stdout)
+    items = {i["key"]: i for i in doc["items"]}
+    assert doc["ready"] is False and items["taf"]["satisfied"] is True
+    assert items["taf"]["detail"] == "not used: Family declined"
+    assert (
+        items["view_dsl"]["detail"]
+        == "record the DSL (Designated Safeguarding Lead)'s view of the referral"
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from casework.audit import verify_chain
 from casework.caselog import LogRequest, log_entry
+from casework.checklist import checklist
 from casework.errors import ImportRejected, NotFound, Refused
 from casework.events import ThresholdMet
 from casework.imports import ImportSummary, import_csv
@@ -233,3 +234,54 @@ async def test_a_first_stage_past_the_routine_ones_needs_a_reason(uow: FakeUnitO
         b.UPN_1, "stage_changed", "Ms Patel", date(2025, 3, 3), "Concern", stage="initial_concern"
     )
     assert await log_entry(uow, early, NOW) > 0
+
+
+# the pre-referral checklist
+
+
+def entry(kind: str, **fields: Any) -> LogRequest:
+    summary = fields.pop("summary", f"{kind} logged")
+    return LogRequest(b.UPN_1, kind, "Ms Patel", date(2025, 3, 3), summary, **fields)
+
+
+FULL_CASE = [
+    entry("contact"),
+    entry("support_offered"),
+    entry("engagement", engaged=False),
+    entry("decision", about="attendance_contract", reason="Parents did not attend the meeting"),
+    entry("decision", about="notice_to_improve", reason="No behavioural impact expected"),
+    entry("service", service="lets_talk", used=True),
+    entry("service", service="early_help_drop_in", used=False, reason="Family declined"),
+    entry("service", service="taf", used=True),
+    entry("view", role="senior_attendance_champion"),
+    entry("view", role="senco"),
+    entry("view", role="dsl"),
+    entry("siblings", summary="No siblings at other schools"),
+    entry("circumstances", summary="No change of address"),
+]
+
+
+async def test_a_case_with_everything_logged_is_ready_but_for_letters(
+    uow: FakeUnitOfWork,
+) -> None:
+    for request in FULL_CASE:
+        await log_entry(uow, request, NOW)
+    result = await checklist(uow, b.UPN_1)
+    assert [i.key for i in result.items if not i.satisfied] == ["letters"]
+    assert not result.ready
+
+
+async def test_a_service_not_used_needs_its_reason(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(Refused, match="why the service was not used"):
+        await log_entry(uow, entry("service", service="taf", used=False), NOW)
+    with pytest.raises(Refused, match="--service: 'tea' is not one of"):
+        await log_entry(uow, entry("service", service="tea", used=True), NOW)
+
+
+async def test_an_issued_nti_counts_as_a_letter_and_the_nti_on_file(case: FakeUnitOfWork) -> None:
+    for request in FULL_CASE:
+        await log_entry(case, request, NOW)
+    await issue_nti(case, b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW)
+    result = await checklist(case, b.UPN_1)
+    assert result.ready
+    assert {i.key: i.detail for i in result.items}["notice_to_improve"] == "on file"

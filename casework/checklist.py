@@ -1,0 +1,77 @@
+"""The pre-referral checklist: what the LA's compliance team will ask for, read off the case log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral, referral_checklist
+from casework.errors import NotFound
+from casework.ports import UnitOfWork
+from casework.records import Entry
+
+# Entries that mean a copy of a letter or email is on file.
+LETTER_KINDS = ("letter_sent", "nti_issued")
+
+
+@dataclass(frozen=True)
+class Checklist:
+    upn: str
+    items: tuple[ChecklistItem, ...]
+
+    @property
+    def ready(self) -> bool:
+        return ready_for_referral(self.items)
+
+
+def _last(entries: list[Entry], kind: str, **match: str) -> Entry | None:
+    found = [
+        e
+        for e in entries
+        if e.kind == kind and all(e.details.get(k) == v for k, v in match.items())
+    ]
+    return found[-1] if found else None
+
+
+def case_facts(entries: list[Entry], notices: int) -> CaseFacts:
+    def count(kind: str) -> int:
+        return sum(e.kind == kind for e in entries)
+
+    def service(name: str) -> tuple[bool | None, str | None]:
+        e = _last(entries, "service", service=name)
+        return (e.details["used"], e.details.get("reason")) if e else (None, None)
+
+    def reason(about: str) -> str | None:
+        e = _last(entries, "decision", about=about)
+        return e.details.get("reason") if e else None
+
+    engagement = _last(entries, "engagement")
+    lets_talk, early_help, taf = service("lets_talk"), service("early_help_drop_in"), service("taf")
+    return CaseFacts(
+        support_offered=count("support_offered"),
+        contacts=count("contact") + count("meeting"),
+        meetings_offered=count("meeting"),
+        parent_engaged=engagement.details["engaged"] if engagement else None,
+        attendance_contract=any(e.kind == "contract" and e.details.get("agreed") for e in entries),
+        no_contract_reason=reason("attendance_contract"),
+        notice_to_improve=notices > 0,
+        no_nti_reason=reason("notice_to_improve"),
+        lets_talk_used=lets_talk[0],
+        lets_talk_reason=lets_talk[1],
+        early_help_drop_in_used=early_help[0],
+        early_help_drop_in_reason=early_help[1],
+        taf_used=taf[0],
+        taf_reason=taf[1],
+        views_recorded=frozenset(e.details["role"] for e in entries if e.kind == "view"),
+        siblings_recorded=count("siblings") > 0,
+        circumstances_recorded=count("circumstances") > 0,
+        letters_on_file=sum(e.kind in LETTER_KINDS for e in entries),
+    )
+
+
+async def checklist(uow: UnitOfWork, upn: str) -> Checklist:
+    async with uow:
+        if await uow.registry.pupil(upn) is None:
+            raise NotFound(f"no pupil with UPN {upn}")
+        entries = await uow.cases.entries(upn)
+        notices = await uow.cases.notices(upn)
+    return Checklist(upn, referral_checklist(case_facts(entries, len(notices))))
