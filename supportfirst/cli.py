@@ -51,6 +51,13 @@ DbOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
+@app.callback()
+def _global_options(db: DbOpt = None) -> None:
+    """`supportfirst --db URL COMMAND …` works as well as `supportfirst COMMAND … --db URL`."""
+    if db:
+        os.environ["SUPPORTFIRST_DATABASE_URL"] = db
+
+
 class UserError(Exception):
     pass
 
