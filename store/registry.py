@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.authorities import AuthorityRules
@@ -71,6 +71,20 @@ class SqlRegistry:
     async def parent(self, parent_id: str) -> ParentRow | None:
         p = await self.session.get(Parent, parent_id)
         return ParentRow(p.parent_id, "", p.name, p.email, "") if p else None
+
+    async def children_of(self, parent_id: str) -> list[str]:
+        rows = await self.session.exec(
+            select(PupilParent.upn)
+            .where(PupilParent.parent_id == parent_id)
+            .order_by(col(PupilParent.upn))
+        )
+        return list(rows)
+
+    async def parents_with_email(self, email: str) -> list[str]:
+        rows = await self.session.exec(
+            select(Parent.parent_id).where(func.lower(Parent.email) == email.strip().lower())
+        )
+        return list(rows)
 
     async def calendar(self, school_urn: str) -> SchoolCalendar:
         rows = list(

@@ -207,3 +207,19 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(sa_column=Column(SAText, nullable=False))
     prev_hash: str
     hash: str
+
+
+class Consent(SQLModel, table=True):
+    """A parent's written consent to school correspondence by email, at one address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: str = Field(foreign_key="parent.parent_id", index=True)
+    email: str
+    address_key: str = Field(index=True)  # casefolded, to find a shared address
+    method: str
+    given_on: date
+    evidence_sha256: str | None = None
+    evidence_name: str | None = None
+    recorded_by: str
+    recorded_at: datetime
+    withdrawn_on: date | None = None

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.audit import SqlAudit
 from store.cases import SqlCases
+from store.consents import SqlConsents
 from store.marks import SqlMarks
 from store.outbox import SqlImportLog, SqlOutbox
 from store.registry import SqlRegistry
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
         self.registry = SqlRegistry(self.session)
         self.marks = SqlMarks(self.session, postgres)
         self.cases = SqlCases(self.session)
+        self.consents = SqlConsents(self.session)
         self.outbox = SqlOutbox(self.session)
         self.audit = SqlAudit(self.session, postgres)
         self.imports = SqlImportLog(self.session)

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.db import alembic_config, make_engine, prepare, sync_url, upgrade
+from store.evidence import EvidenceStore
 from store.uow import SqlUnitOfWork
 from supportfirst.settings import Settings
 
@@ -54,6 +55,9 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def evidence(self) -> EvidenceStore:
+        return EvidenceStore(self.settings.data_dir / "evidence")
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -9,6 +9,7 @@ the audit log, and the same transaction rule: what a unit of work changes is dis
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
+from attendance.consent import ConsentRecord, address_key
 from attendance.penalty import PenaltyRecord
 from attendance.threshold import Mark, Session, ThresholdPolicy, evaluate
 from casework.audit import GENESIS, canonical, entry_hash
@@ -92,6 +94,13 @@ class FakeRegistry:
     async def parent(self, parent_id: str) -> ParentRow | None:
         p = self.parents.get(parent_id)
         return ParentRow(parent_id, "", p["name"], p["email"], "") if p else None
+
+    async def children_of(self, parent_id: str) -> list[str]:
+        return sorted(upn for pid, upn in self.links if pid == parent_id)
+
+    async def parents_with_email(self, email: str) -> list[str]:
+        key = email.strip().lower()
+        return [pid for pid, p in self.parents.items() if (p["email"] or "").lower() == key]
 
     async def calendar(self, school_urn: str) -> SchoolCalendar:
         rows = [r for r in self.calendar_rows if r.school_urn == school_urn]
@@ -365,12 +374,54 @@ class FakeImportLog:
 
 
 @dataclass
+class FakeConsents:
+    records: list[ConsentRecord] = field(default_factory=list)
+
+    async def add(
+        self, record: ConsentRecord, evidence_name: str | None, by: str, now: datetime
+    ) -> int:
+        stored = replace(record, id=len(self.records) + 1)
+        self.records.append(stored)
+        return stored.id
+
+    async def for_parent(self, parent_id: str) -> list[ConsentRecord]:
+        return [r for r in self.records if r.parent_id == parent_id]
+
+    async def with_address(self, email: str) -> list[ConsentRecord]:
+        return [r for r in self.records if address_key(r.email) == address_key(email)]
+
+    async def withdraw(self, consent_id: int, on: date) -> None:
+        i = consent_id - 1
+        self.records[i] = replace(self.records[i], withdrawn_on=on)
+
+    async def listing(self, upn: str | None = None) -> list[ConsentRecord]:
+        return sorted(self.records, key=lambda r: (r.parent_id, r.id))
+
+
+@dataclass
+class FakeEvidence:
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
+    def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self.blobs[sha] = data
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        return self.blobs[sha256]
+
+    def verify(self, sha256: str) -> bool:
+        return hashlib.sha256(self.blobs[sha256]).hexdigest() == sha256
+
+
+@dataclass
 class FakeState:
     """Everything the fake database holds; compared with == to prove nothing changed."""
 
     registry: FakeRegistry = field(default_factory=FakeRegistry)
     marks: FakeMarks = field(init=False)
     cases: FakeCases = field(default_factory=FakeCases)
+    consents: FakeConsents = field(default_factory=FakeConsents)
     outbox: FakeOutbox = field(default_factory=FakeOutbox)
     audit: FakeAudit = field(default_factory=FakeAudit)
     imports: FakeImportLog = field(default_factory=FakeImportLog)
@@ -402,6 +453,10 @@ class FakeUnitOfWork:
     @property
     def cases(self) -> FakeCases:
         return self._live.cases
+
+    @property
+    def consents(self) -> FakeConsents:
+        return self._live.consents
 
     @property
     def outbox(self) -> FakeOutbox:

@@ -254,3 +254,27 @@ def test_case_checklist_names_what_is_missing_before_a_referral(cli: Cli) -> Non
         items["view_dsl"]["detail"]
         == "record the DSL (Designated Safeguarding Lead)'s view of the referral"
     )
+
+
+def test_consent_record_keeps_the_evidence_and_list_shows_it(cli: Cli) -> None:
+    form = cli.file("consent-form.pdf", b"%PDF-1.4 signed consent form")
+    out = cli(
+        "consent",
+        "record",
+        "P2",
+        "--email",
+        "jo@example.org",
+        "--method",
+        "form",
+        "--on",
+        "2025-03-01",
+        "--evidence",
+        form,
+    )
+    assert out.returncode == 0, out.stderr
+    shared = cli("consent", "record", "P1", "--email", "JO@example.org", "--method", "email")
+    assert shared.returncode == 1 and "already held by parent P2" in shared.stderr
+    [c] = json.loads(cli("consent", "list", "--upn", b.UPN_1, "--json").stdout)["consents"]
+    assert (c["parent_id"], c["email"], c["upns"]) == ("P2", "jo@example.org", [b.UPN_1])
+    stored = cli.folder / "data" / "evidence" / c["evidence_sha256"][:2] / c["evidence_sha256"][2:4]
+    assert (stored / c["evidence_sha256"]).read_bytes() == b"%PDF-1.4 signed consent form"

@@ -1,0 +1,109 @@
+"""`consent record|withdraw|list` (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attendance.consent import METHODS
+from casework.consent import list_consents, record_consent, withdraw_consent
+from supportfirst.bootstrap import App, utcnow
+from supportfirst.cli import DbOpt, JsonOpt, consent_app, emit_json, fail, parse_date, run
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
+ByOpt = Annotated[str, typer.Option("--by", help="who records it (for the audit log)")]
+
+
+@consent_app.command("record")
+def consent_record(
+    parent_id: str,
+    email: Annotated[str, typer.Option("--email", help="the address this parent consented to")],
+    method: Annotated[str, typer.Option("--method", help=" | ".join(METHODS))],
+    on: OnOpt = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence", help="a copy of the consent: the scanned form or the parent's email"
+        ),
+    ] = None,
+    by: ByOpt = "cli",
+    db: DbOpt = None,
+) -> None:
+    """Record a parent's written consent to email (refused if another parent holds the address)."""
+    copy = None
+    if evidence is not None:
+        try:
+            copy = (evidence.name, evidence.read_bytes())
+        except OSError as e:
+            raise fail(f"{evidence}: {e.strerror or e}") from None
+
+    async def work(application: App) -> None:
+        c = await record_consent(
+            application.uow(),
+            application.evidence(),
+            parent_id,
+            email,
+            method,
+            parse_date(on),
+            by,
+            utcnow(),
+            copy,
+        )
+        kept = f"; evidence sha256 {c.evidence_sha256}" if c.evidence_sha256 else ""
+        typer.echo(f"consent {c.id}: parent {c.parent_id} at {c.email} from {c.given_on}{kept}")
+
+    run(db, work)
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = "cli", db: DbOpt = None) -> None:
+    """Withdraw a parent's consent: from then on they are written to by post."""
+
+    async def work(application: App) -> None:
+        day = parse_date(on)
+        c = await withdraw_consent(application.uow(), parent_id, day, by, utcnow())
+        typer.echo(f"consent {c.id} withdrawn on {day}: parent {parent_id} gets post from now")
+
+    run(db, work)
+
+
+@consent_app.command("list")
+def consent_list(
+    upn: Annotated[str | None, typer.Option("--upn", help="only this pupil's parents")] = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Every consent on record, in force or withdrawn."""
+
+    async def work(application: App) -> None:
+        lines = await list_consents(application.uow(), upn.upper() if upn else None)
+        if json_:
+            emit_json(
+                {
+                    "consents": [
+                        {
+                            "consent_id": line.consent.id,
+                            "parent_id": line.parent_id,
+                            "name": line.name,
+                            "upns": list(line.upns),
+                            "email": line.consent.email,
+                            "method": line.consent.method,
+                            "given_on": line.consent.given_on.isoformat(),
+                            "withdrawn_on": line.consent.withdrawn_on.isoformat()
+                            if line.consent.withdrawn_on
+                            else None,
+                            "evidence_sha256": line.consent.evidence_sha256,
+                        }
+                        for line in lines
+                    ]
+                }
+            )
+            return
+        for line in lines:
+            c = line.consent
+            state = f"withdrawn {c.withdrawn_on}" if c.withdrawn_on else "in force"
+            typer.echo(f"{line.parent_id:<10} {c.email:<32} {c.method:<12} {c.given_on} {state}")
+
+    run(db, work)
