@@ -7,20 +7,23 @@ staging tables are loaded with COPY.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, text
+from sqlalchemy import insert, text
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
 from attendance.codes import UNAUTHORISED_CODES, is_school_session
-from attendance.threshold import FULL_WEEK, Mark, Session, session_bit, sessions_up_to
+from attendance.threshold import Mark, Session, session_bit
 from casework.records import Change, MarkChanges, MarkRow, PupilCount
 from store.tables import Mark as MarkTable
 from store.tables import MarkCorrection, UnresolvedNAlert
+from store.thresholds import threshold_counts
 
 WEEK_CODES = ("G", "O", "U", "N")  # the codes the week summary keeps a mask for
 assert set(WEEK_CODES) == UNAUTHORISED_CODES
@@ -32,11 +35,6 @@ _MARKS_LOCK = 0x5F_3A_4B5
 def _as_date(value: date | str) -> date:
     """SQLite hands dates back as text from raw SQL; PostgreSQL as dates."""
     return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _popcount_sql(expr: str) -> str:
-    # Portable: SQLite has no bit_count(); 14 shifts per row are cheap next to the I/O.
-    return "(" + " + ".join(f"(({expr} >> {i}) & 1)" for i in range(14)) + ")"
 
 
 def week_deltas(rows: Iterable[MarkRow]) -> list[tuple[str, date, int, int, int, int, int, int]]:
@@ -74,10 +72,12 @@ class SqlMarks:
             conn = await self.session.connection()
             raw = (await conn.get_raw_connection()).driver_connection
             async with raw.cursor() as cursor:  # type: ignore[union-attr]
-                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
                 async with cursor.copy(sql) as copy:
-                    for row in rows:
-                        await copy.write_row(row)
+                    for i in range(0, len(rows), 65536):
+                        buffer = io.StringIO()
+                        csv.writer(buffer, lineterminator="\n").writerows(rows[i : i + 65536])
+                        await copy.write(buffer.getvalue())
             return
         placeholders = ", ".join(f":{c}" for c in columns)
         await self._exec(
@@ -107,12 +107,6 @@ class SqlMarks:
             [(r.upn, self._day(r.day), r.session, r.school_urn, r.code) for r in rows],
         )
         rows = await self._drop_dual_registration_d(rows)
-        inserted = (
-            await self._exec(
-                "SELECT count(*) FROM incoming_mark i WHERE NOT EXISTS (SELECT 1 FROM mark m "
-                "WHERE m.upn = i.upn AND m.day = i.day AND m.session = i.session)"
-            )
-        ).scalar_one()
         corrected = (
             await self._exec(
                 "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn, i.school_urn "
@@ -121,15 +115,21 @@ class SqlMarks:
                 "WHERE m.code <> i.code OR m.school_urn <> i.school_urn"
             )
         ).all()
-        await self._exec(
-            "INSERT INTO mark (upn, day, session, school_urn, code) "
-            "SELECT upn, day, session, school_urn, code FROM incoming_mark WHERE true "
-            "ON CONFLICT (upn, day, session) DO UPDATE "
-            "SET code = excluded.code, school_urn = excluded.school_urn "
-            "WHERE mark.code <> excluded.code OR mark.school_urn <> excluded.school_urn"
-        )
+        # New sessions in key order, so the primary key's leaves are visited in turn.
+        inserted = (
+            await self._exec(
+                "INSERT INTO mark (upn, day, session, school_urn, code) "
+                "SELECT upn, day, session, school_urn, code FROM incoming_mark "
+                "ORDER BY upn, day, session ON CONFLICT (upn, day, session) DO NOTHING"
+            )
+        ).rowcount
         changes = []
         if corrected:
+            await self._exec(
+                "UPDATE mark SET code = i.code, school_urn = i.school_urn FROM incoming_mark i "
+                "WHERE mark.upn = i.upn AND mark.day = i.day AND mark.session = i.session "
+                "AND (mark.code <> i.code OR mark.school_urn <> i.school_urn)"
+            )
             history = [
                 {
                     "upn": c[0],
@@ -194,16 +194,24 @@ class SqlMarks:
         sets = ", ".join(
             f"{c} = (pupil_week.{c} & ~w.touched) | w.{c}" for c in ("school", "g", "o", "u", "n")
         )
-        await self._exec(
+        update = (
             f"UPDATE pupil_week SET {sets} FROM incoming_week w "
             "WHERE pupil_week.upn = w.upn AND pupil_week.monday = w.monday"
         )
-        await self._exec(
+        insert_new = (
             "INSERT INTO pupil_week (upn, monday, school, g, o, u, n) "
             "SELECT w.upn, w.monday, w.school, w.g, w.o, w.u, w.n FROM incoming_week w "
-            "WHERE NOT EXISTS (SELECT 1 FROM pupil_week p "
-            "WHERE p.upn = w.upn AND p.monday = w.monday)"
+            "WHERE NOT EXISTS (SELECT 1 FROM {found} p WHERE p.upn = w.upn AND p.monday = w.monday)"
         )
+        if self.postgres:
+            # One pass: insert the weeks the update did not find, without probing again.
+            await self._exec(
+                f"WITH found AS ({update} RETURNING pupil_week.upn, pupil_week.monday) "
+                + insert_new.format(found="found")
+            )
+        else:
+            await self._exec(update)
+            await self._exec(insert_new.format(found="pupil_week"))
         await self._exec("DROP TABLE incoming_week")
 
     async def for_pupil(self, upn: str) -> list[Mark]:
@@ -246,106 +254,5 @@ class SqlMarks:
     async def threshold_counts(
         self, on: date, codes_by_authority: dict[str, frozenset[str]], weeks: int
     ) -> list[PupilCount]:
-        results: list[PupilCount] = []
-        by_codes: dict[frozenset[str], list[str]] = {}
-        for authority, codes in codes_by_authority.items():
-            by_codes.setdefault(codes, []).append(authority)
-        for codes, authorities in by_codes.items():
-            results.extend(await self._threshold_for(on, codes, authorities, weeks))
-        return sorted(results, key=lambda r: r.upn)
-
-    async def _threshold_for(
-        self, on: date, codes: frozenset[str], authorities: list[str], weeks: int
-    ) -> list[PupilCount]:
-        this_monday = week_monday(on)
-        # Most windows end within the last half-year; pupils with fewer school weeks than that
-        # (new to roll, long gaps) are looked at again without the bound.
-        bound = date.fromordinal(this_monday.toordinal() - 7 * (weeks + 16))
-        bounded = await self._window_query(on, codes, authorities, weeks, bound, None)
-        short = [r[0] for r in bounded if r[3] < weeks]
-        short += await self._without_recent_weeks(on, authorities, bound)
-        full = {r[0]: r for r in bounded}
-        for i in range(0, len(short), 500):
-            upns = short[i : i + 500]
-            for r in await self._window_query(on, codes, authorities, weeks, None, upns):
-                full[r[0]] = r
-        return [PupilCount(r[0], int(r[1]), r[2]) for r in full.values() if r[1] > 0]
-
-    async def _without_recent_weeks(
-        self, on: date, authorities: list[str], bound: date
-    ) -> list[str]:
-        """Pupils with no school session since `bound`: their window, if any, is older."""
-        stmt = text(
-            "SELECT p.upn FROM pupil p JOIN school s ON s.urn = p.school_urn "
-            "WHERE s.local_authority IN :authorities AND NOT EXISTS ("
-            "SELECT 1 FROM pupil_week w WHERE w.upn = p.upn AND w.monday >= :bound "
-            "AND w.monday <= :this_monday AND (w.school & CASE WHEN w.monday = :this_monday "
-            "THEN :upto ELSE :full END) <> 0)"
-        ).bindparams(
-            bindparam("authorities", expanding=True),
-            bindparam("bound", type_=Date),
-            bindparam("this_monday", type_=Date),
-        )
-        params = {
-            "authorities": authorities,
-            "bound": bound,
-            "this_monday": week_monday(on),
-            "upto": sessions_up_to(on),
-            "full": FULL_WEEK,
-        }
         conn = await self.session.connection()
-        return [r[0] for r in (await conn.execute(stmt, params)).all()]
-
-    async def _window_query(
-        self,
-        on: date,
-        codes: frozenset[str],
-        authorities: list[str],
-        weeks: int,
-        bound: date | None,
-        upns: list[str] | None,
-    ) -> list[tuple[str, int, date, int]]:
-        counted = " | ".join(f"w.{c.lower()}" for c in sorted(codes))
-        filters = ["w.monday <= :this_monday", "s.local_authority IN :authorities"]
-        params: dict[str, Any] = {
-            "this_monday": week_monday(on),
-            "authorities": authorities,
-            "upto": sessions_up_to(on),
-            "full": FULL_WEEK,
-            "weeks": weeks,
-        }
-        binds = [
-            bindparam("this_monday", type_=Date),
-            bindparam("authorities", expanding=True),
-        ]
-        if bound is not None:
-            filters.append("w.monday >= :bound")
-            params["bound"] = bound
-            binds.append(bindparam("bound", type_=Date))
-        if upns is not None:
-            filters.append("w.upn IN :upns")
-            params["upns"] = upns
-            binds.append(bindparam("upns", expanding=True))
-        sql = f"""
-            WITH visible AS (
-                SELECT w.upn, w.monday, ({counted}) AS counted, w.school,
-                       CASE WHEN w.monday = :this_monday THEN :upto ELSE :full END AS vis
-                FROM pupil_week w
-                JOIN pupil p ON p.upn = w.upn
-                JOIN school s ON s.urn = p.school_urn
-                WHERE {" AND ".join(filters)}
-            ),
-            school_weeks AS (
-                SELECT upn, monday, counted & vis AS c,
-                       row_number() OVER (PARTITION BY upn ORDER BY monday DESC) AS rn
-                FROM visible WHERE (school & vis) <> 0
-            )
-            SELECT upn, SUM({_popcount_sql("c")}) AS sessions, MIN(monday) AS window_start,
-                   COUNT(*) AS school_weeks
-            FROM school_weeks WHERE rn <= :weeks GROUP BY upn
-            HAVING SUM(c) > 0 OR COUNT(*) < :weeks
-        """
-        stmt = text(sql).bindparams(*binds).columns(window_start=Date)
-        conn = await self.session.connection()
-        rows = (await conn.execute(stmt, params)).all()
-        return [(r[0], int(r[1]), r[2], int(r[3])) for r in rows]
+        return await threshold_counts(conn, self.postgres, on, codes_by_authority, weeks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,17 +32,35 @@ class SqlRegistry:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def _existing(self, table: str, key: str, values: Iterable[str]) -> set[str] | None:
+        """On PostgreSQL, one query with an array parameter however many keys there are."""
+        conn = await self.session.connection()
+        if conn.dialect.name != "postgresql":
+            return None
+        rows = await conn.execute(
+            text(f"SELECT {key} FROM {table} WHERE {key} = ANY(:values)"), {"values": list(values)}
+        )
+        return {r[0] for r in rows}
+
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
+        urns = set(urns)
+        existing = await self._existing("school", "urn", urns)
+        if existing is not None:
+            return existing
         found: set[str] = set()
-        for chunk in _chunks(set(urns)):
+        for chunk in _chunks(urns):
             found.update(
                 await self.session.exec(select(School.urn).where(col(School.urn).in_(chunk)))
             )
         return found
 
     async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
+        upns = set(upns)
+        existing = await self._existing("pupil", "upn", upns)
+        if existing is not None:
+            return existing
         found: set[str] = set()
-        for chunk in _chunks(set(upns)):
+        for chunk in _chunks(upns):
             found.update(
                 await self.session.exec(select(Pupil.upn).where(col(Pupil.upn).in_(chunk)))
             )
