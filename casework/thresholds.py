@@ -13,6 +13,9 @@ from casework.ports import UnitOfWork
 from casework.records import Episode, NoticeRecord, PupilCount
 
 SYSTEM = "supportfirst"
+# An N is a data-quality alert while it is recent; older ones (a first import of last year's
+# registers) would only bury today's alerts.
+N_LOOKBACK_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ async def _review_unresolved_n(uow: UnitOfWork, on: date) -> list[Event]:
     due = []
     calendars: dict[str, SchoolCalendar] = {}
     recorded = await uow.registry.recorded_rules()
-    for mark in await uow.marks.unalerted_n(on):
+    for mark in await uow.marks.unalerted_n(on - timedelta(days=N_LOOKBACK_DAYS), on):
         if mark.school_urn not in calendars:
             calendars[mark.school_urn] = await uow.registry.calendar(mark.school_urn)
         school = await uow.registry.school(mark.school_urn)

@@ -227,10 +227,10 @@ class SqlMarks:
         )
         return int((await self.session.exec(stmt)).one())
 
-    async def unalerted_n(self, on: date) -> list[MarkRow]:
+    async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         rows = await self.session.exec(
             select(MarkTable)
-            .where(MarkTable.code == "N", MarkTable.day <= on)
+            .where(MarkTable.code == "N", MarkTable.day <= on, MarkTable.day >= since)
             .where(
                 ~select(UnresolvedNAlert)
                 .where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
 
@@ -50,7 +50,16 @@ class CalendarEntry(SQLModel, table=True):
 class Mark(SQLModel, table=True):
     """One session's register mark. The register is a legal document: corrections keep history."""
 
-    __table_args__ = (Index("ix_mark_day", "day"),)
+    __table_args__ = (
+        Index("ix_mark_day", "day"),
+        # The daily review looks for N marks not yet replaced: few rows among millions.
+        Index(
+            "ix_mark_unresolved_n",
+            "day",
+            postgresql_where=text("code = 'N'"),
+            sqlite_where=text("code = 'N'"),
+        ),
+    )
     upn: str = Field(foreign_key="pupil.upn", primary_key=True)
     day: date = Field(primary_key=True)
     session: str = Field(primary_key=True, max_length=2)

@@ -225,11 +225,11 @@ class FakeMarks:
             if u == upn and start <= day <= end and code in codes
         )
 
-    async def unalerted_n(self, on: date) -> list[MarkRow]:
+    async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         return [
             MarkRow(upn, urn, day, session, code)
             for (upn, day, session), (urn, code) in sorted(self.marks.items())
-            if code == "N" and day <= on and (upn, day, session) not in self.n_alerts
+            if code == "N" and since <= day <= on and (upn, day, session) not in self.n_alerts
         ]
 
     async def n_alerted(self, marks: Sequence[MarkRow], on: date) -> None:

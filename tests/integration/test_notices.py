@@ -151,3 +151,9 @@ async def test_an_n_unresolved_after_five_school_days_is_raised_once(case: App) 
         UnresolvedN(b.UPN_1, date(2025, 3, 17), date(2025, 3, 10), "AM", 5)
     ]
     assert await review(case, date(2025, 3, 18)) == []
+
+
+async def test_an_n_from_months_ago_is_not_raised_on_a_first_import(case: App) -> None:
+    old = b.csv_bytes(b.MARKS_HEADER, [f"{b.UPN_1},{b.SCHOOL_A},2024-11-04,AM,N"])
+    await load(case, "marks", old)
+    assert await review(case, date(2025, 3, 7)) == []
