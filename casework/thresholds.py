@@ -138,15 +138,17 @@ async def _review_unresolved_n(uow: UnitOfWork, on: date) -> list[Event]:
     """`N` must be replaced by a proper code quickly: alert once when it has not been."""
     events: list[Event] = []
     due = []
-    calendars: dict[str, SchoolCalendar] = {}
+    schools: dict[str, tuple[SchoolCalendar, int]] = {}  # urn: its calendar and the LA's limit
     recorded = await uow.registry.recorded_rules()
     for mark in await uow.marks.unalerted_n(on - timedelta(days=N_LOOKBACK_DAYS), on):
-        if mark.school_urn not in calendars:
-            calendars[mark.school_urn] = await uow.registry.calendar(mark.school_urn)
-        school = await uow.registry.school(mark.school_urn)
-        limit = rules_for(school.local_authority if school else "", recorded)
-        days = _school_days_since(calendars[mark.school_urn], mark.day, on)
-        if days >= limit.n_unresolved_school_days:
+        if mark.school_urn not in schools:
+            school = await uow.registry.school(mark.school_urn)
+            rules = rules_for(school.local_authority if school else "", recorded)
+            calendar = await uow.registry.calendar(mark.school_urn)
+            schools[mark.school_urn] = (calendar, rules.n_unresolved_school_days)
+        calendar, limit = schools[mark.school_urn]
+        days = _school_days_since(calendar, mark.day, on)
+        if days >= limit:
             due.append(mark)
             events.append(UnresolvedN(mark.upn, on, mark.day, mark.session, days))
     await uow.marks.n_alerted(due, on)
