@@ -38,10 +38,16 @@ class Parsed:
     problems: list[str] = field(default_factory=list)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _text(row: dict[str, str], name: str, required: bool = True) -> str:
     value = (row.get(name) or "").strip()
     if required and not value:
         raise RowError(name, "is empty")
+    if _CONTROL.search(value):
+        # A line break in a name would end up in letters and email headers.
+        raise RowError(name, "contains a line break or control character")
     return value
 
 
@@ -186,9 +192,11 @@ def parse(kind: str, name: str, data: bytes) -> Parsed:
         return out
     parser = PARSERS[kind]
     fast = _FastMarks(header) if kind == "marks" else None
+    last = reader.line_num
     try:
         for row in reader:
-            line = reader.line_num
+            # A quoted field may span lines: name the line the record starts on.
+            line, last = last + 1, reader.line_num
             if len(row) > len(header):
                 out.problems.append(f"{name}:{line}: -: more fields than the header has")
                 continue

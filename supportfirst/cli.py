@@ -32,6 +32,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 authority_app = typer.Typer(help="Each local authority's rules.", no_args_is_help=True)
 penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no_args_is_help=True)
 consent_app = typer.Typer(help="Each parent's consent to email.", no_args_is_help=True)
+letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_help=True)
 for sub, name in (
     (case_app, "case"),
     (nti_app, "nti"),
@@ -39,6 +40,7 @@ for sub, name in (
     (authority_app, "authority"),
     (penalty_app, "penalty"),
     (consent_app, "consent"),
+    (letter_app, "letter"),
 ):
     app.add_typer(sub, name=name)
 
@@ -126,4 +128,4 @@ def main() -> None:
 
 
 # Commands are registered by importing their modules (kept small, one area each).
-from supportfirst import cli_cases, cli_consent, cli_core  # noqa: E402, F401
+from supportfirst import cli_cases, cli_consent, cli_core, cli_letters  # noqa: E402, F401

@@ -278,3 +278,21 @@ def test_consent_record_keeps_the_evidence_and_list_shows_it(cli: Cli) -> None:
     assert (c["parent_id"], c["email"], c["upns"]) == ("P2", "jo@example.org", [b.UPN_1])
     stored = cli.folder / "data" / "evidence" / c["evidence_sha256"][:2] / c["evidence_sha256"][2:4]
     assert (stored / c["evidence_sha256"]).read_bytes() == b"%PDF-1.4 signed consent form"
+
+
+def test_letter_preview_prints_the_subject_and_the_text(cli: Cli) -> None:
+    out = cli(
+        "letter",
+        "preview",
+        "initial_concern",
+        b.UPN_1,
+        "--parent",
+        "P1",
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-03-10",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Subject: We would like to talk about Sam0's attendance\n")
+    assert "Dear Alex Taylor," in out.stdout

@@ -161,3 +161,14 @@ async def test_a_d_from_the_other_school_never_overwrites_the_real_mark(school: 
             date(2025, 3, 10), {"Essex": frozenset("GOU")}, 10
         )
     assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(b.UPN_1, 1)]
+
+
+async def test_a_name_with_a_line_break_is_rejected(app: App) -> None:
+    await load(app, "schools", b.schools())
+    header = "upn,first_name,last_name,date_of_birth,school_urn,year_group"
+    bad = f'{b.UPN_1},"Sam\r\nBcc: someone@example.org",Taylor,2015-03-01,{b.SCHOOL_A},5'
+    with pytest.raises(ImportRejected) as e:
+        await load(app, "pupils", b.csv_bytes(header, [bad]))
+    assert e.value.problems == [
+        "pupils.csv:2: first_name: contains a line break or control character"
+    ]

@@ -1,0 +1,85 @@
+"""Putting a letter together for one parent of one pupil from the case log (preview; sending
+arrives with the mail outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from casework.errors import NotFound, Refused
+from casework.ports import UnitOfWork
+from casework.thresholds import rules_for_pupil
+
+
+class Letter(Protocol):
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+
+
+class Renderer(Protocol):
+    def render(self, template: str, authority: str, context: Mapping[str, Any]) -> Letter: ...
+
+
+@dataclass(frozen=True)
+class Staff:
+    name: str
+    role: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+# What remains on offer during an NTI unless the school says otherwise.
+SUPPORT_AVAILABLE = (
+    "A meeting with us by phone, video call, in person or at home, at a time that suits you",
+    "Support from the school's pastoral team for your child",
+    "A referral to Early Help services for your family",
+)
+
+
+async def letter_for(
+    uow: UnitOfWork,
+    renderer: Renderer,
+    template: str,
+    upn: str,
+    parent_id: str,
+    staff: Staff,
+    on: date,
+    ways: tuple[str, ...] = ("by phone", "by video call", "in person at school", "at home"),
+    meeting: str | None = None,
+) -> Letter:
+    async with uow:
+        pupil = await uow.registry.pupil(upn)
+        if pupil is None:
+            raise NotFound(f"no pupil with UPN {upn}")
+        parent = next(
+            (p for p in await uow.registry.parents_of(upn) if p.parent_id == parent_id), None
+        )
+        if parent is None:
+            raise NotFound(f"parent {parent_id} is not recorded as a parent of {upn}")
+        school = await uow.registry.school(pupil.school_urn)
+        rules = await rules_for_pupil(uow, upn)
+        entries = await uow.cases.entries(upn)
+        notices = await uow.cases.notices(upn)
+    if template in ("nti", "intend_legal_intervention") and not notices:
+        raise Refused(f"{upn} has no Notice to Improve: issue one first (nti issue)")
+    context = {
+        "school": school,
+        "pupil": pupil,
+        "parent": parent,
+        "staff": staff,
+        "today": on,
+        "authority": rules.name,
+        "weeks": rules.policy.weeks,
+        "ways": ways,
+        "meeting": meeting,
+        "support": [e for e in entries if e.kind == "support_offered"],
+        "support_available": SUPPORT_AVAILABLE,
+        "notice": notices[-1] if notices else None,
+    }
+    return renderer.render(template, rules.name, context)

@@ -1,0 +1,104 @@
+"""Letters from the templates: warm early letters, a complete NTI, nothing injected."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from casework.caselog import LogRequest, log_entry
+from casework.errors import NotFound, Refused
+from casework.imports import import_csv
+from casework.letters import Staff, letter_for
+from casework.notices import issue_nti
+from mail.letters import LetterRenderer, UnknownLetter
+from tests import builders as b
+from tests.fakes import FakeUnitOfWork
+
+NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
+STAFF = Staff("Ms Priya Patel", "Attendance Officer", "01234 567890", "attendance@school.example")
+RENDERER = LetterRenderer()
+
+
+async def school(la: str = "Essex", parent_name: str = "Alex Taylor") -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    parents = b.csv_bytes(
+        "parent_id,upn,name,email,relationship", [f'P1,{b.UPN_1},"{parent_name}",,mother']
+    )
+    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
+    marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), absent=gone, code="O")
+    for kind, data in (
+        ("schools", b.schools(la_a=la)),
+        ("pupils", b.pupils(b.UPN_1)),
+        ("calendar", b.calendar()),
+        ("parents", parents),
+        ("marks", b.csv_bytes(b.MARKS_HEADER, marks)),
+    ):
+        await import_csv(uow, kind, f"{kind}.csv", data, "officer", NOW)
+    return uow
+
+
+async def letter(uow: FakeUnitOfWork, template: str) -> object:
+    return await letter_for(uow, RENDERER, template, b.UPN_1, "P1", STAFF, date(2025, 3, 10))
+
+
+async def test_the_initial_concern_letter_is_warm_and_offers_ways_to_talk() -> None:
+    result = await letter(await school(), "initial_concern")
+    assert result.subject == "We would like to talk about Sam0's attendance"
+    assert "Dear Alex Taylor," in result.text and "visit you at home" in result.text
+    assert "penalty" not in result.text.lower() and "prosecut" not in result.text.lower()
+    assert "Telephone: 01234 567890" in result.text and "Ms Priya Patel" in result.html
+
+
+async def test_the_nti_states_every_element_the_law_asks_for() -> None:
+    uow = await school(la="Suffolk")
+    await log_entry(
+        uow,
+        LogRequest(
+            b.UPN_1,
+            "support_offered",
+            "Ms Patel",
+            date(2025, 3, 4),
+            "Offered a place at breakfast club",
+        ),
+        NOW,
+    )
+    await issue_nti(uow, b.UPN_1, "Ms Patel", "Sam0 attends every day", date(2025, 3, 7), 0, NOW)
+    text = (await letter(uow, "nti")).text
+    for element in (
+        "10 sessions of unauthorised absence",
+        "24 February 2025",  # trigger
+        "Sam0 attends every day",
+        "no further unauthorised absence",  # improvement
+        "4 March 2025: Offered a place at breakfast club",  # support offered
+        "Early Help",
+        "Ms Priya Patel",
+        "penalty notice",  # available, contact, law
+        "From 10 March 2025 to 2 May 2025",
+        "Local authority: Suffolk",
+    ):
+        assert element in text, element
+
+
+async def test_an_essex_school_gets_the_essex_notice() -> None:
+    uow = await school(la="Essex")
+    await issue_nti(uow, b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW)
+    assert "Essex Notice to Improve, 6 school weeks" in (await letter(uow, "nti")).text
+
+
+async def test_names_from_the_mis_cannot_become_markup_or_headers() -> None:
+    uow = await school(parent_name="<script>alert(1)</script> Taylor")
+    result = await letter(uow, "initial_concern")
+    assert "<script>" not in result.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in result.html
+    assert "Dear <script>alert(1)</script> Taylor," in result.text  # plain text stays as given
+    assert "\n" not in result.subject and "\r" not in result.subject
+
+
+async def test_an_nti_letter_without_a_notice_and_unknown_names_are_refused() -> None:
+    uow = await school()
+    with pytest.raises(Refused, match="no Notice to Improve"):
+        await letter(uow, "nti")
+    with pytest.raises(UnknownLetter, match="use one of initial_concern, meeting_invite, nti"):
+        await letter(uow, "final_warning")
+    with pytest.raises(NotFound, match="parent P9"):
+        await letter_for(uow, RENDERER, "initial_concern", b.UPN_1, "P9", STAFF, date.today())
