@@ -34,6 +34,18 @@ class Staff:
     email: str = ""
 
 
+# The names of the letters, as a hand-delivery slip records them.
+TITLES = {
+    "initial_concern": "Letter of initial concern",
+    "meeting_invite": "Invitation to a meeting about attendance",
+    "meeting_rearranged": "Confirmation of a rearranged meeting",
+    "meeting_missed": "Letter after a missed meeting",
+    "contract_invite": "Invitation to an attendance contract meeting",
+    "contract_failed": "Letter: attendance contract not kept",
+    "leave_request_response": "Response to a request for term-time leave",
+    "nti": "Notice to Improve",
+    "intend_legal_intervention": "Notice of intention to request legal intervention",
+}
 # What remains on offer during an NTI unless the school says otherwise.
 SUPPORT_AVAILABLE = (
     "A meeting with us by phone, video call, in person or at home, at a time that suits you",
@@ -52,7 +64,11 @@ async def letter_for(
     on: date,
     ways: tuple[str, ...] = ("by phone", "by video call", "in person at school", "at home"),
     meeting: str | None = None,
+    granted: bool = False,
+    slip_for: str = "nti",
 ) -> Letter:
+    """The letter `template` to one parent; `meeting` is the date/time offered or agreed,
+    `granted` answers a leave request, `slip_for` names the letter a hand-delivery slip is for."""
     async with uow:
         pupil = await uow.registry.pupil(upn)
         if pupil is None:
@@ -81,5 +97,7 @@ async def letter_for(
         "support": [e for e in entries if e.kind == "support_offered"],
         "support_available": SUPPORT_AVAILABLE,
         "notice": notices[-1] if notices else None,
+        "granted": granted,
+        "letter_title": TITLES.get(slip_for, slip_for),
     }
     return renderer.render(template, rules.name, context)

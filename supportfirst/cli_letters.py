@@ -21,6 +21,14 @@ def letter_preview(
     role: Annotated[str, typer.Option("--role")] = "",
     phone: Annotated[str, typer.Option("--phone")] = "",
     email: Annotated[str, typer.Option("--email")] = "",
+    meeting: Annotated[
+        str | None,
+        typer.Option("--meeting", help="the meeting's date and time, as the letter should say it"),
+    ] = None,
+    granted: Annotated[bool, typer.Option("--granted", help="leave request: agreed")] = False,
+    slip_for: Annotated[
+        str, typer.Option("--slip-for", help="hand_delivery_slip: the letter it records")
+    ] = "nti",
     html: Annotated[bool, typer.Option("--html", help="the HTML part, not the text")] = False,
     on: Annotated[str | None, typer.Option("--on", help="the letter's date")] = None,
     db: DbOpt = None,

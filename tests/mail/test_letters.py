@@ -98,7 +98,44 @@ async def test_an_nti_letter_without_a_notice_and_unknown_names_are_refused() ->
     uow = await school()
     with pytest.raises(Refused, match="no Notice to Improve"):
         await letter(uow, "nti")
-    with pytest.raises(UnknownLetter, match="use one of initial_concern, meeting_invite, nti"):
+    with pytest.raises(UnknownLetter, match="use one of contract_failed, contract_invite, "):
         await letter(uow, "final_warning")
     with pytest.raises(NotFound, match="parent P9"):
         await letter_for(uow, RENDERER, "initial_concern", b.UPN_1, "P9", STAFF, date.today())
+
+
+@pytest.mark.parametrize("template", RENDERER.available())
+async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> None:
+    uow = await school()
+    await issue_nti(uow, b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW)
+    result = await letter_for(
+        uow,
+        RENDERER,
+        template,
+        b.UPN_1,
+        "P1",
+        STAFF,
+        date(2025, 3, 10),
+        meeting="Tuesday 18 March at 9am",
+    )
+    assert result.subject and "Alex Taylor" in result.text and "Alex Taylor" in result.html
+    assert "{{" not in result.text and "{%" not in result.html
+
+
+async def test_a_refused_leave_request_explains_the_consequence_gently() -> None:
+    uow = await school()
+    refused = await letter_for(
+        uow, RENDERER, "leave_request_response", b.UPN_1, "P1", STAFF, date(2025, 3, 10)
+    )
+    granted = await letter_for(
+        uow,
+        RENDERER,
+        "leave_request_response",
+        b.UPN_1,
+        "P1",
+        STAFF,
+        date(2025, 3, 10),
+        granted=True,
+    )
+    assert "unauthorised" in refused.text and "penalty notice" in refused.text
+    assert "agreed to this leave" in granted.text and "penalty" not in granted.text
