@@ -1,0 +1,93 @@
+"""Is a would-be human reply well formed enough to put in front of a caseworker?
+
+The checks of step 5 in mail/classify.py's docstring: raw 8-bit header bytes, monster headers,
+missing Subject, unparseable To/Cc, MIME defects, headerless parts, unknown charsets, base64
+that does not decode.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+from email.errors import FirstHeaderLineIsContinuationDefect
+from email.message import Message
+from email.utils import getaddresses
+
+MAX_HEADER_CHARS = 16_000
+
+
+def has_raw_8bit(s: str) -> bool:
+    # compat32 keeps undecodable header bytes as surrogate escapes (or as non-ASCII text).
+    return any(ord(c) > 127 for c in s)
+
+
+def reply_problem(msg: Message, parts: list[Message], from_address: str | None) -> str | None:
+    if from_address is None:
+        return "no usable From address"
+    for part in parts:
+        for name, value in part.items():
+            text = str(value)
+            if has_raw_8bit(name) or has_raw_8bit(text):
+                return f"raw 8-bit bytes in the {name} header"
+            if len(text) > MAX_HEADER_CHARS:
+                return f"{name} header of {len(text)} characters"
+    if msg.get("Subject") is None:
+        return "no Subject header"
+    for name in ("To", "Cc"):
+        values = msg.get_all(name)
+        if values is None:
+            continue
+        for _, addr in getaddresses([str(v) for v in values]):
+            if "@" not in addr:
+                return f"unparseable {name} header"
+    for part in parts:
+        for defect in part.defects:
+            if (
+                isinstance(defect, FirstHeaderLineIsContinuationDefect)
+                and not str(getattr(defect, "line", "x")).strip()
+            ):
+                continue
+            return f"MIME defect: {type(defect).__name__}"
+    for parent in parts:
+        if parent.is_multipart() and any(
+            isinstance(child, Message) and not child.keys() for child in parent.get_payload()
+        ):
+            return "a MIME part without any header"
+    for part in parts:
+        ctype = part.get("Content-Type")
+        if ctype is not None and "/" not in str(ctype).split(";", 1)[0]:
+            return f"Content-Type without subtype: {str(ctype).split(';', 1)[0].strip()}"
+        if part.is_multipart():
+            continue
+        problem = _payload_problem(part)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _payload_problem(part: Message) -> str | None:
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return None
+    if cte == "base64":
+        compact = re.sub(r"\s+", "", payload)
+        try:
+            binascii.a2b_base64(compact.encode("ascii"), strict_mode=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            return "corrupt base64 in a MIME part"
+    if part.get_content_maintype() != "text" or part.get_filename() is not None:
+        return None
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return f"unknown charset {charset!r}"
+    body = part.get_payload(decode=True)
+    if isinstance(body, bytes):
+        try:
+            body.decode(charset)
+        except UnicodeDecodeError:
+            return f"body bytes do not decode as {charset}"
+    return None
