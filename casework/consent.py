@@ -91,7 +91,6 @@ async def record_consent(
             f"{parent.name} consented to email at {address} ({method}).",
             details,
         )
-        await uow.audit.append(by, "consent.recorded", f"parent:{parent_id}", details, now)
         await uow.commit()
     return ConsentRecord(consent_id, parent_id, address, method, on, sha)
 
@@ -118,7 +117,6 @@ async def withdraw_consent(
             f"{parent.name} withdrew consent to email at {current.email}.",
             details,
         )
-        await uow.audit.append(by, "consent.withdrawn", f"parent:{parent_id}", details, now)
         await uow.commit()
     return current
 
@@ -133,8 +131,11 @@ async def _note(
     text: str,
     details: Mapping[str, object],
 ) -> None:
+    """A consent change goes in each child's chronology and in the audit log."""
     for upn in await uow.registry.children_of(parent.parent_id):
         await uow.cases.add_entry(upn, on, kind, by, text, dict(details), now)
+    action = kind.replace("_", ".", 1)  # consent_recorded -> consent.recorded
+    await uow.audit.append(by, action, f"parent:{parent.parent_id}", dict(details), now)
 
 
 async def list_consents(uow: UnitOfWork, upn: str | None = None) -> list[ConsentLine]:
