@@ -58,6 +58,7 @@ async def test_consent_is_recorded_in_normal_form_with_its_evidence_kept(
     assert record.email == "Jo.Taylor@example.org"
     assert record.evidence_sha256 is not None and evidence.verify(record.evidence_sha256)
     assert [e.kind for e in await uow.cases.entries(b.UPN_1)] == ["consent_recorded"]
+    assert [e.action for e in await uow.audit.all()][-1] == "consent.recorded"
 
 
 async def test_an_address_another_parent_holds_is_refused(uow: FakeUnitOfWork) -> None:
