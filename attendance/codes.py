@@ -49,6 +49,7 @@ _TABLE: tuple[Code, ...] = (
     Code("N", Category.UNAUTHORISED, "reason for absence not yet established"),
     Code("D", Category.NOT_COUNTED, "attending another school where also registered"),
     Code("X", Category.NOT_COUNTED, "not of compulsory school age"),
+    # Q, Y1 and Y7 are possible legal defences (the LA): not counted, so never unauthorised.
     Code("Q", Category.NOT_COUNTED, "local authority access arrangements not provided"),
     Code("Y1", Category.NOT_COUNTED, "local authority transport not available"),
     Code("Y2", Category.NOT_COUNTED, "widespread disruption to travel"),
@@ -76,8 +77,6 @@ UNAUTHORISED_CODES: frozenset[str] = frozenset(
     c.code for c in _TABLE if c.category is Category.UNAUTHORISED
 )
 DEFAULT_THRESHOLD_CODES: frozenset[str] = frozenset({"G", "O", "U"})
-# The LA treats these as possible legal defences: they are never counted and never unauthorised.
-POSSIBLE_DEFENCES: frozenset[str] = frozenset({"Y1", "Y7", "Q"})
 # A week in which every mark is one of these offered the pupil no chance to attend (CONTRACT.md).
 NO_SCHOOL_SESSION: frozenset[str] = frozenset({"#", "Y4", "Z"})
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from attendance.calendar import week_monday
@@ -153,15 +153,3 @@ def term_time_holiday(marks: Iterable[Mark], sessions: int = 10) -> Run | None:
     """The run of `G` that makes a single term-time holiday penalty-notice case, if any."""
     run = longest_run(marks, "G")
     return run if run.length >= sessions else None
-
-
-def further_sessions(
-    marks: Iterable[Mark], after: date, up_to: date, policy: ThresholdPolicy = ThresholdPolicy()
-) -> list[Mark]:
-    """Threshold-code sessions dated in (after, up_to]: the absence that counts during an NTI."""
-    return sorted(m for m in marks if after < m.day <= up_to and m.code in policy.codes)
-
-
-def window_weeks_lower_bound(on: date, weeks: int) -> date:
-    """A Monday far enough back that most windows end after it (holidays included)."""
-    return week_monday(on) - timedelta(weeks=weeks + 16)
