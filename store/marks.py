@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import bindparam, insert, text
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,15 +106,21 @@ class SqlMarks:
             ("upn", "day", "session", "school_urn", "code"),
             [(r.upn, self._day(r.day), r.session, r.school_urn, r.code) for r in rows],
         )
-        rows = await self._drop_dual_registration_d(rows)
-        corrected = (
-            await self._exec(
-                "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn, i.school_urn "
-                "FROM incoming_mark i JOIN mark m "
-                "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
-                "WHERE m.code <> i.code OR m.school_urn <> i.school_urn"
+        # The usual daily file brings days nothing is stored for yet: no stored mark to
+        # correct or to keep from a D, so both look-ups over the whole file can be skipped.
+        corrected: list[Any] = []
+        if await self._any_stored_on({r.day for r in rows}):
+            rows = await self._drop_dual_registration_d(rows)
+            corrected = list(
+                (
+                    await self._exec(
+                        "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn, "
+                        "i.school_urn FROM incoming_mark i JOIN mark m "
+                        "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
+                        "WHERE m.code <> i.code OR m.school_urn <> i.school_urn"
+                    )
+                ).all()
             )
-        ).all()
         # New sessions in key order, so the primary key's leaves are visited in turn.
         inserted = (
             await self._exec(
@@ -159,6 +165,14 @@ class SqlMarks:
         await self._update_weeks(rows)
         await self._exec("DROP TABLE incoming_mark")
         return MarkChanges(int(inserted), changes)
+
+    async def _any_stored_on(self, days: set[date]) -> bool:
+        stmt = text("SELECT 1 FROM mark WHERE day IN :days LIMIT 1").bindparams(
+            bindparam("days", expanding=True)
+        )
+        conn = await self.session.connection()
+        found = await conn.execute(stmt, {"days": sorted(self._day(d) for d in days)})
+        return found.first() is not None
 
     async def _drop_dual_registration_d(self, rows: Sequence[MarkRow]) -> Sequence[MarkRow]:
         """A dual-registered pupil's `D` (attending the other school) never overwrites the mark
