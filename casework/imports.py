@@ -11,7 +11,7 @@ from typing import Any
 from casework.csvfiles import parse
 from casework.errors import ImportRejected
 from casework.ports import UnitOfWork
-from casework.records import Change, MarkRow, ParentRow, PupilRow
+from casework.records import Change, ParentRow
 
 
 @dataclass(frozen=True)
@@ -139,14 +139,12 @@ async def _apply(
     """Store the rows; return how many changed anything, and the changes to stored values."""
     changes: list[Change]
     if kind == "marks":
-        marks: list[MarkRow] = rows
-        result = await uow.marks.upsert(marks, now, name)
+        result = await uow.marks.upsert(rows, now, name)
         return result.inserted + len(result.corrections), result.corrections
     if kind == "schools":
         changes = await uow.registry.upsert_schools(rows)
     elif kind == "pupils":
-        pupils: list[PupilRow] = rows
-        changes = await uow.registry.upsert_pupils(pupils)
+        changes = await uow.registry.upsert_pupils(rows)
     elif kind == "parents":
         changes = await uow.registry.upsert_parents(rows)
     else:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from attendance.authorities import AuthorityRules
 from casework.audit import verify_audit
 from casework.authorities import list_rules, set_rules
 from casework.csvfiles import COLUMNS
@@ -16,7 +17,6 @@ from supportfirst.bootstrap import App, utcnow
 from supportfirst.cli import (
     DbOpt,
     JsonOpt,
-    UserError,
     app,
     audit_app,
     authority_app,
@@ -176,10 +176,7 @@ def authority_set(
     run(db, work)
 
 
-def _describe(name: str, rules: object) -> str:
-    from attendance.authorities import AuthorityRules
-
-    assert isinstance(rules, AuthorityRules)
+def _describe(name: str, rules: AuthorityRules) -> str:
     cap = f", at most {rules.nti_max_school_days} school days" if rules.nti_max_school_days else ""
     return (
         f"{name}: threshold codes {','.join(sorted(rules.threshold_codes))}; "
@@ -231,5 +228,3 @@ def serve(
     except KeyboardInterrupt:
         typer.echo("stopped")
 
-
-__all__ = ["UserError"]

@@ -56,7 +56,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         shutil.copyfile(sqlite_template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
-    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
+    with psycopg.connect(url, autocommit=True) as c:
         tables = [
             r[0]
             for r in c.execute(
