@@ -30,7 +30,7 @@ def valid_address(email: str) -> str:
         raise Refused(f"{email!r} is not a valid email address: {e}") from None
 
 
-async def _shared_with(uow: UnitOfWork, parent_id: str, email: str, on: date) -> str | None:
+async def shared_with(uow: UnitOfWork, parent_id: str, email: str, on: date) -> str | None:
     """Another parent who holds this address: in force consent, or on the parents file."""
     for other in await uow.consents.with_address(email):
         if other.parent_id != parent_id and other.in_force(on):
@@ -59,7 +59,7 @@ async def record_consent(
         parent = await uow.registry.parent(parent_id)
         if parent is None:
             raise NotFound(f"no parent with id {parent_id}")
-        holder = await _shared_with(uow, parent_id, address, on)
+        holder = await shared_with(uow, parent_id, address, on)
         if holder is not None:
             raise Refused(
                 f"{address} is already held by parent {holder}: each parent needs their own "

@@ -55,3 +55,33 @@ class UnresolvedN(Event):
     day: date | None = None
     session: str = ""
     school_days: int = 0
+
+
+@dataclass(frozen=True)
+class EmailFailed(Event):
+    """A letter could not be emailed (refused by the server, consent withdrawn, or the sender
+    stopped mid-transaction): staff must check it and send it another way."""
+
+    message_id: str = ""
+    parent_id: str = ""
+    template: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeNotServed(Event):
+    """A formal notice by email bounced or was refused: it has not been served."""
+
+    notice_id: int | None = None
+    message_id: str = ""
+    parent_id: str = ""
+    template: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ParentReplied(Event):
+    message_id: str = ""
+    parent_id: str | None = None
+    in_reply_to: str | None = None
+    subject: str | None = None

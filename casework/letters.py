@@ -1,5 +1,4 @@
-"""Putting a letter together for one parent of one pupil from the case log (preview; sending
-arrives with the mail outbox)."""
+"""Putting a letter together for one parent of one pupil from the case log."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from typing import Any, Protocol
 
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
+from casework.records import ParentRow, PupilRow
 from casework.thresholds import rules_for_pupil
 
 
@@ -54,36 +54,37 @@ SUPPORT_AVAILABLE = (
 )
 
 
-async def letter_for(
+@dataclass(frozen=True)
+class LetterOptions:
+    """What a letter says beyond the case log: `meeting` is the date/time offered or agreed,
+    `granted` answers a leave request, `slip_for` names the letter a hand-delivery slip is for."""
+
+    ways: tuple[str, ...] = ("by phone", "by video call", "in person at school", "at home")
+    meeting: str | None = None
+    granted: bool = False
+    slip_for: str = "nti"
+
+
+PLAIN = LetterOptions()
+
+
+async def render_letter(
     uow: UnitOfWork,
     renderer: Renderer,
     template: str,
-    upn: str,
-    parent_id: str,
+    pupil: PupilRow,
+    parent: ParentRow,
     staff: Staff,
     on: date,
-    ways: tuple[str, ...] = ("by phone", "by video call", "in person at school", "at home"),
-    meeting: str | None = None,
-    granted: bool = False,
-    slip_for: str = "nti",
+    options: LetterOptions = PLAIN,
 ) -> Letter:
-    """The letter `template` to one parent; `meeting` is the date/time offered or agreed,
-    `granted` answers a leave request, `slip_for` names the letter a hand-delivery slip is for."""
-    async with uow:
-        pupil = await uow.registry.pupil(upn)
-        if pupil is None:
-            raise NotFound(f"no pupil with UPN {upn}")
-        parent = next(
-            (p for p in await uow.registry.parents_of(upn) if p.parent_id == parent_id), None
-        )
-        if parent is None:
-            raise NotFound(f"parent {parent_id} is not recorded as a parent of {upn}")
-        school = await uow.registry.school(pupil.school_urn)
-        rules = await rules_for_pupil(uow, upn)
-        entries = await uow.cases.entries(upn)
-        notices = await uow.cases.notices(upn)
+    """The letter `template` to one parent, inside an open unit of work."""
+    school = await uow.registry.school(pupil.school_urn)
+    rules = await rules_for_pupil(uow, pupil.upn)
+    entries = await uow.cases.entries(pupil.upn)
+    notices = await uow.cases.notices(pupil.upn)
     if template in ("nti", "intend_legal_intervention") and not notices:
-        raise Refused(f"{upn} has no Notice to Improve: issue one first (nti issue)")
+        raise Refused(f"{pupil.upn} has no Notice to Improve: issue one first (nti issue)")
     context = {
         "school": school,
         "pupil": pupil,
@@ -92,12 +93,38 @@ async def letter_for(
         "today": on,
         "authority": rules.name,
         "weeks": rules.policy.weeks,
-        "ways": ways,
-        "meeting": meeting,
+        "ways": options.ways,
+        "meeting": options.meeting,
         "support": [e for e in entries if e.kind == "support_offered"],
         "support_available": SUPPORT_AVAILABLE,
         "notice": notices[-1] if notices else None,
-        "granted": granted,
-        "letter_title": TITLES.get(slip_for, slip_for),
+        "granted": options.granted,
+        "letter_title": TITLES.get(options.slip_for, options.slip_for),
     }
     return renderer.render(template, rules.name, context)
+
+
+async def pupil_and_parent(uow: UnitOfWork, upn: str, parent_id: str) -> tuple[PupilRow, ParentRow]:
+    pupil = await uow.registry.pupil(upn)
+    if pupil is None:
+        raise NotFound(f"no pupil with UPN {upn}")
+    parent = next((p for p in await uow.registry.parents_of(upn) if p.parent_id == parent_id), None)
+    if parent is None:
+        raise NotFound(f"parent {parent_id} is not recorded as a parent of {upn}")
+    return pupil, parent
+
+
+async def letter_for(
+    uow: UnitOfWork,
+    renderer: Renderer,
+    template: str,
+    upn: str,
+    parent_id: str,
+    staff: Staff,
+    on: date,
+    options: LetterOptions = PLAIN,
+) -> Letter:
+    """The letter `template` to one parent, as it would be sent (for preview)."""
+    async with uow:
+        pupil, parent = await pupil_and_parent(uow, upn, parent_id)
+        return await render_letter(uow, renderer, template, pupil, parent, staff, on, options)

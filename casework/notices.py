@@ -9,8 +9,10 @@ from attendance.calendar import CalendarError
 from attendance.nti import NtiRefused, plan_notice
 from casework.errors import NotFound, Refused
 from casework.events import NtiIssued
+from casework.letters import Staff
 from casework.ports import UnitOfWork
 from casework.records import Delivery, NoticeRecord
+from casework.sending import Mailroom, ParentRoute, queue_for_parents
 from casework.thresholds import rules_for_pupil
 
 
@@ -22,12 +24,13 @@ class IssuedNotice:
     period_end: date
     unauthorised_sessions: int
     window_start: date
-    deliveries: list[Delivery]
+    deliveries: list[ParentRoute]
     warnings: tuple[str, ...]
 
 
 async def issue_nti(
     uow: UnitOfWork,
+    mailroom: Mailroom,
     upn: str,
     by: str,
     improvement: str,
@@ -70,8 +73,6 @@ async def issue_nti(
         except CalendarError as e:
             raise Refused(f"school {pupil.school_urn}'s calendar: {e}") from None
         assert plan.trigger.window_start is not None
-        # Email needs each parent's written consent (the mail issue); until then, post.
-        deliveries = [Delivery(p.parent_id, "post", "awaiting_post") for p in parents]
         record = NoticeRecord(
             0,
             upn,
@@ -86,13 +87,13 @@ async def issue_nti(
             plan.period.end,
             "in_progress",
         )
-        notice_id = await uow.cases.add_notice(record, deliveries)
+        notice_id = await uow.cases.add_notice(record, [])
         event = NtiIssued(upn, on, notice_id, plan.period.end)
         details = {
             **event.payload(),
             "improvement": improvement.strip(),
             "max_further_sessions": max_further_sessions,
-            "parents": [d.parent_id for d in deliveries],
+            "parents": [p.parent_id for p in parents],
             "warnings": list(plan.warnings),
         }
         await uow.cases.add_entry(
@@ -105,6 +106,20 @@ async def issue_nti(
             details,
             now,
         )
+        # The notice goes to each parent separately: email where that parent consented.
+        routes = await queue_for_parents(
+            uow, mailroom, "nti", pupil, parents, Staff(by), on, now, notice_id=notice_id
+        )
+        deliveries = [
+            Delivery(
+                r.parent_id,
+                r.route,
+                "queued" if r.route == "email" else "awaiting_post",
+                r.message_id,
+            )
+            for r in routes
+        ]
+        await uow.cases.add_deliveries(notice_id, deliveries)
         await uow.audit.append(by, "nti.issued", f"pupil:{upn}", details, now)
         await uow.outbox.add(event, now)
         await uow.commit()
@@ -115,6 +130,6 @@ async def issue_nti(
         plan.period.end,
         plan.trigger.unauthorised_sessions,
         plan.trigger.window_start,
-        deliveries,
+        routes,
         plan.warnings,
     )

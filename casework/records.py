@@ -109,6 +109,8 @@ class Delivery:
     parent_id: str
     route: str
     state: str
+    message_id: str | None = None
+    deemed_received_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,118 @@ class AuditRecord:
     details: str
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class QueuedEmail:
+    """An email ready to send: its bytes are already in the evidence store under `sha256`."""
+
+    message_id: str
+    token: str
+    upn: str
+    parent_id: str
+    consent_id: int
+    template: str
+    notice_id: int | None
+    formal: bool
+    recipient: str
+    envelope_from: str
+    sha256: str
+    size: int
+    queued_at: datetime
+    queued_by: str
+
+
+@dataclass(frozen=True)
+class PrintedCopy:
+    upn: str
+    parent_id: str
+    template: str
+    notice_id: int | None
+    letter_sha256: str
+    slip_sha256: str
+    media_type: str
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An email one worker has claimed to send, with what was true of its consent just now."""
+
+    id: int
+    message_id: str
+    upn: str
+    parent_id: str
+    template: str
+    notice_id: int | None
+    formal: bool
+    recipient: str
+    envelope_from: str
+    sha256: str
+    attempts: int
+    consent_in_force: bool
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What happened when one claimed email was handed to the server.
+
+    outcome: sent | temporary (4xx, connection) | permanent (5xx) | uncertain (the sender
+    stopped mid-transaction) | consent_withdrawn.
+    """
+
+    mail_id: int
+    outcome: str
+    at: datetime
+    code: int | None = None
+    text: str | None = None
+    queue_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EmailRecord:
+    id: int
+    message_id: str
+    token: str
+    upn: str
+    parent_id: str
+    consent_id: int
+    template: str
+    notice_id: int | None
+    formal: bool
+    recipient: str
+    envelope_from: str
+    sha256: str
+    size: int
+    state: str
+    attempts: int
+    queued_at: datetime
+    queued_by: str
+    sent_at: datetime | None
+    failed_at: datetime | None
+    smtp_code: int | None
+    smtp_text: str | None
+    queue_id: str | None
+    failure: str | None
+    deemed_received_on: date | None
+    claimed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    sha256: str
+    size: int
+    mailbox: str
+    uidvalidity: int | None
+    uid: int | None
+    message_id: str | None
+    from_address: str | None
+    subject: str | None
+    mail_class: str
+    reason: str | None
+    upn: str | None
+    outgoing_id: int | None
+    quarantined: bool
+    received_at: datetime
+    id: int = 0

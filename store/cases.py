@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,10 +124,20 @@ class SqlCases:
         self.session.add(row)
         await self.session.flush()
         assert row.id is not None
-        for d in deliveries:
-            self.session.add(NoticeDelivery(notice_id=row.id, **asdict(d)))
-        await self.session.flush()
+        await self.add_deliveries(row.id, deliveries)
         return row.id
+
+    async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None:
+        for d in deliveries:
+            self.session.add(NoticeDelivery(notice_id=notice_id, **asdict(d)))
+        await self.session.flush()
+
+    async def update_delivery(self, message_id: str, **changes: Any) -> None:
+        await self.session.exec(
+            update(NoticeDelivery)
+            .where(col(NoticeDelivery.message_id) == message_id)
+            .values(**changes)
+        )
 
     async def notices(self, upn: str | None = None, open_only: bool = False) -> list[NoticeRecord]:
         stmt = select(Notice).order_by(col(Notice.id))
@@ -142,7 +153,10 @@ class SqlCases:
             .where(NoticeDelivery.notice_id == notice_id)
             .order_by(col(NoticeDelivery.parent_id))
         )
-        return [Delivery(d.parent_id, d.route, d.state) for d in rows]
+        return [
+            Delivery(d.parent_id, d.route, d.state, d.message_id, d.deemed_received_on)
+            for d in rows
+        ]
 
     async def update_notice(self, notice_id: int, **changes: Any) -> None:
         row = await self.session.get(Notice, notice_id)

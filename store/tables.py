@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
 
@@ -176,7 +176,9 @@ class NoticeDelivery(SQLModel, table=True):
     notice_id: int = Field(foreign_key="notice.id", index=True)
     parent_id: str = Field(foreign_key="parent.parent_id")
     route: str  # email | post
-    state: str  # awaiting_send | awaiting_post
+    state: str  # queued | sent | failed | awaiting_post | posted
+    message_id: str | None = None  # the email that serves it, when by email
+    deemed_received_on: date | None = None
 
 
 class PenaltyNotice(SQLModel, table=True):
@@ -232,3 +234,101 @@ class Consent(SQLModel, table=True):
     recorded_by: str
     recorded_at: datetime
     withdrawn_on: date | None = None
+
+
+class OutgoingMail(SQLModel, table=True):
+    """One email to one parent: its exact bytes are in the evidence store under `sha256`.
+
+    state: queued → sending (claimed by one worker until `claimed_until`) → sent | failed;
+    a temporary failure goes back to queued with `next_attempt_at` later.
+    """
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)
+    token: str = Field(unique=True, max_length=32)
+    upn: str = Field(foreign_key="pupil.upn", index=True)
+    parent_id: str = Field(foreign_key="parent.parent_id")
+    consent_id: int = Field(foreign_key="consent.id")
+    template: str
+    notice_id: int | None = Field(default=None, foreign_key="notice.id")
+    formal: bool
+    recipient: str
+    envelope_from: str
+    sha256: str
+    size: int
+    state: str
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    queued_at: datetime
+    queued_by: str
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    smtp_code: int | None = None
+    smtp_text: str | None = None
+    queue_id: str | None = None
+    failure: str | None = None
+    deemed_received_on: date | None = None
+
+
+class SendAttempt(SQLModel, table=True):
+    """Every hand-over to the mail server and what it answered (kept, never updated)."""
+
+    __tablename__ = "send_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    mail_id: int = Field(foreign_key="outgoing_mail.id", index=True)
+    at: datetime
+    worker: str
+    outcome: str  # sent | temporary | permanent | uncertain | consent_withdrawn
+    smtp_code: int | None = None
+    smtp_text: str | None = None
+
+
+class PrintedLetter(SQLModel, table=True):
+    """A letter for post or hand delivery (no consent to email) and its delivery slip."""
+
+    __tablename__ = "printed_letter"
+    id: int | None = Field(default=None, primary_key=True)
+    upn: str = Field(foreign_key="pupil.upn", index=True)
+    parent_id: str = Field(foreign_key="parent.parent_id")
+    template: str
+    notice_id: int | None = Field(default=None, foreign_key="notice.id")
+    letter_sha256: str
+    slip_sha256: str
+    media_type: str
+    created_at: datetime
+    created_by: str
+
+
+class InboundMail(SQLModel, table=True):
+    """Every message read from the inbox, stored raw (evidence) before it was parsed."""
+
+    __tablename__ = "inbound_mail"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(unique=True)  # the same bytes read twice are one message
+    size: int
+    mailbox: str
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)  # IMAP's are 32-bit unsigned
+    uid: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: str | None = None
+    from_address: str | None = None
+    subject: str | None = None
+    mail_class: str
+    reason: str | None = None
+    upn: str | None = Field(default=None, foreign_key="pupil.upn", index=True)
+    outgoing_id: int | None = Field(default=None, foreign_key="outgoing_mail.id")
+    quarantined: bool
+    received_at: datetime
+
+
+class MailboxState(SQLModel, table=True):
+    """How far each mailbox folder has been read: a restart neither loses nor repeats."""
+
+    __tablename__ = "mailbox_state"
+    mailbox: str = Field(primary_key=True)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(sa_type=BigInteger)
+    updated_at: datetime

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from store.audit import SqlAudit
 from store.cases import SqlCases
 from store.consents import SqlConsents
+from store.mail import SqlMail
 from store.marks import SqlMarks
 from store.outbox import SqlImportLog, SqlOutbox
 from store.registry import SqlRegistry
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.cases = SqlCases(self.session)
         self.consents = SqlConsents(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.mail = SqlMail(self.session, postgres)
         self.audit = SqlAudit(self.session, postgres)
         self.imports = SqlImportLog(self.session)
         return self

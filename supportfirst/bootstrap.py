@@ -13,6 +13,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from casework.sending import Mailroom
+from mail.letters import LetterRenderer
+from mail.postroom import Postroom
 from store.db import alembic_config, make_engine, prepare, sync_url, upgrade
 from store.evidence import EvidenceStore
 from store.uow import SqlUnitOfWork
@@ -58,6 +61,11 @@ class App:
 
     def evidence(self) -> EvidenceStore:
         return EvidenceStore(self.settings.data_dir / "evidence")
+
+    def mailroom(self) -> Mailroom:
+        return Mailroom(
+            LetterRenderer(), Postroom(self.settings.from_address), self.evidence()
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -33,11 +33,17 @@ authority_app = typer.Typer(help="Each local authority's rules.", no_args_is_hel
 penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no_args_is_help=True)
 consent_app = typer.Typer(help="Each parent's consent to email.", no_args_is_help=True)
 letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Emails waiting to be sent, and the sender.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Emails kept exactly as sent or received.", no_args_is_help=True)
+mail_app = typer.Typer(help="Reading parents' replies and bounces.", no_args_is_help=True)
 for sub, name in (
     (case_app, "case"),
     (nti_app, "nti"),
     (audit_app, "audit"),
     (authority_app, "authority"),
+    (outbox_app, "outbox"),
+    (evidence_app, "evidence"),
+    (mail_app, "mail"),
     (penalty_app, "penalty"),
     (consent_app, "consent"),
     (letter_app, "letter"),
@@ -128,4 +134,10 @@ def main() -> None:
 
 
 # Commands are registered by importing their modules (kept small, one area each).
-from supportfirst import cli_cases, cli_consent, cli_core, cli_letters  # noqa: E402, F401
+from supportfirst import (  # noqa: E402, F401
+    cli_cases,
+    cli_consent,
+    cli_core,
+    cli_letters,
+    cli_mail,
+)

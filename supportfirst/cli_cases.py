@@ -32,6 +32,7 @@ from supportfirst.cli import (
     penalty_app,
     run,
 )
+from supportfirst.cli_letters import route_json, route_line
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
 ByOpt = Annotated[str, typer.Option("--by", help="the member of staff")]
@@ -193,6 +194,7 @@ def nti_issue(
     async def work(application: App) -> None:
         n = await issue_nti(
             application.uow(),
+            application.mailroom(),
             upn.upper(),
             by,
             improvement,
@@ -200,9 +202,7 @@ def nti_issue(
             max_further_sessions,
             utcnow(),
         )
-        parents = [
-            {"parent_id": d.parent_id, "route": d.route, "message_id": None} for d in n.deliveries
-        ]
+        parents = [route_json(r) for r in n.deliveries]
         if json_:
             emit_json(
                 {
@@ -221,9 +221,8 @@ def nti_issue(
             f"Notice to Improve {n.notice_id} for {n.upn}: improvement period "
             f"{n.period_start} to {n.period_end}"
         )
-        for p in parents:
-            how = "queued for email" if p["route"] == "email" else "needs post or hand delivery"
-            typer.echo(f"  parent {p['parent_id']}: {how}")
+        for r in n.deliveries:
+            typer.echo(route_line(r))
         for w in n.warnings:
             typer.echo(f"  warning: {w}", err=True)
 

@@ -1,4 +1,4 @@
-"""`letter preview` (sending arrives with the mail outbox)."""
+"""`letter preview` and `letter send`."""
 
 from __future__ import annotations
 
@@ -6,31 +6,52 @@ from typing import Annotated
 
 import typer
 
-from casework.letters import Staff, letter_for
+from casework.letters import LetterOptions, Staff, letter_for
+from casework.sending import ParentRoute, send_letter
 from mail.letters import LetterRenderer
-from supportfirst.bootstrap import App
-from supportfirst.cli import DbOpt, letter_app, parse_date, run
+from supportfirst.bootstrap import App, utcnow
+from supportfirst.cli import DbOpt, JsonOpt, emit_json, letter_app, parse_date, run
+
+TemplateArg = Annotated[str, typer.Argument(help="e.g. initial_concern, meeting_invite, nti")]
+ByOpt = Annotated[str, typer.Option("--by", help="the named contact who signs it")]
+RoleOpt = Annotated[str, typer.Option("--role")]
+PhoneOpt = Annotated[str, typer.Option("--phone")]
+EmailOpt = Annotated[str, typer.Option("--email")]
+MeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="the meeting's date and time, as the letter should say it"),
+]
+GrantedOpt = Annotated[bool, typer.Option("--granted", help="leave request: agreed")]
+OnOpt = Annotated[str | None, typer.Option("--on", help="the letter's date")]
+
+
+def route_json(r: ParentRoute) -> dict[str, object]:
+    return {"parent_id": r.parent_id, "route": r.route, "message_id": r.message_id}
+
+
+def route_line(r: ParentRoute) -> str:
+    if r.route == "email":
+        return f"  parent {r.parent_id}: queued for email {r.message_id} ({r.reason})"
+    how = "print the letter and slip for post or hand delivery"
+    return f"  parent {r.parent_id}: {how} ({r.reason})"
 
 
 @letter_app.command("preview")
 def letter_preview(
-    template: Annotated[str, typer.Argument(help="e.g. initial_concern, meeting_invite, nti")],
+    template: TemplateArg,
     upn: str,
     parent: Annotated[str, typer.Option("--parent", help="the parent it is addressed to")],
-    by: Annotated[str, typer.Option("--by", help="the named contact who signs it")],
-    role: Annotated[str, typer.Option("--role")] = "",
-    phone: Annotated[str, typer.Option("--phone")] = "",
-    email: Annotated[str, typer.Option("--email")] = "",
-    meeting: Annotated[
-        str | None,
-        typer.Option("--meeting", help="the meeting's date and time, as the letter should say it"),
-    ] = None,
-    granted: Annotated[bool, typer.Option("--granted", help="leave request: agreed")] = False,
+    by: ByOpt,
+    role: RoleOpt = "",
+    phone: PhoneOpt = "",
+    email: EmailOpt = "",
+    meeting: MeetingOpt = None,
+    granted: GrantedOpt = False,
     slip_for: Annotated[
         str, typer.Option("--slip-for", help="hand_delivery_slip: the letter it records")
     ] = "nti",
     html: Annotated[bool, typer.Option("--html", help="the HTML part, not the text")] = False,
-    on: Annotated[str | None, typer.Option("--on", help="the letter's date")] = None,
+    on: OnOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Show a letter as a parent would receive it: subject, then the text (or HTML) part."""
@@ -44,8 +65,46 @@ def letter_preview(
             parent,
             Staff(by, role, phone, email),
             parse_date(on),
+            LetterOptions(meeting=meeting, granted=granted, slip_for=slip_for),
         )
         typer.echo(f"Subject: {letter.subject}\n")
         typer.echo(letter.html if html else letter.text)
+
+    run(db, work)
+
+
+@letter_app.command("send")
+def letter_send(
+    template: TemplateArg,
+    upn: str,
+    by: ByOpt = "Attendance officer",
+    role: RoleOpt = "",
+    phone: PhoneOpt = "",
+    email: EmailOpt = "",
+    meeting: MeetingOpt = None,
+    granted: GrantedOpt = False,
+    on: OnOpt = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Queue the letter for each parent: email where that parent consented, else print + slip."""
+
+    async def work(application: App) -> None:
+        sent = await send_letter(
+            application.uow(),
+            application.mailroom(),
+            template,
+            upn.upper(),
+            Staff(by, role, phone, email or application.settings.from_address),
+            parse_date(on),
+            utcnow(),
+            LetterOptions(meeting=meeting, granted=granted),
+        )
+        if json_:
+            emit_json({"upn": sent.upn, "parents": [route_json(r) for r in sent.parents]})
+            return
+        typer.echo(f"{template} for {sent.upn}:")
+        for r in sent.parents:
+            typer.echo(route_line(r))
 
     run(db, work)

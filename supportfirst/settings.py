@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     imap_url: str | None = None
     inbox_maildir: Path | None = None
     from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
+    smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
+    smtp_connections: int = 2  # connections the sender keeps open to the relay
     review_time: str = "18:00"  # local time the daily review runs, after registers close
 
     @property

@@ -41,6 +41,7 @@ from casework.records import (
     PupilRow,
     SchoolRow,
 )
+from tests.fakes_mail import FakeMail
 
 OPEN_STATUSES = ("in_progress", "breached")
 
@@ -289,6 +290,15 @@ class FakeCases:
             if (upn is None or n.upn == upn) and (not open_only or n.status in OPEN_STATUSES)
         ]
 
+    async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None:
+        self.notice_deliveries.setdefault(notice_id, []).extend(deliveries)
+
+    async def update_delivery(self, message_id: str, **changes: Any) -> None:
+        for notice_id, rows in self.notice_deliveries.items():
+            self.notice_deliveries[notice_id] = [
+                replace(d, **changes) if d.message_id == message_id else d for d in rows
+            ]
+
     async def deliveries(self, notice_id: int) -> list[Delivery]:
         return sorted(self.notice_deliveries.get(notice_id, []), key=lambda d: d.parent_id)
 
@@ -425,9 +435,11 @@ class FakeState:
     outbox: FakeOutbox = field(default_factory=FakeOutbox)
     audit: FakeAudit = field(default_factory=FakeAudit)
     imports: FakeImportLog = field(default_factory=FakeImportLog)
+    mail: FakeMail = field(init=False)
 
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
+        self.mail = FakeMail(self.consents.records)
 
 
 class FakeUnitOfWork:
@@ -461,6 +473,10 @@ class FakeUnitOfWork:
     @property
     def outbox(self) -> FakeOutbox:
         return self._live.outbox
+
+    @property
+    def mail(self) -> FakeMail:
+        return self._live.mail
 
     @property
     def audit(self) -> FakeAudit:

@@ -52,6 +52,7 @@ async def review(app: App, on: date) -> list[object]:
 async def nti(app: App, on: str, allowed: int = 0) -> int:
     notice = await issue_nti(
         app.uow(),
+        app.mailroom(),
         b.UPN_1,
         "Ms Patel",
         "No further unauthorised absence",
@@ -70,7 +71,14 @@ async def test_an_nti_is_refused_with_the_count_when_the_threshold_is_not_met(ca
 
 async def test_an_nti_records_its_period_and_one_delivery_per_parent(case: App) -> None:
     notice = await issue_nti(
-        case.uow(), b.UPN_1, "Ms Patel", "No further unauthorised absence", date(2025, 3, 7), 0, NOW
+        case.uow(),
+        case.mailroom(),
+        b.UPN_1,
+        "Ms Patel",
+        "No further unauthorised absence",
+        date(2025, 3, 7),
+        0,
+        NOW,
     )
     # Starts Mon 10 Mar; 42 days reach Sun 20 Apr, the two Easter weeks (7-20 Apr) add two
     # weeks: Sun 4 May, so the last school day is Fri 2 May.
@@ -82,7 +90,14 @@ async def test_an_nti_records_its_period_and_one_delivery_per_parent(case: App) 
 async def test_the_improvement_period_reaches_over_the_february_half_term(case: App) -> None:
     await absent(case, [f"2025-02-0{d}" for d in range(3, 8)], start="2025-02-03", end="2025-02-07")
     notice = await issue_nti(
-        case.uow(), b.UPN_1, "Ms Patel", "No further unauthorised absence", date(2025, 2, 7), 0, NOW
+        case.uow(),
+        case.mailroom(),
+        b.UPN_1,
+        "Ms Patel",
+        "No further unauthorised absence",
+        date(2025, 2, 7),
+        0,
+        NOW,
     )
     # Mon 10 Feb + 42 days = Sun 23 Mar; half-term (17-21 Feb) adds a week: Fri 28 Mar.
     assert (notice.period_start, notice.period_end) == (date(2025, 2, 10), date(2025, 3, 28))
@@ -136,7 +151,8 @@ async def test_issue_and_review_land_in_the_chronology_and_the_outbox(case: App)
     await nti(case, "2025-03-07")
     await daily_review(case.uow(), date(2025, 3, 7), NOW)
     c = await chronology(case.uow(), b.UPN_1)
-    assert [e.kind for e in c.entries] == ["nti_issued", "threshold_met"]
+    kinds = [e.kind for e in c.entries]
+    assert kinds == ["nti_issued", "letter_sent", "letter_sent", "threshold_met"]
     async with case.uow() as uow:
         kinds = [p.kind for p in await SqlOutbox(uow.session).pending()]
     assert kinds == [NtiIssued.__name__, ThresholdMet.__name__]

@@ -9,11 +9,12 @@ import pytest
 from casework.caselog import LogRequest, log_entry
 from casework.errors import NotFound, Refused
 from casework.imports import import_csv
-from casework.letters import Staff, letter_for
+from casework.letters import LetterOptions, Staff, letter_for
 from casework.notices import issue_nti
 from mail.letters import LetterRenderer, UnknownLetter
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
+from tests.fakes_mail import fake_mailroom
 
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 STAFF = Staff("Ms Priya Patel", "Attendance Officer", "01234 567890", "attendance@school.example")
@@ -63,7 +64,16 @@ async def test_the_nti_states_every_element_the_law_asks_for() -> None:
         ),
         NOW,
     )
-    await issue_nti(uow, b.UPN_1, "Ms Patel", "Sam0 attends every day", date(2025, 3, 7), 0, NOW)
+    await issue_nti(
+        uow,
+        fake_mailroom(),
+        b.UPN_1,
+        "Ms Patel",
+        "Sam0 attends every day",
+        date(2025, 3, 7),
+        0,
+        NOW,
+    )
     text = (await letter(uow, "nti")).text
     for element in (
         "10 sessions of unauthorised absence",
@@ -82,7 +92,9 @@ async def test_the_nti_states_every_element_the_law_asks_for() -> None:
 
 async def test_an_essex_school_gets_the_essex_notice() -> None:
     uow = await school(la="Essex")
-    await issue_nti(uow, b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW)
+    await issue_nti(
+        uow, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW
+    )
     assert "Essex Notice to Improve, 6 school weeks" in (await letter(uow, "nti")).text
 
 
@@ -107,7 +119,9 @@ async def test_an_nti_letter_without_a_notice_and_unknown_names_are_refused() ->
 @pytest.mark.parametrize("template", RENDERER.available())
 async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> None:
     uow = await school()
-    await issue_nti(uow, b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW)
+    await issue_nti(
+        uow, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW
+    )
     result = await letter_for(
         uow,
         RENDERER,
@@ -116,7 +130,7 @@ async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> N
         "P1",
         STAFF,
         date(2025, 3, 10),
-        meeting="Tuesday 18 March at 9am",
+        LetterOptions(meeting="Tuesday 18 March at 9am"),
     )
     assert result.subject and "Alex Taylor" in result.text and "Alex Taylor" in result.html
     assert "{{" not in result.text and "{%" not in result.html
@@ -135,7 +149,7 @@ async def test_a_refused_leave_request_explains_the_consequence_gently() -> None
         "P1",
         STAFF,
         date(2025, 3, 10),
-        granted=True,
+        LetterOptions(granted=True),
     )
     assert "unauthorised" in refused.text and "penalty notice" in refused.text
     assert "agreed to this leave" in granted.text and "penalty" not in granted.text

@@ -20,6 +20,7 @@ from casework.records import Delivery, NoticeRecord
 from casework.thresholds import daily_review
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
+from tests.fakes_mail import fake_mailroom
 
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 WEEK = [date(2025, 3, d) for d in range(3, 8)]  # Mon 3 - Fri 7 March 2025
@@ -128,7 +129,9 @@ async def test_logging_for_an_unknown_pupil_is_not_found(uow: FakeUnitOfWork) ->
 
 
 async def nti(uow: FakeUnitOfWork, on: date = date(2025, 3, 7)) -> list[str]:
-    notice = await issue_nti(uow, b.UPN_1, "Ms Patel", "No further absence", on, 0, NOW)
+    notice = await issue_nti(
+        uow, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", on, 0, NOW
+    )
     return list(notice.warnings)
 
 
@@ -281,7 +284,9 @@ async def test_a_service_not_used_needs_its_reason(uow: FakeUnitOfWork) -> None:
 async def test_an_issued_nti_counts_as_a_letter_and_the_nti_on_file(case: FakeUnitOfWork) -> None:
     for request in FULL_CASE:
         await log_entry(case, request, NOW)
-    await issue_nti(case, b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW)
+    await issue_nti(
+        case, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW
+    )
     result = await checklist(case, b.UPN_1)
     assert result.ready
     assert {i.key: i.detail for i in result.items}["notice_to_improve"] == "on file"

@@ -1,0 +1,251 @@
+"""Sending the queued emails: claim a batch, hand each to the mail server, record what it said.
+
+Every email is in exactly one known state at every moment (DESIGN.md principle 1):
+- `queued`: not yet handed over (or handed over and refused with a temporary error);
+- `sending`: claimed by one worker; that worker's journal says, per email, whether it began
+  the SMTP transaction and what the server answered;
+- `sent` (the server accepted it, with its reply and queue id) or `failed` (with the reason,
+  and an alert to staff).
+After a crash the dead worker's journal settles its claims: an email the worker never began
+goes back to the queue; one it finished is recorded as the server answered; one it began and
+did not finish may have been delivered, so it is failed with an alert rather than sent twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from attendance.service import email_deemed_received
+from casework.events import EmailFailed, NoticeNotServed
+from casework.letters import TITLES
+from casework.ports import Evidence, UnitOfWork
+from casework.records import Claimed, SendOutcome
+
+# After a temporary failure (4xx, connection lost) try again after these delays; after the
+# last, give up and alert staff (RFC 5321 suggests giving up after 4-5 days; a support letter
+# that is a day late is better sent another way).
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(hours=12),
+)
+LEASE = timedelta(minutes=15)
+UNCERTAIN = (
+    "the sender stopped while handing this email to the mail server, so it may or may not "
+    "have been delivered; it has not been sent again: check with the parent, then send it "
+    "another way or again"
+)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    began: bool
+    outcome: SendOutcome | None = None
+
+
+class Journal(Protocol):
+    """A worker's own record of the transactions it began and finished (survives SIGKILL)."""
+
+    def began(self, mail_id: int) -> None: ...
+    def finished(self, outcome: SendOutcome) -> None: ...
+
+
+class Journals(Protocol):
+    def dead(self) -> list[str]:
+        """Workers on this machine whose process has gone, leaving a journal."""
+        ...
+
+    def alive(self, worker: str) -> bool | None:
+        """True or False for a worker on this machine; None when it is not ours to know."""
+        ...
+
+    def read(self, worker: str) -> dict[int, JournalEntry]: ...
+    def discard(self, worker: str) -> None: ...
+
+
+class Transport(Protocol):
+    async def send(
+        self, batch: Sequence[tuple[Claimed, bytes]], journal: Journal
+    ) -> list[SendOutcome]:
+        """Hand each message to the server; one outcome per message, in any order."""
+        ...
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    claimed: int
+    sent: int
+    retrying: int
+    failed: int
+
+
+async def _fail(uow: UnitOfWork, c: Claimed, o: SendOutcome, reason: str, worker: str) -> None:
+    on = o.at.date()
+    await uow.mail.record(
+        o,
+        worker,
+        state="failed",
+        failed_at=o.at,
+        attempts=c.attempts + 1,
+        failure=reason,
+        smtp_code=o.code,
+        smtp_text=o.text,
+        claimed_by=None,
+        claimed_until=None,
+    )
+    title = TITLES.get(c.template, c.template)
+    if c.formal:
+        event: EmailFailed | NoticeNotServed = NoticeNotServed(
+            c.upn, on, c.notice_id, c.message_id, c.parent_id, c.template, reason
+        )
+        kind, summary = "notice_not_served", f"{title} by email was NOT served: {reason}"
+    else:
+        event = EmailFailed(c.upn, on, c.message_id, c.parent_id, c.template, reason)
+        kind, summary = "email_failed", f"{title} by email to {c.recipient} failed: {reason}"
+    if c.notice_id is not None:
+        await uow.cases.update_delivery(c.message_id, state="failed")
+    details = {"message_id": c.message_id, "parent_id": c.parent_id, "reason": reason}
+    await uow.cases.add_entry(c.upn, on, kind, "supportfirst", summary, details, o.at)
+    await uow.outbox.add(event, o.at)
+
+
+async def apply_outcome(uow: UnitOfWork, c: Claimed, o: SendOutcome, worker: str) -> str:
+    """Record one outcome inside an open unit of work; returns the email's new state."""
+    reply = f"{o.code} {o.text}" if o.code else (o.text or "")
+    if o.outcome == "sent":
+        received = email_deemed_received(o.at)
+        await uow.mail.record(
+            o,
+            worker,
+            state="sent",
+            sent_at=o.at,
+            attempts=c.attempts + 1,
+            smtp_code=o.code,
+            smtp_text=o.text,
+            queue_id=o.queue_id,
+            deemed_received_on=received,
+            claimed_by=None,
+            claimed_until=None,
+        )
+        if c.notice_id is not None:
+            await uow.cases.update_delivery(c.message_id, state="sent", deemed_received_on=received)
+        return "sent"
+    if o.outcome == "temporary" and c.attempts < len(RETRY_DELAYS):
+        await uow.mail.record(
+            o,
+            worker,
+            state="queued",
+            attempts=c.attempts + 1,
+            next_attempt_at=o.at + RETRY_DELAYS[c.attempts],
+            smtp_code=o.code,
+            smtp_text=o.text,
+            claimed_by=None,
+            claimed_until=None,
+        )
+        return "queued"
+    reason = {
+        "temporary": f"the mail server kept refusing it ({reply}); gave up after "
+        f"{c.attempts + 1} attempts",
+        "permanent": f"the mail server refused it: {reply}",
+        "consent_withdrawn": "the parent's consent to email was withdrawn before it was sent",
+        "uncertain": UNCERTAIN,
+        "corrupt": f"its stored bytes no longer match their SHA-256: {reply}",
+    }.get(o.outcome, reply)
+    await _fail(uow, c, o, reason, worker)
+    return "failed"
+
+
+async def claim_batch(uow: UnitOfWork, worker: str, now: datetime, limit: int) -> list[Claimed]:
+    """Claim due emails; those whose consent is no longer in force fail here, unsent."""
+    async with uow:
+        claimed = await uow.mail.claim(worker, now, now + LEASE, limit)
+        ready = []
+        for c in claimed:
+            if c.consent_in_force:
+                ready.append(c)
+            else:
+                await apply_outcome(uow, c, SendOutcome(c.id, "consent_withdrawn", now), worker)
+        await uow.commit()
+    return ready, len(claimed) - len(ready)
+
+
+async def record_batch(
+    uow: UnitOfWork, worker: str, batch: Sequence[Claimed], outcomes: Sequence[SendOutcome]
+) -> BatchReport:
+    by_id = {c.id: c for c in batch}
+    counts = {"sent": 0, "queued": 0, "failed": 0}
+    async with uow:
+        for o in outcomes:
+            counts[await apply_outcome(uow, by_id[o.mail_id], o, worker)] += 1
+        await uow.commit()
+    return BatchReport(len(batch), counts["sent"], counts["queued"], counts["failed"])
+
+
+async def settle_dead_workers(
+    new_uow: Callable[[], UnitOfWork], journals: Journals, now: datetime
+) -> int:
+    """Settle the claims of workers that died (see the module docstring); returns how many."""
+    settled = 0
+    dead = set(journals.dead())
+    async with new_uow() as uow:
+        expired = {w for w, _ in await uow.mail.expired_claims(now)}
+    for worker in sorted(dead | {w for w in expired if journals.alive(w) is None}):
+        entries = journals.read(worker) if worker in dead else {}
+        async with new_uow() as uow:
+            for c in await uow.mail.claimed_by(worker, now.date()):
+                entry = entries.get(c.id)
+                if entry is not None and entry.outcome is not None:
+                    await apply_outcome(uow, c, entry.outcome, worker)
+                elif entry is not None or worker not in dead:
+                    # Began and never finished, or a worker elsewhere we cannot ask.
+                    await apply_outcome(uow, c, SendOutcome(c.id, "uncertain", now), worker)
+                else:
+                    await uow.mail.record(
+                        SendOutcome(c.id, "not_begun", now),
+                        worker,
+                        state="queued",
+                        claimed_by=None,
+                        claimed_until=None,
+                    )
+                settled += 1
+            await uow.commit()
+        if worker in dead:
+            journals.discard(worker)
+    return settled
+
+
+async def send_due(
+    new_uow: Callable[[], UnitOfWork],
+    evidence: Evidence,
+    transport: Transport,
+    journal: Journal,
+    worker: str,
+    clock: Callable[[], datetime],
+    batch_size: int = 50,
+) -> BatchReport | None:
+    """One batch: claim, send the stored bytes (never re-rendered), record. None if idle."""
+    batch, withdrawn = await claim_batch(new_uow(), worker, clock(), batch_size)
+    if not batch:
+        return BatchReport(withdrawn, 0, 0, withdrawn) if withdrawn else None
+    items: list[tuple[Claimed, bytes]] = []
+    spoilt: list[SendOutcome] = []
+    for c in batch:
+        try:
+            raw = evidence.get(c.sha256)
+        except LookupError as e:
+            spoilt.append(SendOutcome(c.id, "corrupt", clock(), text=str(e)))
+            continue
+        if hashlib.sha256(raw).hexdigest() == c.sha256:
+            items.append((c, raw))
+        else:  # never send bytes other than those kept as evidence
+            spoilt.append(SendOutcome(c.id, "corrupt", clock(), text=f"evidence {c.sha256}"))
+    outcomes = await transport.send(items, journal) if items else []
+    report = await record_batch(new_uow(), worker, batch, [*outcomes, *spoilt])
+    return replace(report, claimed=report.claimed + withdrawn, failed=report.failed + withdrawn)

@@ -1,0 +1,239 @@
+"""Sending a letter to each parent of a pupil: by email where that parent's consent is in
+force at an address of their own, otherwise a printable letter and a hand-delivery slip.
+
+The exact bytes of every email (and of every printed copy) go into the evidence store before
+the record that relies on them, and before any network I/O: the sender only ever transmits
+bytes that are already evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from attendance.consent import ConsentRecord, consent_on
+from casework.consent import shared_with
+from casework.errors import NotFound, Refused
+from casework.letters import (
+    PLAIN,
+    TITLES,
+    Letter,
+    LetterOptions,
+    Renderer,
+    Staff,
+    render_letter,
+)
+from casework.ports import Evidence, UnitOfWork
+from casework.records import ParentRow, PrintedCopy, PupilRow, QueuedEmail
+
+# Notices whose service may be relied on in court: they carry the PDF copy, and a bounce is an
+# alert that the notice was not served.
+FORMAL = frozenset({"nti", "intend_legal_intervention"})
+
+
+class Composed(Protocol):
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def envelope_from(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Printable:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+class Postroom(Protocol):
+    """Turns a rendered letter into the bytes that are sent or printed (the mail adapter)."""
+
+    def email(
+        self,
+        letter: Letter,
+        from_name: str,
+        to_name: str,
+        to_address: str,
+        now: datetime,
+        attachment: Printable | None,
+    ) -> Composed: ...
+
+    def printable(self, letter: Letter, name: str, now: datetime) -> Printable: ...
+
+
+@dataclass(frozen=True)
+class Mailroom:
+    """The ports a use case needs to send letters."""
+
+    renderer: Renderer
+    postroom: Postroom
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class ParentRoute:
+    parent_id: str
+    route: str  # email | post
+    message_id: str | None
+    reason: str  # why this route, as staff read it
+
+
+@dataclass(frozen=True)
+class LetterSent:
+    upn: str
+    template: str
+    parents: list[ParentRoute]
+
+
+async def email_consent(
+    uow: UnitOfWork, parent: ParentRow, on: date
+) -> tuple[ConsentRecord | None, str]:
+    """The consent an email to this parent would rely on, or None and why not."""
+    consent = consent_on(await uow.consents.for_parent(parent.parent_id), on)
+    if consent is None:
+        return None, "no consent to email on file"
+    holder = await shared_with(uow, parent.parent_id, consent.email, on)
+    if holder is not None:
+        return None, f"{consent.email} is also held by parent {holder} (a shared address)"
+    return consent, f"consent {consent.id} ({consent.method}, {consent.given_on})"
+
+
+async def queue_for_parents(
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    template: str,
+    pupil: PupilRow,
+    parents: Sequence[ParentRow],
+    staff: Staff,
+    on: date,
+    now: datetime,
+    options: LetterOptions = PLAIN,
+    notice_id: int | None = None,
+) -> list[ParentRoute]:
+    """Inside an open unit of work: one email or one printed letter and slip per parent."""
+    school = await uow.registry.school(pupil.school_urn)
+    school_name = school.name if school else pupil.school_urn
+    formal = template in FORMAL
+    title = TITLES.get(template, template)
+    routes = []
+    for parent in parents:
+        letter = await render_letter(
+            uow, mailroom.renderer, template, pupil, parent, staff, on, options
+        )
+        consent, reason = await email_consent(uow, parent, on)
+        stem = f"{template}-{pupil.upn}-{parent.parent_id}"
+        if consent is not None:
+            pdf = mailroom.postroom.printable(letter, f"{stem}.pdf", now) if formal else None
+            composed = mailroom.postroom.email(
+                letter, school_name, parent.name, consent.email, now, pdf
+            )
+            mailroom.evidence.put(composed.raw)
+            await uow.mail.queue(
+                QueuedEmail(
+                    composed.message_id,
+                    composed.token,
+                    pupil.upn,
+                    parent.parent_id,
+                    consent.id,
+                    template,
+                    notice_id,
+                    formal,
+                    composed.recipient,
+                    composed.envelope_from,
+                    composed.sha256,
+                    len(composed.raw),
+                    now,
+                    staff.name,
+                )
+            )
+            route = ParentRoute(parent.parent_id, "email", composed.message_id, reason)
+            summary = f"{title} queued for email to {parent.name} at {consent.email}."
+            details: dict[str, object] = {
+                "sha256": composed.sha256,
+                "consent_id": consent.id,
+                "recipient": composed.recipient,
+            }
+        else:
+            printed = mailroom.postroom.printable(letter, f"{stem}.pdf", now)
+            slip = await render_letter(
+                uow,
+                mailroom.renderer,
+                "hand_delivery_slip",
+                pupil,
+                parent,
+                staff,
+                on,
+                LetterOptions(slip_for=template),
+            )
+            slip_copy = mailroom.postroom.printable(slip, f"{stem}-slip.pdf", now)
+            letter_sha = mailroom.evidence.put(printed.content)
+            slip_sha = mailroom.evidence.put(slip_copy.content)
+            await uow.mail.add_printed(
+                PrintedCopy(
+                    pupil.upn,
+                    parent.parent_id,
+                    template,
+                    notice_id,
+                    letter_sha,
+                    slip_sha,
+                    printed.media_type,
+                    now,
+                    staff.name,
+                )
+            )
+            route = ParentRoute(parent.parent_id, "post", None, reason)
+            summary = (
+                f"{title} printed for post or hand delivery to {parent.name} ({reason}); "
+                "record delivery on the slip."
+            )
+            details = {"letter_sha256": letter_sha, "slip_sha256": slip_sha}
+        details.update(
+            template=template,
+            parent_id=parent.parent_id,
+            route=route.route,
+            message_id=route.message_id,
+            notice_id=notice_id,
+        )
+        await uow.cases.add_entry(pupil.upn, on, "letter_sent", staff.name, summary, details, now)
+        await uow.audit.append(staff.name, "letter.queued", f"pupil:{pupil.upn}", details, now)
+        routes.append(route)
+    return routes
+
+
+async def send_letter(
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    template: str,
+    upn: str,
+    staff: Staff,
+    on: date,
+    now: datetime,
+    options: LetterOptions = PLAIN,
+) -> LetterSent:
+    """`letter send TEMPLATE UPN`: the letter to every parent of the pupil, all or nothing."""
+    if template == "hand_delivery_slip":
+        raise Refused("the hand-delivery slip goes with a letter sent by post, not on its own")
+    async with uow:
+        pupil = await uow.registry.pupil(upn)
+        if pupil is None:
+            raise NotFound(f"no pupil with UPN {upn}")
+        parents = await uow.registry.parents_of(upn)
+        if not parents:
+            raise Refused(f"no parents on record for {upn}: import the parents file first")
+        notices = await uow.cases.notices(upn) if template in FORMAL else []
+        notice_id = notices[-1].id if notices else None
+        routes = await queue_for_parents(
+            uow, mailroom, template, pupil, parents, staff, on, now, options, notice_id
+        )
+        await uow.commit()
+    return LetterSent(upn, template, routes)

@@ -1,0 +1,89 @@
+"""The printable copy of a letter: its HTML part laid out on A4 by WeasyPrint.
+
+The PDF is evidence (it is both the emailed attachment and what goes in the post, and its SHA-256
+is recorded), so the same letter must give the same bytes every time: the dates in the PDF come
+from `created`, never the clock, and the file identifier is a hash of the content. Nothing is
+fetched from the network or the disk: only `data:` URLs load, so an `<img src=http://...>` that
+reached the HTML can neither tell anyone the letter was printed nor change the PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+with warnings.catch_warnings():
+    # Without the system's libharfbuzz-subset WeasyPrint warns (DeprecationWarning) on import
+    # that it will need it one day, and falls back to fontTools: see _font_timestamps.
+    warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+PRINT_CSS = """
+@page { size: A4; margin: 20mm; }
+html, body {
+  font-family: "DejaVu Serif", serif !important;
+  font-size: 11pt !important;
+  line-height: 1.4 !important;
+  max-width: none !important;
+  margin: 0 !important;
+  color: #000;
+}
+h2 { font-size: 15pt; margin: 0 0 8pt; }
+h3 { font-size: 12pt; margin: 12pt 0 4pt; break-after: avoid; }
+p, li { orphans: 3; widows: 3; }
+img { max-width: 100%; }
+"""
+
+
+class OnlyDataURLs(URLFetcher):
+    """Refuses every URL but `data:`: no network, no files (WeasyPrint logs and skips it)."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not url.lower().startswith("data:"):
+            raise ValueError(f"letters fetch nothing: refused {url[:80]!r}")
+        return super().fetch(url, headers)
+
+
+_ENVIRONMENT = threading.Lock()
+
+
+@contextmanager
+def _font_timestamps(created: datetime) -> Iterator[None]:
+    """Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which stamps each font's
+    `head.modified` with the clock unless SOURCE_DATE_EPOCH is set: set it for this render."""
+    with _ENVIRONMENT:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(created.timestamp()))
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def letter_pdf(html: str, title: str, created: datetime) -> bytes:
+    """The printable copy of a letter as PDF: the same bytes for the same letter, every time."""
+    if created.tzinfo is None:
+        raise ValueError("a letter's PDF needs an aware `created` datetime, not a naive one")
+    fetcher = OnlyDataURLs()
+    document = HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=[CSS(string=PRINT_CSS, url_fetcher=fetcher)]
+    )
+    document.metadata.title = title
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    document.metadata.created = document.metadata.modified = stamp
+    with _font_timestamps(created):
+        # True: pydyf makes the trailer /ID from an MD5 of the objects, nothing random.
+        pdf: bytes = document.write_pdf(pdf_identifier=True)
+    return pdf

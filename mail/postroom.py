@@ -1,0 +1,45 @@
+"""The mail adapter's face to the use cases: a rendered letter becomes the exact bytes of an
+email (mail/compose.py) or a printable PDF (mail/pdf.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from casework.letters import Letter
+from casework.sending import Printable
+from mail.compose import Attachment, Composed, Outgoing, compose
+
+
+class Postroom:
+    def __init__(self, from_address: str) -> None:
+        self.from_address = from_address
+
+    def email(
+        self,
+        letter: Letter,
+        from_name: str,
+        to_name: str,
+        to_address: str,
+        now: datetime,
+        attachment: Printable | None,
+    ) -> Composed:
+        attachments: tuple[Attachment, ...] = ()
+        if attachment is not None:
+            maintype, _, subtype = attachment.media_type.partition("/")
+            attachments = (Attachment(attachment.filename, attachment.content, maintype, subtype),)
+        out = Outgoing(
+            from_name,
+            self.from_address,
+            to_name,
+            to_address,
+            letter.subject,
+            letter.text,
+            letter.html,
+            attachments,
+        )
+        return compose(out, now)
+
+    def printable(self, letter: Letter, name: str, now: datetime) -> Printable:
+        from mail.pdf import letter_pdf  # WeasyPrint takes ~0.6 s to import: only when printing
+
+        return Printable(letter_pdf(letter.html, letter.subject, now), "application/pdf", name)

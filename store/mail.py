@@ -1,0 +1,262 @@
+"""Emails queued and sent, printed letters, and mail read from the inbox.
+
+Claims are how several workers (several `serve` processes on one PostgreSQL) share the queue
+without sending anything twice: a claim moves an email from `queued` to `sending` for one worker
+in one statement, `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writers anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from casework.records import (
+    Claimed,
+    EmailRecord,
+    InboundRecord,
+    PrintedCopy,
+    QueuedEmail,
+    SendOutcome,
+)
+from store.tables import (
+    Consent,
+    InboundMail,
+    MailboxState,
+    OutgoingMail,
+    PrintedLetter,
+    SendAttempt,
+)
+
+
+def _email(m: OutgoingMail) -> EmailRecord:
+    assert m.id is not None
+    return EmailRecord(
+        m.id,
+        m.message_id,
+        m.token,
+        m.upn,
+        m.parent_id,
+        m.consent_id,
+        m.template,
+        m.notice_id,
+        m.formal,
+        m.recipient,
+        m.envelope_from,
+        m.sha256,
+        m.size,
+        m.state,
+        m.attempts,
+        m.queued_at,
+        m.queued_by,
+        m.sent_at,
+        m.failed_at,
+        m.smtp_code,
+        m.smtp_text,
+        m.queue_id,
+        m.failure,
+        m.deemed_received_on,
+        m.claimed_by,
+    )
+
+
+def _in_force(withdrawn_on: date | None, given_on: date, on: date) -> bool:
+    return given_on <= on and (withdrawn_on is None or withdrawn_on > on)
+
+
+def _inbound(m: InboundMail) -> InboundRecord:
+    assert m.id is not None
+    values = m.model_dump()
+    return InboundRecord(**{k: values[k] for k in InboundRecord.__dataclass_fields__})
+
+
+class SqlMail:
+    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+        self.session = session
+        self.postgres = postgres
+
+    async def queue(self, email: QueuedEmail) -> int:
+        row = OutgoingMail(
+            **asdict(email), state="queued", attempts=0, next_attempt_at=email.queued_at
+        )
+        self.session.add(row)
+        await self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def add_printed(self, copy: PrintedCopy) -> int:
+        row = PrintedLetter(**asdict(copy))
+        self.session.add(row)
+        await self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def _claimed(self, where: Any, on: date) -> list[Claimed]:
+        rows = await self.session.exec(
+            select(OutgoingMail, col(Consent.given_on), col(Consent.withdrawn_on))
+            .join(Consent, col(Consent.id) == col(OutgoingMail.consent_id))
+            .where(where)
+            .order_by(col(OutgoingMail.id))
+        )
+        return [
+            Claimed(
+                m.id or 0,
+                m.message_id,
+                m.upn,
+                m.parent_id,
+                m.template,
+                m.notice_id,
+                m.formal,
+                m.recipient,
+                m.envelope_from,
+                m.sha256,
+                m.attempts,
+                _in_force(withdrawn, given, on),
+            )
+            for m, given, withdrawn in rows
+        ]
+
+    async def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[Claimed]:
+        due = (
+            select(OutgoingMail.id)
+            .where(OutgoingMail.state == "queued", col(OutgoingMail.next_attempt_at) <= now)
+            .order_by(col(OutgoingMail.next_attempt_at), col(OutgoingMail.id))
+            .limit(limit)
+        )
+        if self.postgres:
+            due = due.with_for_update(skip_locked=True)
+        ids = list(await self.session.exec(due))
+        if not ids:
+            return []
+        await self.session.exec(
+            update(OutgoingMail)
+            .where(col(OutgoingMail.id).in_(ids), col(OutgoingMail.state) == "queued")
+            .values(state="sending", claimed_by=worker, claimed_until=until)
+        )
+        return await self._claimed(
+            col(OutgoingMail.id).in_(ids) & (OutgoingMail.claimed_by == worker), now.date()
+        )
+
+    async def claimed_by(self, worker: str, on: date) -> list[Claimed]:
+        return await self._claimed(
+            (OutgoingMail.state == "sending") & (OutgoingMail.claimed_by == worker), on
+        )
+
+    async def expired_claims(self, now: datetime) -> list[tuple[str, list[Claimed]]]:
+        workers = await self.session.exec(
+            select(OutgoingMail.claimed_by)
+            .where(OutgoingMail.state == "sending", col(OutgoingMail.claimed_until) < now)
+            .distinct()
+        )
+        return [(w, await self.claimed_by(w, now.date())) for w in workers if w is not None]
+
+    async def record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
+        self.session.add(
+            SendAttempt(
+                mail_id=outcome.mail_id,
+                at=outcome.at,
+                worker=worker,
+                outcome=outcome.outcome,
+                smtp_code=outcome.code,
+                smtp_text=outcome.text,
+            )
+        )
+        if changes:
+            await self.session.exec(
+                update(OutgoingMail)
+                .where(col(OutgoingMail.id) == outcome.mail_id)
+                .values(**changes)
+            )
+        await self.session.flush()
+
+    async def _one(self, where: Any) -> EmailRecord | None:
+        row = (await self.session.exec(select(OutgoingMail).where(where))).first()
+        return _email(row) if row is not None else None
+
+    async def email(self, message_id: str) -> EmailRecord | None:
+        bare = message_id.strip().strip("<>")
+        return await self._one(OutgoingMail.message_id == f"<{bare}>")
+
+    async def email_by_id(self, mail_id: int) -> EmailRecord | None:
+        return await self._one(OutgoingMail.id == mail_id)
+
+    async def email_by_token(self, token: str) -> EmailRecord | None:
+        return await self._one(OutgoingMail.token == token.lower())
+
+    async def emails_for(self, upn: str) -> list[EmailRecord]:
+        rows = await self.session.exec(
+            select(OutgoingMail).where(OutgoingMail.upn == upn).order_by(col(OutgoingMail.id))
+        )
+        return [_email(m) for m in rows]
+
+    async def printed_for(self, upn: str) -> list[PrintedCopy]:
+        rows = await self.session.exec(
+            select(PrintedLetter).where(PrintedLetter.upn == upn).order_by(col(PrintedLetter.id))
+        )
+        fields = PrintedCopy.__dataclass_fields__
+        return [
+            PrintedCopy(**{k: v for k, v in p.model_dump().items() if k in fields}) for p in rows
+        ]
+
+    async def attempts(self, mail_id: int) -> list[SendOutcome]:
+        rows = await self.session.exec(
+            select(SendAttempt).where(SendAttempt.mail_id == mail_id).order_by(col(SendAttempt.id))
+        )
+        return [SendOutcome(a.mail_id, a.outcome, a.at, a.smtp_code, a.smtp_text) for a in rows]
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.exec(
+            select(OutgoingMail.state, func.count()).group_by(col(OutgoingMail.state))
+        )
+        return {state: n for state, n in rows}
+
+    async def add_inbound(self, record: InboundRecord) -> int | None:
+        exists = await self.session.exec(
+            select(InboundMail.id).where(InboundMail.sha256 == record.sha256)
+        )
+        if exists.first() is not None:
+            return None
+        values = asdict(record)
+        values.pop("id")
+        row = InboundMail(**values)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:  # another ingester stored the same bytes a moment ago
+            return None
+        assert row.id is not None
+        return row.id
+
+    async def inbound(self, upn: str | None = None) -> list[InboundRecord]:
+        stmt = select(InboundMail).order_by(col(InboundMail.id))
+        if upn is not None:
+            stmt = stmt.where(InboundMail.upn == upn)
+        return [_inbound(m) for m in await self.session.exec(stmt)]
+
+    async def inbound_by_message_id(self, message_id: str) -> InboundRecord | None:
+        row = (
+            await self.session.exec(select(InboundMail).where(InboundMail.message_id == message_id))
+        ).first()
+        return _inbound(row) if row is not None else None
+
+    async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None:
+        row = await self.session.get(MailboxState, mailbox)
+        return (row.uidvalidity, row.last_uid) if row is not None else None
+
+    async def save_mailbox_state(
+        self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime
+    ) -> None:
+        row = await self.session.get(MailboxState, mailbox)
+        if row is None:
+            row = MailboxState(
+                mailbox=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now
+            )
+        else:
+            row.uidvalidity, row.last_uid, row.updated_at = uidvalidity, last_uid, now
+        self.session.add(row)
+        await self.session.flush()

@@ -1,0 +1,164 @@
+"""`outbox send|status`, `evidence show`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from casework.evidence import EvidenceItem, evidence_for, outbox_status
+from mail.sender import SmtpUrlError
+from supportfirst.bootstrap import App
+from supportfirst.cli import DbOpt, JsonOpt, UserError, emit_json, evidence_app, outbox_app, run
+from supportfirst.sending import Sender, smtp_server
+
+
+@outbox_app.command("send")
+def outbox_send(
+    once: Annotated[
+        bool, typer.Option("--once", help="send everything due, then exit (serve runs it always)")
+    ] = False,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Send the queued emails (through SUPPORTFIRST_SMTP_URL, or the embedded server)."""
+    if not once:
+        raise typer.BadParameter("the long-running sender is part of `serve`; use --once here")
+
+    async def work(application: App) -> None:
+        try:
+            async with smtp_server(application) as server:
+                sender = Sender(application, server, application.settings.smtp_connections)
+                try:
+                    totals = await sender.drain()
+                finally:
+                    await sender.close()
+        except SmtpUrlError as e:
+            raise UserError(str(e)) from None
+        status = await outbox_status(application.uow())
+        if json_:
+            emit_json(
+                {
+                    "sent": totals.sent,
+                    "retrying": totals.retrying,
+                    "failed": totals.failed,
+                    "settled": totals.settled,
+                    "outbox": status,
+                }
+            )
+            return
+        typer.echo(
+            f"sent {totals.sent}, to retry later {totals.retrying}, failed {totals.failed}"
+            + (f", settled after a crash {totals.settled}" if totals.settled else "")
+        )
+        typer.echo("outbox: " + ", ".join(f"{k} {v}" for k, v in status.items()))
+
+    run(db, work)
+
+
+@outbox_app.command("status")
+def outbox_status_command(json_: JsonOpt = False, db: DbOpt = None) -> None:
+    """Count the emails queued, being sent, sent and failed."""
+
+    async def work(application: App) -> None:
+        status = await outbox_status(application.uow())
+        if json_:
+            emit_json(status)
+        else:
+            typer.echo(", ".join(f"{k} {v}" for k, v in status.items()))
+
+    run(db, work)
+
+
+def _summary(item: EvidenceItem) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "sha256": item.sha256,
+        "size": len(item.raw) if item.raw is not None else None,
+        "matches": item.matches,
+        "stored": item.raw is not None,
+    }
+    if item.sent is not None:
+        e = item.sent
+        doc.update(
+            direction="sent",
+            message_id=e.message_id,
+            upn=e.upn,
+            parent_id=e.parent_id,
+            recipient=e.recipient,
+            consent_id=e.consent_id,
+            template=e.template,
+            notice_id=e.notice_id,
+            envelope_from=e.envelope_from,
+            state=e.state,
+            queued_at=e.queued_at.isoformat(),
+            queued_by=e.queued_by,
+            sent_at=e.sent_at.isoformat() if e.sent_at else None,
+            smtp_reply=f"{e.smtp_code} {e.smtp_text}" if e.smtp_code else e.smtp_text,
+            queue_id=e.queue_id,
+            deemed_received_on=e.deemed_received_on.isoformat() if e.deemed_received_on else None,
+            failure=e.failure,
+            attempts=[
+                {
+                    "at": a.at.isoformat(),
+                    "outcome": a.outcome,
+                    "code": a.code,
+                    "text": a.text,
+                }
+                for a in item.attempts
+            ],
+        )
+    elif item.received is not None:
+        r = item.received
+        doc.update(
+            direction="received",
+            message_id=r.message_id,
+            upn=r.upn,
+            sender=r.from_address,
+            subject=r.subject,
+            mail_class=r.mail_class,
+            quarantined=r.quarantined,
+            reason=r.reason,
+            received_at=r.received_at.isoformat(),
+            mailbox=r.mailbox,
+        )
+    return doc
+
+
+@evidence_app.command("show")
+def evidence_show(
+    message_id: str,
+    raw: Annotated[bool, typer.Option("--raw", help="exactly the stored bytes, on stdout")] = False,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """A sent or received email: its SHA-256, whether the stored bytes still match, and what
+    the server said (with --raw, the bytes themselves)."""
+
+    async def work(application: App) -> None:
+        item = await evidence_for(application.uow(), application.evidence(), message_id)
+        if raw:
+            if item.raw is None:
+                raise UserError(f"the stored bytes of {message_id} ({item.sha256}) are missing")
+            sys.stdout.buffer.write(item.raw)
+            sys.stdout.buffer.flush()
+            return
+        doc = _summary(item)
+        if json_:
+            emit_json(doc)
+        else:
+            for key, value in doc.items():
+                if key == "attempts":
+                    for a in value if isinstance(value, list) else []:
+                        typer.echo(
+                            f"attempt: {a['at']} {a['outcome']} {a['code'] or ''} "
+                            f"{a['text'] or ''}".rstrip()
+                        )
+                elif value is not None:
+                    typer.echo(f"{key}: {value}")
+        if not item.matches:
+            raise UserError(
+                f"the stored bytes of {message_id} no longer match their SHA-256 {item.sha256}"
+            )
+
+    run(db, work)

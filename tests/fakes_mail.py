@@ -1,0 +1,204 @@
+"""In-memory fakes for the mail side: the Mail repository and a Postroom."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from attendance.consent import ConsentRecord
+from casework.letters import Letter
+from casework.records import (
+    Claimed,
+    EmailRecord,
+    InboundRecord,
+    PrintedCopy,
+    QueuedEmail,
+    SendOutcome,
+)
+from casework.sending import Mailroom, Printable
+from mail.letters import LetterRenderer
+
+
+@dataclass
+class FakeMail:
+    consent_records: list[ConsentRecord]
+    emails: list[EmailRecord] = field(default_factory=list)
+    printed: list[PrintedCopy] = field(default_factory=list)
+    attempt_log: list[tuple[SendOutcome, str]] = field(default_factory=list)
+    claims_until: dict[int, datetime] = field(default_factory=dict)
+    due: dict[int, datetime] = field(default_factory=dict)
+    received: list[InboundRecord] = field(default_factory=list)
+    states: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    async def queue(self, email: QueuedEmail) -> int:
+        mail_id = len(self.emails) + 1
+        self.emails.append(
+            EmailRecord(
+                mail_id,
+                **asdict(email),
+                state="queued",
+                attempts=0,
+                sent_at=None,
+                failed_at=None,
+                smtp_code=None,
+                smtp_text=None,
+                queue_id=None,
+                failure=None,
+                deemed_received_on=None,
+            )
+        )
+        self.due[mail_id] = email.queued_at
+        return mail_id
+
+    async def add_printed(self, copy: PrintedCopy) -> int:
+        self.printed.append(copy)
+        return len(self.printed)
+
+    def _claimed(self, e: EmailRecord, on: date) -> Claimed:
+        consent = next(c for c in self.consent_records if c.id == e.consent_id)
+        return Claimed(
+            e.id,
+            e.message_id,
+            e.upn,
+            e.parent_id,
+            e.template,
+            e.notice_id,
+            e.formal,
+            e.recipient,
+            e.envelope_from,
+            e.sha256,
+            e.attempts,
+            consent.in_force(on),
+        )
+
+    async def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[Claimed]:
+        due = [e for e in self.emails if e.state == "queued" and self.due[e.id] <= now][:limit]
+        for e in due:
+            self._set(e.id, state="sending", claimed_by=worker)
+            self.claims_until[e.id] = until
+        return [self._claimed(self.emails[e.id - 1], now.date()) for e in due]
+
+    async def claimed_by(self, worker: str, on: date) -> list[Claimed]:
+        return [
+            self._claimed(e, on)
+            for e in self.emails
+            if e.state == "sending" and e.claimed_by == worker
+        ]
+
+    async def expired_claims(self, now: datetime) -> list[tuple[str, list[Claimed]]]:
+        workers = sorted(
+            {
+                e.claimed_by
+                for e in self.emails
+                if e.state == "sending" and e.claimed_by and self.claims_until[e.id] < now
+            }
+        )
+        return [(w, await self.claimed_by(w, now.date())) for w in workers]
+
+    def _set(self, mail_id: int, **changes: Any) -> None:
+        if "next_attempt_at" in changes:
+            self.due[mail_id] = changes.pop("next_attempt_at")
+        changes.pop("claimed_until", None)
+        self.emails[mail_id - 1] = replace(self.emails[mail_id - 1], **changes)
+
+    async def record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
+        self.attempt_log.append((outcome, worker))
+        self._set(outcome.mail_id, **changes)
+
+    async def email(self, message_id: str) -> EmailRecord | None:
+        bare = message_id.strip().strip("<>")
+        return next((e for e in self.emails if e.message_id == f"<{bare}>"), None)
+
+    async def email_by_id(self, mail_id: int) -> EmailRecord | None:
+        return self.emails[mail_id - 1] if 0 < mail_id <= len(self.emails) else None
+
+    async def email_by_token(self, token: str) -> EmailRecord | None:
+        return next((e for e in self.emails if e.token == token.lower()), None)
+
+    async def emails_for(self, upn: str) -> list[EmailRecord]:
+        return [e for e in self.emails if e.upn == upn]
+
+    async def printed_for(self, upn: str) -> list[PrintedCopy]:
+        return [p for p in self.printed if p.upn == upn]
+
+    async def attempts(self, mail_id: int) -> list[SendOutcome]:
+        return [o for o, _ in self.attempt_log if o.mail_id == mail_id]
+
+    async def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for e in self.emails:
+            counts[e.state] = counts.get(e.state, 0) + 1
+        return counts
+
+    async def add_inbound(self, record: InboundRecord) -> int | None:
+        if any(r.sha256 == record.sha256 for r in self.received):
+            return None
+        self.received.append(replace(record, id=len(self.received) + 1))
+        return len(self.received)
+
+    async def inbound(self, upn: str | None = None) -> list[InboundRecord]:
+        return [r for r in self.received if upn is None or r.upn == upn]
+
+    async def inbound_by_message_id(self, message_id: str) -> InboundRecord | None:
+        return next((r for r in self.received if r.message_id == message_id), None)
+
+    async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None:
+        return self.states.get(mailbox)
+
+    async def save_mailbox_state(
+        self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime
+    ) -> None:
+        self.states[mailbox] = (uidvalidity, last_uid)
+
+
+@dataclass(frozen=True)
+class FakeComposed:
+    raw: bytes
+    sha256: str
+    message_id: str
+    token: str
+    envelope_from: str
+    recipient: str
+
+
+@dataclass
+class FakePostroom:
+    """Emails are the letter's text; printed copies are the letter's HTML."""
+
+    made: int = 0
+
+    def email(
+        self,
+        letter: Letter,
+        from_name: str,
+        to_name: str,
+        to_address: str,
+        now: datetime,
+        attachment: Printable | None,
+    ) -> FakeComposed:
+        self.made += 1
+        token = f"tok{self.made}"
+        raw = f"To: {to_name} <{to_address}>\r\nSubject: {letter.subject}\r\n\r\n{letter.text}"
+        if attachment is not None:
+            raw += f"\r\n[attached {attachment.filename}]"
+        data = raw.encode()
+        return FakeComposed(
+            data,
+            hashlib.sha256(data).hexdigest(),
+            f"<{token}@school.test>",
+            token,
+            f"attendance+bounce-{token}@school.test",
+            to_address,
+        )
+
+    def printable(self, letter: Letter, name: str, now: datetime) -> Printable:
+        return Printable(letter.html.encode(), "text/html", name)
+
+
+def fake_mailroom(evidence: Any = None) -> Mailroom:
+    """The real letter templates, fake bytes and an in-memory evidence store."""
+    from tests.fakes import FakeEvidence
+
+    return Mailroom(LetterRenderer(), FakePostroom(), evidence or FakeEvidence())
