@@ -162,8 +162,11 @@ async def apply_outcome(uow: UnitOfWork, c: Claimed, o: SendOutcome, worker: str
     return "failed"
 
 
-async def claim_batch(uow: UnitOfWork, worker: str, now: datetime, limit: int) -> list[Claimed]:
-    """Claim due emails; those whose consent is no longer in force fail here, unsent."""
+async def claim_batch(
+    uow: UnitOfWork, worker: str, now: datetime, limit: int
+) -> tuple[list[Claimed], int]:
+    """Claim due emails: those to send, and how many failed here, unsent, because their
+    consent is no longer in force."""
     async with uow:
         claimed = await uow.mail.claim(worker, now, now + LEASE, limit)
         ready = []

@@ -139,9 +139,7 @@ class Mail(Protocol):
 
     async def queue(self, email: QueuedEmail) -> int: ...
     async def add_printed(self, copy: PrintedCopy) -> int: ...
-    async def claim(
-        self, worker: str, now: datetime, until: datetime, limit: int
-    ) -> list[Claimed]:
+    async def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[Claimed]:
         """Claim up to `limit` due emails for `worker` (no other worker can claim them)."""
         ...
 

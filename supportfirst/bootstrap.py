@@ -63,9 +63,7 @@ class App:
         return EvidenceStore(self.settings.data_dir / "evidence")
 
     def mailroom(self) -> Mailroom:
-        return Mailroom(
-            LetterRenderer(), Postroom(self.settings.from_address), self.evidence()
-        )
+        return Mailroom(LetterRenderer(), Postroom(self.settings.from_address), self.evidence())
 
     async def close(self) -> None:
         await self.engine.dispose()

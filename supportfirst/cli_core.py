@@ -227,4 +227,3 @@ def serve(
         run(db, work)
     except KeyboardInterrupt:
         typer.echo("stopped")
-
