@@ -23,7 +23,7 @@ from attendance.service import email_deemed_received
 from casework.events import EmailFailed, NoticeNotServed
 from casework.letters import TITLES
 from casework.ports import Evidence, UnitOfWork
-from casework.records import Claimed, SendOutcome
+from casework.records import Claimed, EmailRecord, SendOutcome
 
 # After a temporary failure (4xx, connection lost) try again after these delays; after the
 # last, give up and alert staff (RFC 5321 suggests giving up after 4-5 days; a support letter
@@ -252,3 +252,24 @@ async def send_due(
     outcomes = await transport.send(items, journal) if items else []
     report = await record_batch(new_uow(), worker, batch, [*outcomes, *spoilt])
     return replace(report, claimed=report.claimed + withdrawn, failed=report.failed + withdrawn)
+
+
+async def mark_bounced(uow: UnitOfWork, email: EmailRecord, reason: str, at: datetime) -> None:
+    """A bounce for an email the server had accepted: it was not delivered after all."""
+    claim = Claimed(
+        email.id,
+        email.message_id,
+        email.upn,
+        email.parent_id,
+        email.template,
+        email.notice_id,
+        email.formal,
+        email.recipient,
+        email.envelope_from,
+        email.sha256,
+        email.attempts - 1,  # _fail counts an attempt; a bounce is not a new one
+        True,
+    )
+    await _fail(
+        uow, claim, SendOutcome(email.id, "bounced", at, None, reason[:500]), reason, "ingester"
+    )

@@ -1,4 +1,4 @@
-"""`outbox send|status`, `evidence show`."""
+"""`outbox send|status`, `evidence show`, `mail ingest|inbox`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,20 @@ from typing import Annotated
 import typer
 
 from casework.evidence import EvidenceItem, evidence_for, outbox_status
+from mail.inbox import InboxUrlError
 from mail.sender import SmtpUrlError
 from supportfirst.bootstrap import App
-from supportfirst.cli import DbOpt, JsonOpt, UserError, emit_json, evidence_app, outbox_app, run
+from supportfirst.cli import (
+    DbOpt,
+    JsonOpt,
+    UserError,
+    emit_json,
+    evidence_app,
+    mail_app,
+    outbox_app,
+    run,
+)
+from supportfirst.ingesting import ingest_once, open_inbox
 from supportfirst.sending import Sender, smtp_server
 
 
@@ -160,5 +171,75 @@ def evidence_show(
             raise UserError(
                 f"the stored bytes of {message_id} no longer match their SHA-256 {item.sha256}"
             )
+
+    run(db, work)
+
+
+@mail_app.command("ingest")
+def mail_ingest(
+    once: Annotated[bool, typer.Option("--once", help="read what is new, then exit")] = False,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """Read new mail from the inbox: store each message raw, classify it, file it to its case
+    (or quarantine it with the reason). Exits 0 even when some messages could not be parsed."""
+    if not once:
+        raise typer.BadParameter("the long-running ingester is part of `serve`; use --once here")
+
+    async def work(application: App) -> None:
+        try:
+            inbox = open_inbox(application)
+        except InboxUrlError as e:
+            raise UserError(str(e)) from None
+        try:
+            totals = await ingest_once(application, inbox)
+        except OSError as e:
+            raise UserError(f"cannot read {inbox.name}: {e}") from None
+        finally:
+            inbox.close()
+        doc = {
+            "read": totals.read,
+            "new": totals.new,
+            "matched": totals.matched,
+            "quarantined": totals.quarantined,
+        }
+        if json_:
+            emit_json(doc)
+        else:
+            typer.echo(", ".join(f"{k} {v}" for k, v in doc.items()))
+
+    run(db, work)
+
+
+@mail_app.command("inbox")
+def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
+    """Every ingested message, oldest first: its class, the case it was filed to, or why it
+    was quarantined."""
+
+    async def work(application: App) -> None:
+        async with application.uow() as uow:
+            records = await uow.mail.inbound()
+        messages = [
+            {
+                "id": r.id,
+                "message_id": r.message_id,
+                "from": r.from_address,
+                "subject": r.subject,
+                "class": r.mail_class,
+                "upn": r.upn,
+                "quarantined": r.quarantined,
+                "reason": r.reason,
+                "sha256": r.sha256,
+                "received_at": r.received_at.isoformat(),
+            }
+            for r in records
+        ]
+        if json_:
+            emit_json({"messages": messages})
+            return
+        for m in messages:
+            where = m["upn"] or f"QUARANTINED: {m['reason']}"
+            typer.echo(f"{m['id']:>5} {m['class']:<10} {m['from'] or '-'} {m['subject'] or '-'}")
+            typer.echo(f"      {where}")
 
     run(db, work)

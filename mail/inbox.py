@@ -1,0 +1,164 @@
+"""Where replies are read from: an IMAP folder (imap-tools) or a local Maildir.
+
+IMAP: per mailbox and folder the store keeps UIDVALIDITY and the highest UID filed, in the same
+transaction as the messages (casework/inbound.py). A restart asks only for UIDs above it; when
+the server's UIDVALIDITY changes the folder is read again from the start, and the store files
+each message's bytes only once. Messages are fetched with BODY.PEEK[] (exact bytes, nothing
+marked read). IDLE is used to wait when the server offers it, polling otherwise.
+
+Maildir: messages in `new/` are read, and moved to `cur/` only after they are filed; a crash
+in between means they are read again and, being the same bytes, filed once.
+
+Both are blocking (imap-tools is); callers run them in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from imap_tools import MailBox, MailBoxUnencrypted
+
+from casework.inbound import Arrived
+
+_UID = re.compile(rb"UID (\d+)")
+
+
+class InboxUrlError(ValueError):
+    pass
+
+
+@dataclass
+class Batch:
+    arrived: list[Arrived]
+    progress: tuple[str, int, int] | None = None  # mailbox, UIDVALIDITY, highest UID
+    files: list[Path] = field(default_factory=list)  # Maildir files to move once filed
+
+
+class Inbox(Protocol):
+    name: str
+
+    def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch: ...
+    def acknowledge(self, batch: Batch) -> None: ...
+    def wait(self, timeout: float) -> None: ...
+    def close(self) -> None: ...
+
+
+class MaildirInbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = f"maildir:{path.resolve()}"
+        for sub in ("new", "cur", "tmp"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+
+    def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
+        files = sorted(p for p in (self.path / "new").iterdir() if not p.name.startswith("."))
+        files = files[:limit]
+        return Batch([Arrived(p.read_bytes(), self.name) for p in files], None, files)
+
+    def acknowledge(self, batch: Batch) -> None:
+        for p in batch.files:
+            target = self.path / "cur" / (p.name.split(":", 1)[0] + ":2,S")
+            with contextlib.suppress(FileNotFoundError):  # another ingester moved it first
+                os.replace(p, target)
+
+    def wait(self, timeout: float) -> None:
+        time.sleep(min(timeout, 2.0))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ImapAccount:
+    host: str
+    port: int
+    tls: bool
+    user: str
+    password: str
+    folder: str
+
+    @classmethod
+    def from_url(cls, url: str) -> ImapAccount:
+        parts = urlsplit(url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+            raise InboxUrlError(
+                f"SUPPORTFIRST_IMAP_URL {url!r}: expected imap[s]://user:pass@host:port/FOLDER"
+            )
+        tls = parts.scheme == "imaps"
+        return cls(
+            parts.hostname,
+            parts.port or (993 if tls else 143),
+            tls,
+            unquote(parts.username),
+            unquote(parts.password or ""),
+            unquote(parts.path.lstrip("/")) or "INBOX",
+        )
+
+
+class ImapInbox:
+    def __init__(self, account: ImapAccount, timeout: float = 30) -> None:
+        self.account = account
+        self.timeout = timeout
+        a = account
+        self.name = f"imap://{a.user}@{a.host}:{a.port}/{a.folder}"
+        self._box: Any = None
+
+    def _connected(self) -> Any:
+        if self._box is None:
+            a = self.account
+            cls = MailBox if a.tls else MailBoxUnencrypted
+            box = cls(a.host, a.port, timeout=self.timeout)
+            box.login(a.user, a.password, initial_folder=a.folder)
+            self._box = box
+        return self._box
+
+    def _uidvalidity(self, box: Any) -> int:
+        status = box.folder.status(self.account.folder, ["UIDVALIDITY"])
+        return int(status["UIDVALIDITY"])
+
+    def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
+        try:
+            return self._fetch(state, limit)
+        except Exception:
+            self.close()  # a dropped connection (server restarted): reconnect next time
+            raise
+
+    def _fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
+        box = self._connected()
+        box.client.noop()  # let the server report messages that arrived since we selected
+        validity = self._uidvalidity(box)
+        last = state[1] if state is not None and state[0] == validity else 0
+        typ, data = box.client.uid("search", None, f"UID {last + 1}:*")
+        uids = sorted(u for u in (int(x) for x in (data[0] or b"").split()) if u > last)[:limit]
+        if not uids:
+            return Batch([], None)
+        typ, data = box.client.uid("fetch", ",".join(map(str, uids)), "(BODY.PEEK[])")
+        arrived = []
+        for item in data:
+            if isinstance(item, tuple) and (m := _UID.search(item[0])):
+                arrived.append(Arrived(item[1], self.name, validity, int(m.group(1))))
+        arrived.sort(key=lambda a: a.uid or 0)
+        return Batch(arrived, (self.name, validity, max(uids)))
+
+    def acknowledge(self, batch: Batch) -> None:
+        pass  # the folder is left as it is: the UID watermark is the record of what was read
+
+    def wait(self, timeout: float) -> None:
+        box = self._connected()
+        if b"IDLE" in box.client.capabilities or "IDLE" in box.client.capabilities:
+            box.idle.wait(timeout=timeout)
+        else:
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        if self._box is not None:
+            with contextlib.suppress(Exception):  # the connection is already gone
+                self._box.logout()
+            self._box = None

@@ -1,0 +1,59 @@
+"""What the ingester needs to know of one message: its class (mail/classify.py) and the tokens
+our own addresses carry (`attendance+TOKEN@…` for replies, `attendance+bounce-TOKEN@…` for
+bounces), read from the headers a receiving server records the envelope recipient in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from mail.classify import classify
+
+# tokens are 20 lower-case base32 characters (mail/compose.py)
+_TOKEN = re.compile(r"\+(bounce-)?([a-z2-7]{20})@", re.IGNORECASE)
+_RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+
+
+@dataclass(frozen=True)
+class Reading:
+    mail_class: str
+    reason: str
+    message_id: str | None
+    from_address: str | None
+    subject: str | None
+    references: tuple[str, ...]  # In-Reply-To, References, and a report's original Message-ID
+    reply_tokens: tuple[str, ...]
+    bounce_tokens: tuple[str, ...]
+    delayed: bool
+
+
+def read_message(raw: bytes) -> Reading:
+    c = classify(raw)
+    reply: list[str] = []
+    bounce: list[str] = []
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        values = [str(v) for name in _RECIPIENT_HEADERS for v in headers.get_all(name) or []]
+    except Exception:  # a header block too broken to parse still has no tokens to offer
+        values = []
+    for value in values:
+        for is_bounce, token in _TOKEN.findall(value):
+            target = bounce if is_bounce else reply
+            if token.lower() not in target:
+                target.append(token.lower())
+    refs = tuple(
+        dict.fromkeys([*c.references, *([c.original_message_id] if c.original_message_id else [])])
+    )
+    return Reading(
+        c.mail_class,
+        c.reason,
+        c.message_id,
+        c.from_address,
+        c.subject,
+        refs,
+        tuple(reply),
+        tuple(bounce),
+        c.delayed,
+    )

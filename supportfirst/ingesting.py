@@ -1,0 +1,80 @@
+"""Wiring the ingester: which inbox to read (SUPPORTFIRST_IMAP_URL, SUPPORTFIRST_INBOX_MAILDIR,
+or the embedded local Maildir) and the loop `serve` runs (`mail ingest --once` runs it until the
+inbox has nothing new)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from casework.inbound import file_messages
+from mail.inbox import ImapAccount, ImapInbox, Inbox, MaildirInbox
+from mail.local import inbox_folder
+from mail.reading import read_message
+from supportfirst.bootstrap import App, utcnow
+
+log = logging.getLogger("supportfirst.ingester")
+# flufl.bounce logs a traceback on some hostile bounces before classify() recovers from it.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+
+
+@dataclass
+class IngestTotals:
+    read: int = 0
+    new: int = 0
+    matched: int = 0
+    quarantined: int = 0
+
+
+def open_inbox(application: App) -> Inbox:
+    settings = application.settings
+    if settings.imap_url:
+        return ImapInbox(ImapAccount.from_url(settings.imap_url))
+    return MaildirInbox(settings.inbox_maildir or inbox_folder(settings.data_dir))
+
+
+async def ingest_once(application: App, inbox: Inbox, batch_size: int = 200) -> IngestTotals:
+    totals = IngestTotals()
+    while True:
+        async with application.uow() as uow:
+            state = await uow.mail.mailbox_state(inbox.name)
+        batch = await asyncio.to_thread(inbox.fetch, state, batch_size)
+        if not batch.arrived:
+            return totals
+        filed = await file_messages(
+            application.uow(),
+            application.evidence(),
+            read_message,
+            batch.arrived,
+            utcnow(),
+            batch.progress,
+        )
+        await asyncio.to_thread(inbox.acknowledge, batch)
+        totals.read += len(filed)
+        for f in filed:
+            if f.new:
+                totals.new += 1
+                if f.record.quarantined:
+                    totals.quarantined += 1
+                else:
+                    totals.matched += 1
+
+
+async def ingest_forever(application: App, inbox: Inbox, wait_seconds: float = 30) -> None:
+    while True:
+        try:
+            totals = await ingest_once(application, inbox)
+            if totals.new:
+                log.info(
+                    "inbox: %d new, %d matched, %d quarantined",
+                    totals.new,
+                    totals.matched,
+                    totals.quarantined,
+                )
+            await asyncio.to_thread(inbox.wait, wait_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reading the inbox failed; trying again shortly")
+            await asyncio.sleep(5)
