@@ -48,8 +48,10 @@ class MaildirDelivery:
         content = envelope.original_content or b""
         stamped = f"Return-Path: <{envelope.mail_from}>\r\n".encode() + content
         for recipient in envelope.rcpt_tos:
-            box = mailbox.Maildir(self.folder(recipient), create=True)
-            box.add(mailbox.MaildirMessage(stamped))
+            folder = self.folder(recipient)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            box = mailbox.Maildir(folder, create=True)
+            box.add(stamped)  # the bytes as received (a Message object would be re-generated)
         return "250 2.0.0 Ok: delivered to the local Maildir"
 
 

@@ -1,8 +1,10 @@
 """`supportfirst serve`: the long-running service on the embedded defaults.
 
-Runs the daily review (at start-up and then each day at SUPPORTFIRST_REVIEW_TIME), delivers the
-event outbox to the console (Slack and Teams arrive with the chat issue), and answers
-`GET /healthz` with 200 while the database is reachable.
+Runs the daily review (at start-up and then each day at SUPPORTFIRST_REVIEW_TIME), the sender
+(through SUPPORTFIRST_SMTP_URL, or an embedded SMTP server on loopback that files mail into local
+Maildirs), the ingester (SUPPORTFIRST_IMAP_URL, SUPPORTFIRST_INBOX_MAILDIR or the local inbox
+Maildir), delivers the event outbox to the console (Slack and Teams arrive with the chat issue),
+and answers `GET /healthz` with 200 while the database is reachable.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from sqlalchemy import text
 from casework.thresholds import daily_review
 from store.outbox import SqlOutbox
 from supportfirst.bootstrap import App, utcnow
+from supportfirst.ingesting import ingest_forever, open_inbox
+from supportfirst.sending import Sender, smtp_server
 
 log = logging.getLogger("supportfirst")
 
@@ -93,16 +97,30 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         "alerts print here",
         flush=True,
     )
-    tasks = [
-        asyncio.create_task(_review_loop(application)),
-        asyncio.create_task(_outbox_loop(application)),
-    ]
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
-        await runner.cleanup()
+    async with contextlib.AsyncExitStack() as stack:
+        server = await stack.enter_async_context(smtp_server(application))
+        sender = Sender(application, server, application.settings.smtp_connections)
+        stack.push_async_callback(sender.close)
+        inbox = open_inbox(application)
+        stack.callback(inbox.close)
+        embedded = "" if application.settings.smtp_url else " (embedded, into local Maildirs)"
+        print(
+            f"sending through smtp://{server.host}:{server.port}{embedded}; "
+            f"reading replies from {inbox.name}",
+            flush=True,
+        )
+        tasks = [
+            asyncio.create_task(_review_loop(application)),
+            asyncio.create_task(_outbox_loop(application)),
+            asyncio.create_task(sender.run_forever(application.settings.sender_idle_seconds)),
+            asyncio.create_task(ingest_forever(application, inbox)),
+        ]
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+            await runner.cleanup()
