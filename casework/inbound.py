@@ -11,7 +11,6 @@ and attached to no case. The same bytes read twice are filed once.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,7 +174,3 @@ async def file_messages(
             await uow.mail.save_mailbox_state(*progress, now)
         await uow.commit()
     return filed
-
-
-def sha256_of(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()

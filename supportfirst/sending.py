@@ -73,7 +73,7 @@ class Sender:
     async def settle(self) -> int:
         return await settle_dead_workers(self.application.uow, self.journals, utcnow())
 
-    async def drain(self, batch_size: int = 50) -> Totals:
+    async def drain(self) -> Totals:
         """Send batches until nothing is due; returns what happened."""
         totals = Totals(settled=await self.settle())
         while True:
@@ -84,7 +84,7 @@ class Sender:
                 self.journal,
                 self.worker,
                 utcnow,
-                batch_size,
+                self.application.settings.send_batch,
             )
             if report is None:
                 return totals

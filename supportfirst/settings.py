@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
     smtp_connections: int = 2  # connections the sender keeps open to the relay
+    send_batch: int = 50  # emails one worker claims at a time
     sender_idle_seconds: float = 2.0  # how often an idle sender looks for new mail to send
     review_time: str = "18:00"  # local time the daily review runs, after registers close
 

@@ -1,0 +1,135 @@
+"""Two `serve` processes on one PostgreSQL database share a batch of letters through row claims
+(FOR UPDATE SKIP LOCKED): each letter is sent once, by one of them, and each parent's Maildir
+behind real Postfix and Dovecot holds exactly one copy."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import email_validator
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from casework.consent import record_consent
+from casework.evidence import outbox_status
+from casework.imports import import_csv
+from casework.letters import Staff
+from casework.sending import send_letter
+from supportfirst.bootstrap import App, bootstrap
+from supportfirst.settings import Settings
+from tests import builders as b
+from tests.integration.test_serve import free_port, line_with
+from tests.mailservers import MailServers, unique_address
+
+N = 300
+NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+ON = date(2025, 3, 10)
+
+
+@pytest.fixture(autouse=True)
+def test_domains_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [n for n in email_validator.SPECIAL_USE_DOMAIN_NAMES if n != "test"]
+    monkeypatch.setattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", names)
+
+
+@pytest.fixture
+async def school(pg_url: str, tmp_path: Path, mail_servers: MailServers) -> AsyncIterator[App]:
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        tables = [
+            r[0]
+            for r in c.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ]
+        c.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        SUPPORTFIRST_FROM=unique_address("attendance", "school.test"),
+        smtp_url=f"smtp://{mail_servers.smtp_host}:{mail_servers.smtp_port}",
+    )
+    app = bootstrap(settings, pg_url, migrate=False)
+    upns = [f"D{i:012d}" for i in range(1, N + 1)]
+    files = {
+        "schools": b.schools(),
+        "pupils": b.csv_bytes(
+            "upn,first_name,last_name,date_of_birth,school_urn,year_group",
+            [f"{u},Sam,Taylor,2015-03-01,{b.SCHOOL_A},5" for u in upns],
+        ),
+        "parents": b.csv_bytes(
+            "parent_id,upn,name,email,relationship",
+            [f"P{u},{u},Parent {u},,mother" for u in upns],
+        ),
+        "calendar": b.calendar(),
+    }
+    for kind, data in files.items():
+        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
+    for upn in upns:
+        address = unique_address("parent")
+        await record_consent(app.uow(), app.evidence(), f"P{upn}", address, "form", ON, "o", NOW)
+    yield app
+    await app.close()
+
+
+async def serve(app: App, pg_url: str) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-u",
+        "-m",
+        "supportfirst",
+        "serve",
+        "--port",
+        str(free_port()),
+        env={
+            **os.environ,
+            "SUPPORTFIRST_DATA_DIR": str(app.settings.data_dir),
+            "SUPPORTFIRST_DATABASE_URL": pg_url,
+            "SUPPORTFIRST_SMTP_URL": str(app.settings.smtp_url),
+            "SUPPORTFIRST_FROM": app.settings.from_address,
+            "SUPPORTFIRST_SEND_BATCH": "10",
+            "SUPPORTFIRST_SENDER_IDLE_SECONDS": "0.2",
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    await line_with(proc.stdout, "sending through")
+    return proc
+
+
+async def test_two_serve_processes_share_a_batch_and_send_nothing_twice(
+    school: App, pg_url: str, mail_servers: MailServers
+) -> None:
+    procs = [await serve(school, pg_url), await serve(school, pg_url)]
+    try:
+        for upn in [f"D{i:012d}" for i in range(1, N + 1)]:
+            await send_letter(
+                school.uow(), school.mailroom(), "initial_concern", upn, Staff("Ms P"), ON, NOW
+            )
+        for _ in range(600):
+            if (await outbox_status(school.uow()))["sent"] == N:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            await asyncio.wait_for(p.wait(), 30)
+    assert await outbox_status(school.uow()) == {"queued": 0, "sending": 0, "sent": N, "failed": 0}
+    async with school.engine.connect() as conn:
+        attempts = (await conn.execute(text("SELECT mail_id, worker FROM send_attempt"))).all()
+        recipients = (await conn.execute(text("SELECT recipient FROM outgoing_mail"))).scalars()
+        addresses = list(recipients)
+    assert len(attempts) == N and len({m for m, _ in attempts}) == N  # one hand-over each
+    assert len({w for _, w in attempts}) == 2  # both processes took part
+    for address in addresses:
+        assert len(await mail_servers.wait_for(address, 1, timeout=60)) == 1
+    await asyncio.sleep(1)
+    assert all(len(mail_servers.delivered(a)) == 1 for a in addresses)
