@@ -8,11 +8,13 @@ from datetime import datetime
 from casework.letters import Letter
 from casework.sending import Printable
 from mail.compose import Attachment, Composed, Outgoing, compose
+from mail.dkim_signing import DkimSigner
 
 
 class Postroom:
-    def __init__(self, from_address: str) -> None:
+    def __init__(self, from_address: str, signer: DkimSigner | None = None) -> None:
         self.from_address = from_address
+        self.signer = signer
 
     def email(
         self,
@@ -37,7 +39,8 @@ class Postroom:
             letter.html,
             attachments,
         )
-        return compose(out, now)
+        composed = compose(out, now)
+        return self.signer.sign(composed) if self.signer else composed
 
     def printable(self, letter: Letter, name: str, now: datetime) -> Printable:
         from mail.pdf import letter_pdf  # WeasyPrint takes ~0.6 s to import: only when printing

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     imap_url: str | None = None
     inbox_maildir: Path | None = None
     from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
+    dkim_selector: str | None = None  # with dkim_key_file: sign every message (DKIM)
+    dkim_key_file: Path | None = None  # the PEM private key for <selector>._domainkey.<domain>
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
     smtp_connections: int = 2  # connections the sender keeps open to the relay
     send_batch: int = 50  # emails one worker claims at a time

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import hashlib
 from datetime import UTC, datetime
 from email.policy import default
 
+import dkim
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mail.compose import Attachment, ComposeError, Outgoing, compose
+from mail.dkim_signing import DkimSigner
 
 NOW = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 LETTER = Outgoing(
@@ -61,3 +66,23 @@ def test_names_with_quotes_and_non_ascii_are_encoded_not_broken() -> None:
     msg = email.message_from_bytes(c.raw, policy=default)
     assert msg["To"].addresses[0].display_name == 'Zoë "Jo" O\'Brien, Mrs'
     assert msg["To"].addresses[0].addr_spec == "alex@parents.example"
+
+
+def test_a_dkim_signed_message_verifies_and_its_evidence_hash_covers_the_signature() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    signed = DkimSigner("sf2025", "riverside.example", pem).sign(compose(LETTER, NOW))
+    assert signed.raw.startswith(b"DKIM-Signature:") and b"\r\n" in signed.raw
+    assert hashlib.sha256(signed.raw).hexdigest() == signed.sha256
+    assert dkim.verify(signed.raw, dnsfunc=lambda name, timeout=5: record)
+    assert not dkim.verify(
+        signed.raw.replace(b"Dear", b"Dean"), dnsfunc=lambda n, timeout=5: record
+    )
