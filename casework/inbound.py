@@ -42,6 +42,8 @@ class Reading(Protocol):
     def bounce_tokens(self) -> tuple[str, ...]: ...
     @property
     def delayed(self) -> bool: ...
+    @property
+    def delivered(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,11 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
             "reply": "parent_replied",
             "auto_reply": "auto_reply",
             "mdn": "read_receipt",
-            "bounce": "email_delayed" if r.delayed else None,
+            "bounce": "email_delayed"
+            if r.delayed
+            else "delivery_confirmed"
+            if r.delivered
+            else None,
         }.get(r.mail_class)
     record = InboundRecord(
         sha256,
@@ -134,7 +140,7 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
         "sha256": sha256,
     }
     on = now.date()
-    if r.mail_class == "bounce" and not r.delayed:
+    if r.mail_class == "bounce" and not r.delayed and not r.delivered:
         await mark_bounced(uow, email, f"bounced: {r.reason}", now)
     elif kind is not None:
         summary = {
@@ -142,6 +148,7 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
             "auto_reply": f"Automatic reply (not engagement) from {r.from_address}",
             "read_receipt": f"Read receipt for {email.template} from {r.from_address}",
             "email_delayed": f"Delivery of {email.template} is delayed: {r.reason}",
+            "delivery_confirmed": f"The recipient's server confirmed delivery of {email.template}",
         }[kind]
         await uow.cases.add_entry(upn, on, kind, "supportfirst", summary.strip(), details, now)
         if kind == "parent_replied":

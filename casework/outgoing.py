@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -84,6 +84,7 @@ class BatchReport:
     sent: int
     retrying: int
     failed: int
+    sent_sha256: tuple[str, ...] = field(default=(), compare=False)  # for a Sent-folder copy
 
 
 async def _fail(uow: UnitOfWork, c: Claimed, o: SendOutcome, reason: str, worker: str) -> None:
@@ -184,11 +185,15 @@ async def record_batch(
 ) -> BatchReport:
     by_id = {c.id: c for c in batch}
     counts = {"sent": 0, "queued": 0, "failed": 0}
+    sent = []
     async with uow:
         for o in outcomes:
-            counts[await apply_outcome(uow, by_id[o.mail_id], o, worker)] += 1
+            state = await apply_outcome(uow, by_id[o.mail_id], o, worker)
+            counts[state] += 1
+            if state == "sent":
+                sent.append(by_id[o.mail_id].sha256)
         await uow.commit()
-    return BatchReport(len(batch), counts["sent"], counts["queued"], counts["failed"])
+    return BatchReport(len(batch), counts["sent"], counts["queued"], counts["failed"], tuple(sent))
 
 
 async def settle_dead_workers(

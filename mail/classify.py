@@ -79,6 +79,7 @@ class Classified:
     from_address: str | None = None
     message_id: str | None = None
     delayed: bool = False
+    delivered: bool = False  # a delivery report (DSN) that says the message arrived
 
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -144,13 +145,15 @@ def _classify(raw: bytes) -> Classified:
     bounce = _bounce(msg, parts, from_address, str(from_raw[0]), subject)
     if bounce is not None:
         reason, failed, delayed = bounce
+        delivered = not failed and not delayed and _dsn_delivered(parts)
         return replace(
             base,
             mail_class=MailClass.bounce,
-            reason=reason,
+            reason="delivery report: delivered" if delivered else reason,
             failed_recipients=failed,
             original_message_id=_original_message_id(msg, parts),
             delayed=delayed,
+            delivered=delivered,
         )
 
     # 3. Read receipts.
@@ -327,6 +330,18 @@ def _dsn_recipients(parts: list[Message]) -> tuple[tuple[str, ...], tuple[str, .
             elif action in ("failed", "") and not status.startswith("2"):
                 failed.extend(addrs)
     return _dedupe(tuple(failed)), _dedupe(tuple(delayed))
+
+
+def _dsn_delivered(parts: list[Message]) -> bool:
+    """A DSN whose recipients were all delivered, relayed or expanded (RFC 3464 success)."""
+    actions = []
+    for part in parts:
+        if part.get_content_type() == "message/delivery-status":
+            payload = part.get_payload()
+            for block in payload if isinstance(payload, list) else []:
+                if isinstance(block, Message) and block.get("Action"):
+                    actions.append(str(block.get("Action")).strip().lower())
+    return bool(actions) and all(a in ("delivered", "relayed", "expanded") for a in actions)
 
 
 def _dsn_address(value: object) -> str | None:

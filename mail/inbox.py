@@ -162,3 +162,21 @@ class ImapInbox:
             with contextlib.suppress(Exception):  # the connection is already gone
                 self._box.logout()
             self._box = None
+
+
+class ImapSentFolder:
+    """Appends a copy of each message sent to the school mailbox's Sent folder (optional: the
+    evidence store, not this folder, is the record)."""
+
+    def __init__(self, account: ImapAccount, folder: str) -> None:
+        self.account = account
+        self.folder = folder
+
+    def append(self, messages: list[bytes]) -> None:
+        a = self.account
+        cls = MailBox if a.tls else MailBoxUnencrypted
+        with cls(a.host, a.port).login(a.user, a.password) as box:
+            if not box.folder.exists(self.folder):
+                box.folder.create(self.folder)
+            for raw in messages:
+                box.append(raw, self.folder, flag_set=["\\Seen"])

@@ -27,6 +27,7 @@ class Reading:
     reply_tokens: tuple[str, ...]
     bounce_tokens: tuple[str, ...]
     delayed: bool
+    delivered: bool
 
 
 def read_message(raw: bytes) -> Reading:
@@ -56,4 +57,5 @@ def read_message(raw: bytes) -> Reading:
         tuple(reply),
         tuple(bounce),
         c.delayed,
+        c.delivered,
     )

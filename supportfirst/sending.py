@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casework.outgoing import BatchReport, send_due, settle_dead_workers
+from mail.inbox import ImapAccount, ImapSentFolder
 from mail.local import LocalMailServer
 from mail.sender import FileJournal, FileJournals, SmtpServer, SmtpTransport, new_worker_id
 from supportfirst.bootstrap import App, utcnow
@@ -69,6 +70,20 @@ class Sender:
         self.transport = SmtpTransport(
             server, connections=connections, dsn=application.settings.smtp_dsn
         )
+        s = application.settings
+        self.sent_folder = (
+            ImapSentFolder(ImapAccount.from_url(s.imap_url), s.imap_sent_folder)
+            if s.imap_url and s.imap_sent_folder
+            else None
+        )
+
+    async def _copy_to_sent(self, sha256s: tuple[str, ...]) -> None:
+        assert self.sent_folder is not None
+        evidence = self.application.evidence()
+        try:
+            await asyncio.to_thread(self.sent_folder.append, [evidence.get(s) for s in sha256s])
+        except Exception:  # the copy is a convenience; the evidence store is the record
+            log.exception("could not copy %d sent emails to the Sent folder", len(sha256s))
 
     async def settle(self) -> int:
         return await settle_dead_workers(self.application.uow, self.journals, utcnow())
@@ -89,6 +104,8 @@ class Sender:
             if report is None:
                 return totals
             totals.add(report)
+            if report.sent_sha256 and self.sent_folder is not None:
+                await self._copy_to_sent(report.sent_sha256)
 
     async def run_forever(self, idle_seconds: float = 2.0) -> None:
         while True:

@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     smtp_url: str | None = None
     imap_url: str | None = None
+    imap_sent_folder: str | None = None  # e.g. "Sent": keep a copy of each email sent there
     inbox_maildir: Path | None = None
     from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
     dkim_selector: str | None = None  # with dkim_key_file: sign every message (DKIM)
