@@ -50,6 +50,12 @@ class Inbox(Protocol):
     def close(self) -> None: ...
 
 
+def _arrival(path: Path) -> list[int | str]:
+    """Maildir names start `<seconds>.M<microseconds>P<pid>Q<n>`: compare their numbers as
+    numbers, so mail is filed in the order it arrived."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
+
+
 class MaildirInbox:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -58,7 +64,10 @@ class MaildirInbox:
             (path / sub).mkdir(parents=True, exist_ok=True)
 
     def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
-        files = sorted(p for p in (self.path / "new").iterdir() if not p.name.startswith("."))
+        files = sorted(
+            (p for p in (self.path / "new").iterdir() if not p.name.startswith(".")),
+            key=_arrival,
+        )
         files = files[:limit]
         return Batch([Arrived(p.read_bytes(), self.name) for p in files], None, files)
 
