@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,10 +168,13 @@ class ImapInbox:
             time.sleep(timeout)
 
     def close(self) -> None:
-        if self._box is not None:
+        """Log out; safe to call from another thread while `wait` is idling, which it ends."""
+        box, self._box = self._box, None
+        if box is not None:
             with contextlib.suppress(Exception):  # the connection is already gone
-                self._box.logout()
-            self._box = None
+                box.client.sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception):
+                box.client.shutdown()
 
 
 class ImapSentFolder:

@@ -9,6 +9,7 @@ reached the HTML can neither tell anyone the letter was printed nor change the P
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import warnings
@@ -23,6 +24,17 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher
+
+
+class _QuietFontFallback(logging.Filter):
+    """Drop WeasyPrint's per-render notice that it subsets fonts with fontTools (said once on
+    import already, and it would fill the service log with one line per letter)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "HarfBuzz-Subset" not in record.getMessage()
+
+
+logging.getLogger("weasyprint").addFilter(_QuietFontFallback())
 
 PRINT_CSS = """
 @page { size: A4; margin: 20mm; }

@@ -34,12 +34,12 @@ def open_inbox(application: App) -> Inbox:
     return MaildirInbox(settings.inbox_maildir or inbox_folder(settings.data_dir))
 
 
-async def ingest_once(application: App, inbox: Inbox, batch_size: int = 200) -> IngestTotals:
+async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
     totals = IngestTotals()
     while True:
         async with application.uow() as uow:
             state = await uow.mail.mailbox_state(inbox.name)
-        batch = await asyncio.to_thread(inbox.fetch, state, batch_size)
+        batch = await asyncio.to_thread(inbox.fetch, state, application.settings.ingest_batch)
         if not batch.arrived:
             return totals
         filed = await file_messages(

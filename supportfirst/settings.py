@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None  # the PEM private key for <selector>._domainkey.<domain>
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
     smtp_connections: int = 2  # connections the sender keeps open to the relay
+    ingest_batch: int = 200  # messages filed per transaction
     send_batch: int = 50  # emails one worker claims at a time
     sender_idle_seconds: float = 2.0  # how often an idle sender looks for new mail to send
     review_time: str = "18:00"  # local time the daily review runs, after registers close

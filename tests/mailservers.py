@@ -457,22 +457,33 @@ def running_mail_servers() -> Iterator[MailServers]:
             pytest.fail(found)
         pytest.skip(found)
     postfix, dovecot = found
-    root = Path(tempfile.mkdtemp(prefix="mailservers-"))
-    root.chmod(0o755)  # Postfix and Dovecot daemons run as their own users and must get in
-    servers = MailServers(
-        smtp_host=HOST,
-        smtp_port=free_port(),
-        imap_host=HOST,
-        imap_port=free_port(),
-        root=root,
-        password=PASSWORD,
-        postfix=postfix,
-        dovecot=dovecot,
-    )
+    for attempt in range(3):
+        root = Path(tempfile.mkdtemp(prefix="mailservers-"))
+        root.chmod(0o755)  # Postfix and Dovecot daemons run as their own users and must get in
+        servers = MailServers(
+            smtp_host=HOST,
+            smtp_port=free_port(),
+            imap_host=HOST,
+            imap_port=free_port(),
+            root=root,
+            password=PASSWORD,
+            postfix=postfix,
+            dovecot=dovecot,
+        )
+        try:
+            servers.write_config()
+            servers.start_postfix()
+            servers.start_dovecot()
+        except RuntimeError:
+            # A free port found by binding port 0 can be taken by another process before the
+            # daemon binds it: try again with new ports.
+            servers.stop()
+            shutil.rmtree(root, ignore_errors=True)
+            if attempt == 2:
+                raise
+            continue
+        break
     try:
-        servers.write_config()
-        servers.start_postfix()
-        servers.start_dovecot()
         yield servers
     finally:
         servers.stop()

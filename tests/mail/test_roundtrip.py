@@ -4,65 +4,30 @@ the parent's reply, an out-of-office and Postfix's own bounce, read back over IM
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.policy import default
-from pathlib import Path
 
 import aiosmtplib
-import email_validator
-import pytest
 from imap_tools import MailBoxUnencrypted
 
 from casework.caselog import chronology
 from casework.consent import record_consent
 from casework.evidence import evidence_for
-from casework.imports import import_csv
 from casework.letters import Staff
 from casework.sending import send_letter
 from mail.inbox import ImapAccount, ImapInbox
 from mail.sender import SmtpServer
 from store.outbox import SqlOutbox
-from supportfirst.bootstrap import App, bootstrap
+from supportfirst.bootstrap import App
 from supportfirst.ingesting import ingest_once
 from supportfirst.sending import Sender
-from supportfirst.settings import Settings
 from tests import builders as b
 from tests.mailservers import MailServers, unique_address
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ON = date(2025, 3, 10)
 TRANSIT = (b"Return-Path:", b"Delivered-To:", b"Received:")  # what Postfix/Dovecot prepend
-
-
-@pytest.fixture(autouse=True)
-def test_domains_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The fixtures' domains are under .test, which email-validator refuses as special-use.
-    names = [n for n in email_validator.SPECIAL_USE_DOMAIN_NAMES if n != "test"]
-    monkeypatch.setattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", names)
-
-
-@pytest.fixture
-async def school(db_url: str, tmp_path: Path, mail_servers: MailServers) -> AsyncIterator[App]:
-    office = unique_address("attendance", "school.test")
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        SUPPORTFIRST_FROM=office,
-        smtp_url=f"smtp://{mail_servers.smtp_host}:{mail_servers.smtp_port}",
-        imap_url=f"imap://{office}:{mail_servers.password}@{mail_servers.imap_host}:"
-        f"{mail_servers.imap_port}/INBOX",
-    )
-    application = bootstrap(settings, db_url, migrate=False)
-    for kind, data in (
-        ("schools", b.schools()),
-        ("pupils", b.pupils(b.UPN_1)),
-        ("parents", b.parents()),
-        ("calendar", b.calendar()),
-    ):
-        await import_csv(application.uow(), kind, f"{kind}.csv", data, "officer", NOW)
-    yield application
-    await application.close()
 
 
 async def email_parent(app: App, address: str) -> str:

@@ -1,0 +1,97 @@
+"""The ingester killed mid-run (SIGKILL, a real process) and restarted: every reply in Dovecot
+is filed exactly once; and a running ingester wakes on IDLE when a reply arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+
+import pytest
+
+from mail.inbox import ImapAccount, ImapInbox
+from supportfirst.bootstrap import App
+from supportfirst.ingesting import ingest_forever
+from tests import builders as b
+from tests.mail.test_roundtrip import email_parent, evidence_for, kinds, reply
+from tests.mailservers import MailServers, unique_address
+
+REPLIES = 150
+
+
+async def ingester(app: App, db_url: str, kill_after: float | None) -> bool:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "supportfirst",
+        "mail",
+        "ingest",
+        "--once",
+        env={
+            **os.environ,
+            "SUPPORTFIRST_DATA_DIR": str(app.settings.data_dir),
+            "SUPPORTFIRST_DATABASE_URL": db_url,
+            "SUPPORTFIRST_IMAP_URL": str(app.settings.imap_url),
+            "SUPPORTFIRST_INGEST_BATCH": "10",
+        },
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), kill_after)
+    except TimeoutError:
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        return False
+    assert proc.returncode == 0, err.decode()
+    return True
+
+
+async def test_an_ingester_killed_mid_run_loses_and_doubles_no_reply(
+    school: App,
+    db_url: str,
+    mail_servers: MailServers,
+) -> None:
+    parent = unique_address("alex")
+    message_id = await email_parent(school, parent)
+    item = await evidence_for(school.uow(), school.evidence(), message_id)
+    assert item.raw is not None
+    for n in range(REPLIES):
+        await reply(mail_servers, parent, item.raw, f"X-N: {n}\r\n")
+    await mail_servers.wait_for(school.settings.from_address, REPLIES, timeout=60)
+    rnd = random.Random()
+    for _ in range(4):
+        if await ingester(school, db_url, rnd.uniform(1.0, 2.5)):
+            break
+    assert await ingester(school, db_url, None)
+    async with school.uow() as uow:
+        filed = await uow.mail.inbound()
+    assert len(filed) == REPLIES and all(m.upn == b.UPN_1 for m in filed)
+    assert (await kinds(school)).count("parent_replied") == REPLIES
+
+
+async def test_a_running_ingester_files_a_reply_as_it_arrives(
+    school: App,
+    mail_servers: MailServers,
+) -> None:
+    parent = unique_address("alex")
+    message_id = await email_parent(school, parent)
+    item = await evidence_for(school.uow(), school.evidence(), message_id)
+    assert item.raw is not None
+    inbox = ImapInbox(ImapAccount.from_url(str(school.settings.imap_url)))
+    task = asyncio.create_task(ingest_forever(school, inbox, wait_seconds=60))
+    try:
+        await asyncio.sleep(1)  # it has read the empty folder and is waiting in IDLE
+        await reply(mail_servers, parent, item.raw)
+        for _ in range(100):  # long before the 60 s poll: IDLE woke it
+            if "parent_replied" in await kinds(school):
+                break
+            await asyncio.sleep(0.1)
+        assert "parent_replied" in await kinds(school)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        inbox.close()
