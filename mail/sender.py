@@ -46,10 +46,10 @@ class SmtpServer:
     implicit_tls: bool = False
     username: str | None = None
     password: str | None = None
-    verify_certs: bool = True
+    ca_file: str | None = None  # trust this CA bundle (a relay with a private CA)
 
     @classmethod
-    def from_url(cls, url: str) -> SmtpServer:
+    def from_url(cls, url: str, ca_file: str | None = None) -> SmtpServer:
         """`smtp://[user:pass@]host:port` (STARTTLS when offered) or `smtps://…` (TLS)."""
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
@@ -63,6 +63,7 @@ class SmtpServer:
             tls,
             unquote(parts.username) if parts.username else None,
             unquote(parts.password) if parts.password else None,
+            ca_file,
         )
 
 
@@ -74,6 +75,9 @@ def outcome_of_error(mail_id: int, e: Exception, at: datetime) -> SendOutcome:
     """aiosmtplib's exceptions as outcomes: 5xx permanent, everything else temporary."""
     if isinstance(e, aiosmtplib.SMTPRecipientsRefused) and e.recipients:
         e = e.recipients[0]
+    if isinstance(e, aiosmtplib.SMTPAuthenticationError):
+        # Our credentials, not the message: keep it queued while someone fixes the settings.
+        return SendOutcome(mail_id, "temporary", at, e.code, f"login refused: {e.message}"[:500])
     if isinstance(e, aiosmtplib.SMTPResponseException) and e.code > 0:
         kind = "permanent" if 500 <= e.code < 600 else "temporary"
         return SendOutcome(mail_id, kind, at, e.code, e.message.strip()[:500])
@@ -99,11 +103,7 @@ class SmtpTransport:
         self._idle: list[aiosmtplib.SMTP] = []
 
     def _client(self) -> aiosmtplib.SMTP:
-        context = None
-        if not self.server.verify_certs:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = ssl.create_default_context(cafile=self.server.ca_file)
         return aiosmtplib.SMTP(
             hostname=self.server.host,
             port=self.server.port,
@@ -114,7 +114,6 @@ class SmtpTransport:
             timeout=self.timeout,
             local_hostname=self.local_hostname,
             tls_context=context,
-            validate_certs=self.server.verify_certs,
         )
 
     async def _connected(self) -> aiosmtplib.SMTP:

@@ -49,7 +49,7 @@ def school_domain(application: App) -> str:
 async def smtp_server(application: App) -> AsyncIterator[SmtpServer]:
     """The configured relay, or the embedded server for as long as the block runs."""
     if application.settings.smtp_url:
-        yield SmtpServer.from_url(application.settings.smtp_url)
+        yield SmtpServer.from_url(application.settings.smtp_url, application.settings.smtp_ca_file)
         return
     local = LocalMailServer(application.settings.data_dir, school_domain(application))
     await asyncio.to_thread(local.start)

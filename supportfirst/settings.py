@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
     dkim_selector: str | None = None  # with dkim_key_file: sign every message (DKIM)
     dkim_key_file: Path | None = None  # the PEM private key for <selector>._domainkey.<domain>
+    smtp_ca_file: str | None = None  # a CA bundle to trust for the relay's certificate
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
     smtp_connections: int = 2  # connections the sender keeps open to the relay
     ingest_batch: int = 200  # messages filed per transaction
