@@ -165,6 +165,11 @@ class PrintedCopy:
     media_type: str
     created_at: datetime
     created_by: str
+    id: int = 0
+    delivered_how: str | None = None
+    delivered_on: date | None = None
+    delivered_by: str | None = None
+    deemed_received_on: date | None = None
 
 
 @dataclass(frozen=True)

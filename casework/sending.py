@@ -86,6 +86,7 @@ class ParentRoute:
     route: str  # email | post
     message_id: str | None
     reason: str  # why this route, as staff read it
+    printed_id: int | None = None  # the printed letter and slip, for post or hand delivery
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ async def queue_for_parents(
             slip_copy = mailroom.postroom.printable(slip, f"{stem}-slip.pdf", now)
             letter_sha = mailroom.evidence.put(printed.content)
             slip_sha = mailroom.evidence.put(slip_copy.content)
-            await uow.mail.add_printed(
+            printed_id = await uow.mail.add_printed(
                 PrintedCopy(
                     pupil.upn,
                     parent.parent_id,
@@ -191,12 +192,16 @@ async def queue_for_parents(
                     staff.name,
                 )
             )
-            route = ParentRoute(parent.parent_id, "post", None, reason)
+            route = ParentRoute(parent.parent_id, "post", None, reason, printed_id)
             summary = (
                 f"{title} printed for post or hand delivery to {parent.name} ({reason}); "
                 "record delivery on the slip."
             )
-            details = {"letter_sha256": letter_sha, "slip_sha256": slip_sha}
+            details = {
+                "letter_sha256": letter_sha,
+                "slip_sha256": slip_sha,
+                "printed_id": printed_id,
+            }
         details.update(
             template=template,
             parent_id=parent.parent_id,

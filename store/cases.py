@@ -132,6 +132,16 @@ class SqlCases:
             self.session.add(NoticeDelivery(notice_id=notice_id, **asdict(d)))
         await self.session.flush()
 
+    async def update_parent_delivery(self, notice_id: int, parent_id: str, **changes: Any) -> None:
+        await self.session.exec(
+            update(NoticeDelivery)
+            .where(
+                col(NoticeDelivery.notice_id) == notice_id,
+                col(NoticeDelivery.parent_id) == parent_id,
+            )
+            .values(**changes)
+        )
+
     async def update_delivery(self, message_id: str, **changes: Any) -> None:
         await self.session.exec(
             update(NoticeDelivery)

@@ -75,6 +75,11 @@ def _inbound(m: InboundMail) -> InboundRecord:
     return InboundRecord(**{k: values[k] for k in InboundRecord.__dataclass_fields__})
 
 
+def _printed(p: PrintedLetter) -> PrintedCopy:
+    fields = PrintedCopy.__dataclass_fields__
+    return PrintedCopy(**{k: v for k, v in p.model_dump().items() if k in fields})
+
+
 class SqlMail:
     def __init__(self, session: AsyncSession, postgres: bool) -> None:
         self.session = session
@@ -90,7 +95,9 @@ class SqlMail:
         return row.id
 
     async def add_printed(self, copy: PrintedCopy) -> int:
-        row = PrintedLetter(**asdict(copy))
+        values = asdict(copy)
+        values.pop("id")
+        row = PrintedLetter(**values)
         self.session.add(row)
         await self.session.flush()
         assert row.id is not None
@@ -198,10 +205,16 @@ class SqlMail:
         rows = await self.session.exec(
             select(PrintedLetter).where(PrintedLetter.upn == upn).order_by(col(PrintedLetter.id))
         )
-        fields = PrintedCopy.__dataclass_fields__
-        return [
-            PrintedCopy(**{k: v for k, v in p.model_dump().items() if k in fields}) for p in rows
-        ]
+        return [_printed(p) for p in rows]
+
+    async def printed(self, printed_id: int) -> PrintedCopy | None:
+        row = await self.session.get(PrintedLetter, printed_id)
+        return _printed(row) if row is not None else None
+
+    async def update_printed(self, printed_id: int, **changes: Any) -> None:
+        await self.session.exec(
+            update(PrintedLetter).where(col(PrintedLetter.id) == printed_id).values(**changes)
+        )
 
     async def attempts(self, mail_id: int) -> list[SendOutcome]:
         rows = await self.session.exec(

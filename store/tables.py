@@ -301,6 +301,10 @@ class PrintedLetter(SQLModel, table=True):
     media_type: str
     created_at: datetime
     created_by: str
+    delivered_how: str | None = None  # post | hand
+    delivered_on: date | None = None
+    delivered_by: str | None = None
+    deemed_received_on: date | None = None
 
 
 class InboundMail(SQLModel, table=True):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from casework.letters import LetterOptions, Staff, letter_for
+from casework.printed import printed_files, record_delivery
 from casework.sending import ParentRoute, send_letter
 from mail.letters import LetterRenderer
 from supportfirst.bootstrap import App, utcnow
@@ -26,14 +28,19 @@ OnOpt = Annotated[str | None, typer.Option("--on", help="the letter's date")]
 
 
 def route_json(r: ParentRoute) -> dict[str, object]:
-    return {"parent_id": r.parent_id, "route": r.route, "message_id": r.message_id}
+    return {
+        "parent_id": r.parent_id,
+        "route": r.route,
+        "message_id": r.message_id,
+        "printed_id": r.printed_id,
+    }
 
 
 def route_line(r: ParentRoute) -> str:
     if r.route == "email":
         return f"  parent {r.parent_id}: queued for email {r.message_id} ({r.reason})"
-    how = "print the letter and slip for post or hand delivery"
-    return f"  parent {r.parent_id}: {how} ({r.reason})"
+    how = f"print letter {r.printed_id} and its slip (letter print {r.printed_id} --out DIR)"
+    return f"  parent {r.parent_id}: {how}, for post or hand delivery ({r.reason})"
 
 
 @letter_app.command("preview")
@@ -106,5 +113,50 @@ def letter_send(
         typer.echo(f"{template} for {sent.upn}:")
         for r in sent.parents:
             typer.echo(route_line(r))
+
+    run(db, work)
+
+
+@letter_app.command("print")
+def letter_print(
+    printed_id: Annotated[int, typer.Argument(help="the printed letter's number (letter send)")],
+    out: Annotated[Path, typer.Option("--out", help="the folder to write the PDFs into")],
+    db: DbOpt = None,
+) -> None:
+    """Write a printed letter and its hand-delivery slip as PDFs, exactly as kept in evidence."""
+
+    async def work(application: App) -> None:
+        files = await printed_files(application.uow(), application.evidence(), printed_id)
+        c = files.copy
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{printed_id}-{c.template}-{c.upn}-{c.parent_id}"
+        for name, data in ((f"{stem}.pdf", files.letter), (f"{stem}-slip.pdf", files.slip)):
+            (out / name).write_bytes(data)
+            typer.echo(str(out / name))
+
+    run(db, work)
+
+
+@letter_app.command("delivered")
+def letter_delivered(
+    printed_id: Annotated[int, typer.Argument(help="the printed letter's number")],
+    how: Annotated[str, typer.Option("--how", help="post (first class) or hand")],
+    by: ByOpt,
+    on: Annotated[
+        str | None, typer.Option("--on", help="the day it was posted or handed over")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Record that a printed letter was posted or handed over, as its slip says; the notice's
+    deemed receipt follows (post: the second working day after; by hand: that day)."""
+
+    async def work(application: App) -> None:
+        copy = await record_delivery(
+            application.uow(), printed_id, how, parse_date(on), by, utcnow()
+        )
+        typer.echo(
+            f"printed letter {printed_id} ({copy.template}) {how}: deemed received "
+            f"{copy.deemed_received_on}"
+        )
 
     run(db, work)

@@ -293,6 +293,12 @@ class FakeCases:
     async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None:
         self.notice_deliveries.setdefault(notice_id, []).extend(deliveries)
 
+    async def update_parent_delivery(self, notice_id: int, parent_id: str, **changes: Any) -> None:
+        self.notice_deliveries[notice_id] = [
+            replace(d, **changes) if d.parent_id == parent_id else d
+            for d in self.notice_deliveries.get(notice_id, [])
+        ]
+
     async def update_delivery(self, message_id: str, **changes: Any) -> None:
         for notice_id, rows in self.notice_deliveries.items():
             self.notice_deliveries[notice_id] = [

@@ -25,7 +25,7 @@ from mail.letters import LetterRenderer
 class FakeMail:
     consent_records: list[ConsentRecord]
     emails: list[EmailRecord] = field(default_factory=list)
-    printed: list[PrintedCopy] = field(default_factory=list)
+    printed_copies: list[PrintedCopy] = field(default_factory=list)
     attempt_log: list[tuple[SendOutcome, str]] = field(default_factory=list)
     claims_until: dict[int, datetime] = field(default_factory=dict)
     due: dict[int, datetime] = field(default_factory=dict)
@@ -53,8 +53,8 @@ class FakeMail:
         return mail_id
 
     async def add_printed(self, copy: PrintedCopy) -> int:
-        self.printed.append(copy)
-        return len(self.printed)
+        self.printed_copies.append(replace(copy, id=len(self.printed_copies) + 1))
+        return len(self.printed_copies)
 
     def _claimed(self, e: EmailRecord, on: date) -> Claimed:
         consent = next(c for c in self.consent_records if c.id == e.consent_id)
@@ -121,7 +121,15 @@ class FakeMail:
         return [e for e in self.emails if e.upn == upn]
 
     async def printed_for(self, upn: str) -> list[PrintedCopy]:
-        return [p for p in self.printed if p.upn == upn]
+        return [p for p in self.printed_copies if p.upn == upn]
+
+    async def printed(self, printed_id: int) -> PrintedCopy | None:
+        return next((p for p in self.printed_copies if p.id == printed_id), None)
+
+    async def update_printed(self, printed_id: int, **changes: Any) -> None:
+        self.printed_copies = [
+            replace(p, **changes) if p.id == printed_id else p for p in self.printed_copies
+        ]
 
     async def attempts(self, mail_id: int) -> list[SendOutcome]:
         return [o for o, _ in self.attempt_log if o.mail_id == mail_id]

@@ -167,3 +167,43 @@ def test_malformed_mail_is_stored_raw_and_quarantined_without_a_crash(cli: Cli) 
         sha = m["sha256"]
         assert (evidence / sha[:2] / sha[2:4] / sha).is_file()
         assert m["quarantined"] and m["reason"]  # none of these answers a message we sent
+
+
+def test_a_notice_for_post_is_printed_then_its_posting_sets_deemed_receipt(cli: Cli) -> None:  # noqa: F811
+    done = cli(
+        "nti",
+        "issue",
+        b.UPN_1,
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-03-07",
+        "--improvement",
+        "No further unauthorised absence",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    notice = json.loads(done.stdout)
+    [first, _] = notice["parents"]
+    assert first["route"] == "post" and first["message_id"] is None
+    printed = cli("letter", "print", str(first["printed_id"]), "--out", "print")
+    files = [Path(cli.folder / p) for p in printed.stdout.split()]
+    assert len(files) == 2 and all(f.read_bytes().startswith(b"%PDF") for f in files)
+    posted = cli(
+        "letter",
+        "delivered",
+        str(first["printed_id"]),
+        "--how",
+        "post",
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-03-07",
+    )
+    assert posted.returncode == 0 and "deemed received 2025-03-11" in posted.stdout
+    again = cli("letter", "delivered", str(first["printed_id"]), "--how", "hand", "--by", "X")
+    assert again.returncode == 1 and "already posted first class" in again.stderr
+    kinds = [
+        e["kind"] for e in json.loads(cli("case", "show", b.UPN_1, "--json").stdout)["entries"]
+    ]
+    assert kinds.count("letter_sent") == 2 and "letter_delivered" in kinds

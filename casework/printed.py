@@ -1,0 +1,73 @@
+"""Letters that go by post or by hand: the printable copies, and recording their delivery.
+
+When staff post a letter or hand it over, they record it; the notice's delivery then carries
+the date it is deemed received: first-class post on the second working day after posting
+(DOMAIN.md), by hand the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from attendance.penalty import deemed_receipt
+from casework.errors import NotFound, Refused
+from casework.letters import TITLES
+from casework.ports import Evidence, UnitOfWork
+from casework.records import PrintedCopy
+
+HOW = {"post": "posted first class", "hand": "delivered by hand"}
+
+
+@dataclass(frozen=True)
+class PrintedFiles:
+    copy: PrintedCopy
+    letter: bytes
+    slip: bytes
+
+
+async def printed_files(uow: UnitOfWork, evidence: Evidence, printed_id: int) -> PrintedFiles:
+    async with uow:
+        copy = await uow.mail.printed(printed_id)
+    if copy is None:
+        raise NotFound(f"no printed letter {printed_id}")
+    return PrintedFiles(copy, evidence.get(copy.letter_sha256), evidence.get(copy.slip_sha256))
+
+
+async def record_delivery(
+    uow: UnitOfWork, printed_id: int, how: str, on: date, by: str, now: datetime
+) -> PrintedCopy:
+    """`how` is post or hand; refused when it was recorded already (the slip is the record)."""
+    if how not in HOW:
+        raise Refused(f"--how: {how!r} is not one of {', '.join(HOW)}")
+    async with uow:
+        copy = await uow.mail.printed(printed_id)
+        if copy is None:
+            raise NotFound(f"no printed letter {printed_id}")
+        if copy.delivered_on is not None:
+            raise Refused(
+                f"printed letter {printed_id} was already {HOW[copy.delivered_how or 'post']} "
+                f"on {copy.delivered_on} by {copy.delivered_by}"
+            )
+        received = deemed_receipt(on) if how == "post" else on
+        changes: dict[str, object] = {
+            "delivered_how": how,
+            "delivered_on": on,
+            "delivered_by": by,
+            "deemed_received_on": received,
+        }
+        await uow.mail.update_printed(printed_id, **changes)
+        if copy.notice_id is not None:
+            state = "posted" if how == "post" else "hand_delivered"
+            await uow.cases.update_parent_delivery(
+                copy.notice_id, copy.parent_id, state=state, deemed_received_on=received
+            )
+        title = TITLES.get(copy.template, copy.template)
+        details = {"printed_id": printed_id, "parent_id": copy.parent_id, **changes}
+        summary = f"{title} {HOW[how]} to parent {copy.parent_id}; deemed received {received}."
+        await uow.cases.add_entry(copy.upn, on, "letter_delivered", by, summary, details, now)
+        await uow.audit.append(by, "letter.delivered", f"pupil:{copy.upn}", details, now)
+        await uow.commit()
+    return replace(
+        copy, delivered_how=how, delivered_on=on, delivered_by=by, deemed_received_on=received
+    )
