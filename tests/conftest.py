@@ -58,6 +58,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         shutil.copyfile(sqlite_template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
+    truncate(url)
+    return url
+
+
+def truncate(url: str) -> None:
+    """Empty every table of the session's PostgreSQL database (each test starts empty)."""
     with psycopg.connect(url, autocommit=True) as c:
         tables = [
             r[0]
@@ -67,7 +73,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
             )
         ]
         c.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-    return url
 
 
 @pytest.fixture

@@ -19,15 +19,12 @@ import email_validator
 import pytest
 from sqlmodel import select
 
-from casework.consent import record_consent
-from casework.imports import import_csv
 from casework.letters import Staff
 from casework.sending import send_letter
 from store.tables import OutboxEvent
 from supportfirst.bootstrap import App, bootstrap
-from supportfirst.settings import Settings
-from tests import builders as b
-from tests.mailservers import MailServers, unique_address
+from tests.mailcases import consenting_families, relay_settings
+from tests.mailservers import MailServers
 
 N = int(os.environ.get("SUPPORTFIRST_CRASH_LETTERS", "1000"))
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -53,30 +50,9 @@ def environment(app: App) -> dict[str, str]:
 
 @pytest.fixture
 async def queued(tmp_path: Path, mail_servers: MailServers) -> AsyncIterator[tuple[App, dict]]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        SUPPORTFIRST_FROM=unique_address("attendance", "school.test"),
-        smtp_url=f"smtp://{mail_servers.smtp_host}:{mail_servers.smtp_port}",
-    )
-    app = bootstrap(settings)
-    upns = [f"C{i:012d}" for i in range(1, N + 1)]
-    parents = {upn: unique_address("parent") for upn in upns}
-    files = {
-        "schools": b.schools(),
-        "pupils": b.csv_bytes(
-            "upn,first_name,last_name,date_of_birth,school_urn,year_group",
-            [f"{u},Sam,Taylor,2015-03-01,{b.SCHOOL_A},5" for u in upns],
-        ),
-        "parents": b.csv_bytes(
-            "parent_id,upn,name,email,relationship",
-            [f"P{u},{u},Parent {u},,mother" for u in upns],
-        ),
-        "calendar": b.calendar(),
-    }
-    for kind, data in files.items():
-        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
-    for upn, address in parents.items():
-        await record_consent(app.uow(), app.evidence(), f"P{upn}", address, "form", ON, "o", NOW)
+    app = bootstrap(relay_settings(tmp_path / "data", mail_servers))
+    parents = await consenting_families(app, "C", N, ON, NOW)
+    for upn in parents:
         await send_letter(
             app.uow(), app.mailroom(), "initial_concern", upn, Staff("Ms Patel"), ON, NOW
         )

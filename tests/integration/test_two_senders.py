@@ -13,20 +13,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import email_validator
-import psycopg
 import pytest
 from sqlalchemy import text
 
-from casework.consent import record_consent
 from casework.evidence import outbox_status
-from casework.imports import import_csv
 from casework.letters import Staff
 from casework.sending import send_letter
 from supportfirst.bootstrap import App, bootstrap
-from supportfirst.settings import Settings
-from tests import builders as b
+from tests.conftest import truncate
 from tests.integration.test_serve import free_port, line_with
-from tests.mailservers import MailServers, unique_address
+from tests.mailcases import consenting_families, relay_settings
+from tests.mailservers import MailServers
 
 N = 300
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -41,39 +38,9 @@ def test_domains_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def school(pg_url: str, tmp_path: Path, mail_servers: MailServers) -> AsyncIterator[App]:
-    with psycopg.connect(pg_url, autocommit=True) as c:
-        tables = [
-            r[0]
-            for r in c.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ]
-        c.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        SUPPORTFIRST_FROM=unique_address("attendance", "school.test"),
-        smtp_url=f"smtp://{mail_servers.smtp_host}:{mail_servers.smtp_port}",
-    )
-    app = bootstrap(settings, pg_url, migrate=False)
-    upns = [f"D{i:012d}" for i in range(1, N + 1)]
-    files = {
-        "schools": b.schools(),
-        "pupils": b.csv_bytes(
-            "upn,first_name,last_name,date_of_birth,school_urn,year_group",
-            [f"{u},Sam,Taylor,2015-03-01,{b.SCHOOL_A},5" for u in upns],
-        ),
-        "parents": b.csv_bytes(
-            "parent_id,upn,name,email,relationship",
-            [f"P{u},{u},Parent {u},,mother" for u in upns],
-        ),
-        "calendar": b.calendar(),
-    }
-    for kind, data in files.items():
-        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
-    for upn in upns:
-        address = unique_address("parent")
-        await record_consent(app.uow(), app.evidence(), f"P{upn}", address, "form", ON, "o", NOW)
+    truncate(pg_url)
+    app = bootstrap(relay_settings(tmp_path / "data", mail_servers), pg_url, migrate=False)
+    await consenting_families(app, "D", N, ON, NOW)
     yield app
     await app.close()
 
