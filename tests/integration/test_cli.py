@@ -143,8 +143,8 @@ def test_nti_issue_json_lists_each_parent_and_the_period(cli: Cli) -> None:
     doc = json.loads(out.stdout)
     assert (doc["notice_id"], doc["period_end"]) == (1, "2025-05-02")
     assert doc["parents"] == [
-        {"parent_id": "P1", "route": "post", "message_id": None},
-        {"parent_id": "P2", "route": "post", "message_id": None},
+        {"parent_id": "P1", "route": "post", "message_id": None, "printed_id": 1},
+        {"parent_id": "P2", "route": "post", "message_id": None, "printed_id": 2},
     ]
 
 
