@@ -51,6 +51,7 @@ import supportfirst.ingesting  # noqa: E402
 from bench.send import (  # noqa: E402
     NOW,
     Databases,
+    Quiet,
     Timers,
     build_school,
     machine,
@@ -495,9 +496,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 mail = await prepare(args, dbs, servers)
                 sizes = [len(m.body) for m in mail]
                 mix = Counter(m.kind for m in mail)
+                quiet = Quiet(not args.no_wait)
                 for r in range(args.runs):
                     order = ["imap-tools", "raw", "supportfirst"]
                     for who in order if r % 2 == 0 else order[::-1]:
+                        quiet.wait()
                         if who == "imap-tools":
                             run = bare_imap_tools(servers)
                         elif who == "raw":
@@ -521,7 +524,7 @@ async def main_async(args: argparse.Namespace) -> None:
     say("")
     say(f"== ingest: {n:,} messages from Dovecot over IMAP, {dbs.kind}, median of {args.runs} ==")
     say(machine(dbs) + f", imap-tools {imap_tools.__version__}")
-    say(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}")
+    say(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; {quiet.note()}")
     say(
         "mix: "
         + ", ".join(f"{k} {v}" for k, v in sorted(mix.items()))
@@ -570,6 +573,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--deliver", choices=("maildir", "smtp"), default="maildir")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument(
+        "--no-wait", action="store_true", help="do not wait for a quiet machine before each run"
+    )
     args = parser.parse_args()
     asyncio.run(main_async(args))
 

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import functools
 import io
 import os
 import platform
@@ -86,6 +87,49 @@ def now_s() -> float:
 
 def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
+
+
+def cpu_busy(seconds: float = 0.5) -> float:
+    """Share of both cores busy (steal included) over `seconds`, from /proc/stat."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])
+
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+@dataclass
+class Quiet:
+    """Before each measured run, wait (up to `patience` s) until other processes leave the
+    machine nearly idle: this machine is shared, and a busy neighbour halves a figure."""
+
+    enabled: bool = True
+    threshold: float = 0.15
+    patience: float = 60.0
+    waited: float = 0.0
+    gave_up: int = 0
+
+    def wait(self) -> None:
+        if not self.enabled:
+            return
+        t0 = now_s()
+        while cpu_busy() > self.threshold:
+            if now_s() - t0 > self.patience:
+                self.gave_up += 1
+                break
+        self.waited += now_s() - t0
+
+    def note(self) -> str:
+        if not self.enabled:
+            return "runs started without waiting for a quiet machine"
+        return (
+            f"waited {self.waited:.0f} s in all for < {self.threshold:.0%} CPU busy before runs"
+            + (f"; gave up waiting {self.gave_up} times" if self.gave_up else "")
+        )
 
 
 def staff(from_address: str) -> Staff:
@@ -524,6 +568,12 @@ def profiled(profile: cProfile.Profile) -> Iterator[None]:
         profile.disable()
 
 
+def sender_profiled(
+    sender: Sender, profile: cProfile.Profile
+) -> contextlib.AbstractContextManager[None]:
+    return profiled(profile)
+
+
 def top_cumulative(profile: cProfile.Profile, count: int = 15) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
@@ -606,10 +656,13 @@ async def measure(
         say(f"sink: aiosmtpd in its own process on 127.0.0.1:{port}")
         # One warm-up of each (imports, first connections), not counted.
         await bare_send(prepared[: min(50, n)], port, 1)
+        quiet = Quiet(not args.no_wait)
+        load = [os.getloadavg()[0]]
         for r in range(args.runs):
             for c in connections:
                 order = ("bare", "supportfirst") if r % 2 == 0 else ("supportfirst", "bare")
                 for who in order:
+                    quiet.wait()
                     if who == "bare":
                         run = await bare_send(prepared, port, c)
                     else:
@@ -619,24 +672,27 @@ async def measure(
             if not args.skip_smtp_source and os.access(SMTP_SOURCE, os.X_OK):
                 for c in connections:
                     for keep_open in (True, False):
+                        quiet.wait()
                         run = smtp_source(port, n, mean, c, keep_open)
                         results[f"smtp-source {'-d ' if keep_open else ''}{c}"].append(run)
+        load.append(os.getloadavg()[0])
         profiles: list[tuple[int, Timers, float, cProfile.Profile, float]] = []
         if args.profile:
             for c in connections:
                 timers = Timers()
                 timed = await supportfirst_send(
-                    dbs, base_data, port, c, n, lambda s, t=timers: sender_timers(s, t)
+                    dbs, base_data, port, c, n, functools.partial(sender_timers, timers=timers)
                 )
                 profile = cProfile.Profile()
                 prof = await supportfirst_send(
-                    dbs, base_data, port, c, n, lambda _s, p=profile: profiled(p)
+                    dbs, base_data, port, c, n, functools.partial(sender_profiled, profile=profile)
                 )
                 profiles.append((c, timers, timed.seconds, profile, prof.seconds))
 
     say("")
     say(f"== send: {n:,} messages, {dbs.kind}, median of {args.runs} ==")
     say(machine(dbs))
+    say(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; {quiet.note()}")
     say(
         f"messages: {q.plain} letters ({statistics.mean(plain_sizes or [0]):,.0f} B mean), "
         f"{q.formal} NTIs with a PDF ({statistics.mean(formal_sizes or [0]):,.0f} B mean); "
@@ -699,6 +755,9 @@ def main() -> None:
     parser.add_argument("--connections", default="1,4")
     parser.add_argument("--formal-share", type=float, default=0.1, help="NTIs (with a PDF)")
     parser.add_argument("--skip-smtp-source", action="store_true")
+    parser.add_argument(
+        "--no-wait", action="store_true", help="do not wait for a quiet machine before each run"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     args = parser.parse_args()
     asyncio.run(main_async(args))

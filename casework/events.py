@@ -85,3 +85,4 @@ class ParentReplied(Event):
     parent_id: str | None = None
     in_reply_to: str | None = None
     subject: str | None = None
+    notice_id: int | None = None  # when the reply answers a notice: threaded under its alert

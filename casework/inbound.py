@@ -154,7 +154,13 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
         if kind == "parent_replied":
             await uow.outbox.add(
                 ParentReplied(
-                    upn, on, r.message_id or "", email.parent_id, email.message_id, r.subject
+                    upn,
+                    on,
+                    r.message_id or "",
+                    email.parent_id,
+                    email.message_id,
+                    r.subject,
+                    email.notice_id,
                 ),
                 now,
             )

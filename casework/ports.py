@@ -17,6 +17,7 @@ from attendance.penalty import PenaltyRecord
 from attendance.threshold import Mark
 from casework.events import Event
 from casework.records import (
+    AlertPostRecord,
     AuditRecord,
     CalendarRow,
     Change,
@@ -30,12 +31,14 @@ from casework.records import (
     MarkRow,
     NoticeRecord,
     ParentRow,
+    PendingEvent,
     PrintedCopy,
     PupilCount,
     PupilRow,
     QueuedEmail,
     SchoolRow,
     SendOutcome,
+    StaffRecord,
 )
 
 
@@ -135,6 +138,30 @@ class Evidence(Protocol):
 
 class Outbox(Protocol):
     async def add(self, event: Event, now: datetime) -> str: ...
+    async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
+        """Events not yet delivered, oldest first."""
+        ...
+
+    async def delivered(self, event_id: str, now: datetime) -> None: ...
+
+
+class Chat(Protocol):
+    """Staff roles, alert routes, and which alert was shown where."""
+
+    async def staff(self, slack_user_id: str) -> StaffRecord | None: ...
+    async def save_staff(self, member: StaffRecord, now: datetime) -> None: ...
+    async def all_staff(self) -> list[StaffRecord]: ...
+    async def routes(self) -> list[tuple[str, str]]: ...
+    async def add_route(self, kind: str, destination: str, now: datetime) -> None: ...
+    async def remove_route(self, kind: str, destination: str) -> bool: ...
+    async def posts(self, event_id: str) -> dict[str, AlertPostRecord]: ...
+    async def begin_post(self, post: AlertPostRecord) -> None: ...
+    async def finish_post(
+        self, event_id: str, destination: str, channel: str | None, ts: str | None, now: datetime
+    ) -> None: ...
+    async def thread(self, thread_key: str, destination: str) -> AlertPostRecord | None:
+        """The first alert posted at `destination` for `thread_key` (replies go under it)."""
+        ...
 
 
 class Mail(Protocol):
@@ -202,6 +229,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def mail(self) -> Mail: ...
+    @property
+    def chat(self) -> Chat: ...
     @property
     def audit(self) -> Audit: ...
     @property

@@ -252,3 +252,33 @@ class InboundRecord:
     quarantined: bool
     received_at: datetime
     id: int = 0
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event from the durable outbox that is not yet delivered everywhere it goes."""
+
+    id: str
+    kind: str
+    upn: str | None
+    on: date
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertPostRecord:
+    event_id: str
+    destination: str
+    state: str  # posting | posted
+    started_at: datetime
+    thread_key: str | None = None
+    channel: str | None = None
+    ts: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    slack_user_id: str
+    name: str
+    role: str

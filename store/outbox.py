@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from casework.events import Event
+from casework.records import PendingEvent
 from store.tables import ImportRun, OutboxEvent
 
 
@@ -31,6 +32,15 @@ class SqlOutbox:
         )
         await self.session.flush()
         return event_id
+
+    async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
+        return [
+            PendingEvent(e.id, e.kind, e.upn, e.occurred_on, json.loads(e.payload), e.created_at)
+            for e in await self.pending(limit)
+        ]
+
+    async def delivered(self, event_id: str, now: datetime) -> None:
+        await self.mark_delivered(event_id, now)
 
     async def pending(self, limit: int = 100) -> list[OutboxEvent]:
         rows = await self.session.exec(

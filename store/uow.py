@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.audit import SqlAudit
 from store.cases import SqlCases
+from store.chat import SqlChat
 from store.consents import SqlConsents
 from store.mail import SqlMail
 from store.marks import SqlMarks
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
         self.consents = SqlConsents(self.session)
         self.outbox = SqlOutbox(self.session)
         self.mail = SqlMail(self.session, postgres)
+        self.chat = SqlChat(self.session)
         self.audit = SqlAudit(self.session, postgres)
         self.imports = SqlImportLog(self.session)
         return self

@@ -36,6 +36,8 @@ letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_h
 outbox_app = typer.Typer(help="Emails waiting to be sent, and the sender.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Emails kept exactly as sent or received.", no_args_is_help=True)
 mail_app = typer.Typer(help="Reading parents' replies and bounces.", no_args_is_help=True)
+staff_app = typer.Typer(help="Who may do what from chat.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Where alerts go.", no_args_is_help=True)
 for sub, name in (
     (case_app, "case"),
     (nti_app, "nti"),
@@ -44,6 +46,8 @@ for sub, name in (
     (outbox_app, "outbox"),
     (evidence_app, "evidence"),
     (mail_app, "mail"),
+    (staff_app, "staff"),
+    (alerts_app, "alerts"),
     (penalty_app, "penalty"),
     (consent_app, "consent"),
     (letter_app, "letter"),
@@ -136,6 +140,7 @@ def main() -> None:
 # Commands are registered by importing their modules (kept small, one area each).
 from supportfirst import (  # noqa: E402, F401
     cli_cases,
+    cli_chat,
     cli_consent,
     cli_core,
     cli_letters,

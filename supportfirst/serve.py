@@ -3,7 +3,7 @@
 Runs the daily review (at start-up and then each day at SUPPORTFIRST_REVIEW_TIME), the sender
 (through SUPPORTFIRST_SMTP_URL, or an embedded SMTP server on loopback that files mail into local
 Maildirs), the ingester (SUPPORTFIRST_IMAP_URL, SUPPORTFIRST_INBOX_MAILDIR or the local inbox
-Maildir), delivers the event outbox to the console (Slack and Teams arrive with the chat issue),
+Maildir), delivers alerts (supportfirst/alerting.py: the console, Slack, Teams),
 and answers `GET /healthz` with 200 while the database is reachable.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import date, datetime, time, timedelta
 
@@ -19,28 +18,12 @@ from aiohttp import web
 from sqlalchemy import text
 
 from casework.thresholds import daily_review
-from store.outbox import SqlOutbox
+from supportfirst.alerting import Alerts
 from supportfirst.bootstrap import App, utcnow
 from supportfirst.ingesting import ingest_forever, open_inbox
 from supportfirst.sending import Sender, smtp_server
 
 log = logging.getLogger("supportfirst")
-
-
-async def deliver_to_console(application: App) -> int:
-    """Print each pending event once, then mark it delivered (at least once, in order)."""
-    delivered = 0
-    async with application.uow() as uow:
-        outbox = SqlOutbox(uow.session)
-        for event in await outbox.pending():
-            payload = json.loads(event.payload)
-            print(
-                f"ALERT {event.kind} {event.upn} {json.dumps(payload, sort_keys=True)}", flush=True
-            )
-            await outbox.mark_delivered(event.id, utcnow())
-            delivered += 1
-        await uow.commit()
-    return delivered
 
 
 def _seconds_until(at: time, now: datetime) -> float:
@@ -59,15 +42,6 @@ async def _review_loop(application: App) -> None:
         except Exception:
             log.exception("daily review failed; will try again at the next review time")
         await asyncio.sleep(_seconds_until(at, datetime.now()))
-
-
-async def _outbox_loop(application: App) -> None:
-    while True:
-        try:
-            await deliver_to_console(application)
-        except Exception:
-            log.exception("outbox delivery failed; retrying")
-        await asyncio.sleep(2)
 
 
 def make_web_app(application: App) -> web.Application:
@@ -103,6 +77,8 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         stack.push_async_callback(sender.close)
         inbox = open_inbox(application)
         stack.callback(inbox.close)
+        alerts = Alerts(application)
+        stack.push_async_callback(alerts.close)
         embedded = "" if application.settings.smtp_url else " (embedded, into local Maildirs)"
         print(
             f"sending through smtp://{server.host}:{server.port}{embedded}; "
@@ -111,7 +87,7 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         )
         tasks = [
             asyncio.create_task(_review_loop(application)),
-            asyncio.create_task(_outbox_loop(application)),
+            asyncio.create_task(alerts.run_forever()),
             asyncio.create_task(sender.run_forever(application.settings.sender_idle_seconds)),
             asyncio.create_task(ingest_forever(application, inbox)),
         ]

@@ -9,7 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_prefix="SUPPORTFIRST_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_prefix="SUPPORTFIRST_", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Path("./supportfirst-data")
     database_url: str | None = None
@@ -26,6 +28,12 @@ class Settings(BaseSettings):
     ingest_batch: int = 200  # messages filed per transaction
     send_batch: int = 50  # emails one worker claims at a time
     sender_idle_seconds: float = 2.0  # how often an idle sender looks for new mail to send
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_api_url: str | None = None  # SUPPORTFIRST_SLACK_API_URL: tests point it at a stand-in
+    slack_alert_channel: str | None = None  # where alerts go when no route says otherwise
+    teams_webhook_url: str | None = None  # a Teams Workflows webhook for alerts
+    case_url: str | None = None  # e.g. https://supportfirst.school.example/cases/{upn}
     review_time: str = "18:00"  # local time the daily review runs, after registers close
 
     @property

@@ -37,10 +37,12 @@ from casework.records import (
     MarkRow,
     NoticeRecord,
     ParentRow,
+    PendingEvent,
     PupilCount,
     PupilRow,
     SchoolRow,
 )
+from tests.fakes_chat import FakeChat
 from tests.fakes_mail import FakeMail
 
 OPEN_STATUSES = ("in_progress", "breached")
@@ -331,10 +333,24 @@ class FakeCases:
 @dataclass
 class FakeOutbox:
     events: list[Event] = field(default_factory=list)
+    added: list[tuple[str, datetime]] = field(default_factory=list)
+    done: set[str] = field(default_factory=set)
 
     async def add(self, event: Event, now: datetime) -> str:
         self.events.append(event)
-        return str(uuid.uuid4())
+        self.added.append((str(uuid.uuid4()), now))
+        return self.added[-1][0]
+
+    async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
+        pending = [
+            PendingEvent(i, e.kind, e.upn, e.on, e.payload(), at)
+            for (i, at), e in zip(self.added, self.events, strict=True)
+            if i not in self.done
+        ]
+        return pending[:limit]
+
+    async def delivered(self, event_id: str, now: datetime) -> None:
+        self.done.add(event_id)
 
 
 @dataclass
@@ -442,6 +458,7 @@ class FakeState:
     audit: FakeAudit = field(default_factory=FakeAudit)
     imports: FakeImportLog = field(default_factory=FakeImportLog)
     mail: FakeMail = field(init=False)
+    chat: FakeChat = field(default_factory=FakeChat)
 
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
@@ -483,6 +500,10 @@ class FakeUnitOfWork:
     @property
     def mail(self) -> FakeMail:
         return self._live.mail
+
+    @property
+    def chat(self) -> FakeChat:
+        return self._live.chat
 
     @property
     def audit(self) -> FakeAudit:

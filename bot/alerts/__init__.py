@@ -1,0 +1,1 @@
+"""Alerts: events from the durable outbox, routed to Slack, Teams or the console, shown once."""

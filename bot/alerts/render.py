@@ -1,0 +1,84 @@
+"""What an alert says, per event kind: the minimum a channel needs (DESIGN.md principle 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.views import AlertView
+from casework.records import PendingEvent, PupilRow
+
+TITLES = {
+    "ThresholdMet": "Threshold met: the school must now consider action",
+    "NtiIssued": "Notice to Improve issued",
+    "NtiBreached": "Notice to Improve breached",
+    "NtiEnded": "Notice to Improve ended",
+    "NoticeNotServed": "A formal notice was NOT served",
+    "EmailFailed": "A letter could not be emailed",
+    "ParentReplied": "A parent replied",
+    "UnresolvedN": "An N mark is still unresolved",
+    "TimeLimitNear": "A prosecution time limit is near",
+}
+URGENT = frozenset({"NtiBreached", "NoticeNotServed", "TimeLimitNear"})
+
+
+def _said(kind: str, p: dict[str, Any]) -> str:
+    sentences: dict[str, Callable[[], str]] = {
+        "ThresholdMet": lambda: (
+            f"{p.get('unauthorised_sessions')} unauthorised sessions in the "
+            f"10 school weeks from {p.get('window_start')}."
+        ),
+        "NtiIssued": lambda: (
+            f"Notice {p.get('notice_id')}: the improvement period runs to {p.get('period_end')}."
+        ),
+        "NtiBreached": lambda: (
+            f"Notice {p.get('notice_id')}: {p.get('further_sessions')} further "
+            f"sessions where {p.get('allowed')} were allowed."
+        ),
+        "NtiEnded": lambda: f"Notice {p.get('notice_id')} ended: {p.get('outcome')}.",
+        "NoticeNotServed": lambda: (
+            f"The {p.get('template')} email to a parent bounced or was "
+            "refused, so it has not been served: serve it another way."
+        ),
+        "EmailFailed": lambda: (
+            f"The {p.get('template')} email to a parent failed: send it another way."
+        ),
+        "ParentReplied": lambda: "A parent replied to a letter from the school.",
+        "UnresolvedN": lambda: (
+            f"The {p.get('session')} session on {p.get('day')} is still N "
+            f"after {p.get('school_days')} school days."
+        ),
+        "TimeLimitNear": lambda: "The time limit for a prosecution is near.",
+    }
+    return sentences.get(kind, lambda: kind)()
+
+
+def initials(pupil: PupilRow | None) -> str:
+    if pupil is None:
+        return "a pupil"
+    letters = [n[0].upper() for n in (pupil.first_name, pupil.last_name) if n]
+    return f"{'.'.join(letters)}., Year {pupil.year_group}"
+
+
+def alert_view(event: PendingEvent, pupil: PupilRow | None, case_url: str | None) -> AlertView:
+    when = f"On {event.on.isoformat()}"
+    facts = [("When", event.on.isoformat())]
+    if "notice_id" in event.payload and event.payload["notice_id"] is not None:
+        facts.append(("Notice", str(event.payload["notice_id"])))
+    return AlertView(
+        event.id,
+        event.kind,
+        TITLES.get(event.kind, event.kind),
+        initials(pupil),
+        f"{when}: {_said(event.kind, event.payload)}",
+        event.kind in URGENT,
+        case_url,
+        event.upn,
+        tuple(facts),
+    )
+
+
+def thread_key(event: PendingEvent) -> str | None:
+    """Alerts about one notice thread under the first one shown (its issue)."""
+    notice = event.payload.get("notice_id")
+    return f"notice:{notice}" if notice is not None else None

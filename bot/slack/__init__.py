@@ -1,0 +1,1 @@
+"""Slack: the Bolt app (commands, modals, buttons, App Home) and alerts by the Web API."""

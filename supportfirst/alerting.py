@@ -1,0 +1,92 @@
+"""Wiring the alerts: the console always; Slack when SLACK_BOT_TOKEN is set (its Web API at
+SUPPORTFIRST_SLACK_API_URL, 429s retried as Retry-After says); Teams when
+SUPPORTFIRST_TEAMS_WEBHOOK_URL is set. `serve` runs the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.alerts.console import ConsoleAlerts
+from bot.alerts.deliver import AlertChannel, Delivered, deliver_alerts
+from bot.slack.alerts import SlackAlerts
+from bot.teams import TeamsWebhook
+from bot.views import AlertView
+from casework.records import AlertPostRecord
+from supportfirst.bootstrap import App, utcnow
+
+log = logging.getLogger("supportfirst.alerts")
+
+
+def slack_client(application: App) -> AsyncWebClient | None:
+    s = application.settings
+    if not s.slack_bot_token:
+        return None
+    client = AsyncWebClient(
+        token=s.slack_bot_token, base_url=s.slack_api_url or AsyncWebClient.BASE_URL
+    )
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+class TeamsAlerts:
+    def __init__(self, webhook: TeamsWebhook) -> None:
+        self.webhook = webhook
+
+    async def post(
+        self, destination: str, view: AlertView, thread: AlertPostRecord | None
+    ) -> tuple[str | None, str | None]:
+        await self.webhook.post(view)
+        return None, None
+
+    async def find(self, destination: str, event_id: str, since: datetime) -> None:
+        return None  # a webhook cannot be asked what it has shown
+
+
+class Alerts:
+    """The channels this service can show alerts on, and the default destinations."""
+
+    def __init__(self, application: App) -> None:
+        self.application = application
+        s = application.settings
+        self.channels: dict[str, AlertChannel] = {"console": ConsoleAlerts()}
+        self.default = ["console"]
+        self.teams: TeamsWebhook | None = None
+        client = slack_client(application)
+        if client is not None:
+            self.channels["slack"] = SlackAlerts(client)
+            if s.slack_alert_channel:
+                self.default.append(f"slack:{s.slack_alert_channel}")
+        if s.teams_webhook_url:
+            self.teams = TeamsWebhook(s.teams_webhook_url)
+            self.channels["teams"] = TeamsAlerts(self.teams)
+            self.default.append("teams")
+
+    def case_url(self, upn: str) -> str | None:
+        template = self.application.settings.case_url
+        return template.format(upn=upn) if template else None
+
+    async def deliver(self) -> Delivered:
+        return await deliver_alerts(
+            self.application.uow, self.channels, self.default, self.case_url, utcnow
+        )
+
+    async def run_forever(self, every: float = 2.0) -> None:
+        while True:
+            try:
+                await self.deliver()
+            except Exception:
+                log.exception("alert delivery failed; retrying")
+            await asyncio.sleep(every)
+
+    async def close(self) -> None:
+        if self.teams is not None:
+            await self.teams.close()

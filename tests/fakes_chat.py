@@ -1,0 +1,63 @@
+"""In-memory fake of the Chat repository (staff, alert routes, alert posts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from casework.records import AlertPostRecord, StaffRecord
+
+
+@dataclass
+class FakeChat:
+    members: dict[str, StaffRecord] = field(default_factory=dict)
+    route_list: list[tuple[str, str]] = field(default_factory=list)
+    post_log: list[AlertPostRecord] = field(default_factory=list)
+
+    async def staff(self, slack_user_id: str) -> StaffRecord | None:
+        return self.members.get(slack_user_id)
+
+    async def save_staff(self, member: StaffRecord, now: datetime) -> None:
+        self.members[member.slack_user_id] = member
+
+    async def all_staff(self) -> list[StaffRecord]:
+        return sorted(self.members.values(), key=lambda m: m.name)
+
+    async def routes(self) -> list[tuple[str, str]]:
+        return list(self.route_list)
+
+    async def add_route(self, kind: str, destination: str, now: datetime) -> None:
+        if (kind, destination) not in self.route_list:
+            self.route_list.append((kind, destination))
+
+    async def remove_route(self, kind: str, destination: str) -> bool:
+        found = (kind, destination) in self.route_list
+        self.route_list = [r for r in self.route_list if r != (kind, destination)]
+        return found
+
+    async def posts(self, event_id: str) -> dict[str, AlertPostRecord]:
+        return {p.destination: p for p in self.post_log if p.event_id == event_id}
+
+    async def begin_post(self, post: AlertPostRecord) -> None:
+        if post.destination not in await self.posts(post.event_id):
+            self.post_log.append(replace(post, state="posting"))
+
+    async def finish_post(
+        self, event_id: str, destination: str, channel: str | None, ts: str | None, now: datetime
+    ) -> None:
+        self.post_log = [
+            replace(p, state="posted", channel=channel, ts=ts)
+            if (p.event_id, p.destination) == (event_id, destination)
+            else p
+            for p in self.post_log
+        ]
+
+    async def thread(self, thread_key: str, destination: str) -> AlertPostRecord | None:
+        return next(
+            (
+                p
+                for p in self.post_log
+                if (p.thread_key, p.destination, p.state) == (thread_key, destination, "posted")
+            ),
+            None,
+        )
