@@ -1,4 +1,5 @@
-"""Wiring the alerts: the console always; Slack when SLACK_BOT_TOKEN is set (its Web API at
+"""Wiring chat: the Bolt app for Slack commands (when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
+are set), and the alerts: the console always; Slack when SLACK_BOT_TOKEN is set (its Web API at
 SUPPORTFIRST_SLACK_API_URL, 429s retried as Retry-After says); Teams when
 SUPPORTFIRST_TEAMS_WEBHOOK_URL is set. `serve` runs the loop."""
 
@@ -6,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -16,7 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.console import ConsoleAlerts
 from bot.alerts.deliver import AlertChannel, Delivered, deliver_alerts
+from bot.commands import Commands
 from bot.slack.alerts import SlackAlerts
+from bot.slack.app import build_app
 from bot.teams import TeamsWebhook
 from bot.views import AlertView
 from casework.records import AlertPostRecord
@@ -90,3 +94,18 @@ class Alerts:
     async def close(self) -> None:
         if self.teams is not None:
             await self.teams.close()
+
+
+def commands(application: App) -> Commands:
+    return Commands(application.uow, application.mailroom)
+
+
+def slack_app(application: App) -> AsyncApp | None:
+    """The Bolt app when Slack is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)."""
+    s = application.settings
+    client = slack_client(application)
+    if client is None or not s.slack_signing_secret:
+        return None
+    return build_app(
+        commands(application), application.uow, client, s.slack_signing_secret, date.today, utcnow
+    )

@@ -15,10 +15,12 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from casework.thresholds import daily_review
-from supportfirst.alerting import Alerts
+from supportfirst.alerting import Alerts, slack_app
 from supportfirst.bootstrap import App, utcnow
 from supportfirst.ingesting import ingest_forever, open_inbox
 from supportfirst.sending import Sender, smtp_server
@@ -44,7 +46,7 @@ async def _review_loop(application: App) -> None:
         await asyncio.sleep(_seconds_until(at, datetime.now()))
 
 
-def make_web_app(application: App) -> web.Application:
+def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
             async with application.engine.connect() as conn:
@@ -57,12 +59,21 @@ def make_web_app(application: App) -> web.Application:
 
     web_app = web.Application()
     web_app.router.add_get("/healthz", healthz)
+    if slack is not None:
+        bolt = slack
+
+        async def slack_events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await bolt.async_dispatch(await to_bolt_request(request))
+            )
+
+        web_app.router.add_post("/slack/events", slack_events)
     return web_app
 
 
 async def serve_forever(application: App, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    runner = web.AppRunner(make_web_app(application))
+    runner = web.AppRunner(make_web_app(application, slack_app(application)))
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

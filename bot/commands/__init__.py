@@ -1,0 +1,225 @@
+"""The one command layer Slack, Teams and the CLI share: `/attendance …` text in, a neutral
+Answer out. It parses into casework calls and checks the caller's role; no rule lives here."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from casework.caselog import LogRequest, log_entry
+from casework.consent import record_consent
+from casework.errors import CaseworkError
+from casework.letters import Staff
+from casework.notices import issue_nti
+from casework.ports import UnitOfWork
+from casework.records import StaffRecord
+from casework.sending import Mailroom, send_letter
+from casework.staff import MAY
+from casework.status import PupilStatus, pupil_status
+
+USAGE = """\
+`/attendance status UPN`: sessions in the window, stage, notice, consent per parent
+`/attendance log UPN support_offered|contact|note|circumstances|siblings SUMMARY…`
+`/attendance letter TEMPLATE UPN`: email to consenting parents, print + slip for the rest
+`/attendance nti UPN`: the Notice to Improve form (only when the law allows one)
+`/attendance consent PARENT_ID EMAIL form|email|portal|verbal-confirmed-in-writing`
+`/attendance pack UPN`: the referral pack
+`/attendance help`"""
+CHAT_LOG_KINDS = ("support_offered", "contact", "note", "circumstances", "siblings")
+
+
+@dataclass(frozen=True)
+class Ask:
+    user_id: str
+    text: str
+    on: date
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    refused: bool = False
+    form: str | None = None  # a form the surface should open: "nti"
+    upn: str | None = None
+    prefill: tuple[str, ...] = ()  # what the form shows: the support already logged
+
+
+def status_text(s: PupilStatus) -> str:
+    p, t = s.pupil, s.threshold
+    met = "meets the national threshold" if t.met else "below the threshold"
+    lines = [
+        f"*{p.first_name} {p.last_name}* ({p.upn}), Year {p.year_group}, "
+        f"{s.school} ({s.authority})",
+        f"{t.unauthorised_sessions} unauthorised sessions in the window from "
+        f"{t.window_start or '-'} to {t.window_end}: {met}",
+        f"Stage: {s.stage or 'none logged'}",
+    ]
+    if s.open_notice:
+        n = s.open_notice
+        lines.append(f"Notice to Improve {n.id}: {n.period_start} to {n.period_end} ({n.status})")
+    for parent in s.parents:
+        how = f"email to {parent.email}" if parent.email else "post (no consent to email)"
+        lines.append(f"Parent {parent.parent_id} {parent.name}: {how}")
+    lines.append(f"Support logged: {len(s.support)}")
+    return "\n".join(lines)
+
+
+class Commands:
+    def __init__(self, new_uow: Callable[[], UnitOfWork], mailroom: Callable[[], Mailroom]):
+        self.new_uow = new_uow
+        self.mailroom = mailroom
+
+    async def _caller(self, ask: Ask, action: str) -> StaffRecord | Answer:
+        async with self.new_uow() as uow:
+            member = await uow.chat.staff(ask.user_id)
+            if member is not None and action in MAY.get(member.role, frozenset()):
+                return member
+            who = f"{member.name} ({member.role})" if member else f"unknown user {ask.user_id}"
+            details = {"user_id": ask.user_id, "action": action, "text": ask.text[:200]}
+            await uow.audit.append(who, "chat.refused", f"chat:{ask.user_id}", details, ask.now)
+            await uow.commit()
+        if member is None:
+            return Answer(
+                "Sorry, you are not set up as staff in supportfirst yet: ask your Senior "
+                "Attendance Champion to add you.",
+                refused=True,
+            )
+        return Answer(
+            f"Sorry, your role ({member.role.replace('_', ' ')}) does not allow `{action}`: "
+            "ask an attendance officer or the Senior Attendance Champion.",
+            refused=True,
+        )
+
+    async def run(self, ask: Ask) -> Answer:
+        try:
+            words = shlex.split(ask.text)
+        except ValueError as e:
+            return Answer(f"I could not read that ({e}).\n{USAGE}", refused=True)
+        if not words or words[0] == "help":
+            return Answer(USAGE)
+        action, args = words[0].lower(), words[1:]
+        handlers = {
+            "status": (1, self._status),
+            "log": (3, self._log),
+            "letter": (2, self._letter),
+            "nti": (1, self._nti),
+            "consent": (3, self._consent),
+            "pack": (1, self._pack),
+        }
+        if action not in handlers:
+            return Answer(f"I don't know `{action}`.\n{USAGE}", refused=True)
+        needed, handler = handlers[action]
+        if len(args) < needed:
+            return Answer(f"`{action}` needs more.\n{USAGE}", refused=True)
+        caller = await self._caller(ask, action)
+        if isinstance(caller, Answer):
+            return caller
+        try:
+            return await handler(ask, caller, args)
+        except CaseworkError as e:
+            return Answer(str(e), refused=True)
+
+    async def _status(self, ask: Ask, _who: StaffRecord, args: list[str]) -> Answer:
+        s = await pupil_status(self.new_uow(), args[0].upper(), ask.on)
+        return Answer(status_text(s), upn=s.pupil.upn)
+
+    async def _log(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
+        upn, kind, summary = args[0].upper(), args[1], " ".join(args[2:])
+        if kind not in CHAT_LOG_KINDS:
+            return Answer(
+                f"From chat, log one of {', '.join(CHAT_LOG_KINDS)}; meetings, contracts and "
+                "decisions have their own forms.",
+                refused=True,
+            )
+        request = LogRequest(upn, kind, who.name, ask.on, summary)
+        entry = await log_entry(self.new_uow(), request, ask.now)
+        return Answer(f"Logged {kind.replace('_', ' ')} for {upn} (entry {entry}).", upn=upn)
+
+    async def _letter(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
+        template, upn = args[0], args[1].upper()
+        sent = await send_letter(
+            self.new_uow(), self.mailroom(), template, upn, Staff(who.name), ask.on, ask.now
+        )
+        lines = [f"{template} for {upn}:"] + [
+            f"parent {r.parent_id}: "
+            + ("emailed (queued)" if r.route == "email" else f"print letter {r.printed_id}")
+            + f" ({r.reason})"
+            for r in sent.parents
+        ]
+        return Answer("\n".join(lines), upn=upn)
+
+    async def _nti(self, ask: Ask, _who: StaffRecord, args: list[str]) -> Answer:
+        s = await pupil_status(self.new_uow(), args[0].upper(), ask.on)
+        if not s.threshold.met:
+            return Answer(
+                f"A Notice to Improve cannot be issued for {s.pupil.upn} today: "
+                f"{s.threshold.unauthorised_sessions} unauthorised sessions in the window, "
+                "below the national threshold of 10.",
+                refused=True,
+                upn=s.pupil.upn,
+            )
+        if s.open_notice is not None:
+            return Answer(
+                f"Notice to Improve {s.open_notice.id} is already running until "
+                f"{s.open_notice.period_end}.",
+                refused=True,
+                upn=s.pupil.upn,
+            )
+        support = tuple(f"{e.on}: {e.summary}" for e in s.support)
+        return Answer(
+            "Opening the Notice to Improve form.", form="nti", upn=s.pupil.upn, prefill=support
+        )
+
+    async def issue_nti(
+        self, ask: Ask, upn: str, improvement: str, max_further: int, on: date
+    ) -> Answer:
+        """The NTI form's submission."""
+        caller = await self._caller(ask, "nti")
+        if isinstance(caller, Answer):
+            return caller
+        try:
+            n = await issue_nti(
+                self.new_uow(),
+                self.mailroom(),
+                upn,
+                caller.name,
+                improvement,
+                on,
+                max_further,
+                ask.now,
+            )
+        except CaseworkError as e:
+            return Answer(str(e), refused=True, upn=upn)
+        routes = ", ".join(
+            f"parent {r.parent_id}: {'emailed' if r.route == 'email' else 'print + slip'}"
+            for r in n.deliveries
+        )
+        return Answer(
+            f"Notice to Improve {n.notice_id} issued for {upn}: improvement period "
+            f"{n.period_start} to {n.period_end}. {routes}.",
+            upn=upn,
+        )
+
+    async def _consent(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
+        parent, email, method = args[0], args[1], args[2]
+        c = await record_consent(
+            self.new_uow(),
+            self.mailroom().evidence,
+            parent,
+            email,
+            method,
+            ask.on,
+            who.name,
+            ask.now,
+        )
+        return Answer(f"Consent {c.id} recorded: parent {parent} at {c.email} ({method}).")
+
+    async def _pack(self, ask: Ask, _who: StaffRecord, args: list[str]) -> Answer:
+        return Answer(
+            "The referral pack is not available yet (it arrives with the referral-pack work); "
+            f"use `supportfirst case checklist {args[0].upper()}` meanwhile.",
+            refused=True,
+        )

@@ -1,0 +1,116 @@
+"""Modals: the Notice to Improve form (pre-filled with the support already logged), the case
+view for authorised staff, and the decision form an alert's button opens."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from bot.slack.blocks import Block, context, section, text
+from casework.caselog import DECISIONS
+
+View = dict[str, Any]
+DEFAULT_IMPROVEMENT = "No further unauthorised absence during the improvement period"
+
+
+def _input(block_id: str, label: str, element: Block, hint: str | None = None) -> Block:
+    b: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": text(label, markdown=False),
+        "element": {**element, "action_id": "value"},
+    }
+    if hint:
+        b["hint"] = text(hint, markdown=False)
+    return b
+
+
+def _modal(
+    callback_id: str,
+    title: str,
+    blocks: list[Block],
+    meta: dict[str, Any],
+    submit: str | None = None,
+) -> View:
+    view: View = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": text(title[:24], markdown=False),
+        "close": text("Cancel" if submit else "Close", markdown=False),
+        "blocks": blocks,
+        "private_metadata": json.dumps(meta),
+    }
+    if submit:
+        view["submit"] = text(submit, markdown=False)
+    return view
+
+
+def nti_form(upn: str, support: tuple[str, ...], on: date) -> View:
+    logged = "\n".join(f"• {s}" for s in support[-10:]) or "_No support logged yet._"
+    blocks = [
+        section(f"*Notice to Improve for {upn}*\nSupport already logged:\n{logged}"),
+        _input(
+            "improvement",
+            "What sufficient improvement means for this family",
+            {"type": "plain_text_input", "multiline": True, "initial_value": DEFAULT_IMPROVEMENT},
+        ),
+        _input(
+            "max_further",
+            "Further unauthorised sessions allowed",
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "initial_value": "0",
+                "min_value": "0",
+            },
+            "0 means any further unauthorised absence breaches the notice",
+        ),
+        _input("on", "Issue date", {"type": "datepicker", "initial_date": on.isoformat()}),
+        context(
+            "Each parent gets the notice separately: by email where they consented, "
+            "otherwise printed with a hand-delivery slip."
+        ),
+    ]
+    return _modal("nti_issue", "Notice to Improve", blocks, {"upn": upn}, "Issue notice")
+
+
+def case_view(title: str, body: str, entries: list[str]) -> View:
+    blocks = [section(body)]
+    if entries:
+        blocks.append(section("*Latest in the chronology*\n" + "\n".join(entries)[:2900]))
+    return _modal("case_view", title, blocks, {})
+
+
+def decision_form(upn: str, event_id: str) -> View:
+    options = [
+        {"text": text(d.replace("_", " ").capitalize(), markdown=False), "value": d}
+        for d in DECISIONS
+    ]
+    blocks = [
+        _input(
+            "about", "What the decision is about", {"type": "static_select", "options": options}
+        ),
+        _input("decision", "The decision taken", {"type": "plain_text_input"}),
+        _input("reason", "The reason", {"type": "plain_text_input", "multiline": True}),
+    ]
+    return _modal(
+        "alert_decision",
+        "Record the decision",
+        blocks,
+        {"upn": upn, "event_id": event_id},
+        "Record",
+    )
+
+
+def values(view: dict[str, Any]) -> dict[str, Any]:
+    """The submitted inputs by block id."""
+    out: dict[str, Any] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        v = actions.get("value", {})
+        out[block_id] = (
+            v.get("value")
+            or v.get("selected_date")
+            or (v.get("selected_option") or {}).get("value")
+        )
+    return out

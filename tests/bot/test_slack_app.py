@@ -1,0 +1,190 @@
+"""`/attendance` and the alert buttons, through serve's real HTTP endpoint with requests signed
+as Slack signs them; the Web API is the local stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from casework.consent import record_consent
+from casework.imports import import_csv
+from casework.staff import add_staff
+from supportfirst.alerting import slack_app
+from supportfirst.bootstrap import App, bootstrap
+from supportfirst.serve import make_web_app
+from supportfirst.settings import Settings
+from tests import builders as b
+from tests.slackapi import (
+    SlackStandIn,
+    block_actions_payload,
+    interaction_body,
+    signed_headers,
+    slash_command_body,
+    view_submission_payload,
+)
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+NOW = datetime(2025, 3, 7, 15, 0, tzinfo=UTC)
+
+
+@dataclass
+class Endpoint:
+    app: App
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        async with self.http.post(
+            self.url,
+            data=body,
+            headers=signed_headers(SECRET, body) if headers is None else headers,
+        ) as r:
+            return r.status, await r.text()
+
+    async def command(self, text: str, api: SlackStandIn, user: str = "U1OFFICER") -> str:
+        url = api.response_url()
+        status, _ = await self.post(slash_command_body(text=text, user_id=user, response_url=url))
+        assert status == 200
+        [call] = await api.wait_for_calls("response_url")
+        return str(call.args["text"])
+
+
+@pytest.fixture
+async def endpoint(db_url: str, tmp_path: Path, slack_api: SlackStandIn) -> AsyncIterator[Endpoint]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        slack_bot_token=slack_api.token,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack_api.base_url,
+    )
+    app = bootstrap(settings, db_url, migrate=False)
+    for kind, data in (
+        ("schools", b.schools()),
+        ("pupils", b.pupils(b.UPN_1)),
+        ("parents", b.parents()),
+        ("calendar", b.calendar()),
+    ):
+        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
+    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
+    marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), absent=gone, code="O")
+    await import_csv(app.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, marks), "o", NOW)
+    await add_staff(app.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
+    await add_staff(app.uow(), "U2VIEWER", "Mr Read", "read_only", "admin", NOW)
+    runner = web.AppRunner(make_web_app(app, slack_app(app)))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Endpoint(app, f"http://127.0.0.1:{port}/slack/events", http)
+    await runner.cleanup()
+    await app.close()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no signature at all
+        {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=forged"},
+        signed_headers(SECRET, slash_command_body(text="help"), int(time.time()) - 600),
+    ],
+    ids=["missing", "forged", "stale"],
+)
+async def test_an_unsigned_forged_or_stale_request_gets_401(
+    endpoint: Endpoint, headers: dict[str, str]
+) -> None:
+    status, _ = await endpoint.post(slash_command_body(text="help"), headers)
+    assert status == 401
+
+
+async def test_status_answers_the_officer_privately(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    text = await endpoint.command(f"status {b.UPN_1}", slack_api)
+    assert "10 unauthorised sessions" in text and "meets the national threshold" in text
+    assert "Parent P1 Alex Taylor: post (no consent to email)" in text
+
+
+async def test_a_read_only_user_cannot_send_a_letter_and_the_attempt_is_audited(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    text = await endpoint.command(f"letter initial_concern {b.UPN_1}", slack_api, "U2VIEWER")
+    assert text.startswith("Sorry, your role (read only) does not allow `letter`")
+    async with endpoint.app.uow() as uow:
+        audit = await uow.audit.all()
+        assert await uow.mail.printed_for(b.UPN_1) == []
+    assert audit[-1].action == "chat.refused" and "U2VIEWER" in audit[-1].details
+
+
+async def test_an_nti_from_the_form_is_issued_and_the_officer_told(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    await record_consent(
+        endpoint.app.uow(),
+        endpoint.app.evidence(),
+        "P1",
+        "alex@example.org",
+        "form",
+        date(2025, 3, 1),
+        "o",
+        NOW,
+    )
+    status, _ = await endpoint.post(slash_command_body(text=f"nti {b.UPN_1}", user_id="U1OFFICER"))
+    [opened] = await slack_api.wait_for_calls("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == "nti_issue" and b.UPN_1 in view["private_metadata"]
+    empty = view_submission_payload(
+        "nti_issue",
+        {
+            "improvement": {"value": {"type": "plain_text_input", "value": " "}},
+            "max_further": {"value": {"type": "number_input", "value": "0"}},
+            "on": {"value": {"type": "datepicker", "selected_date": "2025-03-07"}},
+        },
+        private_metadata=view["private_metadata"],
+        user_id="U1OFFICER",
+    )
+    status, body = await endpoint.post(interaction_body(empty))
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    good = json.loads(json.dumps(empty))
+    good["view"]["state"]["values"]["improvement"]["value"]["value"] = "No more absence"
+    status, _ = await endpoint.post(interaction_body(good))
+    [dm] = await slack_api.wait_for_calls("chat.postMessage")
+    assert dm.args["channel"] == "U1OFFICER"
+    assert str(dm.args["text"]).startswith(f"Notice to Improve 1 issued for {b.UPN_1}")
+    assert "parent P1: emailed" in str(dm.args["text"])
+    async with endpoint.app.uow() as uow:
+        [email] = await uow.mail.emails_for(b.UPN_1)
+    assert email.template == "nti" and email.recipient == "alex@example.org"
+
+
+async def test_acknowledging_an_alert_lands_in_the_chronology(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    message = {
+        "type": "message",
+        "ts": "1700000000.000100",
+        "text": "Threshold met",
+        "blocks": [{"type": "actions", "elements": []}],
+    }
+    click = block_actions_payload(
+        "alert_ack",
+        f"ev-1|{b.UPN_1}",
+        user_id="U1OFFICER",
+        message=message,
+        response_url=slack_api.response_url(),
+    )
+    status, _ = await endpoint.post(interaction_body(click))
+    assert status == 200
+    [update] = await slack_api.wait_for_calls("chat.update")
+    assert "Acknowledged by Ms Patel" in json.dumps(update.args["blocks"])
+    async with endpoint.app.uow() as uow:
+        entries = await uow.cases.entries(b.UPN_1)
+    assert entries[-1].kind == "alert_acknowledged" and entries[-1].by == "Ms Patel"
