@@ -15,8 +15,9 @@ from supportfirst.settings import Settings
 from tests import builders as b
 from tests.mail.smtpservers import smtp_sink
 from tests.mailservers import MailServers, unique_address
+from tests.slackapi import slack_api
 
-__all__ = ["smtp_sink", "school", "test_domains_are_valid"]
+__all__ = ["smtp_sink", "slack_api", "school", "test_domains_are_valid"]
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
 
