@@ -143,6 +143,9 @@ class Outbox(Protocol):
         ...
 
     async def delivered(self, event_id: str, now: datetime) -> None: ...
+    async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
+        """Events raised since `since`, newest first, delivered or not."""
+        ...
 
 
 class Chat(Protocol):

@@ -39,6 +39,18 @@ class SqlOutbox:
             for e in await self.pending(limit)
         ]
 
+    async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
+        rows = await self.session.exec(
+            select(OutboxEvent)
+            .where(col(OutboxEvent.created_at) >= since)
+            .order_by(col(OutboxEvent.seq).desc())
+            .limit(limit)
+        )
+        return [
+            PendingEvent(e.id, e.kind, e.upn, e.occurred_on, json.loads(e.payload), e.created_at)
+            for e in rows
+        ]
+
     async def delivered(self, event_id: str, now: datetime) -> None:
         await self.mark_delivered(event_id, now)
 

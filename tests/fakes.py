@@ -352,6 +352,14 @@ class FakeOutbox:
     async def delivered(self, event_id: str, now: datetime) -> None:
         self.done.add(event_id)
 
+    async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
+        events = [
+            PendingEvent(i, e.kind, e.upn, e.on, e.payload(), at)
+            for (i, at), e in zip(self.added, self.events, strict=True)
+            if at >= since
+        ]
+        return events[::-1][:limit]
+
 
 @dataclass
 class FakeAudit:

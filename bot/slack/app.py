@@ -18,10 +18,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import Ask, Commands, status_text
 from bot.slack.blocks import context
-from bot.slack.forms import case_view, decision_form, nti_form, values
+from bot.slack.forms import case_view, decision_form, home_view, nti_form, values
 from casework.alert_actions import acknowledge_alert, record_decision
 from casework.caselog import chronology
 from casework.errors import CaseworkError
+from casework.home import today_for
 from casework.ports import UnitOfWork
 from casework.staff import MAY
 from casework.status import pupil_status
@@ -175,6 +176,11 @@ def build_app(
         await client.chat_postMessage(channel=user, text=text)
 
     app.view("alert_decision")(ack=just_ack, lazy=[decision_submit])
+
+    @app.event("app_home_opened")
+    async def home(event: dict[str, Any], client: AsyncWebClient) -> None:
+        today_view = await today_for(new_uow(), event["user"], today(), clock())
+        await client.views_publish(user_id=event["user"], view=home_view(today_view))
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -7,8 +7,10 @@ import json
 from datetime import date
 from typing import Any
 
+from bot.alerts.render import TITLES
 from bot.slack.blocks import Block, context, section, text
 from casework.caselog import DECISIONS
+from casework.home import Today
 
 View = dict[str, Any]
 DEFAULT_IMPROVEMENT = "No further unauthorised absence during the improvement period"
@@ -114,3 +116,32 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
             or (v.get("selected_option") or {}).get("value")
         )
     return out
+
+
+def home_view(today: Today) -> View:
+    """The App Home tab: the user's open cases and today's alerts (the user is staff: names
+    are shown here, in a private view, never in a channel)."""
+    if today.member is None:
+        blocks = [
+            section(
+                "You are not set up as staff in supportfirst yet: ask your Senior "
+                "Attendance Champion to add you."
+            )
+        ]
+        return {"type": "home", "blocks": blocks}
+    cases = [
+        f"• *{c.pupil.first_name} {c.pupil.last_name}* ({c.pupil.upn}), Year "
+        f"{c.pupil.year_group}: {c.why}"
+        for c in today.cases[:40]
+    ] or ["_No open cases._"]
+    alerts = [
+        f"• {e.created_at:%H:%M} {TITLES.get(e.kind, e.kind)}"
+        + (f": {p.first_name} {p.last_name} ({p.upn})" if p else "")
+        for e, p in today.alerts[:30]
+    ] or ["_No alerts in the last day._"]
+    blocks = [
+        section(f"*Open cases* ({len(today.cases)})\n" + "\n".join(cases)),
+        section("*Today's alerts*\n" + "\n".join(alerts)),
+        context(f"{today.member.name}, {today.member.role.replace('_', ' ')}"),
+    ]
+    return {"type": "home", "blocks": blocks}
