@@ -86,3 +86,13 @@ class ParentReplied(Event):
     in_reply_to: str | None = None
     subject: str | None = None
     notice_id: int | None = None  # when the reply answers a notice: threaded under its alert
+
+
+@dataclass(frozen=True)
+class TimeLimitNear(Event):
+    """A notice breached or ended without improvement: the 6-month limit for a prosecution
+    for the first further absence is near (alerted once per notice)."""
+
+    notice_id: int = 0
+    offence_on: date | None = None
+    deadline: date | None = None

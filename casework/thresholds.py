@@ -8,7 +8,15 @@ from datetime import date, datetime, timedelta
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.nti import ImprovementPeriod, Outcome, review
-from casework.events import Event, NtiBreached, NtiEnded, ThresholdMet, UnresolvedN
+from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
+from casework.events import (
+    Event,
+    NtiBreached,
+    NtiEnded,
+    ThresholdMet,
+    TimeLimitNear,
+    UnresolvedN,
+)
 from casework.ports import UnitOfWork
 from casework.records import Episode, NoticeRecord, PupilCount
 
@@ -162,6 +170,49 @@ def _school_days_since(calendar: SchoolCalendar, day: date, on: date) -> int:
     return calendar.school_days_between(day + timedelta(days=1), on)
 
 
+async def _review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    """Notices that breached or ended without improvement and have no decision on legal
+    intervention yet: alert once when the prosecution time limit is near."""
+    events: list[Event] = []
+    for notice in await uow.cases.notices():
+        if notice.status not in ("breached", "not_improved") or notice.issued_on > on:
+            continue
+        entries = await uow.cases.entries(notice.upn)
+        if any(
+            (e.kind == "time_limit_near" and e.details.get("notice_id") == notice.id)
+            or (
+                e.kind == "decision"
+                and e.details.get("about") == "legal_intervention"
+                and e.on >= notice.issued_on
+            )
+            for e in entries
+        ):
+            continue
+        rules = await rules_for_pupil(uow, notice.upn)
+        offence = first_offence(
+            await uow.marks.for_pupil(notice.upn),
+            notice.period_start,
+            notice.period_end,
+            rules.threshold_codes,
+        )
+        if offence is None or not time_limit_near(offence, on):
+            continue
+        event = TimeLimitNear(notice.upn, on, notice.id, offence, prosecution_deadline(offence))
+        await uow.cases.add_entry(
+            notice.upn,
+            on,
+            "time_limit_near",
+            SYSTEM,
+            f"Notice to Improve {notice.id}: a prosecution for the absence on {offence} must be "
+            f"laid by {prosecution_deadline(offence)}. Refer to the local authority now, or "
+            "record the decision not to.",
+            event.payload(),
+            now,
+        )
+        events.append(event)
+    return events
+
+
 async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     """Run the review for `on`: new threshold episodes, NTI breaches and ends, unresolved `N`
     marks. Each event is raised once, however often the review is run."""
@@ -171,6 +222,7 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
             if notice.issued_on <= on:
                 events += await _review_notice(uow, notice, on, now)
         events += await _review_unresolved_n(uow, on)
+        events += await _review_time_limits(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)
         await uow.commit()

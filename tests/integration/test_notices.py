@@ -8,7 +8,14 @@ import pytest
 
 from casework.caselog import chronology
 from casework.errors import Refused
-from casework.events import NtiBreached, NtiEnded, NtiIssued, ThresholdMet, UnresolvedN
+from casework.events import (
+    NtiBreached,
+    NtiEnded,
+    NtiIssued,
+    ThresholdMet,
+    TimeLimitNear,
+    UnresolvedN,
+)
 from casework.imports import import_csv
 from casework.notices import issue_nti
 from casework.thresholds import daily_review
@@ -173,3 +180,19 @@ async def test_an_n_from_months_ago_is_not_raised_on_a_first_import(case: App) -
     old = b.csv_bytes(b.MARKS_HEADER, [f"{b.UPN_1},{b.SCHOOL_A},2024-11-04,AM,N"])
     await load(case, "marks", old)
     assert await review(case, date(2025, 3, 7)) == []
+
+
+async def test_the_prosecution_time_limit_is_alerted_once_six_weeks_before_it_runs_out(
+    case: App,
+) -> None:
+    await nti(case, "2025-03-07")
+    await absent(case, ["2025-03-17"], start="2025-03-10", end="2025-03-21")
+
+    async def limits(on: date) -> list[object]:
+        return [e for e in await review(case, on) if isinstance(e, TimeLimitNear)]
+
+    assert await limits(date(2025, 3, 24)) == []
+    assert await limits(date(2025, 8, 5)) == []  # deadline 17 Sep: warned from 6 Aug
+    [near] = await limits(date(2025, 8, 6))
+    assert (near.offence_on, near.deadline) == (date(2025, 3, 17), date(2025, 9, 17))
+    assert await limits(date(2025, 8, 7)) == []  # once
