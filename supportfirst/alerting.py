@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import date, datetime
 
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -101,11 +102,29 @@ def commands(application: App) -> Commands:
 
 
 def slack_app(application: App) -> AsyncApp | None:
-    """The Bolt app when Slack is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)."""
+    """The Bolt app when Slack is configured: SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP
+    at /slack/events) and/or SLACK_APP_TOKEN (Socket Mode: no public URL needed)."""
     s = application.settings
     client = slack_client(application)
-    if client is None or not s.slack_signing_secret:
+    if client is None or not (s.slack_signing_secret or s.slack_app_token):
         return None
-    return build_app(
-        commands(application), application.uow, client, s.slack_signing_secret, date.today, utcnow
-    )
+    # Without a signing secret every HTTP request fails verification (401): Socket Mode only.
+    secret = s.slack_signing_secret or ""
+    return build_app(commands(application), application.uow, client, secret, date.today, utcnow)
+
+
+async def socket_mode(application: App, app: AsyncApp) -> AsyncSocketModeHandler | None:
+    """Connect over Socket Mode when SLACK_APP_TOKEN is set (the connection is the proof of
+    who is calling; no request signatures)."""
+    token = application.settings.slack_app_token
+    if not token:
+        return None
+    handler = AsyncSocketModeHandler(app, token)
+    try:
+        # slack_sdk keeps retrying a refused token: give up after a while and say so.
+        await asyncio.wait_for(handler.connect_async(), 30)
+    except (TimeoutError, Exception):
+        log.error("Socket Mode: could not connect to Slack (check SLACK_APP_TOKEN)")
+        await handler.close_async()
+        return None
+    return handler

@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from casework.thresholds import daily_review
-from supportfirst.alerting import Alerts, slack_app
+from supportfirst.alerting import Alerts, slack_app, socket_mode
 from supportfirst.bootstrap import App, utcnow
 from supportfirst.ingesting import ingest_forever, open_inbox
 from supportfirst.sending import Sender, smtp_server
@@ -73,7 +73,8 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 
 async def serve_forever(application: App, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    runner = web.AppRunner(make_web_app(application, slack_app(application)))
+    slack = slack_app(application)
+    runner = web.AppRunner(make_web_app(application, slack))
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -90,6 +91,8 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         stack.callback(inbox.close)
         alerts = Alerts(application)
         stack.push_async_callback(alerts.close)
+        if slack is not None and (socket := await socket_mode(application, slack)) is not None:
+            stack.push_async_callback(socket.close_async)
         embedded = "" if application.settings.smtp_url else " (embedded, into local Maildirs)"
         print(
             f"sending through smtp://{server.host}:{server.port}{embedded}; "

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     sender_idle_seconds: float = 2.0  # how often an idle sender looks for new mail to send
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")  # Socket Mode
     slack_api_url: str | None = None  # SUPPORTFIRST_SLACK_API_URL: tests point it at a stand-in
     slack_alert_channel: str | None = None  # where alerts go when no route says otherwise
     teams_webhook_url: str | None = None  # a Teams Workflows webhook for alerts
