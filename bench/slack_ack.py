@@ -712,7 +712,8 @@ def serve_profiled_main(port: int, profile_dir: Path) -> None:
         if threading.get_ident() != main_thread:  # the embedded SMTP server's own loop
             t0 = time.perf_counter()
             original(handle)
-            name = getattr(task.get_coro(), "__qualname__", "?") if task else repr(callback)
+            coro = task.get_coro() if isinstance(task, asyncio.Task) else callback
+            name = str(getattr(coro, "__qualname__", None) or repr(coro))
             elsewhere[f"[{threading.current_thread().name}] {name[:100]}"].append(
                 time.perf_counter() - t0
             )

@@ -11,10 +11,13 @@ from datetime import date, datetime
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.console import ConsoleAlerts
@@ -101,16 +104,42 @@ def commands(application: App) -> Commands:
     return Commands(application.uow, application.mailroom)
 
 
+SCOPES = ("commands", "chat:write", "im:write", "channels:history", "groups:history", "files:write")
+
+
+def oauth_settings(application: App) -> AsyncOAuthSettings | None:
+    """Multi-workspace installs: Bolt's OAuth flow, installations kept in our database."""
+    s, engine = application.settings, application.engine
+    if not (s.slack_client_id and s.slack_client_secret):
+        return None
+    return AsyncOAuthSettings(
+        client_id=s.slack_client_id,
+        client_secret=s.slack_client_secret,
+        scopes=list(SCOPES),
+        installation_store=AsyncSQLAlchemyInstallationStore(s.slack_client_id, engine),
+        state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+    )
+
+
 def slack_app(application: App) -> AsyncApp | None:
-    """The Bolt app when Slack is configured: SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP
-    at /slack/events) and/or SLACK_APP_TOKEN (Socket Mode: no public URL needed)."""
+    """The Bolt app when Slack is configured: a bot token (SLACK_BOT_TOKEN) or OAuth installs
+    (SLACK_CLIENT_ID/SECRET), with SLACK_SIGNING_SECRET (HTTP at /slack/events) and/or
+    SLACK_APP_TOKEN (Socket Mode: no public URL needed)."""
     s = application.settings
+    oauth = oauth_settings(application)
     client = slack_client(application)
+    if oauth is not None:  # tokens come from the installation store, per workspace
+        client = AsyncWebClient(base_url=s.slack_api_url or AsyncWebClient.BASE_URL)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     if client is None or not (s.slack_signing_secret or s.slack_app_token):
         return None
     # Without a signing secret every HTTP request fails verification (401): Socket Mode only.
     secret = s.slack_signing_secret or ""
-    return build_app(commands(application), application.uow, client, secret, date.today, utcnow)
+    return build_app(
+        commands(application), application.uow, client, secret, date.today, utcnow, oauth
+    )
 
 
 async def socket_mode(application: App, app: AsyncApp) -> AsyncSocketModeHandler | None:

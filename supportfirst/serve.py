@@ -68,6 +68,22 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
             )
 
         web_app.router.add_post("/slack/events", slack_events)
+        flow = bolt.oauth_flow
+        if flow is not None:  # multi-workspace installs
+            oauth = flow
+
+            async def install(request: web.Request) -> web.Response:
+                return await to_aiohttp_response(
+                    await oauth.handle_installation(await to_bolt_request(request))
+                )
+
+            async def redirect(request: web.Request) -> web.Response:
+                return await to_aiohttp_response(
+                    await oauth.handle_callback(await to_bolt_request(request))
+                )
+
+            web_app.router.add_get("/slack/install", install)
+            web_app.router.add_get("/slack/oauth_redirect", redirect)
     return web_app
 
 

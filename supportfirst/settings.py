@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")  # Socket Mode
+    # Multi-workspace installs (Bolt's OAuth flow at /slack/install): the app's credentials.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_team_id: str | None = None  # with OAuth: the workspace alerts are posted in
     slack_api_url: str | None = None  # SUPPORTFIRST_SLACK_API_URL: tests point it at a stand-in
     slack_alert_channel: str | None = None  # where alerts go when no route says otherwise
     teams_webhook_url: str | None = None  # a Teams Workflows webhook for alerts

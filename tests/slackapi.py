@@ -315,6 +315,8 @@ class SlackStandIn:
 
     def _authenticate(self, args: JSONDict, headers: Mapping[str, str]) -> None:
         auth = headers.get("Authorization", "")
+        if auth.startswith("Basic ") or args.get("client_secret"):
+            return  # oauth.v2.access: the app's client id and secret, not a token
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else args.get("token")
         if not token:
             raise SlackError("not_authed")

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import Ask, Commands, status_text
@@ -38,8 +39,16 @@ def build_app(
     signing_secret: str,
     today: Callable[[], date],
     clock: Callable[[], datetime],
+    oauth_settings: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    """With `oauth_settings`, the app is installed per workspace (tokens from the installation
+    store); otherwise `client` carries the one workspace's bot token."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=False,
+        oauth_settings=oauth_settings,
+    )
 
     def ask(user_id: str, text: str = "") -> Ask:
         return Ask(user_id, text, today(), clock())

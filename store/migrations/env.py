@@ -15,6 +15,11 @@ def _fk_on(dbapi_connection, _record):
     cursor.close()
 
 
+def _ours(obj, name, type_, reflected, compare_to):
+    # slack_sdk owns its installation tables (migration 0007): autogenerate leaves them be.
+    return not (type_ == "table" and name.startswith("slack_"))
+
+
 engine = create_engine(url)
 if engine.dialect.name == "sqlite":
     event.listen(engine, "connect", _fk_on)
@@ -23,6 +28,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=SQLModel.metadata,
         render_as_batch=engine.dialect.name == "sqlite",
+        include_object=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
