@@ -1,7 +1,7 @@
-"""Wiring chat: the Bolt app for Slack commands (when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
-are set), and the alerts: the console always; Slack when SLACK_BOT_TOKEN is set (its Web API at
-SUPPORTFIRST_SLACK_API_URL, 429s retried as Retry-After says); Teams when
-SUPPORTFIRST_TEAMS_WEBHOOK_URL is set. `serve` runs the loop."""
+"""Wiring chat: the Bolt app for Slack commands (see `slack_app`), and the alerts: the console
+always; Slack when SLACK_BOT_TOKEN is set, or the app is installed by OAuth in
+SUPPORTFIRST_SLACK_TEAM_ID (its Web API at SUPPORTFIRST_SLACK_API_URL, 429s retried as
+Retry-After says); Teams when SUPPORTFIRST_TEAMS_WEBHOOK_URL is set. `serve` runs the loop."""
 
 from __future__ import annotations
 
@@ -33,13 +33,12 @@ from supportfirst.bootstrap import App, utcnow
 log = logging.getLogger("supportfirst.alerts")
 
 
-def slack_client(application: App) -> AsyncWebClient | None:
+def slack_client(application: App, token: str | None = None) -> AsyncWebClient | None:
     s = application.settings
-    if not s.slack_bot_token:
+    token = token or s.slack_bot_token
+    if not token:
         return None
-    client = AsyncWebClient(
-        token=s.slack_bot_token, base_url=s.slack_api_url or AsyncWebClient.BASE_URL
-    )
+    client = AsyncWebClient(token=token, base_url=s.slack_api_url or AsyncWebClient.BASE_URL)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=3))
     return client
@@ -71,8 +70,14 @@ class Alerts:
         client = slack_client(application)
         if client is not None:
             self.channels["slack"] = SlackAlerts(client)
-            if s.slack_alert_channel:
-                self.default.append(f"slack:{s.slack_alert_channel}")
+        # Installed by OAuth instead: alerts go to one workspace, with its installed bot token.
+        self.installed = (
+            AsyncSQLAlchemyInstallationStore(s.slack_client_id, application.engine)
+            if client is None and s.slack_client_id and s.slack_team_id
+            else None
+        )
+        if (client is not None or self.installed is not None) and s.slack_alert_channel:
+            self.default.append(f"slack:{s.slack_alert_channel}")
         if s.teams_webhook_url:
             self.teams = TeamsWebhook(s.teams_webhook_url)
             self.channels["teams"] = TeamsAlerts(self.teams)
@@ -82,7 +87,25 @@ class Alerts:
         template = self.application.settings.case_url
         return template.format(upn=upn) if template else None
 
+    async def _installed_token(self) -> None:
+        """Use the workspace's installed bot token (it changes when the app is reinstalled)."""
+        assert self.installed is not None
+        bot = await self.installed.async_find_bot(
+            enterprise_id=None, team_id=self.application.settings.slack_team_id
+        )
+        current = self.channels.get("slack")
+        if (
+            bot is not None
+            and bot.bot_token
+            and (not isinstance(current, SlackAlerts) or current.client.token != bot.bot_token)
+        ):
+            client = slack_client(self.application, bot.bot_token)
+            assert client is not None
+            self.channels["slack"] = SlackAlerts(client)
+
     async def deliver(self) -> Delivered:
+        if self.installed is not None:
+            await self._installed_token()
         return await deliver_alerts(
             self.application.uow, self.channels, self.default, self.case_url, utcnow
         )

@@ -13,9 +13,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from casework.events import ThresholdMet
 from casework.imports import import_csv
 from casework.staff import add_staff
-from supportfirst.alerting import slack_app
+from supportfirst.alerting import Alerts, slack_app
 from supportfirst.bootstrap import App, bootstrap
 from supportfirst.serve import make_web_app
 from supportfirst.settings import Settings
@@ -100,3 +101,27 @@ async def test_a_workspace_installs_the_app_and_its_commands_use_its_token(
     assert "Year 5" in str(answer.args["text"])
     exchange = slack_api.calls_to("oauth.v2.access")[0]
     assert exchange.args["code"] == "c0de"
+
+
+async def test_alerts_go_to_the_installed_workspace_with_its_token(
+    service: tuple[App, str], slack_api: SlackStandIn
+) -> None:
+    app, base = service
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/slack/install") as page:
+            state = re.search(r"state=([A-Za-z0-9-]+)", await page.text())
+            cookie = page.headers["Set-Cookie"].split(";")[0]
+        assert state is not None
+        await http.get(
+            f"{base}/slack/oauth_redirect",
+            params={"code": "c0de", "state": state.group(1)},
+            headers={"Cookie": cookie},
+        )
+    app.settings.slack_team_id, app.settings.slack_alert_channel = "T9", "C1"
+    slack_api.token = "xoxb-installed-T9"  # from now on only the installed token is accepted
+    async with app.uow() as uow:
+        await uow.outbox.add(ThresholdMet(b.UPN_1, NOW.date(), 10, NOW.date()), NOW)
+        await uow.commit()
+    alerts = Alerts(app)
+    assert (await alerts.deliver()).posts == 2  # the console and the workspace's channel
+    assert len(slack_api.posted("C1")) == 1
