@@ -64,7 +64,9 @@ class Alerts:
     def __init__(self, application: App) -> None:
         self.application = application
         s = application.settings
-        self.channels: dict[str, AlertChannel] = {"console": ConsoleAlerts()}
+        self.channels: dict[str, AlertChannel] = {
+            "console": ConsoleAlerts(s.data_dir / "alerts.log")
+        }
         self.default = ["console"]
         self.teams: TeamsWebhook | None = None
         client = slack_client(application)

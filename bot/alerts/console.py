@@ -1,20 +1,30 @@
-"""Alerts on the console (and so in the service log): the embedded default."""
+"""Alerts on the console and in a log file (`alerts.log` in the data folder): the embedded
+default when neither Slack nor Teams is configured."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.views import AlertView
 from casework.records import AlertPostRecord
 
 
 class ConsoleAlerts:
+    def __init__(self, log_file: Path | None = None) -> None:
+        self.log_file = log_file
+
     async def post(
         self, destination: str, view: AlertView, thread: AlertPostRecord | None
     ) -> tuple[str | None, str | None]:
         detail = {"title": view.title, "pupil": view.pupil, "what": view.what_happened}
-        print(f"ALERT {view.kind} {view.upn} {json.dumps(detail, sort_keys=True)}", flush=True)
+        line = f"ALERT {view.kind} {view.upn} {json.dumps(detail, sort_keys=True)}"
+        print(line, flush=True)
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("a", encoding="utf-8") as f:
+                f.write(f"{datetime.now(UTC).isoformat()} {line}\n")
         return None, None
 
     async def find(

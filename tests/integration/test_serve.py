@@ -79,6 +79,8 @@ async def test_serve_answers_healthz_and_prints_each_pending_alert_once(tmp_path
             assert response.status == 200
         alert = await line_with(proc.stdout, "ALERT ")
         assert alert.startswith(f"ALERT ThresholdMet {b.UPN_1} ")
+        logged = (tmp_path / "data" / "alerts.log").read_text()
+        assert f"ALERT ThresholdMet {b.UPN_1} " in logged
     finally:
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 30) in (0, 130)
