@@ -210,6 +210,10 @@ class Audit(Protocol):
     async def append_many(
         self, actor: str, items: Sequence[tuple[str, str, dict[str, Any]]], now: datetime
     ) -> list[AuditRecord]: ...
+    async def head(self) -> str | None:
+        """The newest entry's hash (None for an empty log)."""
+        ...
+
     async def all(self) -> list[AuditRecord]: ...
 
 

@@ -59,6 +59,14 @@ class SqlAudit:
             await conn.execute(insert(AuditEntry), [asdict(r) for r in records])
         return records
 
+    async def head(self) -> str | None:
+        row = (
+            await self.session.exec(
+                select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)
+            )
+        ).first()
+        return row
+
     async def all(self) -> list[AuditRecord]:
         rows = await self.session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))
         return [_record(e) for e in rows]

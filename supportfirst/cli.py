@@ -145,4 +145,5 @@ from supportfirst import (  # noqa: E402, F401
     cli_core,
     cli_letters,
     cli_mail,
+    cli_pack,
 )

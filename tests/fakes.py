@@ -390,6 +390,9 @@ class FakeAudit:
     ) -> list[AuditRecord]:
         return [await self.append(actor, a, s, d, now) for a, s, d in items]
 
+    async def head(self) -> str | None:
+        return self.entries[-1].hash if self.entries else None
+
     async def all(self) -> list[AuditRecord]:
         return list(self.entries)
 

@@ -1,0 +1,59 @@
+"""What the referral pack's chronology.pdf shows: a plain view model the renderer lays out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One school week: unauthorised sessions that week, and in the 10-week window ending it."""
+
+    monday: date
+    unauthorised: int
+    window_total: int
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    on: date
+    by: str
+    what: str  # the kind, in words: "Support offered", "Letter sent", …
+    how: str  # by email to …, by post, meeting by phone, …
+    summary: str
+    outcome: str  # e.g. "sent 10 Mar 09:02 (250 queued as 4Xyz)", "bounced", "engaged"
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    label: str
+    state: str  # done | not_applicable | missing
+    note: str
+
+
+@dataclass(frozen=True)
+class ParentLine:
+    parent_id: str
+    name: str
+    relationship: str
+    contact: str  # "email alex@… (consent 3, form, 1 Mar 2025)" or "post: no consent to email"
+
+
+@dataclass(frozen=True)
+class PackView:
+    title: str
+    generated_at: datetime
+    school: str
+    authority: str
+    pupil_name: str
+    upn: str
+    date_of_birth: date
+    year_group: str
+    parents: tuple[ParentLine, ...]
+    contacts: tuple[str, ...]  # school staff named in the chronology
+    timeline: tuple[TimelineRow, ...]
+    checklist: tuple[ChecklistLine, ...]
+    weeks: tuple[WeekPoint, ...]
+    threshold: int  # sessions in a window that meet the national threshold (10)
+    audit_head: str

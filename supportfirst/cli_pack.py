@@ -1,0 +1,82 @@
+"""`pack UPN --out FILE.zip` and `verify FILE.zip` (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casework.pack import build_pack
+from casework.packzip import pack_zip, read_zip, verify_files
+from supportfirst.bootstrap import App, utcnow
+from supportfirst.cli import DbOpt, UserError, app, fail, run
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """The whole ZIP or nothing: a killed export never leaves half a pack behind."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@app.command("pack")
+def pack_command(
+    upn: str,
+    out: Annotated[Path, typer.Option("--out", help="the ZIP to write")],
+    by: Annotated[str, typer.Option("--by", help="who exports it (audited)")] = "supportfirst",
+    db: DbOpt = None,
+) -> None:
+    """Build the referral pack for the local authority: chronology.pdf, every email as .eml,
+    attachments, consent, slips and a manifest that `verify` checks."""
+
+    async def work(application: App) -> None:
+        from mail.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
+
+        now = utcnow()
+        pack = await build_pack(
+            application.uow(), application.evidence(), chronology_pdf, upn.upper(), now
+        )
+        data = pack_zip(pack)
+        if out.parent and not out.parent.exists():
+            raise UserError(f"--out: the folder {out.parent} does not exist")
+        write_atomically(out, data)
+        manifest = hashlib.sha256(pack.manifest()).hexdigest()
+        async with application.uow() as uow:
+            details = {
+                "file": out.name,
+                "files": len(pack.files),
+                "manifest_sha256": manifest,
+                "zip_sha256": hashlib.sha256(data).hexdigest(),
+                "audit_head": pack.audit_head,
+            }
+            await uow.audit.append(by, "pack.built", f"pupil:{pack.upn}", details, now)
+            await uow.commit()
+        typer.echo(f"{out}: {len(pack.files)} files, manifest SHA-256 {manifest}")
+
+    run(db, work)
+
+
+@app.command("verify")
+def verify_command(
+    file: Annotated[Path, typer.Argument(help="a referral pack ZIP")],
+) -> None:
+    """Check every file in a pack against its manifest: each changed, missing or extra file is
+    named, and the exit code is non-zero if there is any."""
+    try:
+        files = read_zip(file.read_bytes())
+    except OSError as e:
+        raise fail(f"{file}: {e.strerror}") from None
+    except Exception as e:  # not a ZIP at all
+        raise fail(f"{file}: not a readable ZIP ({e})") from None
+    problems = verify_files(files)
+    for p in problems:
+        typer.echo(p)
+    if problems:
+        raise fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    typer.echo(f"{file}: all {len(files) - 1} files match the manifest")

@@ -1,0 +1,154 @@
+"""The referral pack: every email byte for byte, consent, slips, a manifest; `verify` names
+each changed, missing or extra file."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from email import message_from_bytes
+from datetime import UTC, date, datetime
+
+import pytest
+
+from casework.caselog import LogRequest, log_entry
+from casework.consent import record_consent
+from casework.imports import import_csv
+from casework.inbound import Arrived, file_messages
+from casework.letters import Staff
+from casework.pack import Pack, build_pack
+from casework.packview import PackView
+from casework.packzip import pack_zip, read_zip, verify_files
+from casework.sending import send_letter
+from mail.reading import read_message
+from supportfirst.bootstrap import App
+from tests import builders as b
+
+NOW = datetime(2025, 3, 14, 16, 0, tzinfo=UTC)
+SEEN: list[PackView] = []
+
+
+def fake_pdf(view: PackView) -> bytes:
+    SEEN.append(view)
+    return b"%PDF-1.7 chronology of " + view.upn.encode()
+
+
+@pytest.fixture
+async def case(app: App) -> App:
+    for kind, data in (
+        ("schools", b.schools()),
+        ("pupils", b.pupils(b.UPN_1)),
+        ("parents", b.parents()),
+        ("calendar", b.calendar()),
+    ):
+        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
+    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
+    marks = b.marks(b.UPN_1, date(2025, 1, 6), date(2025, 3, 14), absent=gone, code="O")
+    await import_csv(app.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, marks), "o", NOW)
+    await record_consent(
+        app.uow(),
+        app.evidence(),
+        "P1",
+        "alex@example.org",
+        "form",
+        date(2025, 3, 1),
+        "o",
+        NOW,
+        ("form.pdf", b"%PDF-1.4 the signed consent form"),
+    )
+    await log_entry(
+        app.uow(),
+        LogRequest(b.UPN_1, "support_offered", "Ms Patel", date(2025, 3, 10), "Breakfast club"),
+        NOW,
+    )
+    sent = await send_letter(
+        app.uow(),
+        app.mailroom(),
+        "initial_concern",
+        b.UPN_1,
+        Staff("Ms Patel"),
+        date(2025, 3, 10),
+        NOW,
+    )
+    original = app.evidence().get((await _email(app, str(sent.parents[0].message_id))).sha256)
+    reply = (
+        b"From: Alex Taylor <alex@example.org>\r\nTo: attendance@localhost\r\nSubject: Re: hi\r\n"
+        b"In-Reply-To: " + _header(original, b"Message-ID") + b"\r\nMessage-ID: <r1@example.org>"
+        b"\r\n\r\nThank you, we can meet.\r\n"
+    )
+    await file_messages(app.uow(), app.evidence(), read_message, [Arrived(reply, "test")], NOW)
+    return app
+
+
+async def _email(app: App, message_id: str):  # type: ignore[no-untyped-def]
+    async with app.uow() as uow:
+        return await uow.mail.email(message_id)
+
+
+def _header(raw: bytes, name: bytes) -> bytes:
+    return str(message_from_bytes(raw)[name.decode()]).strip().encode()
+
+
+async def pack_of(app: App) -> Pack:
+    return await build_pack(app.uow(), app.evidence(), fake_pdf, b.UPN_1, NOW)
+
+
+async def test_the_pack_holds_every_email_as_stored_and_a_manifest_of_them(case: App) -> None:
+    pack = await pack_of(case)
+    paths = [f.path for f in pack.files]
+    assert paths[0] == "chronology.pdf"
+    sent = [f for f in pack.files if f.path.startswith("emails/sent/")]
+    received = [f for f in pack.files if f.path.startswith("emails/received/")]
+    assert len(sent) == 1 and len(received) == 1
+    async with case.uow() as uow:
+        [email] = await uow.mail.emails_for(b.UPN_1)
+        [inbound] = await uow.mail.inbound(b.UPN_1)
+    assert sent[0].content == case.evidence().get(email.sha256)
+    assert received[0].content == case.evidence().get(inbound.sha256)
+    assert any(p.startswith("consent/consent-1-P1") and p.endswith(".pdf") for p in paths)
+    assert sum(p.startswith("slips/") for p in paths) == 2  # P2: the letter and its slip
+    manifest = json.loads(pack.manifest())
+    assert [f["path"] for f in manifest["files"]] == paths
+    assert manifest["audit_head"] == pack.audit_head and len(pack.audit_head) == 64
+
+
+async def test_the_chronology_view_has_the_timeline_checklist_and_weeks(case: App) -> None:
+    await pack_of(case)
+    view = SEEN[-1]
+    whats = [r.what for r in view.timeline]
+    assert "Support offered" in whats and "Letter sent" in whats and "Parent replied" in whats
+    [emailed] = [r for r in view.timeline if r.what == "Letter sent" and "email" in r.how]
+    assert "alex@example.org" in emailed.how
+    assert any(line.state == "missing" for line in view.checklist)
+    assert max(w.window_total for w in view.weeks) == 10 and view.threshold == 10
+
+
+async def test_verify_passes_an_untouched_pack(case: App) -> None:
+    data = pack_zip(await pack_of(case))
+    assert verify_files(read_zip(data)) == []
+    assert pack_zip(await pack_of(case)) == data  # the same pack, the same bytes
+
+
+def _rezip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("change", ["byte", "added", "removed"])
+async def test_verify_names_a_changed_added_or_removed_file(case: App, change: str) -> None:
+    files = read_zip(pack_zip(await pack_of(case)))
+    target = next(p for p in files if p.startswith("emails/sent/"))
+    if change == "byte":
+        files[target] = files[target][:100] + bytes([files[target][100] ^ 1]) + files[target][101:]
+        expected = f"{target}: changed"
+    elif change == "added":
+        files["emails/sent/999-forged.eml"] = b"From: x\r\n\r\nforged\r\n"
+        expected = "emails/sent/999-forged.eml: extra"
+    else:
+        del files[target]
+        expected = f"{target}: missing"
+    [problem] = verify_files(read_zip(_rezip(files)))
+    assert problem.startswith(expected)
