@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from email import message_from_bytes
 from datetime import UTC, date, datetime
+from email import message_from_bytes
 
 import pytest
 
