@@ -7,8 +7,11 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
-from casework.pack import Pack
+from casework.pack import ChronologyRenderer, Pack, build_pack
+from casework.ports import Evidence, UnitOfWork
 
 MANIFEST = "manifest.json"
 
@@ -55,3 +58,37 @@ def verify_files(files: Mapping[str, bytes]) -> list[str]:
     for path in sorted(set(files) - set(listed) - {MANIFEST}):
         problems.append(f"{path}: extra (not in the manifest)")
     return problems
+
+
+@dataclass(frozen=True)
+class Exported:
+    pack: Pack
+    data: bytes  # the ZIP
+    manifest_sha256: str
+
+
+async def export_pack(
+    uow: UnitOfWork,
+    evidence: Evidence,
+    render: ChronologyRenderer,
+    upn: str,
+    by: str,
+    to: str,
+    now: datetime,
+) -> Exported:
+    """Build and zip the pack, and record in the audit log who exported it, where to, and the
+    hashes of its manifest and ZIP (so the school can later show what it sent)."""
+    pack = await build_pack(uow, evidence, render, upn, now)
+    data = pack_zip(pack)
+    manifest = hashlib.sha256(pack.manifest()).hexdigest()
+    async with uow:
+        details = {
+            "files": len(pack.files),
+            "manifest_sha256": manifest,
+            "zip_sha256": hashlib.sha256(data).hexdigest(),
+            "audit_head": pack.audit_head,
+            "to": to,
+        }
+        await uow.audit.append(by, "pack.built", f"pupil:{pack.upn}", details, now)
+        await uow.commit()
+    return Exported(pack, data, manifest)

@@ -27,6 +27,7 @@ from bot.slack.alerts import SlackAlerts
 from bot.slack.app import build_app
 from bot.teams import TeamsWebhook
 from bot.views import AlertView
+from casework.packview import PackView
 from casework.records import AlertPostRecord
 from supportfirst.bootstrap import App, utcnow
 
@@ -125,8 +126,14 @@ class Alerts:
             await self.teams.close()
 
 
+def render_chronology(view: PackView) -> bytes:
+    from mail.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
+
+    return chronology_pdf(view)
+
+
 def commands(application: App) -> Commands:
-    return Commands(application.uow, application.mailroom)
+    return Commands(application.uow, application.mailroom, render_chronology)
 
 
 SCOPES = ("commands", "chat:write", "im:write", "channels:history", "groups:history", "files:write")

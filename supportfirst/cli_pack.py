@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from casework.pack import build_pack
-from casework.packzip import pack_zip, read_zip, verify_files
+from casework.packzip import export_pack, read_zip, verify_files
 from supportfirst.bootstrap import App, utcnow
 from supportfirst.cli import DbOpt, UserError, app, fail, run
 
@@ -38,26 +36,19 @@ def pack_command(
     async def work(application: App) -> None:
         from mail.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
 
-        now = utcnow()
-        pack = await build_pack(
-            application.uow(), application.evidence(), chronology_pdf, upn.upper(), now
-        )
-        data = pack_zip(pack)
         if out.parent and not out.parent.exists():
             raise UserError(f"--out: the folder {out.parent} does not exist")
-        write_atomically(out, data)
-        manifest = hashlib.sha256(pack.manifest()).hexdigest()
-        async with application.uow() as uow:
-            details = {
-                "file": out.name,
-                "files": len(pack.files),
-                "manifest_sha256": manifest,
-                "zip_sha256": hashlib.sha256(data).hexdigest(),
-                "audit_head": pack.audit_head,
-            }
-            await uow.audit.append(by, "pack.built", f"pupil:{pack.upn}", details, now)
-            await uow.commit()
-        typer.echo(f"{out}: {len(pack.files)} files, manifest SHA-256 {manifest}")
+        done = await export_pack(
+            application.uow(),
+            application.evidence(),
+            chronology_pdf,
+            upn.upper(),
+            by,
+            f"file:{out.name}",
+            utcnow(),
+        )
+        write_atomically(out, done.data)
+        typer.echo(f"{out}: {len(done.pack.files)} files, manifest SHA-256 {done.manifest_sha256}")
 
     run(db, work)
 

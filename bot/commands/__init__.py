@@ -13,6 +13,8 @@ from casework.consent import record_consent
 from casework.errors import CaseworkError
 from casework.letters import Staff
 from casework.notices import issue_nti
+from casework.pack import ChronologyRenderer
+from casework.packzip import export_pack
 from casework.ports import UnitOfWork
 from casework.records import StaffRecord
 from casework.sending import Mailroom, send_letter
@@ -45,6 +47,7 @@ class Answer:
     form: str | None = None  # a form the surface should open: "nti"
     upn: str | None = None
     prefill: tuple[str, ...] = ()  # what the form shows: the support already logged
+    attachment: tuple[str, bytes] | None = None  # a file for the requester only (the pack)
 
 
 def status_text(s: PupilStatus) -> str:
@@ -68,9 +71,15 @@ def status_text(s: PupilStatus) -> str:
 
 
 class Commands:
-    def __init__(self, new_uow: Callable[[], UnitOfWork], mailroom: Callable[[], Mailroom]):
+    def __init__(
+        self,
+        new_uow: Callable[[], UnitOfWork],
+        mailroom: Callable[[], Mailroom],
+        render_chronology: ChronologyRenderer | None = None,
+    ):
         self.new_uow = new_uow
         self.mailroom = mailroom
+        self.render_chronology = render_chronology
 
     async def _caller(self, ask: Ask, action: str) -> StaffRecord | Answer:
         async with self.new_uow() as uow:
@@ -217,9 +226,23 @@ class Commands:
         )
         return Answer(f"Consent {c.id} recorded: parent {parent} at {c.email} ({method}).")
 
-    async def _pack(self, ask: Ask, _who: StaffRecord, args: list[str]) -> Answer:
+    async def _pack(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
+        if self.render_chronology is None:
+            return Answer("Referral packs cannot be built here.", refused=True)
+        upn = args[0].upper()
+        done = await export_pack(
+            self.new_uow(),
+            self.mailroom().evidence,
+            self.render_chronology,
+            upn,
+            who.name,
+            f"slack:{ask.user_id}",
+            ask.now,
+        )
+        name = f"referral-pack-{upn}-{ask.on.isoformat()}.zip"
         return Answer(
-            "The referral pack is not available yet (it arrives with the referral-pack work); "
-            f"use `supportfirst case checklist {args[0].upper()}` meanwhile.",
-            refused=True,
+            f"The referral pack for {upn}: {len(done.pack.files)} files, manifest SHA-256 "
+            f"{done.manifest_sha256}. Check it with `supportfirst verify {name}`.",
+            upn=upn,
+            attachment=(name, done.data),
         )

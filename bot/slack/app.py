@@ -70,6 +70,18 @@ def build_app(
                 trigger_id=body["trigger_id"], view=nti_form(answer.upn, answer.prefill, today())
             )
             return
+        if answer.attachment is not None:  # the pack: to the requester only, by DM
+            dm = await client.conversations_open(users=body["user_id"])
+            name, data = answer.attachment
+            await client.files_upload_v2(
+                channel=dm["channel"]["id"],
+                filename=name,
+                content=data,
+                title=name,
+                initial_comment=answer.text,
+            )
+            await respond(text=f"{name} is in your direct messages.", response_type="ephemeral")
+            return
         await respond(text=answer.text, response_type="ephemeral")
 
     app.command("/attendance")(ack=just_ack, lazy=[attendance])
