@@ -214,15 +214,32 @@ async def build_pack(
                 )
             )
     for consent in consents:
+        stem = f"consent/consent-{consent.id}-{_safe(consent.parent_id)}"
+        record = {
+            "consent_id": consent.id,
+            "parent_id": consent.parent_id,
+            "email": consent.email,
+            "method": consent.method,
+            "given_on": consent.given_on.isoformat(),
+            "withdrawn_on": consent.withdrawn_on.isoformat() if consent.withdrawn_on else None,
+            "evidence_sha256": consent.evidence_sha256,
+        }
+        files.append(
+            PackFile(
+                f"{stem}.json",
+                (json.dumps(record, indent=2) + "\n").encode(),
+                f"parent {consent.parent_id}'s consent to email at {consent.email}",
+            )
+        )
         if consent.evidence_sha256:
             data = evidence.get(consent.evidence_sha256)
             ext = ".pdf" if data.startswith(b"%PDF") else ".bin"
             files.append(
                 PackFile(
-                    f"consent/consent-{consent.id}-{_safe(consent.parent_id)}{ext}",
+                    f"{stem}{ext}",
                     data,
-                    f"parent {consent.parent_id}'s consent to email at {consent.email} "
-                    f"({consent.method}, {consent.given_on})",
+                    f"the copy of parent {consent.parent_id}'s consent ({consent.method}, "
+                    f"{consent.given_on})",
                 )
             )
     for p in printed:

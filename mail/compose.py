@@ -57,7 +57,7 @@ class Composed:
 
 
 def new_token() -> str:
-    """Twenty lower-case base32 characters: safe in any mailbox's local part, 100 bits."""
+    """24 lower-case base32 characters: safe in any mailbox's local part, 120 bits."""
     return base64.b32encode(secrets.token_bytes(15)).decode().lower()
 
 

@@ -84,13 +84,15 @@ def _font_timestamps(created: datetime) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def letter_pdf(html: str, title: str, created: datetime) -> bytes:
-    """The printable copy of a letter as PDF: the same bytes for the same letter, every time."""
+def html_pdf(html: str, title: str, created: datetime, stylesheet: str) -> bytes:
+    """An HTML document laid out by WeasyPrint with `stylesheet`, as PDF: the same bytes for the
+    same input, every time. `created` (aware) gives the PDF's dates and the fonts' timestamps;
+    the file identifier is a hash of the content; only `data:` URLs are fetched."""
     if created.tzinfo is None:
-        raise ValueError("a letter's PDF needs an aware `created` datetime, not a naive one")
+        raise ValueError("a PDF needs an aware `created` datetime, not a naive one")
     fetcher = OnlyDataURLs()
     document = HTML(string=html, url_fetcher=fetcher).render(
-        stylesheets=[CSS(string=PRINT_CSS, url_fetcher=fetcher)]
+        stylesheets=[CSS(string=stylesheet, url_fetcher=fetcher)]
     )
     document.metadata.title = title
     stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -99,3 +101,10 @@ def letter_pdf(html: str, title: str, created: datetime) -> bytes:
         # True: pydyf makes the trailer /ID from an MD5 of the objects, nothing random.
         pdf: bytes = document.write_pdf(pdf_identifier=True)
     return pdf
+
+
+def letter_pdf(html: str, title: str, created: datetime) -> bytes:
+    """The printable copy of a letter as PDF: the same bytes for the same letter, every time."""
+    if created.tzinfo is None:
+        raise ValueError("a letter's PDF needs an aware `created` datetime, not a naive one")
+    return html_pdf(html, title, created, PRINT_CSS)

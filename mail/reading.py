@@ -11,8 +11,8 @@ from email.policy import compat32
 
 from mail.classify import classify
 
-# tokens are 20 lower-case base32 characters (mail/compose.py)
-_TOKEN = re.compile(r"\+(bounce-)?([a-z2-7]{20})@", re.IGNORECASE)
+# tokens are lower-case base32 (mail/compose.py: 24 characters); allow some room either way
+_TOKEN = re.compile(r"\+(bounce-)?([a-z2-7]{16,40})@", re.IGNORECASE)
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 
 

@@ -143,6 +143,7 @@ from supportfirst import (  # noqa: E402, F401
     cli_chat,
     cli_consent,
     cli_core,
+    cli_demo,
     cli_letters,
     cli_mail,
     cli_pack,

@@ -86,3 +86,16 @@ def test_a_dkim_signed_message_verifies_and_its_evidence_hash_covers_the_signatu
     assert not dkim.verify(
         signed.raw.replace(b"Dear", b"Dean"), dnsfunc=lambda n, timeout=5: record
     )
+
+
+def test_a_reply_to_the_tokened_address_carries_the_token_back() -> None:
+    from mail.reading import read_message
+
+    c = compose(LETTER, NOW)
+    reply = (
+        f"From: alex@parents.example\r\nTo: {c.reply_to}\r\nSubject: Re: x\r\n"
+        "Message-ID: <r@parents.example>\r\n\r\nYes.\r\n"
+    ).encode()
+    bounce = f"From: MAILER-DAEMON@x\r\nTo: {c.envelope_from}\r\nSubject: failure\r\n\r\n."
+    assert read_message(reply).reply_tokens == (c.token,)
+    assert read_message(bounce.encode()).bounce_tokens == (c.token,)

@@ -1,0 +1,230 @@
+"""`supportfirst demo`: a synthetic school of 300 pupils and an autumn term of registers, played
+through the whole flow on the embedded defaults (SQLite, the in-process SMTP server, local
+Maildirs, console alerts): the daily review and its alerts, support-first letters, a Notice to
+Improve by email to consenting parents, a parent's reply, an out-of-office and a bounce read
+back, a breached notice, and a referral pack. It prints where everything is."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import make_msgid
+
+import aiosmtplib
+
+from casework.caselog import LogRequest, log_entry
+from casework.consent import record_consent
+from casework.imports import import_csv
+from casework.letters import Staff
+from casework.notices import issue_nti
+from casework.packzip import export_pack, read_zip, verify_files
+from casework.records import EmailRecord
+from casework.sending import send_letter
+from casework.thresholds import daily_review
+from supportfirst.alerting import Alerts, render_chronology
+from supportfirst.bootstrap import App
+from supportfirst.ingesting import ingest_once, open_inbox
+from supportfirst.sending import Sender, smtp_server
+
+URN = "123456"
+TERM = (date(2025, 9, 3), date(2025, 12, 19))
+HALF_TERM = (date(2025, 10, 27), date(2025, 10, 31))
+REVIEW_ON = date(2025, 11, 14)
+STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000")
+
+
+@dataclass
+class DemoReport:
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def _csv(header: str, rows: list[str]) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def _school_days(until: date) -> list[date]:
+    day, days = TERM[0], []
+    while day <= min(until, TERM[1]):
+        if day.weekday() < 5 and not HALF_TERM[0] <= day <= HALF_TERM[1]:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _registers(upns: list[str], absent: set[str], until: date, rnd: random.Random) -> bytes:
+    rows = []
+    for day in _school_days(until):
+        for upn in upns:
+            for session in ("AM", "PM"):
+                code = "/" if session == "AM" else "\\"
+                chance = 0.18 if upn in absent and day >= date(2025, 10, 1) else 0.02
+                if rnd.random() < chance:
+                    code = rnd.choice("OOOGUI" if upn in absent else "IIMO")
+                rows.append(f"{upn},{URN},{day.isoformat()},{session},{code}")
+    return _csv("upn,school_urn,date,session,code", rows)
+
+
+async def _load_school(app: App, rnd: random.Random, now: datetime) -> tuple[list[str], set[str]]:
+    upns = [f"D{n:012d}" for n in range(1, 301)]
+    absent = set(rnd.sample(upns, 24))
+    names = ["Sam", "Alex", "Jo", "Priya", "Tom", "Aisha", "Leo", "Maya", "Noah", "Zara"]
+    files = {
+        "schools": _csv("urn,name,local_authority", [f"{URN},Riverside Primary,Essex"]),
+        "pupils": _csv(
+            "upn,first_name,last_name,date_of_birth,school_urn,year_group",
+            [
+                f"{u},{rnd.choice(names)},Pupil{i},2016-0{1 + i % 9}-1{i % 9},{URN},{1 + i % 6}"
+                for i, u in enumerate(upns)
+            ],
+        ),
+        "parents": _csv(
+            "parent_id,upn,name,email,relationship",
+            [f"M{u},{u},Parent M{u[-3:]},,mother" for u in upns]
+            + [f"F{u},{u},Parent F{u[-3:]},,father" for u in upns[::2]],
+        ),
+        "calendar": _csv(
+            "school_urn,kind,start,end",
+            [
+                f"{URN},term,{TERM[0]},{HALF_TERM[0] - timedelta(days=3)}",
+                f"{URN},term,{HALF_TERM[1] + timedelta(days=3)},{TERM[1]}",
+                f"{URN},term,2026-01-05,2026-02-13",
+                f"{URN},term,2026-02-23,2026-03-27",
+            ],
+        ),
+        "marks": _registers(upns, absent, REVIEW_ON, rnd),
+    }
+    for kind, data in files.items():
+        await import_csv(app.uow(), kind, f"demo-{kind}.csv", data, "demo", now)
+    return upns, absent
+
+
+async def _deliver(raw: bytes, to: str, envelope_from: str, port: int) -> None:
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as smtp:
+        await smtp.sendmail(envelope_from, [to], raw)
+
+
+def _reply(email: EmailRecord, reply_to: str, auto: bool) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = email.recipient
+    msg["To"] = reply_to
+    msg["Subject"] = "Automatic reply: away" if auto else "Re: Sam's attendance"
+    msg["In-Reply-To"] = email.message_id
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    if auto:
+        msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content("I am away until Monday." if auto else "Thank you. Can we meet on Tuesday?")
+    return msg.as_bytes()
+
+
+def _bounce(email: EmailRecord, school_domain: str) -> bytes:
+    """A delivery status notification (RFC 3464), as a receiving server would send it."""
+    boundary = "demo-dsn-boundary"
+    return (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+        f"To: {email.envelope_from}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: <bounce-{email.id}@mx.example.org>\r\nAuto-Submitted: auto-replied\r\n"
+        f"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
+        f'boundary="{boundary}"\r\n\r\n--{boundary}\r\nContent-Type: text/plain\r\n\r\n'
+        f"Your message could not be delivered: the mailbox does not exist.\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; {email.recipient}\r\n"
+        f"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {email.message_id}\r\nFrom: attendance@{school_domain}\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+
+
+async def run_demo(app: App, seed: int = 2025) -> DemoReport:
+    report = DemoReport()
+    rnd = random.Random(seed)
+    now = datetime.combine(REVIEW_ON, datetime.min.time(), UTC) + timedelta(hours=16)
+    upns, absent = await _load_school(app, rnd, now)
+    report.say(f"School: Riverside Primary (Essex), {len(upns)} pupils, registers to {REVIEW_ON}")
+    events = await daily_review(app.uow(), REVIEW_ON, now)
+    met = sorted({e.upn for e in events if e.kind == "ThresholdMet"})
+    report.say(f"Daily review {REVIEW_ON}: {len(met)} pupils met the national threshold")
+    for n, upn in enumerate(met):  # consent for most mothers, none for fathers
+        if n % 4 != 3:
+            await record_consent(
+                app.uow(),
+                app.evidence(),
+                f"M{upn}",
+                f"mother.{upn.lower()}@example.org",
+                "form",
+                date(2025, 9, 10),
+                "demo",
+                now,
+            )
+        request = LogRequest(upn, "support_offered", STAFF.name, REVIEW_ON, "Breakfast club place")
+        await log_entry(app.uow(), request, now)
+        await send_letter(app.uow(), app.mailroom(), "initial_concern", upn, STAFF, REVIEW_ON, now)
+    target = met[0]
+    notice = await issue_nti(
+        app.uow(),
+        app.mailroom(),
+        target,
+        STAFF.name,
+        "No further unauthorised absence",
+        REVIEW_ON,
+        0,
+        now,
+    )
+    report.say(f"Notice to Improve {notice.notice_id} for {target} until {notice.period_end}")
+    async with smtp_server(app) as server:
+        sender = Sender(app, server)
+        try:
+            sent = await sender.drain()
+        finally:
+            await sender.close()
+        report.say(f"Sent {sent.sent} emails through the local SMTP server; {sent.failed} failed")
+        async with app.uow() as uow:
+            emails = [e for upn in met for e in await uow.mail.emails_for(upn)]
+        domain = app.settings.from_address.rpartition("@")[2]
+        token_address = app.settings.from_address.replace("@", "+{}@")
+        replying, away, bounced = emails[0], emails[1], emails[2]
+        for email, auto in ((replying, False), (away, True)):
+            raw = _reply(email, token_address.format(email.token), auto)
+            await _deliver(raw, token_address.format(email.token), email.recipient, server.port)
+        await _deliver(_bounce(bounced, domain), bounced.envelope_from, "", server.port)
+    inbox = open_inbox(app)
+    try:
+        read = await ingest_once(app, inbox)
+    finally:
+        inbox.close()
+    report.say(
+        f"Read back {read.new} messages (a reply, an out-of-office, a bounce): "
+        f"{read.matched} filed to cases, {read.quarantined} quarantined"
+    )
+    breach_day = notice.period_start + timedelta(days=2)
+    marks = _csv("upn,school_urn,date,session,code", [f"{target},{URN},{breach_day},AM,O"])
+    await import_csv(app.uow(), "marks", "demo-breach.csv", marks, "demo", now)
+    breach = await daily_review(app.uow(), breach_day + timedelta(days=1), now)
+    report.say(f"Review after {breach_day}: {', '.join(sorted({e.kind for e in breach}))}")
+    alerts = Alerts(app)
+    try:
+        shown = await alerts.deliver()
+    finally:
+        await alerts.close()
+    report.say(f"Alerts shown: {shown.posts} (console and {app.settings.data_dir}/alerts.log)")
+    done = await export_pack(
+        app.uow(), app.evidence(), render_chronology, target, STAFF.name, "file", now
+    )
+    pack_path = app.settings.data_dir / f"referral-pack-{target}.zip"
+    pack_path.write_bytes(done.data)
+    problems = verify_files(read_zip(done.data))
+    report.say(
+        f"Referral pack: {pack_path} ({len(done.pack.files)} files; verify: "
+        f"{problems or 'ok'})"
+    )
+    report.say(f"Database: {app.url}")
+    report.say(f"Parents' mailboxes: {app.settings.data_dir / 'maildir' / 'outbound'}")
+    report.say(f"The school's inbox: {app.settings.data_dir / 'maildir' / 'inbox'}")
+    report.say(f"Evidence: {app.settings.data_dir / 'evidence'}")
+    return report
