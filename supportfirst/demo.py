@@ -220,8 +220,7 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
     pack_path.write_bytes(done.data)
     problems = verify_files(read_zip(done.data))
     report.say(
-        f"Referral pack: {pack_path} ({len(done.pack.files)} files; verify: "
-        f"{problems or 'ok'})"
+        f"Referral pack: {pack_path} ({len(done.pack.files)} files; verify: {problems or 'ok'})"
     )
     report.say(f"Database: {app.url}")
     report.say(f"Parents' mailboxes: {app.settings.data_dir / 'maildir' / 'outbound'}")
