@@ -16,6 +16,7 @@ from aiohttp import web
 
 from casework.consent import record_consent
 from casework.imports import import_csv
+from casework.packzip import read_zip, verify_files
 from casework.staff import add_staff
 from supportfirst.alerting import slack_app
 from supportfirst.bootstrap import App, bootstrap
@@ -210,3 +211,20 @@ async def test_the_app_home_lists_the_officers_open_cases(
     shown = json.dumps(published.args["view"])
     assert published.args["user_id"] == "U1OFFICER"
     assert f"({b.UPN_1})" in shown and "10 unauthorised sessions: at the threshold" in shown
+
+
+async def test_the_pack_goes_to_the_requester_by_dm_and_a_read_only_user_gets_none(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    refused = await endpoint.command(f"pack {b.UPN_1}", slack_api, "U2VIEWER")
+    assert refused.startswith("Sorry, your role (read only) does not allow `pack`")
+    url = slack_api.response_url()
+    body = slash_command_body(text=f"pack {b.UPN_1}", user_id="U1OFFICER", response_url=url)
+    status, _ = await endpoint.post(body)
+    assert status == 200
+    [upload] = await slack_api.wait_for_calls("files.completeUploadExternal", timeout=60)
+    assert upload.args["channel_id"] == "DU1OFFICER"
+    [sent] = slack_api.uploads.values()
+    assert sent.data is not None and verify_files(read_zip(sent.data)) == []
+    async with endpoint.app.uow() as uow:
+        assert (await uow.audit.all())[-1].action == "pack.built"

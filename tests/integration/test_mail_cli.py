@@ -8,10 +8,12 @@ import json
 import mailbox
 import subprocess
 import sys
+import zipfile
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+from casework.packzip import read_zip
 from tests import builders as b
 from tests.integration.test_cli import Cli, cli, seeded  # noqa: F401  (fixtures)
 
@@ -207,3 +209,23 @@ def test_a_notice_for_post_is_printed_then_its_posting_sets_deemed_receipt(cli: 
         e["kind"] for e in json.loads(cli("case", "show", b.UPN_1, "--json").stdout)["entries"]
     ]
     assert kinds.count("letter_sent") == 2 and "letter_delivered" in kinds
+
+
+def test_pack_then_verify_and_a_tampered_pack_fails_naming_the_file(cli: Cli) -> None:  # noqa: F811
+    consent(cli)
+    cli("letter", "send", "initial_concern", b.UPN_1, "--json")
+    done = cli("pack", b.UPN_1, "--out", "pack.zip", "--by", "Ms Patel")
+    assert done.returncode == 0, done.stderr
+    assert "manifest SHA-256" in done.stdout
+    ok = cli("verify", "pack.zip")
+    assert ok.returncode == 0 and "match the manifest" in ok.stdout
+    files = read_zip((cli.folder / "pack.zip").read_bytes())
+    files["chronology.pdf"] = files["chronology.pdf"] + b" "
+    with zipfile.ZipFile(cli.folder / "tampered.zip", "w") as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    bad = cli("verify", "tampered.zip")
+    assert bad.returncode == 1 and "chronology.pdf: changed" in bad.stdout
+    assert "1 problem" in bad.stderr
+    audit = cli("audit", "verify")
+    assert audit.returncode == 0

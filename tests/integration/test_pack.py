@@ -152,3 +152,36 @@ async def test_verify_names_a_changed_added_or_removed_file(case: App, change: s
         expected = f"{target}: missing"
     [problem] = verify_files(read_zip(_rezip(files)))
     assert problem.startswith(expected)
+
+
+async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case: App) -> None:
+    from pypdf import PdfReader
+
+    from mail.chronology import chronology_pdf
+
+    await record_consent(
+        case.uow(), case.evidence(), "P2", "jo@example.org", "email", date(2025, 3, 1), "o", NOW
+    )
+    for _ in range(24):  # 2 emails each: 48, and the fixture's letter and reply
+        await send_letter(
+            case.uow(),
+            case.mailroom(),
+            "meeting_invite",
+            b.UPN_1,
+            Staff("Ms Patel"),
+            date(2025, 3, 10),
+            NOW,
+        )
+    for n in range(150):
+        request = LogRequest(b.UPN_1, "contact", "Mr Jones", date(2025, 3, 11), f"Call number {n}")
+        await log_entry(case.uow(), request, NOW)
+    pack = await build_pack(case.uow(), case.evidence(), chronology_pdf, b.UPN_1, NOW)
+    emails = [f for f in pack.files if f.path.startswith("emails/")]
+    async with case.uow() as uow:
+        stored = {e.sha256 for e in await uow.mail.emails_for(b.UPN_1)}
+        stored |= {m.sha256 for m in await uow.mail.inbound(b.UPN_1)}
+    assert len(emails) >= 50 and all(f.sha256 in stored for f in emails)
+    pdf = next(f for f in pack.files if f.path == "chronology.pdf").content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Call number 0" in text and "Call number 149" in text
+    assert "Team Around the Family" in text and "MISSING" in text  # the checklist
