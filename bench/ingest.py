@@ -513,8 +513,10 @@ async def main_async(args: argparse.Namespace) -> None:
                         say(f"  run {r + 1} {who:<12} {rate(n, run.seconds):8,.0f} msg/s")
                 if args.profile:
                     timers = Timers()
+                    quiet.wait()
                     timed = await supportfirst_ingest(dbs, servers, lambda: ingest_timers(timers))
                     profile = cProfile.Profile()
+                    quiet.wait()
                     prof = await supportfirst_ingest(dbs, servers, lambda: profiled(profile))
                     profile_out.append((timers, timed.seconds, profile, prof.seconds))
             finally:

@@ -680,10 +680,12 @@ async def measure(
         if args.profile:
             for c in connections:
                 timers = Timers()
+                quiet.wait()
                 timed = await supportfirst_send(
                     dbs, base_data, port, c, n, functools.partial(sender_timers, timers=timers)
                 )
                 profile = cProfile.Profile()
+                quiet.wait()
                 prof = await supportfirst_send(
                     dbs, base_data, port, c, n, functools.partial(sender_profiled, profile=profile)
                 )

@@ -490,6 +490,51 @@ async def run_bare(
 
 
 # ---------------------------------------------------------------------------------------------
+# --relay sink: an SMTP server in a child process that accepts and discards (a fast relay, so the
+# batch is sent in less time and the sender's work is denser than with the embedded server).
+
+
+async def sink_main() -> None:
+    from aiosmtpd.smtp import SMTP, Envelope, Session
+
+    class Discard:
+        count = 0
+
+        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            self.count += 1
+            return f"250 2.0.0 Ok: queued as S{self.count:07d}"
+
+    loop = asyncio.get_running_loop()
+    handler = Discard()
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname="sink.bench", decode_data=False), "127.0.0.1", 0
+    )
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
+    server.close()
+
+
+@contextlib.contextmanager
+def smtp_sink() -> Iterator[int]:
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--sink"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        yield int(proc.stdout.readline())
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait(10)
+
+
+# ---------------------------------------------------------------------------------------------
 # supportfirst serve in a child process, on a fresh copy of the prepared data.
 
 
@@ -527,7 +572,7 @@ class ServeRun:
         return self.last_sent - self.first_sent
 
 
-def serve_env(data: Path, api_url: str, connections: int | None) -> dict[str, str]:
+def serve_env(data: Path, api_url: str, opts: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPPORTFIRST_", "SLACK_"))}
     env.update(
         SUPPORTFIRST_DATA_DIR=str(data),
@@ -537,8 +582,10 @@ def serve_env(data: Path, api_url: str, connections: int | None) -> dict[str, st
         SUPPORTFIRST_SLACK_API_URL=api_url,
         PYTHONUNBUFFERED="1",
     )
-    if connections:
-        env["SUPPORTFIRST_SMTP_CONNECTIONS"] = str(connections)
+    if opts.connections:
+        env["SUPPORTFIRST_SMTP_CONNECTIONS"] = str(opts.connections)
+    if opts.smtp_url:
+        env["SUPPORTFIRST_SMTP_URL"] = opts.smtp_url
     return env
 
 
@@ -549,7 +596,7 @@ def copy_base(base: Base, run_dir: Path) -> Path:
 
 @contextlib.contextmanager
 def serve_process(
-    data: Path, api_url: str, port: int, connections: int | None, profile_dir: Path | None
+    data: Path, api_url: str, port: int, opts: argparse.Namespace, profile_dir: Path | None
 ) -> Iterator[subprocess.Popen[bytes]]:
     if profile_dir is None:
         cmd = [sys.executable, "-m", "supportfirst", "serve", "--port", str(port)]
@@ -560,7 +607,7 @@ def serve_process(
         proc = subprocess.Popen(
             cmd,
             cwd=data.parent,
-            env=serve_env(data, api_url, connections),
+            env=serve_env(data, api_url, opts),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -606,7 +653,7 @@ async def serve_run(
     out = ServeRun()
     rnd = random.Random(seed)
     url = f"http://127.0.0.1:{port}/slack/events"
-    with serve_process(data, api.base_url, port, opts.connections, profile_dir) as proc:
+    with serve_process(data, api.base_url, port, opts, profile_dir) as proc:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             await wait_healthy(http, port, proc)
             if commands:  # one command first: Bolt's auth.test, SQL compile caches
@@ -850,7 +897,9 @@ async def bench(opts: argparse.Namespace) -> None:
     )
     try:
         base = load_base(base_dir)
-        if base is None or base.letters != opts.letters:
+        every = round(1 / opts.nti_share) if opts.nti_share > 0 else 0
+        notices = opts.letters // every if every else 0
+        if base is None or (base.letters, base.notices) != (opts.letters, notices):
             if base_dir.exists():
                 shutil.rmtree(base_dir)
             say(f"building the school and queueing {opts.letters} letters in {base_dir} ...")
@@ -896,6 +945,14 @@ async def bench(opts: argparse.Namespace) -> None:
         finally:
             await api.stop()
         report(opts, base, phases, alone, runs, quiet)
+        if opts.dump:
+            dump = {
+                "phases": {p.name: [vars(s) for s in p.samples] for p in phases},
+                "during": [vars(s) for r in runs for s in r.during],
+                "after": [vars(s) for r in runs for s in r.after],
+                "sending": [[r.first_sent, r.last_sent] for r in runs],
+            }
+            Path(opts.dump).write_text(json.dumps(dump))
         if profiled is not None:
             during = [s.ack for s in profiled.during if s.status == 200]
             say(
@@ -925,7 +982,12 @@ def report(
     say(
         f"\n/attendance status under {opts.concurrency} concurrent commands; "
         f"{base.letters} letters ({base.notices} Notices to Improve with a PDF) queued; "
-        f"{len(runs)} serve runs"
+        f"{len(runs)} serve runs; SMTP: "
+        + (
+            "serve's embedded server (Maildirs)"
+            if opts.relay == "embedded"
+            else "a discarding sink"
+        )
     )
     say("\n| ack latency | count | p50 | p95 | p99 | max | p99 vs bare |")
     say("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -1007,7 +1069,7 @@ def main() -> None:
     parser.add_argument(
         "--nti-share",
         type=float,
-        default=0.1,
+        default=1.0,
         help="share of the letters that are Notices to Improve (with a PDF)",
     )
     parser.add_argument(
@@ -1050,9 +1112,17 @@ def main() -> None:
         help="add a serve run under cProfile with timed event-loop callbacks",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--dump", help="write every sample to this JSON file")
     parser.add_argument(
         "--no-quiet", action="store_true", help="do not wait for a quiet machine before each phase"
     )
+    parser.add_argument(
+        "--relay",
+        choices=("embedded", "sink"),
+        default="embedded",
+        help="serve's embedded SMTP server (default), or a discarding SMTP sink in a child process",
+    )
+    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
@@ -1060,12 +1130,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile-dir", help=argparse.SUPPRESS)
     opts = parser.parse_args()
-    if opts.bare_server:
+    if opts.sink:
+        asyncio.run(sink_main())
+    elif opts.bare_server:
         asyncio.run(bare_server_main(opts.api_url, opts.lazy))
     elif opts.serve_profiled:
         serve_profiled_main(opts.port, Path(opts.profile_dir))
     else:
-        asyncio.run(bench(opts))
+        with smtp_sink() if opts.relay == "sink" else contextlib.nullcontext(0) as sink_port:
+            opts.smtp_url = f"smtp://127.0.0.1:{sink_port}" if sink_port else None
+            asyncio.run(bench(opts))
 
 
 if __name__ == "__main__":
