@@ -14,11 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.alerts.console import ConsoleAlerts
 from bot.alerts.deliver import AlertChannel, deliver_alerts
 from bot.slack.alerts import SlackAlerts
-from casework.events import NtiIssued, ParentReplied, ThresholdMet
+from casework.events import NtiBreached, NtiIssued, ParentReplied, ThresholdMet
 from casework.imports import import_csv
 from casework.records import AlertPostRecord
+from supportfirst.alerting import Alerts
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.bot.test_teams import WorkflowsReceiver
 from tests.slackapi import SlackStandIn
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -119,3 +121,29 @@ async def test_a_parents_reply_is_threaded_under_the_notices_alert(
     await deliver(school, slack_api)
     notice, reply = slack_api.posted("C1")
     assert reply["thread_ts"] == notice["ts"] and "thread_ts" not in notice
+
+
+async def test_serves_alerts_reach_a_teams_channel_as_a_valid_card(
+    school: App, receiver: WorkflowsReceiver
+) -> None:
+    school.settings.teams_webhook_url = receiver.url
+    school.settings.case_url = "https://sf.school.example/cases/{upn}"
+    async with school.uow() as uow:
+        await uow.chat.add_route("NtiBreached", "teams", NOW)
+        await uow.commit()
+    await raise_event(school, NtiBreached(b.UPN_1, ON, 4, 2, 0))
+    alerts = Alerts(school)
+    try:
+        assert (await alerts.deliver()).posts == 1
+    finally:
+        await alerts.close()
+    [card] = receiver.cards
+    shown = json.dumps(card)
+    assert "S.T., Year 5" in shown and "Taylor" not in shown
+    assert card["actions"] == [
+        {
+            "type": "Action.OpenUrl",
+            "title": "Open the case",
+            "url": f"https://sf.school.example/cases/{b.UPN_1}",
+        }
+    ]

@@ -228,3 +228,37 @@ async def test_the_pack_goes_to_the_requester_by_dm_and_a_read_only_user_gets_no
     assert sent.data is not None and verify_files(read_zip(sent.data)) == []
     async with endpoint.app.uow() as uow:
         assert (await uow.audit.all())[-1].action == "pack.built"
+
+
+async def test_the_decision_button_records_the_decision_and_reason_in_the_chronology(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    click = block_actions_payload("alert_decision", f"ev-9|{b.UPN_1}", user_id="U1OFFICER")
+    status, _ = await endpoint.post(interaction_body(click))
+    assert status == 200
+    [opened] = await slack_api.wait_for_calls("views.open")
+    assert opened.args["view"]["callback_id"] == "alert_decision"
+    submit = view_submission_payload(
+        "alert_decision",
+        {
+            "about": {
+                "value": {
+                    "type": "static_select",
+                    "selected_option": {"value": "notice_to_improve"},
+                }
+            },
+            "decision": {"value": {"type": "plain_text_input", "value": "No NTI for now"}},
+            "reason": {"value": {"type": "plain_text_input", "value": "Mum engaged at meeting"}},
+        },
+        private_metadata=opened.args["view"]["private_metadata"],
+        user_id="U1OFFICER",
+    )
+    status, _ = await endpoint.post(interaction_body(submit))
+    assert status == 200
+    [told] = await slack_api.wait_for_calls("chat.postMessage")
+    assert "Decision recorded" in str(told.args["text"])
+    async with endpoint.app.uow() as uow:
+        last = (await uow.cases.entries(b.UPN_1))[-1]
+    assert (last.kind, last.summary, last.by) == ("decision", "No NTI for now", "Ms Patel")
+    assert last.details["about"] == "notice_to_improve"
+    assert last.details["reason"] == "Mum engaged at meeting"
