@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from casework.caselog import LogRequest, log_entry  # noqa: E402
 from casework.consent import record_consent  # noqa: E402
-from casework.imports import import_csv  # noqa: E402
 from casework.letters import Staff  # noqa: E402
 from casework.pack import build_pack  # noqa: E402
 from casework.packview import PackView  # noqa: E402
@@ -32,21 +31,13 @@ from casework.sending import send_letter  # noqa: E402
 from supportfirst.bootstrap import App, bootstrap  # noqa: E402
 from supportfirst.settings import Settings  # noqa: E402
 from tests import builders as b  # noqa: E402
+from tests.cases import one_family  # noqa: E402
 
 NOW = datetime(2025, 3, 14, 16, 0, tzinfo=UTC)
 
 
 async def seed(app: App, entries: int, emails: int) -> None:
-    for kind, data in (
-        ("schools", b.schools()),
-        ("pupils", b.pupils(b.UPN_1)),
-        ("parents", b.parents()),
-        ("calendar", b.calendar()),
-    ):
-        await import_csv(app.uow(), kind, f"{kind}.csv", data, "o", NOW)
-    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
-    marks = b.marks(b.UPN_1, date(2024, 9, 4), date(2025, 3, 14), absent=gone, code="O")
-    await import_csv(app.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, marks), "o", NOW)
+    await one_family(app, NOW, marks_from=date(2024, 9, 4))
     for parent, address in (("P1", "alex@example.org"), ("P2", "jo@example.org")):
         await record_consent(
             app.uow(),

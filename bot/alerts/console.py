@@ -20,11 +20,11 @@ class ConsoleAlerts:
     ) -> tuple[str | None, str | None]:
         detail = {"title": view.title, "pupil": view.pupil, "what": view.what_happened}
         line = f"ALERT {view.kind} {view.upn} {json.dumps(detail, sort_keys=True)}"
-        print(line, flush=True)
-        if self.log_file is not None:
+        if self.log_file is not None:  # the file first: once the line is seen, it is logged
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             with self.log_file.open("a", encoding="utf-8") as f:
                 f.write(f"{datetime.now(UTC).isoformat()} {line}\n")
+        print(line, flush=True)
         return None, None
 
     async def find(

@@ -4,9 +4,7 @@ it again (real processes; Slack's Web API is the local stand-in)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,35 +13,23 @@ from casework.imports import import_csv
 from supportfirst.bootstrap import App, bootstrap
 from supportfirst.settings import Settings
 from tests import builders as b
-from tests.integration.test_serve import free_port, line_with
+from tests.integration.test_serve import start_serve
 from tests.slackapi import SlackStandIn
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
 
 async def serve(data: Path, api: SlackStandIn) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-u",
-        "-m",
-        "supportfirst",
-        "serve",
-        "--port",
-        str(free_port()),
-        env={
-            **os.environ,
+    return await start_serve(
+        {
             "SUPPORTFIRST_DATA_DIR": str(data),
             "SLACK_BOT_TOKEN": api.token or "xoxb-test",
             "SLACK_SIGNING_SECRET": "secret",
             "SUPPORTFIRST_SLACK_API_URL": api.base_url,
             "SUPPORTFIRST_SLACK_ALERT_CHANNEL": "C1",
         },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        "serving on",
     )
-    assert proc.stdout is not None
-    await line_with(proc.stdout, "serving on")
-    return proc
 
 
 async def stop(proc: asyncio.subprocess.Process) -> None:

@@ -15,7 +15,6 @@ import pytest
 from aiohttp import web
 
 from casework.consent import record_consent
-from casework.imports import import_csv
 from casework.packzip import read_zip, verify_files
 from casework.staff import add_staff
 from supportfirst.alerting import slack_app
@@ -23,6 +22,7 @@ from supportfirst.bootstrap import App, bootstrap
 from supportfirst.serve import make_web_app
 from supportfirst.settings import Settings
 from tests import builders as b
+from tests.cases import one_family
 from tests.slackapi import (
     SlackStandIn,
     block_actions_payload,
@@ -67,16 +67,7 @@ async def endpoint(db_url: str, tmp_path: Path, slack_api: SlackStandIn) -> Asyn
         slack_api_url=slack_api.base_url,
     )
     app = bootstrap(settings, db_url, migrate=False)
-    for kind, data in (
-        ("schools", b.schools()),
-        ("pupils", b.pupils(b.UPN_1)),
-        ("parents", b.parents()),
-        ("calendar", b.calendar()),
-    ):
-        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
-    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
-    marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), absent=gone, code="O")
-    await import_csv(app.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, marks), "o", NOW)
+    await one_family(app, NOW, marks_from=date(2025, 2, 24))
     await add_staff(app.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
     await add_staff(app.uow(), "U2VIEWER", "Mr Read", "read_only", "admin", NOW)
     runner = web.AppRunner(make_web_app(app, slack_app(app)))

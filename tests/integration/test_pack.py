@@ -13,7 +13,6 @@ import pytest
 
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
-from casework.imports import import_csv
 from casework.inbound import Arrived, file_messages
 from casework.letters import Staff
 from casework.pack import Pack, build_pack
@@ -23,6 +22,7 @@ from casework.sending import send_letter
 from mail.reading import read_message
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import one_family
 
 NOW = datetime(2025, 3, 14, 16, 0, tzinfo=UTC)
 SEEN: list[PackView] = []
@@ -35,16 +35,7 @@ def fake_pdf(view: PackView) -> bytes:
 
 @pytest.fixture
 async def case(app: App) -> App:
-    for kind, data in (
-        ("schools", b.schools()),
-        ("pupils", b.pupils(b.UPN_1)),
-        ("parents", b.parents()),
-        ("calendar", b.calendar()),
-    ):
-        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
-    gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
-    marks = b.marks(b.UPN_1, date(2025, 1, 6), date(2025, 3, 14), absent=gone, code="O")
-    await import_csv(app.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, marks), "o", NOW)
+    await one_family(app, NOW, marks_from=date(2025, 1, 6))
     await record_consent(
         app.uow(),
         app.evidence(),

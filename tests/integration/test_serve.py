@@ -33,6 +33,25 @@ async def run(folder: Path, *args: str) -> None:
     assert await proc.wait() == 0
 
 
+async def start_serve(env: dict[str, str], ready: str = "serving on") -> asyncio.subprocess.Process:
+    """`supportfirst serve` on a free port with `env` added, once it has printed `ready`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-u",
+        "-m",
+        "supportfirst",
+        "serve",
+        "--port",
+        str(free_port()),
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    await line_with(proc.stdout, ready)
+    return proc
+
+
 async def line_with(stream: asyncio.StreamReader, text: str) -> str:
     while True:
         line = (await asyncio.wait_for(stream.readline(), 30)).decode()

@@ -5,9 +5,7 @@ behind real Postfix and Dovecot holds exactly one copy."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +19,7 @@ from casework.letters import Staff
 from casework.sending import send_letter
 from supportfirst.bootstrap import App, bootstrap
 from tests.conftest import truncate
-from tests.integration.test_serve import free_port, line_with
+from tests.integration.test_serve import start_serve
 from tests.mailcases import consenting_families, relay_settings
 from tests.mailservers import MailServers
 
@@ -46,16 +44,8 @@ async def school(pg_url: str, tmp_path: Path, mail_servers: MailServers) -> Asyn
 
 
 async def serve(app: App, pg_url: str) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-u",
-        "-m",
-        "supportfirst",
-        "serve",
-        "--port",
-        str(free_port()),
-        env={
-            **os.environ,
+    return await start_serve(
+        {
             "SUPPORTFIRST_DATA_DIR": str(app.settings.data_dir),
             "SUPPORTFIRST_DATABASE_URL": pg_url,
             "SUPPORTFIRST_SMTP_URL": str(app.settings.smtp_url),
@@ -63,12 +53,8 @@ async def serve(app: App, pg_url: str) -> asyncio.subprocess.Process:
             "SUPPORTFIRST_SEND_BATCH": "10",
             "SUPPORTFIRST_SENDER_IDLE_SECONDS": "0.2",
         },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        "sending through",
     )
-    assert proc.stdout is not None
-    await line_with(proc.stdout, "sending through")
-    return proc
 
 
 async def test_two_serve_processes_share_a_batch_and_send_nothing_twice(

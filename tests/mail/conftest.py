@@ -9,10 +9,9 @@ from pathlib import Path
 import email_validator
 import pytest
 
-from casework.imports import import_csv
 from supportfirst.bootstrap import App, bootstrap
 from supportfirst.settings import Settings
-from tests import builders as b
+from tests.cases import one_family
 from tests.mail.smtpservers import smtp_sink
 from tests.mailservers import MailServers, unique_address
 from tests.slackapi import slack_api
@@ -41,12 +40,6 @@ async def school(
         f"{mail_servers.imap_port}/INBOX",
     )
     application = bootstrap(settings, db_url, migrate=False)
-    for kind, data in (
-        ("schools", b.schools()),
-        ("pupils", b.pupils(b.UPN_1)),
-        ("parents", b.parents()),
-        ("calendar", b.calendar()),
-    ):
-        await import_csv(application.uow(), kind, f"{kind}.csv", data, "officer", NOW)
+    await one_family(application, NOW)
     yield application
     await application.close()

@@ -24,6 +24,7 @@ from mail.sender import FileJournal, FileJournals, SmtpServer, SmtpTransport
 from store.outbox import SqlOutbox
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import one_family
 from tests.mail.smtpservers import Sink, scripted_server
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -38,13 +39,7 @@ async def load(app: App, kind: str, data: bytes) -> None:
 
 @pytest.fixture
 async def case(app: App) -> App:
-    for kind, data in (
-        ("schools", b.schools()),
-        ("pupils", b.pupils(b.UPN_1)),
-        ("parents", b.parents()),
-        ("calendar", b.calendar()),
-    ):
-        await load(app, kind, data)
+    await one_family(app, NOW)
     return app
 
 
