@@ -23,7 +23,7 @@ from attendance.service import email_deemed_received
 from casework.events import EmailFailed, NoticeNotServed
 from casework.letters import TITLES
 from casework.ports import Evidence, UnitOfWork
-from casework.records import Claimed, EmailRecord, SendOutcome
+from casework.records import Accepted, Claimed, EmailRecord, SendOutcome
 
 # After a temporary failure (4xx, connection lost) try again after these delays; after the
 # last, give up and alert staff (RFC 5321 suggests giving up after 4-5 days; a support letter
@@ -185,15 +185,29 @@ async def record_batch(
 ) -> BatchReport:
     by_id = {c.id: c for c in batch}
     counts = {"sent": 0, "queued": 0, "failed": 0}
-    sent = []
+    accepted = [o for o in outcomes if o.outcome == "sent"]
     async with uow:
+        # The common case in bulk: every accepted email of the batch in two statements.
+        await uow.mail.record_sent(
+            [
+                Accepted(o, by_id[o.mail_id].attempts + 1, email_deemed_received(o.at))
+                for o in accepted
+            ],
+            worker,
+        )
+        for o in accepted:
+            c = by_id[o.mail_id]
+            if c.notice_id is not None:
+                await uow.cases.update_delivery(
+                    c.message_id, state="sent", deemed_received_on=email_deemed_received(o.at)
+                )
+        counts["sent"] = len(accepted)
         for o in outcomes:
-            state = await apply_outcome(uow, by_id[o.mail_id], o, worker)
-            counts[state] += 1
-            if state == "sent":
-                sent.append(by_id[o.mail_id].sha256)
+            if o.outcome != "sent":
+                counts[await apply_outcome(uow, by_id[o.mail_id], o, worker)] += 1
         await uow.commit()
-    return BatchReport(len(batch), counts["sent"], counts["queued"], counts["failed"], tuple(sent))
+    sent = tuple(by_id[o.mail_id].sha256 for o in accepted)
+    return BatchReport(len(batch), counts["sent"], counts["queued"], counts["failed"], sent)
 
 
 async def settle_dead_workers(

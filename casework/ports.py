@@ -17,6 +17,7 @@ from attendance.penalty import PenaltyRecord
 from attendance.threshold import Mark
 from casework.events import Event
 from casework.records import (
+    Accepted,
     AlertPostRecord,
     AuditRecord,
     CalendarRow,
@@ -180,6 +181,10 @@ class Mail(Protocol):
     async def expired_claims(self, now: datetime) -> list[tuple[str, list[Claimed]]]: ...
     async def record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
         """Keep the attempt and apply `changes` (state, times, reply) to the email."""
+        ...
+
+    async def record_sent(self, accepted: Sequence[Accepted], worker: str) -> None:
+        """Keep the attempts and mark the emails sent, in a couple of statements."""
         ...
 
     async def email(self, message_id: str) -> EmailRecord | None: ...

@@ -207,6 +207,15 @@ class SendOutcome:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """An email the server accepted, as recorded in bulk at the end of a batch."""
+
+    outcome: SendOutcome
+    attempts: int
+    deemed_received_on: date
+
+
+@dataclass(frozen=True)
 class EmailRecord:
     id: int
     message_id: str

@@ -7,16 +7,19 @@ in one statement, `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from casework.records import (
+    Accepted,
     Claimed,
     EmailRecord,
     InboundRecord,
@@ -181,6 +184,54 @@ class SqlMail:
             )
         await self.session.flush()
 
+    async def record_sent(self, accepted: Sequence[Accepted], worker: str) -> None:
+        if not accepted:
+            return
+        conn = await self.session.connection()
+        attempts: Table = SendAttempt.__table__  # type: ignore[attr-defined]
+        table: Table = OutgoingMail.__table__  # type: ignore[attr-defined]
+        await conn.execute(
+            insert(attempts),
+            [
+                {
+                    "mail_id": a.outcome.mail_id,
+                    "at": a.outcome.at,
+                    "worker": worker,
+                    "outcome": "sent",
+                    "smtp_code": a.outcome.code,
+                    "smtp_text": a.outcome.text,
+                }
+                for a in accepted
+            ],
+        )
+        await conn.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                state="sent",
+                sent_at=bindparam("b_at"),
+                attempts=bindparam("b_attempts"),
+                smtp_code=bindparam("b_code"),
+                smtp_text=bindparam("b_text"),
+                queue_id=bindparam("b_queue"),
+                deemed_received_on=bindparam("b_received"),
+                claimed_by=None,
+                claimed_until=None,
+            ),
+            [
+                {
+                    "b_id": a.outcome.mail_id,
+                    "b_at": a.outcome.at,
+                    "b_attempts": a.attempts,
+                    "b_code": a.outcome.code,
+                    "b_text": a.outcome.text,
+                    "b_queue": a.outcome.queue_id,
+                    "b_received": a.deemed_received_on,
+                }
+                for a in accepted
+            ],
+        )
+
     async def _one(self, where: Any) -> EmailRecord | None:
         row = (await self.session.exec(select(OutgoingMail).where(where))).first()
         return _email(row) if row is not None else None
@@ -229,21 +280,20 @@ class SqlMail:
         return {state: n for state, n in rows}
 
     async def add_inbound(self, record: InboundRecord) -> int | None:
-        exists = await self.session.exec(
-            select(InboundMail.id).where(InboundMail.sha256 == record.sha256)
-        )
-        if exists.first() is not None:
-            return None
         values = asdict(record)
         values.pop("id")
-        row = InboundMail(**values)
-        try:
-            async with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:  # another ingester stored the same bytes a moment ago
-            return None
-        assert row.id is not None
-        return row.id
+        # One statement: the same bytes read twice (or by two ingesters at once) are one row.
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        table: Table = InboundMail.__table__  # type: ignore[attr-defined]
+        statement = (
+            dialect_insert(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+            .returning(table.c.id)
+        )
+        conn = await self.session.connection()
+        inserted = (await conn.execute(statement)).scalar_one_or_none()
+        return int(inserted) if inserted is not None else None
 
     async def inbound(self, upn: str | None = None) -> list[InboundRecord]:
         stmt = select(InboundMail).order_by(col(InboundMail.id))

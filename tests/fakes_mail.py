@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from attendance.consent import ConsentRecord
 from casework.letters import Letter
 from casework.records import (
+    Accepted,
     Claimed,
     EmailRecord,
     InboundRecord,
@@ -106,6 +108,22 @@ class FakeMail:
     async def record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
         self.attempt_log.append((outcome, worker))
         self._set(outcome.mail_id, **changes)
+
+    async def record_sent(self, accepted: Sequence[Accepted], worker: str) -> None:
+        for a in accepted:
+            o = a.outcome
+            await self.record(
+                o,
+                worker,
+                state="sent",
+                sent_at=o.at,
+                attempts=a.attempts,
+                smtp_code=o.code,
+                smtp_text=o.text,
+                queue_id=o.queue_id,
+                deemed_received_on=a.deemed_received_on,
+                claimed_by=None,
+            )
 
     async def email(self, message_id: str) -> EmailRecord | None:
         bare = message_id.strip().strip("<>")
