@@ -54,6 +54,10 @@ class Journal(Protocol):
     """A worker's own record of the transactions it began and finished (survives SIGKILL)."""
 
     def began(self, mail_id: int) -> None: ...
+    def sync(self) -> None:
+        """Make what was written durable (blocking: the sender runs it in a thread)."""
+        ...
+
     def finished(self, outcome: SendOutcome) -> None: ...
 
 

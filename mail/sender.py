@@ -21,7 +21,7 @@ import re
 import socket
 import ssl
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,19 +125,24 @@ class SmtpTransport:
         await client.connect()
         return client
 
-    async def _send_one(self, client: aiosmtplib.SMTP, c: Claimed, raw: bytes) -> SendOutcome:
+    async def _send_one(
+        self, client: aiosmtplib.SMTP, c: Claimed, raw: bytes, durable: Awaitable[None]
+    ) -> SendOutcome:
+        """One transaction. `durable` is the journal's "began" reaching the disk: it runs
+        during MAIL and RCPT and is awaited before DATA, because only the end of DATA hands
+        the message over (a crash before it delivers nothing)."""
         mail_options: list[str] = []
         rcpt_options: list[str] = []
         if self.dsn and client.supports_extension("dsn"):
             mail_options = ["RET=HDRS", f"ENVID={c.id}"]
             rcpt_options = ["NOTIFY=SUCCESS,FAILURE,DELAY"]
-        _, reply = await client.sendmail(
-            c.envelope_from,
-            [c.recipient],
-            raw,
-            mail_options=mail_options,
-            rcpt_options=rcpt_options,
-        )
+        if client.supports_extension("size"):
+            mail_options.append(f"SIZE={len(raw)}")
+        await client.mail(c.envelope_from, options=mail_options)
+        await client.rcpt(c.recipient, options=rcpt_options)
+        await durable
+        response = await client.data(raw)
+        reply = response.message
         queued = QUEUED_AS.search(reply)
         return SendOutcome(
             c.id,
@@ -165,8 +170,9 @@ class SmtpTransport:
                 client = None
                 continue
             journal.began(c.id)
+            durable = asyncio.ensure_future(asyncio.to_thread(journal.sync))
             try:
-                outcome = await self._send_one(client, c, raw)
+                outcome = await self._send_one(client, c, raw, durable)
             except Exception as e:
                 outcome = outcome_of_error(c.id, e, self.clock())
                 if isinstance(e, aiosmtplib.SMTPResponseException) and client.is_connected:
@@ -174,6 +180,7 @@ class SmtpTransport:
                         await client.rset()
                     except aiosmtplib.SMTPException:
                         client.close()
+            await durable  # "finished" is never on disk before its "began"
             journal.finished(outcome)
             outcomes.append(outcome)
         if client is not None and client.is_connected:
@@ -217,9 +224,12 @@ class FileJournal:
             os.fdatasync(self._fd)
 
     def began(self, mail_id: int) -> None:
-        # Durable before the server can see the message: without it a power cut could make
-        # a begun message look never-begun, and it would be sent again.
-        self._write({"began": mail_id}, durable=True)
+        # Written now (a SIGKILL cannot lose it) and made durable by `sync` before DATA: without
+        # that a power cut could make a begun message look never-begun, and send it again.
+        self._write({"began": mail_id}, durable=False)
+
+    def sync(self) -> None:
+        os.fdatasync(self._fd)
 
     def finished(self, outcome: SendOutcome) -> None:
         # Not synced: if lost, the message looks begun-not-finished: failed with an alert,

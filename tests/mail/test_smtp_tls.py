@@ -57,6 +57,9 @@ class Journal:
     def began(self, mail_id: int) -> None:
         self.lines.append(("began", mail_id))
 
+    def sync(self) -> None:
+        self.lines.append("sync")
+
     def finished(self, outcome: SendOutcome) -> None:
         self.lines.append(outcome)
 
