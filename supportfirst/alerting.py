@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -29,7 +29,7 @@ from bot.teams import TeamsWebhook
 from bot.views import AlertView
 from casework.packview import PackView
 from casework.records import AlertPostRecord
-from supportfirst.bootstrap import App, utcnow
+from supportfirst.bootstrap import App
 
 log = logging.getLogger("supportfirst.alerts")
 
@@ -110,7 +110,11 @@ class Alerts:
         if self.installed is not None:
             await self._installed_token()
         return await deliver_alerts(
-            self.application.uow, self.channels, self.default, self.case_url, utcnow
+            self.application.uow,
+            self.channels,
+            self.default,
+            self.case_url,
+            self.application.clock.now,
         )
 
     async def run_forever(self, every: float = 2.0) -> None:
@@ -170,7 +174,13 @@ def slack_app(application: App) -> AsyncApp | None:
     # Without a signing secret every HTTP request fails verification (401): Socket Mode only.
     secret = s.slack_signing_secret or ""
     return build_app(
-        commands(application), application.uow, client, secret, date.today, utcnow, oauth
+        commands(application),
+        application.uow,
+        client,
+        secret,
+        application.clock.today,
+        application.clock.now,
+        oauth,
     )
 
 

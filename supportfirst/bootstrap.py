@@ -1,25 +1,59 @@
-"""The composition root: builds the engine and the unit of work for the CLI, `serve` and tests.
+"""The composition root: `bootstrap(settings, **overrides)` builds every adapter once and returns
+the one `App` the CLI, `serve`, the demo and the tests use.
 
-Nothing here runs at import time.
+Nothing here runs at import time, and nothing heavy is imported until it is used: the Slack app,
+the alert channels and the inbox are built on first use (so `supportfirst threshold` never loads
+slack_bolt), each exactly once. Tests replace an adapter by passing it (`clock=`, `postroom=`,
+`inbox=`, `alerts=`), never by patching.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casework.sending import Mailroom
+from mail.dkim_signing import DkimSigner
 from mail.letters import LetterRenderer
 from mail.postroom import Postroom
 from store.db import alembic_config, make_engine, prepare, sync_url, upgrade
 from store.evidence import EvidenceStore
 from store.uow import SqlUnitOfWork
-from supportfirst.settings import Settings
+from supportfirst.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # built lazily: these pull in slack_bolt, imap_tools, aiosmtpd
+    from slack_bolt.async_app import AsyncApp
+
+    from mail.inbox import Inbox
+    from supportfirst.alerting import Alerts
+
+
+class LoopDied(Exception):
+    """One of serve's loops stopped with an error it could not recover from."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    def today(self) -> date: ...
+
+
+@dataclass(frozen=True)
+class SystemClock:
+    """Aware UTC for stored timestamps (and the audit chain); the local date for school days."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        return date.today()
 
 
 def utcnow() -> datetime:
@@ -50,28 +84,107 @@ def ensure_schema(url: str) -> bool:
     return True
 
 
+def shown(url: str) -> str:
+    """A database URL as it may be printed: never its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_postroom(settings: Settings) -> Postroom:
+    """The postroom signs every email when a DKIM selector is configured (the key was checked
+    when the settings were read)."""
+    signer = None
+    if settings.dkim_selector and settings.dkim_key_file:
+        signer = DkimSigner.from_file(
+            settings.dkim_selector, settings.mail_domain, settings.dkim_key_file
+        )
+    return Postroom(settings.from_address, signer)
+
+
 @dataclass
 class App:
+    """Every adapter of one running service, each built once."""
+
     settings: Settings
     url: str
     engine: AsyncEngine
+    clock: Clock
+    postroom: Postroom
+    evidence_store: EvidenceStore
+    overrides: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
 
     def evidence(self) -> EvidenceStore:
-        return EvidenceStore(self.settings.data_dir / "evidence")
+        return self.evidence_store
+
+    @cached_property
+    def _mailroom(self) -> Mailroom:
+        return Mailroom(LetterRenderer(), self.postroom, self.evidence_store)
 
     def mailroom(self) -> Mailroom:
-        return Mailroom(LetterRenderer(), Postroom(self.settings.from_address), self.evidence())
+        return self._mailroom
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        """Where replies are read: the IMAP mailbox, a configured Maildir or the local one."""
+        from supportfirst.ingesting import open_inbox
+
+        given = self.overrides.get("inbox")
+        return given if given is not None else open_inbox(self)  # type: ignore[return-value]
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        """The channels alerts are shown on (the console always; Slack, Teams as configured)."""
+        from supportfirst.alerting import Alerts
+
+        given = self.overrides.get("alerts")
+        return given if given is not None else Alerts(self)  # type: ignore[return-value]
+
+    @cached_property
+    def slack(self) -> AsyncApp | None:
+        """The Bolt app for `/attendance` and the alert buttons, when Slack is configured."""
+        from supportfirst.alerting import slack_app
+
+        return slack_app(self)
+
+    @property
+    def shown_url(self) -> str:
+        return shown(self.url)
 
     async def close(self) -> None:
+        if "alerts" in self.__dict__:
+            await self.alerts.close()
+        if "inbox" in self.__dict__:
+            self.inbox.close()
         await self.engine.dispose()
 
 
-def bootstrap(settings: Settings | None = None, db: str | None = None, migrate: bool = True) -> App:
-    settings = settings or Settings()
+def bootstrap(
+    settings: Settings | None = None,
+    db: str | None = None,
+    migrate: bool = True,
+    *,
+    clock: Clock | None = None,
+    postroom: Postroom | None = None,
+    inbox: Inbox | None = None,
+    alerts: Alerts | None = None,
+) -> App:
+    """Settings (from the environment when not given: SettingsError on a bad one), the schema
+    brought up to date (`migrate`), and every adapter; keyword arguments replace an adapter."""
+    settings = settings or load_settings()
     url = db or settings.db_url
     if migrate:
         ensure_schema(url)
-    return App(settings, url, make_engine(url))
+    overrides: dict[str, object] = {
+        name: value for name, value in (("inbox", inbox), ("alerts", alerts)) if value is not None
+    }
+    return App(
+        settings=settings,
+        url=url,
+        engine=make_engine(url),
+        clock=clock or SystemClock(),
+        postroom=postroom or build_postroom(settings),
+        evidence_store=EvidenceStore(settings.data_dir / "evidence"),
+        overrides=overrides,
+    )

@@ -15,8 +15,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from casework.errors import CaseworkError, ImportRejected
 from store.db import DatabaseUrlError
-from supportfirst.bootstrap import App, bootstrap
-from supportfirst.settings import Settings
+from supportfirst.bootstrap import App, LoopDied, bootstrap
+from supportfirst.settings import SettingsError, load_settings
 
 T = TypeVar("T")
 
@@ -93,8 +93,8 @@ def parse_date(value: str | None, option: str = "--on") -> date:
 def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
     """Run one command against the database, turning every user error into one line."""
     try:
-        application = bootstrap(Settings(), db)
-    except (DatabaseUrlError, UserError) as e:
+        application = bootstrap(load_settings(), db)
+    except (DatabaseUrlError, SettingsError, UserError) as e:
         raise fail(str(e)) from None
     except (OperationalError, SQLAlchemyError) as e:
         raise fail(f"cannot open the database: {_first_line(e)}") from None
@@ -113,7 +113,7 @@ def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
         raise fail(
             f"nothing was imported: {len(e.problems)} problem{'s' if len(e.problems) != 1 else ''}"
         ) from None
-    except (CaseworkError, UserError) as e:
+    except (CaseworkError, UserError, LoopDied) as e:
         raise fail(str(e)) from None
     except SQLAlchemyError as e:
         if os.environ.get("SUPPORTFIRST_DEBUG"):

@@ -12,7 +12,7 @@ from casework.inbound import file_messages
 from mail.inbox import ImapAccount, ImapInbox, Inbox, MaildirInbox
 from mail.local import inbox_folder
 from mail.reading import read_message
-from supportfirst.bootstrap import App, utcnow
+from supportfirst.bootstrap import App
 
 log = logging.getLogger("supportfirst.ingester")
 # flufl.bounce logs a traceback on some hostile bounces before classify() recovers from it.
@@ -47,7 +47,7 @@ async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
             application.evidence(),
             read_message,
             batch.arrived,
-            utcnow(),
+            application.clock.now(),
             batch.progress,
         )
         await asyncio.to_thread(inbox.acknowledge, batch)

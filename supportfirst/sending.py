@@ -14,7 +14,7 @@ from casework.outgoing import BatchReport, send_due, settle_dead_workers
 from mail.inbox import ImapAccount, ImapSentFolder
 from mail.local import LocalMailServer
 from mail.sender import FileJournal, FileJournals, SmtpServer, SmtpTransport, new_worker_id
-from supportfirst.bootstrap import App, utcnow
+from supportfirst.bootstrap import App
 
 log = logging.getLogger("supportfirst.sender")
 
@@ -41,17 +41,13 @@ def journal_folder(application: App) -> Path:
     return application.settings.data_dir / "outbox-journal"
 
 
-def school_domain(application: App) -> str:
-    return application.settings.from_address.rpartition("@")[2] or "localhost"
-
-
 @contextlib.asynccontextmanager
 async def smtp_server(application: App) -> AsyncIterator[SmtpServer]:
     """The configured relay, or the embedded server for as long as the block runs."""
     if application.settings.smtp_url:
         yield SmtpServer.from_url(application.settings.smtp_url, application.settings.smtp_ca_file)
         return
-    local = LocalMailServer(application.settings.data_dir, school_domain(application))
+    local = LocalMailServer(application.settings.data_dir, application.settings.mail_domain)
     await asyncio.to_thread(local.start)
     try:
         yield SmtpServer("127.0.0.1", local.port)
@@ -86,7 +82,9 @@ class Sender:
             log.exception("could not copy %d sent emails to the Sent folder", len(sha256s))
 
     async def settle(self) -> int:
-        return await settle_dead_workers(self.application.uow, self.journals, utcnow())
+        return await settle_dead_workers(
+            self.application.uow, self.journals, self.application.clock.now()
+        )
 
     async def drain(self) -> Totals:
         """Send batches until nothing is due; returns what happened."""
@@ -98,7 +96,7 @@ class Sender:
                 self.transport,
                 self.journal,
                 self.worker,
-                utcnow,
+                self.application.clock.now,
                 self.application.settings.send_batch,
             )
             if report is None:

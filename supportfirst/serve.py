@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import date, datetime, time, timedelta
+import os
+from collections.abc import Coroutine
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -20,9 +23,10 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from casework.thresholds import daily_review
-from supportfirst.alerting import Alerts, slack_app, socket_mode
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.ingesting import ingest_forever, open_inbox
+from mail.sender import SmtpServer
+from supportfirst.alerting import socket_mode
+from supportfirst.bootstrap import App, LoopDied
+from supportfirst.ingesting import ingest_forever
 from supportfirst.sending import Sender, smtp_server
 
 log = logging.getLogger("supportfirst")
@@ -36,12 +40,13 @@ def _seconds_until(at: time, now: datetime) -> float:
 
 
 async def _review_loop(application: App) -> None:
-    at = time.fromisoformat(application.settings.review_time)
+    at = application.settings.review_time  # a `time`: checked when the settings were read
+    clock = application.clock
     while True:
         try:
-            events = await daily_review(application.uow(), date.today(), utcnow())
-            log.info("daily review for %s: %d events", date.today(), len(events))
-        except Exception:
+            events = await daily_review(application.uow(), clock.today(), clock.now())
+            log.info("daily review for %s: %d events", clock.today(), len(events))
+        except Exception:  # the database may be away for a while: the next review will run
             log.exception("daily review failed; will try again at the next review time")
         await asyncio.sleep(_seconds_until(at, datetime.now()))
 
@@ -88,45 +93,66 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 
 
 async def serve_forever(application: App, host: str, port: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    slack = slack_app(application)
-    runner = web.AppRunner(make_web_app(application, slack))
+    """Serve until cancelled. The loops run under one TaskGroup: a loop that dies takes the
+    service down with its error (the exit is non-zero), it never keeps running half-alive."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    quiet_protocol_logs()
+    runner = web.AppRunner(make_web_app(application, application.slack))
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    await web.TCPSite(runner, host, port).start()
     print(
-        f"supportfirst serving on http://{host}:{port} (database {application.url}); "
+        f"supportfirst serving on http://{host}:{port} (database {application.shown_url}); "
         "alerts print here",
         flush=True,
     )
-    async with contextlib.AsyncExitStack() as stack:
-        server = await stack.enter_async_context(smtp_server(application))
-        sender = Sender(application, server, application.settings.smtp_connections)
-        stack.push_async_callback(sender.close)
-        inbox = open_inbox(application)
-        stack.callback(inbox.close)
-        alerts = Alerts(application)
-        stack.push_async_callback(alerts.close)
-        if slack is not None and (socket := await socket_mode(application, slack)) is not None:
-            stack.push_async_callback(socket.close_async)
-        embedded = "" if application.settings.smtp_url else " (embedded, into local Maildirs)"
-        print(
-            f"sending through smtp://{server.host}:{server.port}{embedded}; "
-            f"reading replies from {inbox.name}",
-            flush=True,
-        )
-        tasks = [
-            asyncio.create_task(_review_loop(application)),
-            asyncio.create_task(alerts.run_forever()),
-            asyncio.create_task(sender.run_forever(application.settings.sender_idle_seconds)),
-            asyncio.create_task(ingest_forever(application, inbox)),
-        ]
-        try:
-            await asyncio.Event().wait()
-        finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await t
-            await runner.cleanup()
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            server = await stack.enter_async_context(smtp_server(application))
+            sender = Sender(application, server, application.settings.smtp_connections)
+            stack.push_async_callback(sender.close)
+            await _connect_socket_mode(application, stack)
+            _say_where_mail_goes(application, server)
+            idle = application.settings.sender_idle_seconds
+            async with asyncio.TaskGroup() as loops:
+                loops.create_task(_supervised("daily review", _review_loop(application)))
+                loops.create_task(_supervised("alerts", application.alerts.run_forever()))
+                loops.create_task(_supervised("sender", sender.run_forever(idle)))
+                loops.create_task(
+                    _supervised("ingester", ingest_forever(application, application.inbox))
+                )
+    except* LoopDied as died:
+        raise died.exceptions[0] from None
+    finally:
+        await runner.cleanup()
+
+
+async def _supervised(name: str, loop: Coroutine[Any, Any, None]) -> None:
+    try:
+        await loop
+    except Exception as e:
+        log.exception("the %s loop stopped", name)
+        raise LoopDied(f"the {name} loop stopped: {type(e).__name__}: {e}") from e
+
+
+async def _connect_socket_mode(application: App, stack: contextlib.AsyncExitStack) -> None:
+    slack = application.slack
+    if slack is not None and (socket := await socket_mode(application, slack)) is not None:
+        stack.push_async_callback(socket.close_async)
+
+
+def _say_where_mail_goes(application: App, server: SmtpServer) -> None:
+    embedded = "" if application.settings.smtp_url else " (embedded, into local Maildirs)"
+    print(
+        f"sending through smtp://{server.host}:{server.port}{embedded}; "
+        f"reading replies from {application.inbox.name}",
+        flush=True,
+    )
+
+
+def quiet_protocol_logs() -> None:
+    """aiosmtpd's and aiosmtplib's dialogue names parents' addresses: keep it out of INFO logs
+    (SUPPORTFIRST_DEBUG=1 turns it back on for a session at the desk)."""
+    if os.environ.get("SUPPORTFIRST_DEBUG"):
+        return
+    for name in ("mail.log", "mail.debug", "aiosmtpd", "aiosmtplib"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,16 +1,62 @@
-"""Settings from the environment (or a `.env` file), as CONTRACT.md names them."""
+"""Settings from the environment (or a `.env` file), as CONTRACT.md names them.
+
+Every setting is checked when it is read: a time is a `time`, a URL has a scheme we can use and a
+host, a DKIM selector comes with a readable private key. `load_settings()` turns the first
+problem into one line naming the variable (`SettingsError`), never echoing a password.
+"""
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "SUPPORTFIRST_"
+# Where a setting's variable is not PREFIX + its name (Slack's own conventional names).
+ALIASES = {
+    "from_address": "SUPPORTFIRST_FROM",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
+}
+URL_SCHEMES = {
+    "smtp_url": ("smtp", "smtps"),
+    "imap_url": ("imap", "imaps"),
+    "slack_api_url": ("http", "https"),
+    "teams_webhook_url": ("http", "https"),
+    "case_url": ("http", "https"),
+    "database_url": ("sqlite", "postgresql", "postgres"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting we cannot use; the message is one line naming its variable."""
+
+
+def variable(name: str) -> str:
+    if name.isupper():  # pydantic names an aliased field by its alias
+        return name
+    return ALIASES.get(name, PREFIX + name.upper())
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_prefix="SUPPORTFIRST_", extra="ignore", populate_by_name=True
+        env_file=".env", env_prefix=PREFIX, extra="ignore", populate_by_name=True
     )
 
     data_dir: Path = Path("./supportfirst-data")
@@ -24,10 +70,10 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None  # the PEM private key for <selector>._domainkey.<domain>
     smtp_ca_file: str | None = None  # a CA bundle to trust for the relay's certificate
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
-    smtp_connections: int = 2  # connections the sender keeps open to the relay
-    ingest_batch: int = 200  # messages filed per transaction
-    send_batch: int = 200  # emails one worker claims at a time (bench/README.md: 200 > 50)
-    sender_idle_seconds: float = 2.0  # how often an idle sender looks for new mail to send
+    smtp_connections: int = Field(default=2, ge=1, le=64)  # connections kept open to the relay
+    ingest_batch: int = Field(default=200, ge=1)  # messages filed per transaction
+    send_batch: int = Field(default=200, ge=1)  # emails one worker claims at a time (bench/)
+    sender_idle_seconds: float = Field(default=2.0, gt=0)  # how often an idle sender looks
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")  # Socket Mode
@@ -39,10 +85,84 @@ class Settings(BaseSettings):
     slack_alert_channel: str | None = None  # where alerts go when no route says otherwise
     teams_webhook_url: str | None = None  # a Teams Workflows webhook for alerts
     case_url: str | None = None  # e.g. https://supportfirst.school.example/cases/{upn}
-    review_time: str = "18:00"  # local time the daily review runs, after registers close
+    review_time: time = time(18, 0)  # local time the daily review runs, after registers close
+
+    @field_validator("review_time", mode="before")
+    @classmethod
+    def _a_time_of_day(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"{value!r} is not a time of day (HH:MM, 24-hour)") from None
+        return value
+
+    @field_validator(*URL_SCHEMES, mode="after")
+    @classmethod
+    def _a_usable_url(cls, value: str | None, info: Any) -> str | None:
+        if not value:
+            return None
+        schemes = URL_SCHEMES[info.field_name]
+        parts = urlsplit(value)
+        scheme = parts.scheme.partition("+")[0]  # sqlite+aiosqlite, postgresql+psycopg
+        if scheme not in schemes:
+            raise ValueError(f"{redacted(value)!r}: expected a {' or '.join(schemes)} URL")
+        if scheme != "sqlite" and not parts.hostname:
+            raise ValueError(f"{redacted(value)!r}: no host")
+        return value
+
+    @field_validator("case_url", mode="after")
+    @classmethod
+    def _names_the_pupil(cls, value: str | None) -> str | None:
+        if value and "{upn}" not in value:
+            raise ValueError(f"{value!r}: must contain {{upn}}, where the pupil's UPN goes")
+        return value
+
+    @model_validator(mode="after")
+    def _dkim_key_readable(self) -> Settings:
+        if self.dkim_selector and not self.dkim_key_file:
+            raise ValueError("SUPPORTFIRST_DKIM_SELECTOR is set: SUPPORTFIRST_DKIM_KEY_FILE too")
+        if self.dkim_key_file and not self.dkim_selector:
+            raise ValueError("SUPPORTFIRST_DKIM_KEY_FILE is set: SUPPORTFIRST_DKIM_SELECTOR too")
+        if self.dkim_key_file:
+            check_private_key(self.dkim_key_file)
+        return self
 
     @property
     def db_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'supportfirst.db').resolve()}"
+
+    @property
+    def mail_domain(self) -> str:
+        """The school's mail domain: the part of SUPPORTFIRST_FROM after the @."""
+        return self.from_address.rpartition("@")[2] or "localhost"
+
+
+def check_private_key(path: Path) -> None:
+    """A readable PEM private key (RSA or Ed25519), or a ValueError saying why not."""
+    try:
+        pem = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"SUPPORTFIRST_DKIM_KEY_FILE {path}: {e.strerror}") from None
+    if b"PRIVATE KEY-----" not in pem:
+        raise ValueError(f"SUPPORTFIRST_DKIM_KEY_FILE {path}: not a PEM private key")
+
+
+def one_line(error: ValidationError) -> str:
+    """The first problem as `VARIABLE: what is wrong`."""
+    first = error.errors()[0]
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    location = first.get("loc") or ()
+    if not location:  # a check across settings names its variables itself
+        return message
+    return f"{variable(str(location[0]))}: {message}"
+
+
+def load_settings(**values: Any) -> Settings:
+    """Settings from the environment (and `values`), or SettingsError with one line."""
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        raise SettingsError(one_line(e)) from None
