@@ -193,9 +193,9 @@ async def socket_mode(application: App, app: AsyncApp) -> AsyncSocketModeHandler
     handler = AsyncSocketModeHandler(app, token)
     try:
         # slack_sdk keeps retrying a refused token: give up after a while and say so.
-        await asyncio.wait_for(handler.connect_async(), 30)
+        await asyncio.wait_for(handler.connect_async(), 30)  # type: ignore[no-untyped-call]
     except (TimeoutError, Exception):
         log.error("Socket Mode: could not connect to Slack (check SLACK_APP_TOKEN)")
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
         return None
     return handler

@@ -306,6 +306,26 @@ class MailServers:
                 )
             await asyncio.sleep(0.05)
 
+    def queued(self) -> int:
+        """Messages Postfix holds and has not yet delivered (or bounced)."""
+        queue = self.root / "postfix" / "queue"
+        return sum(
+            1
+            for part in ("maildrop", "incoming", "active", "deferred", "hold")
+            for p in (queue / part).rglob("*")
+            if p.is_file()
+        )
+
+    async def wait_until_queue_empty(self, timeout: float = 60) -> None:
+        """Until everything Postfix accepted has been delivered: then counting is final."""
+        deadline = time.monotonic() + timeout
+        while (left := self.queued()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if left:
+            raise AssertionError(
+                f"{left} messages still queued after {timeout}s;\n{self.postfix_log()}"
+            )
+
     def postfix_log(self, lines: int = 30) -> str:
         return _tail(self.root / "postfix" / "postfix.log", lines)
 

@@ -75,7 +75,7 @@ async def test_a_killed_import_leaves_nothing_half_written_and_a_rerun_completes
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(delay)
+    time.sleep(delay)  # the kill lands at a random moment of the import: on purpose, not a wait
     proc.send_signal(signal.SIGKILL)
     code = proc.wait(60)
     stored, runs, _ = await state(app)

@@ -16,6 +16,7 @@ from pathlib import Path
 from casework.packzip import read_zip
 from tests import builders as b
 from tests.integration.test_cli import Cli, cli, seeded  # noqa: F401  (fixtures)
+from tests.shared import shared_path
 
 PARENT = "alex@example.org"
 
@@ -155,8 +156,7 @@ MALFORMED = {
 
 
 def test_malformed_mail_is_stored_raw_and_quarantined_without_a_crash(cli: Cli) -> None:  # noqa: F811
-    corpus = Path(__file__).resolve().parents[3] / "shared" / "mail-corpus"
-    extra = sorted(corpus.glob("*.eml")) if corpus.is_dir() else []
+    extra = sorted(shared_path("mail-corpus").glob("*.eml"))
     blobs = list(MALFORMED.values()) + [p.read_bytes() for p in extra]
     for raw in blobs:
         drop_in_inbox(cli, raw)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mail.classify import Classified, MailClass, classify
+from tests.shared import shared_path
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "mail-corpus"
-if not (CORPUS / "INDEX.tsv").is_file():
-    pytest.skip(f"shared mail corpus not found at {CORPUS}", allow_module_level=True)
+CORPUS = shared_path("mail-corpus", "INDEX.tsv").parent
 
 # Rows that still fail, each with why. strict=True: fixing one makes the run fail until the
 # mark is removed.

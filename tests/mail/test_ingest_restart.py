@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sys
+import threading
 
 import pytest
 
@@ -72,6 +73,18 @@ async def test_an_ingester_killed_mid_run_loses_and_doubles_no_reply(
     assert (await kinds(school)).count("parent_replied") == REPLIES
 
 
+class WatchedInbox(ImapInbox):
+    """Says when the ingester has read the folder and begins to wait for new mail."""
+
+    def __init__(self, account: ImapAccount) -> None:
+        super().__init__(account)
+        self.waiting = threading.Event()
+
+    def wait(self, timeout: float) -> None:
+        self.waiting.set()
+        super().wait(timeout)
+
+
 async def test_a_running_ingester_files_a_reply_as_it_arrives(
     school: App,
     mail_servers: MailServers,
@@ -80,10 +93,10 @@ async def test_a_running_ingester_files_a_reply_as_it_arrives(
     message_id = await email_parent(school, parent)
     item = await evidence_for(school.uow(), school.evidence(), message_id)
     assert item.raw is not None
-    inbox = ImapInbox(ImapAccount.from_url(str(school.settings.imap_url)))
+    inbox = WatchedInbox(ImapAccount.from_url(str(school.settings.imap_url)))
     task = asyncio.create_task(ingest_forever(school, inbox, wait_seconds=60))
     try:
-        await asyncio.sleep(1)  # it has read the empty folder and is waiting in IDLE
+        assert await asyncio.to_thread(inbox.waiting.wait, 30)  # read the folder, now in IDLE
         await reply(mail_servers, parent, item.raw)
         for _ in range(100):  # long before the 60 s poll: IDLE woke it
             if "parent_replied" in await kinds(school):
