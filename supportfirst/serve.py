@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Coroutine
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from mail.sender import SmtpServer
 from supportfirst.alerting import socket_mode
 from supportfirst.bootstrap import App, LoopDied
 from supportfirst.ingesting import ingest_forever
+from supportfirst.logs import configure_logging
 from supportfirst.sending import Sender, smtp_server
 
 log = logging.getLogger("supportfirst")
@@ -95,8 +95,7 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 async def serve_forever(application: App, host: str, port: int) -> None:
     """Serve until cancelled. The loops run under one TaskGroup: a loop that dies takes the
     service down with its error (the exit is non-zero), it never keeps running half-alive."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    quiet_protocol_logs()
+    configure_logging()
     runner = web.AppRunner(make_web_app(application, application.slack))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -147,12 +146,3 @@ def _say_where_mail_goes(application: App, server: SmtpServer) -> None:
         f"reading replies from {application.inbox.name}",
         flush=True,
     )
-
-
-def quiet_protocol_logs() -> None:
-    """aiosmtpd's and aiosmtplib's dialogue names parents' addresses: keep it out of INFO logs
-    (SUPPORTFIRST_DEBUG=1 turns it back on for a session at the desk)."""
-    if os.environ.get("SUPPORTFIRST_DEBUG"):
-        return
-    for name in ("mail.log", "mail.debug", "aiosmtpd", "aiosmtplib"):
-        logging.getLogger(name).setLevel(logging.WARNING)
