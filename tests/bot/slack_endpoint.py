@@ -3,6 +3,8 @@ Web API's local stand-in; and alerts recorded as posted, for the buttons to name
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -96,3 +98,24 @@ async def press(
     assert status == 200
     [call] = await api.wait_for_calls("response_url")
     return str(call.args["text"])
+
+
+async def open_home(endpoint: Endpoint, api: SlackStandIn, user: str) -> str:
+    """`user` opens the app's Home tab; the view published for them, as JSON text."""
+    event = {
+        "token": "x",
+        "team_id": "T1",
+        "api_app_id": "A0APP",
+        "type": "event_callback",
+        "event_id": "Ev1",
+        "event_time": int(time.time()),
+        "event": {"type": "app_home_opened", "user": user, "channel": "D1", "tab": "home"},
+    }
+    body = json.dumps(event).encode()
+    status, _ = await endpoint.post(
+        body, signed_headers(SECRET, body, content_type="application/json")
+    )
+    assert status == 200
+    [published] = await api.wait_for_calls("views.publish")
+    assert published.args["user_id"] == user
+    return json.dumps(published.args["view"])

@@ -12,7 +12,7 @@ import pytest
 from casework.consent import record_consent
 from casework.packzip import read_zip, verify_files
 from tests import builders as b
-from tests.bot.slack_endpoint import NOW, SECRET, Endpoint, endpoint, posted_alert
+from tests.bot.slack_endpoint import NOW, SECRET, Endpoint, endpoint, open_home, posted_alert
 from tests.slackapi import (
     SlackStandIn,
     block_actions_payload,
@@ -130,22 +130,7 @@ async def test_acknowledging_an_alert_lands_in_the_chronology(
 async def test_the_app_home_lists_the_officers_open_cases(
     endpoint: Endpoint, slack_api: SlackStandIn
 ) -> None:
-    event = {
-        "token": "x",
-        "team_id": "T1",
-        "api_app_id": "A0APP",
-        "type": "event_callback",
-        "event_id": "Ev1",
-        "event_time": int(time.time()),
-        "event": {"type": "app_home_opened", "user": "U1OFFICER", "channel": "D1", "tab": "home"},
-    }
-    body = json.dumps(event).encode()
-    headers = signed_headers(SECRET, body, content_type="application/json")
-    status, _ = await endpoint.post(body, headers)
-    assert status == 200
-    [published] = await slack_api.wait_for_calls("views.publish")
-    shown = json.dumps(published.args["view"])
-    assert published.args["user_id"] == "U1OFFICER"
+    shown = await open_home(endpoint, slack_api, "U1OFFICER")
     assert f"({b.UPN_1})" in shown and "10 unauthorised sessions: at the threshold" in shown
 
 
