@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from casework.records import AuditRecord
 from tests import builders as b
 from tests.bot.slack_endpoint import Endpoint, endpoint, open_home, posted_alert, press
@@ -53,10 +55,8 @@ async def test_a_read_only_user_cannot_open_the_decision_form_and_is_told(
     assert slack_api.calls_to("views.open") == []
 
 
-async def test_a_decision_form_submitted_by_a_read_only_user_is_refused_by_dm(
-    endpoint: Endpoint, slack_api: SlackStandIn
-) -> None:
-    await posted_alert(endpoint.app, "ev-3")
+async def submit_decision(endpoint: Endpoint, api: SlackStandIn, event_id: str, user: str) -> str:
+    """Submit the decision form for `event_id` as `user`; the DM that answered it."""
     submit = view_submission_payload(
         "alert_decision",
         {
@@ -64,18 +64,59 @@ async def test_a_decision_form_submitted_by_a_read_only_user_is_refused_by_dm(
             "decision": {"value": {"type": "plain_text_input", "value": "Close the case"}},
             "reason": {"value": {"type": "plain_text_input", "value": "Attending again"}},
         },
-        private_metadata=json.dumps({"upn": b.UPN_1, "event_id": "ev-3"}),
+        private_metadata=json.dumps({"upn": b.UPN_1, "event_id": event_id}),
+        user_id=user,
+    )
+    status, _ = await endpoint.post(interaction_body(submit))
+    assert status == 200
+    [told] = await api.wait_for_calls("chat.postMessage")
+    assert told.args["channel"] == user
+    return str(told.args["text"])
+
+
+@pytest.mark.parametrize(
+    ("user", "event_id", "answer"),
+    [
+        ("U2VIEWER", "ev-3", "Sorry, your role (read only) does not allow recording decisions"),
+        ("U1OFFICER", "ev-404", "Sorry, there is no alert 'ev-404'"),
+    ],
+    ids=["read-only", "no-such-alert"],
+)
+async def test_a_decision_form_refused_is_answered_by_dm_and_audited(
+    endpoint: Endpoint, slack_api: SlackStandIn, user: str, event_id: str, answer: str
+) -> None:
+    await posted_alert(endpoint.app, "ev-3")
+    told = await submit_decision(endpoint, slack_api, event_id, user)
+    assert told.startswith(answer)
+    refused, details = await last_audit(endpoint)
+    assert refused.action == "chat.refused" and details["text"] == "form alert_decision"
+    assert details["user_id"] == user and details["event_id"] == event_id
+    async with endpoint.app.uow() as uow:
+        assert "decision" not in [e.kind for e in await uow.cases.entries(b.UPN_1)]
+
+
+async def test_an_nti_form_submitted_by_a_read_only_user_is_refused_by_dm_and_audited(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    submit = view_submission_payload(
+        "nti_issue",
+        {
+            "improvement": {"value": {"type": "plain_text_input", "value": "Attend daily"}},
+            "max_further": {"value": {"type": "number_input", "value": "0"}},
+            "on": {"value": {"type": "datepicker", "selected_date": "2025-03-07"}},
+        },
+        private_metadata=json.dumps({"upn": b.UPN_1}),
         user_id="U2VIEWER",
     )
     status, _ = await endpoint.post(interaction_body(submit))
     assert status == 200
     [told] = await slack_api.wait_for_calls("chat.postMessage")
     assert told.args["channel"] == "U2VIEWER"
-    assert str(told.args["text"]).startswith("Sorry, your role (read only) does not allow")
+    assert str(told.args["text"]).startswith("Sorry, your role (read only) does not allow `nti`")
     refused, details = await last_audit(endpoint)
-    assert refused.action == "chat.refused" and details["text"] == "form alert_decision"
+    assert refused.action == "chat.refused" and details["text"] == "form nti_issue"
     async with endpoint.app.uow() as uow:
-        assert "decision" not in [e.kind for e in await uow.cases.entries(b.UPN_1)]
+        assert await uow.cases.notices(open_only=True) == []
 
 
 async def test_a_button_naming_an_alert_never_posted_is_refused_and_audited(
