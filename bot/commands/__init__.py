@@ -1,5 +1,6 @@
 """The one command layer Slack, Teams and the CLI share: `/attendance …` text in, a neutral
-Answer out. It parses into casework calls and checks the caller's role; no rule lives here."""
+Answer out. It parses into casework calls, each behind the one access guard (bot.commands.access);
+the alert buttons' acts are in bot.commands.alerts. No rule lives here."""
 
 from __future__ import annotations
 
