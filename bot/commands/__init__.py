@@ -1,13 +1,17 @@
 """The one command layer Slack, Teams and the CLI share: `/attendance …` text in, a neutral
-Answer out. It parses into casework calls and checks the caller's role; no rule lives here."""
+Answer out. It parses into casework calls, each behind the one access guard (bot.commands.access);
+the alert buttons' acts are in bot.commands.alerts. No rule lives here."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
+from bot.commands.access import AlertRef, Guard
+from bot.commands.alerts import AlertCommands
+from bot.commands.asks import Answer, Ask
+from bot.commands.status import status_text
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.errors import CaseworkError
@@ -18,8 +22,7 @@ from casework.packzip import export_pack
 from casework.ports import UnitOfWork
 from casework.records import StaffRecord
 from casework.sending import Mailroom, send_letter
-from casework.staff import MAY
-from casework.status import PupilStatus, pupil_status
+from casework.status import pupil_status
 
 USAGE = """\
 `/attendance status UPN`: sessions in the window, stage, notice, consent per parent
@@ -29,45 +32,8 @@ USAGE = """\
 `/attendance consent PARENT_ID EMAIL form|email|portal|verbal-confirmed-in-writing`
 `/attendance pack UPN`: the referral pack
 `/attendance help`"""
+__all__ = ["USAGE", "AlertRef", "Answer", "Ask", "Commands", "Guard", "status_text"]
 CHAT_LOG_KINDS = ("support_offered", "contact", "note", "circumstances", "siblings")
-
-
-@dataclass(frozen=True)
-class Ask:
-    user_id: str
-    text: str
-    on: date
-    now: datetime
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    refused: bool = False
-    form: str | None = None  # a form the surface should open: "nti"
-    upn: str | None = None
-    prefill: tuple[str, ...] = ()  # what the form shows: the support already logged
-    attachment: tuple[str, bytes] | None = None  # a file for the requester only (the pack)
-
-
-def status_text(s: PupilStatus) -> str:
-    p, t = s.pupil, s.threshold
-    met = "meets the national threshold" if t.met else "below the threshold"
-    lines = [
-        f"*{p.first_name} {p.last_name}* ({p.upn}), Year {p.year_group}, "
-        f"{s.school} ({s.authority})",
-        f"{t.unauthorised_sessions} unauthorised sessions in the window from "
-        f"{t.window_start or '-'} to {t.window_end}: {met}",
-        f"Stage: {s.stage or 'none logged'}",
-    ]
-    if s.open_notice:
-        n = s.open_notice
-        lines.append(f"Notice to Improve {n.id}: {n.period_start} to {n.period_end} ({n.status})")
-    for parent in s.parents:
-        how = f"email to {parent.email}" if parent.email else "post (no consent to email)"
-        lines.append(f"Parent {parent.parent_id} {parent.name}: {how}")
-    lines.append(f"Support logged: {len(s.support)}")
-    return "\n".join(lines)
 
 
 class Commands:
@@ -80,27 +46,8 @@ class Commands:
         self.new_uow = new_uow
         self.mailroom = mailroom
         self.render_chronology = render_chronology
-
-    async def _caller(self, ask: Ask, action: str) -> StaffRecord | Answer:
-        async with self.new_uow() as uow:
-            member = await uow.chat.staff(ask.user_id)
-            if member is not None and action in MAY.get(member.role, frozenset()):
-                return member
-            who = f"{member.name} ({member.role})" if member else f"unknown user {ask.user_id}"
-            details = {"user_id": ask.user_id, "action": action, "text": ask.text[:200]}
-            await uow.audit.append(who, "chat.refused", f"chat:{ask.user_id}", details, ask.now)
-            await uow.commit()
-        if member is None:
-            return Answer(
-                "Sorry, you are not set up as staff in supportfirst yet: ask your Senior "
-                "Attendance Champion to add you.",
-                refused=True,
-            )
-        return Answer(
-            f"Sorry, your role ({member.role.replace('_', ' ')}) does not allow `{action}`: "
-            "ask an attendance officer or the Senior Attendance Champion.",
-            refused=True,
-        )
+        self.guard = Guard(new_uow)
+        self.alerts = AlertCommands(new_uow, self.guard)
 
     async def run(self, ask: Ask) -> Answer:
         try:
@@ -123,7 +70,7 @@ class Commands:
         needed, handler = handlers[action]
         if len(args) < needed:
             return Answer(f"`{action}` needs more.\n{USAGE}", refused=True)
-        caller = await self._caller(ask, action)
+        caller = await self.guard.admit(ask, action)
         if isinstance(caller, Answer):
             return caller
         try:
@@ -186,7 +133,7 @@ class Commands:
         self, ask: Ask, upn: str, improvement: str, max_further: int, on: date
     ) -> Answer:
         """The NTI form's submission."""
-        caller = await self._caller(ask, "nti")
+        caller = await self.guard.admit(ask, "nti")
         if isinstance(caller, Answer):
             return caller
         try:

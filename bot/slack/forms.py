@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.alerts.render import TITLES
+from bot.commands.access import NOT_STAFF
 from bot.slack.blocks import Block, context, section, text
 from casework.caselog import DECISIONS
 from casework.home import Today
@@ -118,17 +119,16 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def notice_home(notice: str) -> View:
+    """The App Home tab showing only a notice (a refusal: nothing about any pupil)."""
+    return {"type": "home", "blocks": [section(notice)]}
+
+
 def home_view(today: Today) -> View:
     """The App Home tab: the user's open cases and today's alerts (the user is staff: names
     are shown here, in a private view, never in a channel)."""
     if today.member is None:
-        blocks = [
-            section(
-                "You are not set up as staff in supportfirst yet: ask your Senior "
-                "Attendance Champion to add you."
-            )
-        ]
-        return {"type": "home", "blocks": blocks}
+        return notice_home(NOT_STAFF)
     cases = [
         f"• *{c.pupil.first_name} {c.pupil.last_name}* ({c.pupil.upn}), Year "
         f"{c.pupil.year_group}: {c.why}"

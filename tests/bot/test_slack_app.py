@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from casework.consent import record_consent
 from casework.packzip import read_zip, verify_files
-from casework.staff import add_staff
-from supportfirst.alerting import slack_app
-from supportfirst.bootstrap import App, bootstrap
-from supportfirst.serve import make_web_app
-from supportfirst.settings import Settings
 from tests import builders as b
-from tests.cases import one_family
+from tests.bot.slack_endpoint import NOW, SECRET, Endpoint, endpoint, open_home, posted_alert
 from tests.slackapi import (
     SlackStandIn,
     block_actions_payload,
@@ -32,53 +22,7 @@ from tests.slackapi import (
     view_submission_payload,
 )
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-NOW = datetime(2025, 3, 7, 15, 0, tzinfo=UTC)
-
-
-@dataclass
-class Endpoint:
-    app: App
-    url: str
-    http: aiohttp.ClientSession
-
-    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
-        async with self.http.post(
-            self.url,
-            data=body,
-            headers=signed_headers(SECRET, body) if headers is None else headers,
-        ) as r:
-            return r.status, await r.text()
-
-    async def command(self, text: str, api: SlackStandIn, user: str = "U1OFFICER") -> str:
-        url = api.response_url()
-        status, _ = await self.post(slash_command_body(text=text, user_id=user, response_url=url))
-        assert status == 200
-        [call] = await api.wait_for_calls("response_url")
-        return str(call.args["text"])
-
-
-@pytest.fixture
-async def endpoint(db_url: str, tmp_path: Path, slack_api: SlackStandIn) -> AsyncIterator[Endpoint]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        slack_bot_token=slack_api.token,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack_api.base_url,
-    )
-    app = bootstrap(settings, db_url, migrate=False)
-    await one_family(app, NOW, marks_from=date(2025, 2, 24))
-    await add_staff(app.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
-    await add_staff(app.uow(), "U2VIEWER", "Mr Read", "read_only", "admin", NOW)
-    runner = web.AppRunner(make_web_app(app, slack_app(app)))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield Endpoint(app, f"http://127.0.0.1:{port}/slack/events", http)
-    await runner.cleanup()
-    await app.close()
+__all__ = ["endpoint"]  # the fixture
 
 
 @pytest.mark.parametrize(
@@ -160,6 +104,7 @@ async def test_an_nti_from_the_form_is_issued_and_the_officer_told(
 async def test_acknowledging_an_alert_lands_in_the_chronology(
     endpoint: Endpoint, slack_api: SlackStandIn
 ) -> None:
+    await posted_alert(endpoint.app, "ev-1")
     message = {
         "type": "message",
         "ts": "1700000000.000100",
@@ -185,22 +130,7 @@ async def test_acknowledging_an_alert_lands_in_the_chronology(
 async def test_the_app_home_lists_the_officers_open_cases(
     endpoint: Endpoint, slack_api: SlackStandIn
 ) -> None:
-    event = {
-        "token": "x",
-        "team_id": "T1",
-        "api_app_id": "A0APP",
-        "type": "event_callback",
-        "event_id": "Ev1",
-        "event_time": int(time.time()),
-        "event": {"type": "app_home_opened", "user": "U1OFFICER", "channel": "D1", "tab": "home"},
-    }
-    body = json.dumps(event).encode()
-    headers = signed_headers(SECRET, body, content_type="application/json")
-    status, _ = await endpoint.post(body, headers)
-    assert status == 200
-    [published] = await slack_api.wait_for_calls("views.publish")
-    shown = json.dumps(published.args["view"])
-    assert published.args["user_id"] == "U1OFFICER"
+    shown = await open_home(endpoint, slack_api, "U1OFFICER")
     assert f"({b.UPN_1})" in shown and "10 unauthorised sessions: at the threshold" in shown
 
 
@@ -224,6 +154,7 @@ async def test_the_pack_goes_to_the_requester_by_dm_and_a_read_only_user_gets_no
 async def test_the_decision_button_records_the_decision_and_reason_in_the_chronology(
     endpoint: Endpoint, slack_api: SlackStandIn
 ) -> None:
+    await posted_alert(endpoint.app, "ev-9")
     click = block_actions_payload("alert_decision", f"ev-9|{b.UPN_1}", user_id="U1OFFICER")
     status, _ = await endpoint.post(interaction_body(click))
     assert status == 200

@@ -1,0 +1,24 @@
+"""What a chat surface asks the command layer, and the neutral answer it renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Ask:
+    user_id: str
+    text: str  # what the user typed, or which button or form they used (for the audit)
+    on: date
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    refused: bool = False
+    form: str | None = None  # a form or view the surface should open: "nti", "case", "decision"
+    upn: str | None = None
+    prefill: tuple[str, ...] = ()  # what the form shows: the support logged, the latest entries
+    attachment: tuple[str, bytes] | None = None  # a file for the requester only (the pack)
