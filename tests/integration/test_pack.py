@@ -148,7 +148,7 @@ async def test_verify_names_a_changed_added_or_removed_file(case: App, change: s
 async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case: App) -> None:
     from pypdf import PdfReader
 
-    from mail.chronology import chronology_pdf
+    from documents.chronology import chronology_pdf
 
     await record_consent(
         case.uow(), case.evidence(), "P2", "jo@example.org", "email", date(2025, 3, 1), "o", NOW
