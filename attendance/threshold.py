@@ -22,6 +22,9 @@ from attendance.calendar import week_monday
 from attendance.codes import DEFAULT_THRESHOLD_CODES, is_school_session, validate_threshold_codes
 
 FULL_WEEK = (1 << 14) - 1
+# The national threshold (DOMAIN.md): this many unauthorised sessions in this many school weeks.
+THRESHOLD_SESSIONS = 10
+THRESHOLD_WEEKS = 10
 
 
 class Session(StrEnum):
@@ -39,8 +42,8 @@ class Mark:
 @dataclass(frozen=True)
 class ThresholdPolicy:
     codes: frozenset[str] = DEFAULT_THRESHOLD_CODES
-    sessions: int = 10
-    weeks: int = 10
+    sessions: int = THRESHOLD_SESSIONS
+    weeks: int = THRESHOLD_WEEKS
 
     def __post_init__(self) -> None:
         validate_threshold_codes(self.codes)

@@ -8,6 +8,7 @@ import json
 import zipfile
 from datetime import UTC, date, datetime
 from email import message_from_bytes
+from typing import Any
 
 import pytest
 
@@ -112,6 +113,32 @@ async def test_the_chronology_view_has_the_timeline_checklist_and_weeks(case: Ap
     assert "alex@example.org" in emailed.how
     assert any(line.state == "missing" for line in view.checklist)
     assert max(w.window_total for w in view.weeks) == 10 and view.threshold == 10
+
+
+class CountingTransactions:
+    """The app's unit of work, counting the transactions a use case opens on it."""
+
+    def __init__(self, uow: Any) -> None:
+        self.uow = uow
+        self.opened = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.uow, name)
+
+    async def __aenter__(self) -> CountingTransactions:
+        self.opened += 1
+        await self.uow.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.uow.__aexit__(*exc)
+
+
+async def test_the_pack_reads_the_case_as_one_snapshot(case: App) -> None:
+    uow = CountingTransactions(case.uow())
+    pack = await build_pack(uow, case.evidence(), fake_pdf, b.UPN_1, NOW)
+    assert uow.opened == 1  # the chronology, checklist and emails all come from one transaction
+    assert SEEN[-1].timeline and SEEN[-1].checklist and len(pack.files) > 1
 
 
 async def test_verify_passes_an_untouched_pack(case: App) -> None:
