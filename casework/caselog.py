@@ -11,7 +11,7 @@ from attendance.stages import VIEWS, Stage, parse_stage, skipped_stages
 from casework.errors import Refused
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import Entry, NoticeRecord
+from casework.records import Entry, NoticeRecord, PupilRow
 
 # What every school does for every pupil: a case first logged later need not explain skipping
 # them; skipping anything after them (early help, a meeting, a contract…) needs a reason.
@@ -173,11 +173,15 @@ async def log_entry(uow: UnitOfWork, req: LogRequest, now: datetime) -> int:
     return entry_id
 
 
+async def case_log(uow: UnitOfWork, upn: str) -> tuple[PupilRow, list[Entry], list[NoticeRecord]]:
+    """Inside an open unit of work: the pupil (or NotFound), their case log and notices."""
+    pupil = await known_pupil(uow, upn)
+    return pupil, await uow.cases.entries(upn), await uow.cases.notices(upn)
+
+
 async def chronology(uow: UnitOfWork, upn: str) -> Chronology:
     async with uow:
-        pupil = await known_pupil(uow, upn)
-        entries = await uow.cases.entries(upn)
-        notices = await uow.cases.notices(upn)
+        pupil, entries, notices = await case_log(uow, upn)
     return Chronology(
         upn,
         f"{pupil.first_name} {pupil.last_name}",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral, referral_checklist
+from casework.caselog import case_log
 from casework.ports import UnitOfWork
-from casework.pupils import known_pupil
 from casework.records import Entry
 
 # Entries that mean a copy of a letter or email is on file.
@@ -70,7 +70,5 @@ def case_facts(entries: list[Entry], notices: int) -> CaseFacts:
 
 async def checklist(uow: UnitOfWork, upn: str) -> Checklist:
     async with uow:
-        await known_pupil(uow, upn)
-        entries = await uow.cases.entries(upn)
-        notices = await uow.cases.notices(upn)
+        _, entries, notices = await case_log(uow, upn)
     return Checklist(upn, referral_checklist(case_facts(entries, len(notices))))

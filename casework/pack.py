@@ -28,10 +28,11 @@ from attendance.threshold import (
     tally,
 )
 from casework.audit import GENESIS
+from casework.caselog import case_log
 from casework.checklist import case_facts
 from casework.packview import ChecklistLine, PackView, ParentLine, TimelineRow, WeekPoint
 from casework.ports import Evidence, UnitOfWork
-from casework.pupils import known_pupil, school_name
+from casework.pupils import school_name
 from casework.records import EmailRecord, Entry, InboundRecord, ParentRow, PrintedCopy, PupilRow
 from casework.thresholds import rules_for_pupil
 
@@ -192,8 +193,7 @@ async def build_pack(
 ) -> Pack:
     case = await _read_case(uow, upn)
     files = [
-        *_sent_files(case.sent, evidence),
-        *_received_files(case.received, evidence),
+        *_mail_files(case, evidence),
         *_consent_files(case.consents, evidence),
         *_printed_files(case.printed, evidence),
     ]
@@ -206,9 +206,7 @@ async def build_pack(
 
 async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
     async with uow:
-        pupil = await known_pupil(uow, upn)
-        entries = await uow.cases.entries(upn)
-        notices = await uow.cases.notices(upn)
+        pupil, entries, notices = await case_log(uow, upn)
         return _CaseFile(
             pupil=pupil,
             school=await school_name(uow, pupil),
@@ -225,33 +223,52 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
         )
 
 
-def _with_attachments(eml: PackFile, folder: str, whose: str) -> list[PackFile]:
-    """An email's .eml, then each of its attachments in its own folder."""
-    return [eml] + [
-        PackFile(f"{folder}/{_safe(name)}", data, f"attachment of {whose}")
-        for name, data in _attachments(eml.content)
+@dataclass(frozen=True)
+class _Eml:
+    """One stored email as the pack files it: its stem, its bytes' hash, and how it is named."""
+
+    stem: str
+    sha256: str
+    what: str
+    whose: str  # whose attachments these are
+
+
+def _email_files(folder: str, emails: list[_Eml], evidence: Evidence) -> list[PackFile]:
+    """Each email's .eml exactly as stored, then its attachments in a folder of their own."""
+    files: list[PackFile] = []
+    for e in emails:
+        raw = evidence.get(e.sha256)
+        files.append(PackFile(f"emails/{folder}/{e.stem}.eml", raw, e.what))
+        files += [
+            PackFile(
+                f"attachments/{folder}/{e.stem}/{_safe(name)}", data, f"attachment of {e.whose}"
+            )
+            for name, data in _attachments(raw)
+        ]
+    return files
+
+
+def _mail_files(case: _CaseFile, evidence: Evidence) -> list[PackFile]:
+    """Every email sent and received on the case, in the order they were stored."""
+    sent = [
+        _Eml(
+            stem=f"{n:03d}-{e.template}-{_safe(e.parent_id)}",
+            sha256=e.sha256,
+            what=f"email {e.message_id} to {e.recipient}, {e.state}",
+            whose=f"email {e.message_id}",
+        )
+        for n, e in enumerate(case.sent, 1)
     ]
-
-
-def _sent_files(sent: list[EmailRecord], evidence: Evidence) -> list[PackFile]:
-    files: list[PackFile] = []
-    for n, e in enumerate(sent, 1):
-        stem = f"{n:03d}-{e.template}-{_safe(e.parent_id)}"
-        what = f"email {e.message_id} to {e.recipient}, {e.state}"
-        eml = PackFile(f"emails/sent/{stem}.eml", evidence.get(e.sha256), what)
-        files += _with_attachments(eml, f"attachments/sent/{stem}", f"email {e.message_id}")
-    return files
-
-
-def _received_files(received: list[InboundRecord], evidence: Evidence) -> list[PackFile]:
-    files: list[PackFile] = []
-    for n, r in enumerate(received, 1):
-        stem = f"{n:03d}-{r.mail_class}"
-        what = f"{r.mail_class} from {r.from_address or 'unknown'}"
-        eml = PackFile(f"emails/received/{stem}.eml", evidence.get(r.sha256), what)
-        whose = f"received email {r.message_id}"
-        files += _with_attachments(eml, f"attachments/received/{stem}", whose)
-    return files
+    received = [
+        _Eml(
+            f"{n:03d}-{r.mail_class}",
+            r.sha256,
+            f"{r.mail_class} from {r.from_address or 'unknown'}",
+            f"received email {r.message_id}",
+        )
+        for n, r in enumerate(case.received, 1)
+    ]
+    return _email_files("sent", sent, evidence) + _email_files("received", received, evidence)
 
 
 def _consent_files(consents: list[ConsentRecord], evidence: Evidence) -> list[PackFile]:
