@@ -25,6 +25,8 @@ FULL_WEEK = (1 << 14) - 1
 # The national threshold (DOMAIN.md): this many unauthorised sessions in this many school weeks.
 THRESHOLD_SESSIONS = 10
 THRESHOLD_WEEKS = 10
+# A penalty notice for a single term-time holiday needs this many consecutive `G` sessions.
+HOLIDAY_SESSIONS = 10
 
 
 class Session(StrEnum):
@@ -152,7 +154,7 @@ def longest_run(marks: Iterable[Mark], code: str = "G") -> Run:
     return best
 
 
-def term_time_holiday(marks: Iterable[Mark], sessions: int = 10) -> Run | None:
+def term_time_holiday(marks: Iterable[Mark], sessions: int = HOLIDAY_SESSIONS) -> Run | None:
     """The run of `G` that makes a single term-time holiday penalty-notice case, if any."""
     run = longest_run(marks, "G")
     return run if run.length >= sessions else None
