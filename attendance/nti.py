@@ -14,7 +14,13 @@ from enum import StrEnum
 
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
-from attendance.threshold import Mark, ThresholdResult, evaluate, term_time_holiday
+from attendance.threshold import (
+    THRESHOLD_SESSIONS,
+    Mark,
+    ThresholdResult,
+    evaluate,
+    term_time_holiday,
+)
 
 
 class NtiRefused(ValueError):
@@ -78,7 +84,7 @@ def plan_notice(
         raise NtiRefused(
             f"the national threshold is not met on {issued_on}: "
             f"{trigger.unauthorised_sessions} unauthorised sessions in the window from "
-            f"{trigger.window_start or 'no school weeks'} (10 needed)"
+            f"{trigger.window_start or 'no school weeks'} ({THRESHOLD_SESSIONS} needed)"
         )
     warnings: list[str] = []
     holiday = term_time_holiday([m for m in marks if m.day <= issued_on])

@@ -22,6 +22,10 @@ SUSPENSION_LIMIT = 2
 SUSPENSION_WINDOW_YEARS = 1
 EARLY_DAYS = 21
 PAY_WITHIN_DAYS = 28
+# Amounts in pounds: a first attendance notice, a second (flat), and any suspension notice.
+FIRST_EARLY, FIRST_FULL = 80, 160
+SECOND_FLAT = 160
+SUSPENSION_EARLY, SUSPENSION_FULL = 60, 120
 # First-class post is deemed received on the second working day after posting.
 DEEMED_RECEIPT_WORKING_DAYS = 2
 
@@ -79,17 +83,29 @@ def _stops_counting_on(issued_on: date, years: int) -> date:
         return date(issued_on.year + years, 3, 1)
 
 
-def _refused(reason: str, counted: tuple[PenaltyRecord, ...]) -> PenaltyDecision:
+def _decision(
+    ordinal: int,
+    early: int | None,
+    full: int | None,
+    early_days: int | None,
+    reason: str,
+    counted: tuple[PenaltyRecord, ...],
+) -> PenaltyDecision:
+    """A decision: allowed as the `ordinal`th notice, or refused (ordinal 0, no amounts)."""
     return PenaltyDecision(
-        allowed=False,
-        ordinal=0,
-        amount_if_paid_early=None,
-        amount=None,
-        early_days=None,
+        allowed=ordinal > 0,
+        ordinal=ordinal,
+        amount_if_paid_early=early,
+        amount=full,
+        early_days=early_days,
         pay_within_days=PAY_WITHIN_DAYS,
         reason=reason,
         counted=counted,
     )
+
+
+def _refused(reason: str, counted: tuple[PenaltyRecord, ...]) -> PenaltyDecision:
+    return _decision(0, None, None, None, reason, counted)
 
 
 def _counts(record: PenaltyRecord, kind: PenaltyKind, window_start: date, on: date) -> bool:
@@ -122,68 +138,62 @@ def next_penalty(
             "applies, so ask the Attendance Compliance Team",
             (),
         )
-
     years = ATTENDANCE_WINDOW_YEARS if kind is PenaltyKind.ATTENDANCE else SUSPENSION_WINDOW_YEARS
     window_start = _years_before(on, years)
+    mine = (r for r in history if r.parent_id == parent_id and r.upn == upn)
     counted = tuple(
-        sorted(
-            (
-                r
-                for r in history
-                if r.parent_id == parent_id and r.upn == upn and _counts(r, kind, window_start, on)
-            ),
-            key=lambda r: r.issued_on,
-        )
+        sorted((r for r in mine if _counts(r, kind, window_start, on)), key=lambda r: r.issued_on)
     )
-    period = "3 years" if kind is PenaltyKind.ATTENDANCE else "12 months"
     limit = ATTENDANCE_LIMIT if kind is PenaltyKind.ATTENDANCE else SUSPENSION_LIMIT
-
     if len(counted) >= limit:
         # Possible again once enough of the oldest counted notices have aged out of the window.
-        possible_from = _stops_counting_on(counted[-limit].issued_on, years)
-        if kind is PenaltyKind.ATTENDANCE:
-            return _refused(
-                "a third penalty notice to this parent for this child within 3 years is not "
-                "possible: consider other legal action such as prosecution "
-                f"(a further notice would only be possible from {possible_from.isoformat()})",
-                counted,
-            )
+        return _limit_reached(kind, counted, _stops_counting_on(counted[-limit].issued_on, years))
+    return _possible(kind, counted)
+
+
+def _limit_reached(
+    kind: PenaltyKind, counted: tuple[PenaltyRecord, ...], possible_from: date
+) -> PenaltyDecision:
+    if kind is PenaltyKind.ATTENDANCE:
         return _refused(
-            "a third suspension penalty notice to this parent for this child within 12 months "
-            f"is not possible: a further one would only be possible from "
-            f"{possible_from.isoformat()}",
+            "a third penalty notice to this parent for this child within 3 years is not "
+            "possible: consider other legal action such as prosecution "
+            f"(a further notice would only be possible from {possible_from.isoformat()})",
             counted,
         )
+    return _refused(
+        "a third suspension penalty notice to this parent for this child within 12 months "
+        f"is not possible: a further one would only be possible from "
+        f"{possible_from.isoformat()}",
+        counted,
+    )
 
-    ordinal = len(counted) + 1
+
+def _amounts(kind: PenaltyKind, ordinal: int) -> tuple[int, int, int | None]:
+    """(if paid early, in full, days to pay early) for the `ordinal`th notice of `kind`."""
     if kind is PenaltyKind.SUSPENSION:
         # Suspension notices are not part of the framework's escalation: always £60/£120.
-        early, full, early_days = 60, 120, EARLY_DAYS
-    elif ordinal == 1:
-        early, full, early_days = 80, 160, EARLY_DAYS
-    else:
-        # A second notice is a flat £160: there is no lower rate for paying early.
-        early, full, early_days = 160, 160, None
+        return SUSPENSION_EARLY, SUSPENSION_FULL, EARLY_DAYS
+    if ordinal == 1:
+        return FIRST_EARLY, FIRST_FULL, EARLY_DAYS
+    # A second notice is a flat £160: there is no lower rate for paying early.
+    return SECOND_FLAT, SECOND_FLAT, None
 
+
+def _possible(kind: PenaltyKind, counted: tuple[PenaltyRecord, ...]) -> PenaltyDecision:
+    ordinal = len(counted) + 1
+    early, full, early_days = _amounts(kind, ordinal)
     which = "first" if ordinal == 1 else "second"
     noun = "penalty notice" if kind is PenaltyKind.ATTENDANCE else "suspension penalty notice"
+    period = "3 years" if kind is PenaltyKind.ATTENDANCE else "12 months"
     terms = (
         f"£{early} if paid within {early_days} days of receipt, £{full} within "
         f"{PAY_WITHIN_DAYS} days"
         if early_days is not None
         else f"£{full} flat, payable within {PAY_WITHIN_DAYS} days of receipt"
     )
-    return PenaltyDecision(
-        allowed=True,
-        ordinal=ordinal,
-        amount_if_paid_early=early,
-        amount=full,
-        early_days=early_days,
-        pay_within_days=PAY_WITHIN_DAYS,
-        reason=f"a {which} {noun} to this parent for this child within {period} is possible: "
-        f"{terms}",
-        counted=counted,
-    )
+    reason = f"a {which} {noun} to this parent for this child within {period} is possible: {terms}"
+    return _decision(ordinal, early, full, early_days, reason, counted)
 
 
 def _is_weekday(day: date) -> bool:

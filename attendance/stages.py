@@ -154,16 +154,45 @@ def _chronology(facts: CaseFacts) -> ChecklistItem:
 
 def referral_checklist(facts: CaseFacts) -> tuple[ChecklistItem, ...]:
     """One item per thing the ACT asks for in a referral for legal intervention."""
-    items = [
+    return (
         _chronology(facts),
-        ChecklistItem(
-            "letters",
-            "Copies of letters, emails, meeting notes and contracts",
-            facts.letters_on_file > 0,
-            f"{facts.letters_on_file} on file"
-            if facts.letters_on_file > 0
-            else "no letters or emails on file: the ACT needs copies of everything sent",
+        _letters(facts),
+        *_interventions(facts),
+        *_views(facts),
+        _recorded(
+            "siblings",
+            "Siblings at other schools",
+            facts.siblings_recorded,
+            "recorded",
+            "record any siblings at other schools (their attendance may matter)",
         ),
+        _recorded(
+            "circumstances",
+            "Change of address or circumstances",
+            facts.circumstances_recorded,
+            "recorded (keep reporting changes after referral)",
+            "record any change of address or circumstances",
+        ),
+    )
+
+
+def _recorded(key: str, label: str, recorded: bool, done: str, missing: str) -> ChecklistItem:
+    return ChecklistItem(key, label, recorded, done if recorded else missing)
+
+
+def _letters(facts: CaseFacts) -> ChecklistItem:
+    return _recorded(
+        "letters",
+        "Copies of letters, emails, meeting notes and contracts",
+        facts.letters_on_file > 0,
+        f"{facts.letters_on_file} on file",
+        "no letters or emails on file: the ACT needs copies of everything sent",
+    )
+
+
+def _interventions(facts: CaseFacts) -> list[ChecklistItem]:
+    """The contract, the notice and the services: each used, or the reason it was not."""
+    return [
         _done_or_reason(
             "attendance_contract",
             "Attendance Contract",
@@ -190,37 +219,19 @@ def referral_checklist(facts: CaseFacts) -> tuple[ChecklistItem, ...]:
         ),
         _used_or_reason("taf", "a TAF (Team Around the Family)", facts.taf_used, facts.taf_reason),
     ]
-    for view, who in VIEWS.items():
-        recorded = view in facts.views_recorded
-        items.append(
-            ChecklistItem(
-                f"view_{view}",
-                f"View of the {who}",
-                recorded,
-                "recorded" if recorded else f"record the {who}'s view of the referral",
-            )
+
+
+def _views(facts: CaseFacts) -> list[ChecklistItem]:
+    return [
+        _recorded(
+            f"view_{view}",
+            f"View of the {who}",
+            view in facts.views_recorded,
+            "recorded",
+            f"record the {who}'s view of the referral",
         )
-    items.append(
-        ChecklistItem(
-            "siblings",
-            "Siblings at other schools",
-            facts.siblings_recorded,
-            "recorded"
-            if facts.siblings_recorded
-            else "record any siblings at other schools (their attendance may matter)",
-        )
-    )
-    items.append(
-        ChecklistItem(
-            "circumstances",
-            "Change of address or circumstances",
-            facts.circumstances_recorded,
-            "recorded (keep reporting changes after referral)"
-            if facts.circumstances_recorded
-            else "record any change of address or circumstances",
-        )
-    )
-    return tuple(items)
+        for view, who in VIEWS.items()
+    ]
 
 
 def ready_for_referral(items: Iterable[ChecklistItem]) -> bool:

@@ -22,6 +22,11 @@ from attendance.calendar import week_monday
 from attendance.codes import DEFAULT_THRESHOLD_CODES, is_school_session, validate_threshold_codes
 
 FULL_WEEK = (1 << 14) - 1
+# The national threshold (DOMAIN.md): this many unauthorised sessions in this many school weeks.
+THRESHOLD_SESSIONS = 10
+THRESHOLD_WEEKS = 10
+# A penalty notice for a single term-time holiday needs this many consecutive `G` sessions.
+HOLIDAY_SESSIONS = 10
 
 
 class Session(StrEnum):
@@ -39,8 +44,8 @@ class Mark:
 @dataclass(frozen=True)
 class ThresholdPolicy:
     codes: frozenset[str] = DEFAULT_THRESHOLD_CODES
-    sessions: int = 10
-    weeks: int = 10
+    sessions: int = THRESHOLD_SESSIONS
+    weeks: int = THRESHOLD_WEEKS
 
     def __post_init__(self) -> None:
         validate_threshold_codes(self.codes)
@@ -149,7 +154,7 @@ def longest_run(marks: Iterable[Mark], code: str = "G") -> Run:
     return best
 
 
-def term_time_holiday(marks: Iterable[Mark], sessions: int = 10) -> Run | None:
+def term_time_holiday(marks: Iterable[Mark], sessions: int = HOLIDAY_SESSIONS) -> Run | None:
     """The run of `G` that makes a single term-time holiday penalty-notice case, if any."""
     run = longest_run(marks, "G")
     return run if run.length >= sessions else None

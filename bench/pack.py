@@ -78,7 +78,7 @@ def median_time(fn: object, runs: int) -> tuple[float, list[float]]:
 async def main_async(args: argparse.Namespace) -> None:
     from weasyprint import HTML
 
-    from mail.chronology import chronology_html, chronology_pdf
+    from documents.chronology import chronology_html, chronology_pdf
 
     with tempfile.TemporaryDirectory() as folder:
         app = bootstrap(Settings(data_dir=Path(folder)))

@@ -8,9 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from attendance.stages import VIEWS, Stage, parse_stage, skipped_stages
-from casework.errors import NotFound, Refused
+from casework.errors import Refused
 from casework.ports import UnitOfWork
-from casework.records import Entry, NoticeRecord
+from casework.pupils import known_pupil
+from casework.records import Entry, NoticeRecord, PupilRow
 
 # What every school does for every pupil: a case first logged later need not explain skipping
 # them; skipping anything after them (early help, a meeting, a contract…) needs a reason.
@@ -159,8 +160,7 @@ def _details(req: LogRequest, current: Stage | None) -> dict[str, Any]:
 
 async def log_entry(uow: UnitOfWork, req: LogRequest, now: datetime) -> int:
     async with uow:
-        if await uow.registry.pupil(req.upn) is None:
-            raise NotFound(f"no pupil with UPN {req.upn}")
+        await known_pupil(uow, req.upn)
         current = current_stage(await uow.cases.entries(req.upn))
         details = _details(req, current)
         entry_id = await uow.cases.add_entry(
@@ -173,13 +173,15 @@ async def log_entry(uow: UnitOfWork, req: LogRequest, now: datetime) -> int:
     return entry_id
 
 
+async def case_log(uow: UnitOfWork, upn: str) -> tuple[PupilRow, list[Entry], list[NoticeRecord]]:
+    """Inside an open unit of work: the pupil (or NotFound), their case log and notices."""
+    pupil = await known_pupil(uow, upn)
+    return pupil, await uow.cases.entries(upn), await uow.cases.notices(upn)
+
+
 async def chronology(uow: UnitOfWork, upn: str) -> Chronology:
     async with uow:
-        pupil = await uow.registry.pupil(upn)
-        if pupil is None:
-            raise NotFound(f"no pupil with UPN {upn}")
-        entries = await uow.cases.entries(upn)
-        notices = await uow.cases.notices(upn)
+        pupil, entries, notices = await case_log(uow, upn)
     return Chronology(
         upn,
         f"{pupil.first_name} {pupil.last_name}",

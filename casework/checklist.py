@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral, referral_checklist
-from casework.errors import NotFound
+from casework.caselog import case_log
 from casework.ports import UnitOfWork
 from casework.records import Entry
 
@@ -70,8 +70,5 @@ def case_facts(entries: list[Entry], notices: int) -> CaseFacts:
 
 async def checklist(uow: UnitOfWork, upn: str) -> Checklist:
     async with uow:
-        if await uow.registry.pupil(upn) is None:
-            raise NotFound(f"no pupil with UPN {upn}")
-        entries = await uow.cases.entries(upn)
-        notices = await uow.cases.notices(upn)
+        _, entries, notices = await case_log(uow, upn)
     return Checklist(upn, referral_checklist(case_facts(entries, len(notices))))

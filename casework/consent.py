@@ -81,16 +81,8 @@ async def record_consent(
             "evidence_sha256": sha,
             "consent_id": consent_id,
         }
-        await _note(
-            uow,
-            parent,
-            on,
-            by,
-            now,
-            "consent_recorded",
-            f"{parent.name} consented to email at {address} ({method}).",
-            details,
-        )
+        summary = f"{parent.name} consented to email at {address} ({method})."
+        await _note(uow, parent, on, by, now, "consent_recorded", summary, details)
         await uow.commit()
     return ConsentRecord(consent_id, parent_id, address, method, on, sha)
 
@@ -107,16 +99,8 @@ async def withdraw_consent(
             raise Refused(f"parent {parent_id} has no consent to email in force on {on}")
         await uow.consents.withdraw(current.id, on)
         details = {"parent_id": parent_id, "email": current.email, "consent_id": current.id}
-        await _note(
-            uow,
-            parent,
-            on,
-            by,
-            now,
-            "consent_withdrawn",
-            f"{parent.name} withdrew consent to email at {current.email}.",
-            details,
-        )
+        summary = f"{parent.name} withdrew consent to email at {current.email}."
+        await _note(uow, parent, on, by, now, "consent_withdrawn", summary, details)
         await uow.commit()
     return current
 

@@ -83,34 +83,45 @@ async def _parent_addresses(uow: UnitOfWork, email: EmailRecord) -> set[str]:
 
 async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: datetime) -> Filed:
     email = await _match(uow, r)
-    upn: str | None = None
-    reason: str | None = None
-    kind: str | None = None
+    reason = await _quarantine_reason(uow, r, email)
+    case_email = email if reason is None else None
+    record = _inbound(a, sha256, r, case_email, reason, now)
+    inbound_id = await uow.mail.add_inbound(record)
+    if inbound_id is None:
+        return Filed(record, new=False)
+    if case_email is not None:
+        await _on_case(uow, case_email, r, sha256, now)
+    return Filed(record, new=True)
+
+
+async def _quarantine_reason(uow: UnitOfWork, r: Reading, email: EmailRecord | None) -> str | None:
+    """Why this message goes to no case, or None: it belongs on the case of `email`."""
     if r.mail_class == "malformed":
-        reason = r.reason
-    elif email is None:
-        reason = "matches no email we sent (no token, In-Reply-To or References of ours)"
-    elif r.mail_class in ("reply", "auto_reply") and (
+        return r.reason
+    if email is None:
+        return "matches no email we sent (no token, In-Reply-To or References of ours)"
+    if r.mail_class in ("reply", "auto_reply") and (
         r.from_address is None
         or address_key(r.from_address) not in await _parent_addresses(uow, email)
     ):
-        reason = (
+        return (
             f"sender {r.from_address or '(none)'} is not the address of parent "
             f"{email.parent_id} on file; check it before attaching it to {email.upn}'s case"
         )
-    else:
-        upn = email.upn
-        kind = {
-            "reply": "parent_replied",
-            "auto_reply": "auto_reply",
-            "mdn": "read_receipt",
-            "bounce": "email_delayed"
-            if r.delayed
-            else "delivery_confirmed"
-            if r.delivered
-            else None,
-        }.get(r.mail_class)
-    record = InboundRecord(
+    return None
+
+
+def _inbound(
+    a: Arrived,
+    sha256: str,
+    r: Reading,
+    email: EmailRecord | None,
+    reason: str | None,
+    now: datetime,
+) -> InboundRecord:
+    """The stored record: attached to `email`'s case, or quarantined with `reason`."""
+    upn = email.upn if email is not None else None
+    return InboundRecord(
         sha256,
         len(a.raw),
         a.mailbox,
@@ -122,39 +133,44 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
         r.mail_class,
         reason if upn is None else None,
         upn,
-        email.id if email is not None and upn is not None else None,
+        email.id if email is not None else None,
         upn is None,
         now,
     )
-    inbound_id = await uow.mail.add_inbound(record)
-    if inbound_id is None:
-        return Filed(record, new=False)
-    if email is None or upn is None:
-        return Filed(record, new=True)
-    details = {
-        "message_id": r.message_id,
-        "from": r.from_address,
-        "subject": r.subject,
-        "in_reply_to": email.message_id,
-        "parent_id": email.parent_id,
-        "sha256": sha256,
-    }
-    on = now.date()
+
+
+def _entry_kind(r: Reading) -> str | None:
+    """The case-log entry a message on a case makes (a bounce that failed makes none)."""
+    if r.mail_class == "bounce":
+        return "email_delayed" if r.delayed else "delivery_confirmed" if r.delivered else None
+    return {"reply": "parent_replied", "auto_reply": "auto_reply", "mdn": "read_receipt"}.get(
+        r.mail_class
+    )
+
+
+async def _on_case(
+    uow: UnitOfWork, email: EmailRecord, r: Reading, sha256: str, now: datetime
+) -> None:
+    """A failed delivery marks the email bounced; anything else is logged on the case."""
+    kind = _entry_kind(r)
     if r.mail_class == "bounce" and not r.delayed and not r.delivered:
         await mark_bounced(uow, email, f"bounced: {r.reason}", now)
     elif kind is not None:
-        summary = {
-            "parent_replied": f"Reply from the parent ({r.from_address}): {r.subject or ''}",
-            "auto_reply": f"Automatic reply (not engagement) from {r.from_address}",
-            "read_receipt": f"Read receipt for {email.template} from {r.from_address}",
-            "email_delayed": f"Delivery of {email.template} is delayed: {r.reason}",
-            "delivery_confirmed": f"The recipient's server confirmed delivery of {email.template}",
-        }[kind]
-        await uow.cases.add_entry(upn, on, kind, "supportfirst", summary.strip(), details, now)
+        details = {
+            "message_id": r.message_id,
+            "from": r.from_address,
+            "subject": r.subject,
+            "in_reply_to": email.message_id,
+            "parent_id": email.parent_id,
+            "sha256": sha256,
+        }
+        summary = _summary(kind, email, r)
+        on = now.date()
+        await uow.cases.add_entry(email.upn, on, kind, "supportfirst", summary, details, now)
         if kind == "parent_replied":
             await uow.outbox.add(
                 ParentReplied(
-                    upn,
+                    email.upn,
                     on,
                     r.message_id or "",
                     email.parent_id,
@@ -164,7 +180,16 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
                 ),
                 now,
             )
-    return Filed(record, new=True)
+
+
+def _summary(kind: str, email: EmailRecord, r: Reading) -> str:
+    return {
+        "parent_replied": f"Reply from the parent ({r.from_address}): {r.subject or ''}",
+        "auto_reply": f"Automatic reply (not engagement) from {r.from_address}",
+        "read_receipt": f"Read receipt for {email.template} from {r.from_address}",
+        "email_delayed": f"Delivery of {email.template} is delayed: {r.reason}",
+        "delivery_confirmed": f"The recipient's server confirmed delivery of {email.template}",
+    }[kind].strip()
 
 
 async def file_messages(

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
+from casework.pupils import known_pupil
 from casework.records import ParentRow, PupilRow
 from casework.thresholds import rules_for_pupil
 
@@ -105,9 +106,7 @@ async def render_letter(
 
 
 async def pupil_and_parent(uow: UnitOfWork, upn: str, parent_id: str) -> tuple[PupilRow, ParentRow]:
-    pupil = await uow.registry.pupil(upn)
-    if pupil is None:
-        raise NotFound(f"no pupil with UPN {upn}")
+    pupil = await known_pupil(uow, upn)
     parent = next((p for p in await uow.registry.parents_of(upn) if p.parent_id == parent_id), None)
     if parent is None:
         raise NotFound(f"parent {parent_id} is not recorded as a parent of {upn}")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from attendance.authorities import AuthorityRules
 from attendance.calendar import CalendarError
-from attendance.nti import NtiRefused, plan_notice
-from casework.errors import NotFound, Refused
+from attendance.nti import NoticePlan, NtiRefused, plan_notice
+from casework.errors import Refused
 from casework.events import NtiIssued
 from casework.letters import Staff
 from casework.ports import UnitOfWork
-from casework.records import Delivery, NoticeRecord
+from casework.pupils import known_pupil
+from casework.records import Delivery, NoticeRecord, ParentRow, PupilRow
 from casework.sending import Mailroom, ParentRoute, queue_for_parents
 from casework.thresholds import rules_for_pupil
 
@@ -41,52 +43,14 @@ async def issue_nti(
     if not improvement.strip():
         raise Refused("say what sufficient improvement means for this family (--improvement)")
     async with uow:
-        pupil = await uow.registry.pupil(upn)
-        if pupil is None:
-            raise NotFound(f"no pupil with UPN {upn}")
-        running = [n for n in await uow.cases.notices(upn, open_only=True) if n.period_end >= on]
-        if running:
-            raise Refused(
-                f"Notice to Improve {running[0].id} is already running for {upn} "
-                f"until {running[0].period_end}"
-            )
-        parents = await uow.registry.parents_of(upn)
-        if not parents:
-            raise Refused(
-                f"no parents on record for {upn}: a notice goes to each parent; "
-                "import the parents file first"
-            )
+        pupil = await known_pupil(uow, upn)
+        await _refuse_a_second_notice(uow, upn, on)
+        parents = await _parents_to_serve(uow, upn)
         rules = await rules_for_pupil(uow, upn)
-        calendar = await uow.registry.calendar(pupil.school_urn)
-        failed = await uow.cases.parents_with_failed_nti(p.parent_id for p in parents)
-        try:
-            plan = plan_notice(
-                await uow.marks.for_pupil(upn),
-                on,
-                calendar,
-                rules,
-                max_further_sessions,
-                sorted(failed),
-            )
-        except NtiRefused as e:
-            raise Refused(f"a Notice to Improve cannot be issued: {e}") from None
-        except CalendarError as e:
-            raise Refused(f"school {pupil.school_urn}'s calendar: {e}") from None
-        assert plan.trigger.window_start is not None
-        record = NoticeRecord(
-            0,
-            upn,
-            rules.name,
-            on,
-            by,
-            improvement.strip(),
-            max_further_sessions,
-            plan.trigger.unauthorised_sessions,
-            plan.trigger.window_start,
-            plan.period.start,
-            plan.period.end,
-            "in_progress",
-        )
+        plan = await _plan(uow, pupil, rules, parents, on, max_further_sessions)
+        window_start = plan.trigger.window_start
+        assert window_start is not None  # plan_notice refuses a notice with no window
+        record = _notice(upn, rules.name, on, by, improvement.strip(), plan, window_start)
         notice_id = await uow.cases.add_notice(record, [])
         event = NtiIssued(upn, on, notice_id, plan.period.end)
         details = {
@@ -97,29 +61,13 @@ async def issue_nti(
             "warnings": list(plan.warnings),
         }
         await uow.cases.add_entry(
-            upn,
-            on,
-            "nti_issued",
-            by,
-            f"Notice to Improve {notice_id} issued ({rules.name}): improvement period "
-            f"{plan.period.start} to {plan.period.end}.",
-            details,
-            now,
+            upn, on, "nti_issued", by, _summary(notice_id, rules.name, plan), details, now
         )
         # The notice goes to each parent separately: email where that parent consented.
         routes = await queue_for_parents(
             uow, mailroom, "nti", pupil, parents, Staff(by), on, now, notice_id=notice_id
         )
-        deliveries = [
-            Delivery(
-                r.parent_id,
-                r.route,
-                "queued" if r.route == "email" else "awaiting_post",
-                r.message_id,
-            )
-            for r in routes
-        ]
-        await uow.cases.add_deliveries(notice_id, deliveries)
+        await uow.cases.add_deliveries(notice_id, _deliveries(routes))
         await uow.audit.append(by, "nti.issued", f"pupil:{upn}", details, now)
         await uow.outbox.add(event, now)
         await uow.commit()
@@ -129,7 +77,98 @@ async def issue_nti(
         plan.period.start,
         plan.period.end,
         plan.trigger.unauthorised_sessions,
-        plan.trigger.window_start,
+        window_start,
         routes,
         plan.warnings,
     )
+
+
+async def _refuse_a_second_notice(uow: UnitOfWork, upn: str, on: date) -> None:
+    running = [n for n in await uow.cases.notices(upn, open_only=True) if n.period_end >= on]
+    if running:
+        raise Refused(
+            f"Notice to Improve {running[0].id} is already running for {upn} "
+            f"until {running[0].period_end}"
+        )
+
+
+async def _parents_to_serve(uow: UnitOfWork, upn: str) -> list[ParentRow]:
+    parents = await uow.registry.parents_of(upn)
+    if not parents:
+        raise Refused(
+            f"no parents on record for {upn}: a notice goes to each parent; "
+            "import the parents file first"
+        )
+    return parents
+
+
+async def _plan(
+    uow: UnitOfWork,
+    pupil: PupilRow,
+    rules: AuthorityRules,
+    parents: list[ParentRow],
+    on: date,
+    max_further_sessions: int,
+) -> NoticePlan:
+    """The notice the law allows today (attendance.nti), or Refused saying why not."""
+    calendar = await uow.registry.calendar(pupil.school_urn)
+    failed = await uow.cases.parents_with_failed_nti(p.parent_id for p in parents)
+    try:
+        plan = plan_notice(
+            await uow.marks.for_pupil(pupil.upn),
+            on,
+            calendar,
+            rules,
+            max_further_sessions,
+            sorted(failed),
+        )
+    except NtiRefused as e:
+        raise Refused(f"a Notice to Improve cannot be issued: {e}") from None
+    except CalendarError as e:
+        raise Refused(f"school {pupil.school_urn}'s calendar: {e}") from None
+    return plan
+
+
+def _notice(
+    upn: str,
+    authority: str,
+    on: date,
+    by: str,
+    improvement: str,
+    plan: NoticePlan,
+    window_start: date,
+) -> NoticeRecord:
+    return NoticeRecord(
+        0,
+        upn,
+        authority,
+        on,
+        by,
+        improvement,
+        plan.max_further_sessions,
+        plan.trigger.unauthorised_sessions,
+        window_start,
+        plan.period.start,
+        plan.period.end,
+        "in_progress",
+    )
+
+
+def _summary(notice_id: int, authority: str, plan: NoticePlan) -> str:
+    return (
+        f"Notice to Improve {notice_id} issued ({authority}): improvement period "
+        f"{plan.period.start} to {plan.period.end}."
+    )
+
+
+def _deliveries(routes: list[ParentRoute]) -> list[Delivery]:
+    """One delivery per parent: queued for email, or awaiting the post."""
+    return [
+        Delivery(
+            r.parent_id,
+            r.route,
+            "queued" if r.route == "email" else "awaiting_post",
+            r.message_id,
+        )
+        for r in routes
+    ]

@@ -15,14 +15,25 @@ from email.message import Message
 from email.policy import compat32
 from typing import Protocol
 
-from attendance.threshold import ThresholdPolicy, WeekTally, evaluate_weeks, popcount, tally
+from attendance.authorities import AuthorityRules
+from attendance.consent import ConsentRecord
+from attendance.stages import ChecklistItem, referral_checklist
+from attendance.threshold import (
+    THRESHOLD_SESSIONS,
+    Mark,
+    ThresholdPolicy,
+    WeekTally,
+    evaluate_weeks,
+    popcount,
+    tally,
+)
 from casework.audit import GENESIS
-from casework.caselog import chronology
-from casework.checklist import checklist
-from casework.errors import NotFound
+from casework.caselog import case_log
+from casework.checklist import case_facts
 from casework.packview import ChecklistLine, PackView, ParentLine, TimelineRow, WeekPoint
 from casework.ports import Evidence, UnitOfWork
-from casework.records import EmailRecord, Entry, InboundRecord
+from casework.pupils import school_name
+from casework.records import EmailRecord, Entry, InboundRecord, ParentRow, PrintedCopy, PupilRow
 from casework.thresholds import rules_for_pupil
 
 WHAT = {
@@ -155,6 +166,24 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:80] or "file"
 
 
+@dataclass(frozen=True)
+class _CaseFile:
+    """Everything the pack shows, read in one unit of work so that it is one snapshot."""
+
+    pupil: PupilRow
+    school: str
+    rules: AuthorityRules
+    parents: list[ParentRow]
+    consents: list[ConsentRecord]
+    sent: list[EmailRecord]
+    received: list[InboundRecord]
+    printed: list[PrintedCopy]
+    marks: list[Mark]
+    entries: list[Entry]
+    checklist: tuple[ChecklistItem, ...]
+    head: str
+
+
 async def build_pack(
     uow: UnitOfWork,
     evidence: Evidence,
@@ -162,57 +191,88 @@ async def build_pack(
     upn: str,
     now: datetime,
 ) -> Pack:
-    c = await chronology(uow, upn)
-    items = (await checklist(uow, upn)).items
+    case = await _read_case(uow, upn)
+    files = [
+        *_mail_files(case, evidence),
+        *_consent_files(case.consents, evidence),
+        *_printed_files(case.printed, evidence),
+    ]
+    chronology_pdf = render(_view(case, now))
+    files.insert(
+        0, PackFile("chronology.pdf", chronology_pdf, "the chronology, chart and checklist")
+    )
+    return Pack(upn, now, case.head, tuple(files))
+
+
+async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
     async with uow:
-        pupil = await uow.registry.pupil(upn)
-        if pupil is None:
-            raise NotFound(f"no pupil with UPN {upn}")
-        school = await uow.registry.school(pupil.school_urn)
-        rules = await rules_for_pupil(uow, upn)
-        parents = await uow.registry.parents_of(upn)
-        consents = await uow.consents.listing(upn)
-        sent = await uow.mail.emails_for(upn)
-        received: list[InboundRecord] = await uow.mail.inbound(upn)
-        printed = await uow.mail.printed_for(upn)
-        marks = await uow.marks.for_pupil(upn)
-        head = await uow.audit.head() or GENESIS
-    emails = {e.message_id: e for e in sent}
+        pupil, entries, notices = await case_log(uow, upn)
+        return _CaseFile(
+            pupil=pupil,
+            school=await school_name(uow, pupil),
+            rules=await rules_for_pupil(uow, upn),
+            parents=await uow.registry.parents_of(upn),
+            consents=await uow.consents.listing(upn),
+            sent=await uow.mail.emails_for(upn),
+            received=await uow.mail.inbound(upn),
+            printed=await uow.mail.printed_for(upn),
+            marks=await uow.marks.for_pupil(upn),
+            entries=entries,
+            checklist=referral_checklist(case_facts(entries, len(notices))),
+            head=await uow.audit.head() or GENESIS,
+        )
+
+
+@dataclass(frozen=True)
+class _Eml:
+    """One stored email as the pack files it: its stem, its bytes' hash, and how it is named."""
+
+    stem: str
+    sha256: str
+    what: str
+    whose: str  # whose attachments these are
+
+
+def _email_files(folder: str, emails: list[_Eml], evidence: Evidence) -> list[PackFile]:
+    """Each email's .eml exactly as stored, then its attachments in a folder of their own."""
     files: list[PackFile] = []
-    for n, e in enumerate(sent, 1):
+    for e in emails:
         raw = evidence.get(e.sha256)
-        stem = f"{n:03d}-{e.template}-{_safe(e.parent_id)}"
-        files.append(
+        files.append(PackFile(f"emails/{folder}/{e.stem}.eml", raw, e.what))
+        files += [
             PackFile(
-                f"emails/sent/{stem}.eml", raw, f"email {e.message_id} to {e.recipient}, {e.state}"
+                f"attachments/{folder}/{e.stem}/{_safe(name)}", data, f"attachment of {e.whose}"
             )
+            for name, data in _attachments(raw)
+        ]
+    return files
+
+
+def _mail_files(case: _CaseFile, evidence: Evidence) -> list[PackFile]:
+    """Every email sent and received on the case, in the order they were stored."""
+    sent = [
+        _Eml(
+            stem=f"{n:03d}-{e.template}-{_safe(e.parent_id)}",
+            sha256=e.sha256,
+            what=f"email {e.message_id} to {e.recipient}, {e.state}",
+            whose=f"email {e.message_id}",
         )
-        for name, data in _attachments(raw):
-            files.append(
-                PackFile(
-                    f"attachments/sent/{stem}/{_safe(name)}",
-                    data,
-                    f"attachment of email {e.message_id}",
-                )
-            )
-    for n, r in enumerate(received, 1):
-        raw = evidence.get(r.sha256)
-        stem = f"{n:03d}-{r.mail_class}"
-        files.append(
-            PackFile(
-                f"emails/received/{stem}.eml",
-                raw,
-                f"{r.mail_class} from {r.from_address or 'unknown'}",
-            )
+        for n, e in enumerate(case.sent, 1)
+    ]
+    received = [
+        _Eml(
+            f"{n:03d}-{r.mail_class}",
+            r.sha256,
+            f"{r.mail_class} from {r.from_address or 'unknown'}",
+            f"received email {r.message_id}",
         )
-        for name, data in _attachments(raw):
-            files.append(
-                PackFile(
-                    f"attachments/received/{stem}/{_safe(name)}",
-                    data,
-                    f"attachment of received email {r.message_id}",
-                )
-            )
+        for n, r in enumerate(case.received, 1)
+    ]
+    return _email_files("sent", sent, evidence) + _email_files("received", received, evidence)
+
+
+def _consent_files(consents: list[ConsentRecord], evidence: Evidence) -> list[PackFile]:
+    files: list[PackFile] = []
     for consent in consents:
         stem = f"consent/consent-{consent.id}-{_safe(consent.parent_id)}"
         record = {
@@ -234,76 +294,81 @@ async def build_pack(
         if consent.evidence_sha256:
             data = evidence.get(consent.evidence_sha256)
             ext = ".pdf" if data.startswith(b"%PDF") else ".bin"
-            files.append(
-                PackFile(
-                    f"{stem}{ext}",
-                    data,
-                    f"the copy of parent {consent.parent_id}'s consent ({consent.method}, "
-                    f"{consent.given_on})",
-                )
+            what = (
+                f"the copy of parent {consent.parent_id}'s consent ({consent.method}, "
+                f"{consent.given_on})"
             )
+            files.append(PackFile(f"{stem}{ext}", data, what))
+    return files
+
+
+def _printed_files(printed: list[PrintedCopy], evidence: Evidence) -> list[PackFile]:
+    files: list[PackFile] = []
     for p in printed:
-        stem = f"{p.id:03d}-{p.template}-{_safe(p.parent_id)}"
-        files.append(
-            PackFile(
-                f"slips/{stem}-letter.pdf",
-                evidence.get(p.letter_sha256),
-                f"printed {p.template} for parent {p.parent_id}",
-            )
-        )
+        stem = f"slips/{p.id:03d}-{p.template}-{_safe(p.parent_id)}"
         delivered = (
             f", {p.delivered_how} on {p.delivered_on} by {p.delivered_by}"
             if p.delivered_on
             else ", delivery not yet recorded"
         )
-        files.append(
+        files += [
             PackFile(
-                f"slips/{stem}-slip.pdf",
+                f"{stem}-letter.pdf",
+                evidence.get(p.letter_sha256),
+                f"printed {p.template} for parent {p.parent_id}",
+            ),
+            PackFile(
+                f"{stem}-slip.pdf",
                 evidence.get(p.slip_sha256),
                 f"hand-delivery slip for the {p.template}{delivered}",
-            )
-        )
-    in_force = {x.parent_id: x for x in consents if x.withdrawn_on is None}
-    view = PackView(
-        f"Referral pack: {pupil.first_name} {pupil.last_name} ({upn})",
+            ),
+        ]
+    return files
+
+
+def _view(case: _CaseFile, now: datetime) -> PackView:
+    pupil, upn = case.pupil, case.pupil.upn
+    emails = {e.message_id: e for e in case.sent}
+    name = f"{pupil.first_name} {pupil.last_name}"
+    return PackView(
+        f"Referral pack: {name} ({upn})",
         now,
-        school.name if school else pupil.school_urn,
-        rules.name,
-        f"{pupil.first_name} {pupil.last_name}",
+        case.school,
+        case.rules.name,
+        name,
         upn,
         pupil.date_of_birth,
         pupil.year_group,
-        tuple(
-            ParentLine(
-                p.parent_id,
-                p.name,
-                p.relationship,
-                f"email {in_force[p.parent_id].email} (consent {in_force[p.parent_id].id}, "
-                f"{in_force[p.parent_id].method}, {in_force[p.parent_id].given_on})"
-                if p.parent_id in in_force
-                else "post: no consent to email",
-            )
-            for p in parents
-        ),
-        tuple(sorted({e.by for e in c.entries if e.by and e.by != "supportfirst"})),
+        _parent_lines(case.parents, case.consents),
+        tuple(sorted({e.by for e in case.entries if e.by and e.by != "supportfirst"})),
         tuple(
             TimelineRow(e.on, e.by, WHAT.get(e.kind, e.kind), *_how_summary(e, emails))
-            for e in c.entries
+            for e in case.entries
         ),
         tuple(
-            ChecklistLine(
-                i.label,
-                _state(i.satisfied, i.detail),
-                i.detail,
-            )
-            for i in items
+            ChecklistLine(i.label, _state(i.satisfied, i.detail), i.detail) for i in case.checklist
         ),
-        _weeks(tally(marks), rules.policy),
-        10,
-        head,
+        _weeks(tally(case.marks), case.rules.policy),
+        THRESHOLD_SESSIONS,
+        case.head,
     )
-    files.insert(0, PackFile("chronology.pdf", render(view), "the chronology, chart and checklist"))
-    return Pack(upn, now, head, tuple(files))
+
+
+def _parent_lines(
+    parents: list[ParentRow], consents: list[ConsentRecord]
+) -> tuple[ParentLine, ...]:
+    """How each parent is written to: the consent in force, or post."""
+    in_force = {x.parent_id: x for x in consents if x.withdrawn_on is None}
+
+    def contact(parent_id: str) -> str:
+        if parent_id not in in_force:
+            return "post: no consent to email"
+        c = in_force[parent_id]
+        return f"email {c.email} (consent {c.id}, {c.method}, {c.given_on})"
+
+    return tuple(
+        ParentLine(p.parent_id, p.name, p.relationship, contact(p.parent_id)) for p in parents
+    )
 
 
 def _state(satisfied: bool, detail: str) -> str:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from attendance.penalty import PenaltyDecision, PenaltyKind, PenaltyRecord, next_penalty
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
+from casework.pupils import known_pupil
 
 
 async def _decide(
@@ -19,8 +20,7 @@ async def _decide(
 ) -> PenaltyDecision:
     if await uow.registry.parent(parent_id) is None:
         raise NotFound(f"no parent with id {parent_id}")
-    if await uow.registry.pupil(upn) is None:
-        raise NotFound(f"no pupil with UPN {upn}")
+    await known_pupil(uow, upn)
     if all(p.parent_id != parent_id for p in await uow.registry.parents_of(upn)):
         raise Refused(f"parent {parent_id} is not recorded as a parent of {upn}")
     history = await uow.cases.penalties(parent_id, upn)

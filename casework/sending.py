@@ -15,7 +15,7 @@ from typing import Protocol
 
 from attendance.consent import ConsentRecord, consent_on
 from casework.consent import shared_with
-from casework.errors import NotFound, Refused
+from casework.errors import Refused
 from casework.letters import (
     PLAIN,
     TITLES,
@@ -26,6 +26,7 @@ from casework.letters import (
     render_letter,
 )
 from casework.ports import Evidence, UnitOfWork
+from casework.pupils import known_pupil
 from casework.records import ParentRow, PrintedCopy, PupilRow, QueuedEmail
 
 # Notices whose service may be relied on in court: they carry the PDF copy, and a bounce is an
@@ -109,6 +110,32 @@ async def email_consent(
     return consent, f"consent {consent.id} ({consent.method}, {consent.given_on})"
 
 
+@dataclass(frozen=True)
+class _Sending:
+    """One letter on its way to each parent of a pupil: what is the same for every parent."""
+
+    uow: UnitOfWork
+    mailroom: Mailroom
+    template: str
+    pupil: PupilRow
+    staff: Staff
+    on: date
+    now: datetime
+    notice_id: int | None
+    school_name: str
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.template, self.template)
+
+    def stem(self, parent: ParentRow) -> str:
+        return f"{self.template}-{self.pupil.upn}-{parent.parent_id}"
+
+
+# A parent's route, the case-log summary of it, and the details logged and audited.
+_Routed = tuple[ParentRoute, str, dict[str, object]]
+
+
 async def queue_for_parents(
     uow: UnitOfWork,
     mailroom: Mailroom,
@@ -124,84 +151,17 @@ async def queue_for_parents(
     """Inside an open unit of work: one email or one printed letter and slip per parent."""
     school = await uow.registry.school(pupil.school_urn)
     school_name = school.name if school else pupil.school_urn
-    formal = template in FORMAL
-    title = TITLES.get(template, template)
+    sending = _Sending(uow, mailroom, template, pupil, staff, on, now, notice_id, school_name)
     routes = []
     for parent in parents:
         letter = await render_letter(
             uow, mailroom.renderer, template, pupil, parent, staff, on, options
         )
         consent, reason = await email_consent(uow, parent, on)
-        stem = f"{template}-{pupil.upn}-{parent.parent_id}"
         if consent is not None:
-            pdf = mailroom.postroom.printable(letter, f"{stem}.pdf", now) if formal else None
-            composed = mailroom.postroom.email(
-                letter, school_name, parent.name, consent.email, now, pdf
-            )
-            mailroom.evidence.put(composed.raw)
-            await uow.mail.queue(
-                QueuedEmail(
-                    composed.message_id,
-                    composed.token,
-                    pupil.upn,
-                    parent.parent_id,
-                    consent.id,
-                    template,
-                    notice_id,
-                    formal,
-                    composed.recipient,
-                    composed.envelope_from,
-                    composed.sha256,
-                    len(composed.raw),
-                    now,
-                    staff.name,
-                )
-            )
-            route = ParentRoute(parent.parent_id, "email", composed.message_id, reason)
-            summary = f"{title} queued for email to {parent.name} at {consent.email}."
-            details: dict[str, object] = {
-                "sha256": composed.sha256,
-                "consent_id": consent.id,
-                "recipient": composed.recipient,
-            }
+            route, summary, details = await _by_email(sending, parent, letter, consent, reason)
         else:
-            printed = mailroom.postroom.printable(letter, f"{stem}.pdf", now)
-            slip = await render_letter(
-                uow,
-                mailroom.renderer,
-                "hand_delivery_slip",
-                pupil,
-                parent,
-                staff,
-                on,
-                LetterOptions(slip_for=template),
-            )
-            slip_copy = mailroom.postroom.printable(slip, f"{stem}-slip.pdf", now)
-            letter_sha = mailroom.evidence.put(printed.content)
-            slip_sha = mailroom.evidence.put(slip_copy.content)
-            printed_id = await uow.mail.add_printed(
-                PrintedCopy(
-                    pupil.upn,
-                    parent.parent_id,
-                    template,
-                    notice_id,
-                    letter_sha,
-                    slip_sha,
-                    printed.media_type,
-                    now,
-                    staff.name,
-                )
-            )
-            route = ParentRoute(parent.parent_id, "post", None, reason, printed_id)
-            summary = (
-                f"{title} printed for post or hand delivery to {parent.name} ({reason}); "
-                "record delivery on the slip."
-            )
-            details = {
-                "letter_sha256": letter_sha,
-                "slip_sha256": slip_sha,
-                "printed_id": printed_id,
-            }
+            route, summary, details = await _by_post(sending, parent, letter, reason)
         details.update(
             template=template,
             parent_id=parent.parent_id,
@@ -213,6 +173,88 @@ async def queue_for_parents(
         await uow.audit.append(staff.name, "letter.queued", f"pupil:{pupil.upn}", details, now)
         routes.append(route)
     return routes
+
+
+async def _by_email(
+    s: _Sending, parent: ParentRow, letter: Letter, consent: ConsentRecord, reason: str
+) -> _Routed:
+    """The email's bytes into evidence, then queued; a formal notice carries its PDF copy."""
+    uow, mailroom, pupil, staff, now = s.uow, s.mailroom, s.pupil, s.staff, s.now
+    template, notice_id, stem = s.template, s.notice_id, s.stem(parent)
+    formal = template in FORMAL
+    pdf = mailroom.postroom.printable(letter, f"{stem}.pdf", now) if formal else None
+    composed = mailroom.postroom.email(letter, s.school_name, parent.name, consent.email, now, pdf)
+    mailroom.evidence.put(composed.raw)
+    await uow.mail.queue(
+        QueuedEmail(
+            composed.message_id,
+            composed.token,
+            pupil.upn,
+            parent.parent_id,
+            consent.id,
+            template,
+            notice_id,
+            formal,
+            composed.recipient,
+            composed.envelope_from,
+            composed.sha256,
+            len(composed.raw),
+            now,
+            staff.name,
+        )
+    )
+    route = ParentRoute(parent.parent_id, "email", composed.message_id, reason)
+    summary = f"{s.title} queued for email to {parent.name} at {consent.email}."
+    details: dict[str, object] = {
+        "sha256": composed.sha256,
+        "consent_id": consent.id,
+        "recipient": composed.recipient,
+    }
+    return route, summary, details
+
+
+async def _by_post(s: _Sending, parent: ParentRow, letter: Letter, reason: str) -> _Routed:
+    """The printed letter and its hand-delivery slip, both into evidence before the record."""
+    uow, mailroom, pupil, staff, now = s.uow, s.mailroom, s.pupil, s.staff, s.now
+    template, notice_id, stem = s.template, s.notice_id, s.stem(parent)
+    printed = mailroom.postroom.printable(letter, f"{stem}.pdf", now)
+    slip = await render_letter(
+        uow,
+        mailroom.renderer,
+        "hand_delivery_slip",
+        pupil,
+        parent,
+        staff,
+        s.on,
+        LetterOptions(slip_for=template),
+    )
+    slip_copy = mailroom.postroom.printable(slip, f"{stem}-slip.pdf", now)
+    letter_sha = mailroom.evidence.put(printed.content)
+    slip_sha = mailroom.evidence.put(slip_copy.content)
+    printed_id = await uow.mail.add_printed(
+        PrintedCopy(
+            pupil.upn,
+            parent.parent_id,
+            template,
+            notice_id,
+            letter_sha,
+            slip_sha,
+            printed.media_type,
+            now,
+            staff.name,
+        )
+    )
+    route = ParentRoute(parent.parent_id, "post", None, reason, printed_id)
+    summary = (
+        f"{s.title} printed for post or hand delivery to {parent.name} ({reason}); "
+        "record delivery on the slip."
+    )
+    details: dict[str, object] = {
+        "letter_sha256": letter_sha,
+        "slip_sha256": slip_sha,
+        "printed_id": printed_id,
+    }
+    return route, summary, details
 
 
 async def send_letter(
@@ -229,9 +271,7 @@ async def send_letter(
     if template == "hand_delivery_slip":
         raise Refused("the hand-delivery slip goes with a letter sent by post, not on its own")
     async with uow:
-        pupil = await uow.registry.pupil(upn)
-        if pupil is None:
-            raise NotFound(f"no pupil with UPN {upn}")
+        pupil = await known_pupil(uow, upn)
         parents = await uow.registry.parents_of(upn)
         if not parents:
             raise Refused(f"no parents on record for {upn}: import the parents file first")

@@ -9,8 +9,8 @@ from datetime import date
 from attendance.consent import consent_on
 from attendance.threshold import ThresholdResult, evaluate
 from casework.caselog import current_stage
-from casework.errors import NotFound
 from casework.ports import UnitOfWork
+from casework.pupils import known_pupil, school_name
 from casework.records import Entry, NoticeRecord, PupilRow
 from casework.thresholds import rules_for_pupil
 
@@ -36,10 +36,8 @@ class PupilStatus:
 
 async def pupil_status(uow: UnitOfWork, upn: str, on: date) -> PupilStatus:
     async with uow:
-        pupil = await uow.registry.pupil(upn)
-        if pupil is None:
-            raise NotFound(f"no pupil with UPN {upn}")
-        school = await uow.registry.school(pupil.school_urn)
+        pupil = await known_pupil(uow, upn)
+        school = await school_name(uow, pupil)
         rules = await rules_for_pupil(uow, upn)
         result = evaluate(await uow.marks.for_pupil(upn), on, rules.policy)
         entries = await uow.cases.entries(upn)
@@ -51,7 +49,7 @@ async def pupil_status(uow: UnitOfWork, upn: str, on: date) -> PupilStatus:
     stage = current_stage(entries)
     return PupilStatus(
         pupil,
-        school.name if school else pupil.school_urn,
+        school,
         rules.name,
         result,
         stage.value if stage else None,

@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
 
 from imap_tools import MailBox, MailBoxUnencrypted
 
 from casework.inbound import Arrived
+from mail.urls import server_url
 
 _UID = re.compile(rb"UID (\d+)")
 
@@ -96,20 +96,16 @@ class ImapAccount:
 
     @classmethod
     def from_url(cls, url: str) -> ImapAccount:
-        parts = urlsplit(url)
-        if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
-            raise InboxUrlError(
-                f"SUPPORTFIRST_IMAP_URL {url!r}: expected imap[s]://user:pass@host:port/FOLDER"
-            )
-        tls = parts.scheme == "imaps"
-        return cls(
-            parts.hostname,
-            parts.port or (993 if tls else 143),
-            tls,
-            unquote(parts.username),
-            unquote(parts.password or ""),
-            unquote(parts.path.lstrip("/")) or "INBOX",
+        u = server_url(
+            url,
+            "SUPPORTFIRST_IMAP_URL",
+            ("imap", "imaps"),
+            (143, 993),
+            "imap[s]://user:pass@host:port/FOLDER",
+            InboxUrlError,
+            need_user=True,
         )
+        return cls(u.host, u.port, u.tls, u.user or "", u.password or "", u.path or "INBOX")
 
 
 class ImapInbox:

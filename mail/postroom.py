@@ -1,5 +1,5 @@
 """The mail adapter's face to the use cases: a rendered letter becomes the exact bytes of an
-email (mail/compose.py) or a printable PDF (mail/pdf.py)."""
+email (mail/compose.py) or a printable PDF (documents/pdf.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,6 @@ class Postroom:
         return self.signer.sign(composed) if self.signer else composed
 
     def printable(self, letter: Letter, name: str, now: datetime) -> Printable:
-        from mail.pdf import letter_pdf  # WeasyPrint takes ~0.6 s to import: only when printing
+        from documents.pdf import letter_pdf  # WeasyPrint takes ~0.6 s to load: only to print
 
         return Printable(letter_pdf(letter.html, letter.subject, now), "application/pdf", name)

@@ -25,12 +25,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
 from casework.outgoing import Journal, JournalEntry
 from casework.records import Claimed, SendOutcome
+from mail.urls import server_url
 
 QUEUED_AS = re.compile(r"queued as ([A-Za-z0-9]+)", re.IGNORECASE)
 
@@ -51,20 +51,15 @@ class SmtpServer:
     @classmethod
     def from_url(cls, url: str, ca_file: str | None = None) -> SmtpServer:
         """`smtp://[user:pass@]host:port` (STARTTLS when offered) or `smtps://…` (TLS)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise SmtpUrlError(
-                f"SUPPORTFIRST_SMTP_URL {url!r}: expected smtp://[user:pass@]host:port or smtps://…"
-            )
-        tls = parts.scheme == "smtps"
-        return cls(
-            parts.hostname,
-            parts.port or (465 if tls else 25),
-            tls,
-            unquote(parts.username) if parts.username else None,
-            unquote(parts.password) if parts.password else None,
-            ca_file,
+        u = server_url(
+            url,
+            "SUPPORTFIRST_SMTP_URL",
+            ("smtp", "smtps"),
+            (25, 465),
+            "smtp://[user:pass@]host:port or smtps://…",
+            SmtpUrlError,
         )
+        return cls(u.host, u.port, u.tls, u.user, u.password, ca_file)
 
 
 def _now() -> datetime:

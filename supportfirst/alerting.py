@@ -131,7 +131,7 @@ class Alerts:
 
 
 def render_chronology(view: PackView) -> bytes:
-    from mail.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
+    from documents.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
 
     return chronology_pdf(view)
 

@@ -34,7 +34,7 @@ def pack_command(
     attachments, consent, slips and a manifest that `verify` checks."""
 
     async def work(application: App) -> None:
-        from mail.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
+        from documents.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
 
         if out.parent and not out.parent.exists():
             raise UserError(f"--out: the folder {out.parent} does not exist")

@@ -147,6 +147,33 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
     now = datetime.combine(REVIEW_ON, datetime.min.time(), UTC) + timedelta(hours=16)
     upns, absent = await _load_school(app, rnd, now)
     report.say(f"School: Riverside Primary (Essex), {len(upns)} pupils, registers to {REVIEW_ON}")
+    met = await _first_letters(app, report, now)
+    target = met[0]
+    notice = await issue_nti(
+        app.uow(),
+        app.mailroom(),
+        target,
+        STAFF.name,
+        "No further unauthorised absence",
+        REVIEW_ON,
+        0,
+        now,
+    )
+    report.say(f"Notice to Improve {notice.notice_id} for {target} until {notice.period_end}")
+    await _send_and_answer(app, report, met)
+    await _read_back(app, report)
+    await _breach(app, report, target, notice.period_start + timedelta(days=2), now)
+    await _show_alerts(app, report)
+    await _pack(app, report, target, now)
+    report.say(f"Database: {app.url}")
+    report.say(f"Parents' mailboxes: {app.settings.data_dir / 'maildir' / 'outbound'}")
+    report.say(f"The school's inbox: {app.settings.data_dir / 'maildir' / 'inbox'}")
+    report.say(f"Evidence: {app.settings.data_dir / 'evidence'}")
+    return report
+
+
+async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[str]:
+    """The daily review, then for each pupil who met the threshold: support and a letter."""
     events = await daily_review(app.uow(), REVIEW_ON, now)
     met = sorted({e.upn for e in events if e.kind == "ThresholdMet"})
     report.say(f"Daily review {REVIEW_ON}: {len(met)} pupils met the national threshold")
@@ -165,18 +192,11 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
         request = LogRequest(upn, "support_offered", STAFF.name, REVIEW_ON, "Breakfast club place")
         await log_entry(app.uow(), request, now)
         await send_letter(app.uow(), app.mailroom(), "initial_concern", upn, STAFF, REVIEW_ON, now)
-    target = met[0]
-    notice = await issue_nti(
-        app.uow(),
-        app.mailroom(),
-        target,
-        STAFF.name,
-        "No further unauthorised absence",
-        REVIEW_ON,
-        0,
-        now,
-    )
-    report.say(f"Notice to Improve {notice.notice_id} for {target} until {notice.period_end}")
+    return met
+
+
+async def _send_and_answer(app: App, report: DemoReport, met: list[str]) -> None:
+    """Send the outbox; then a parent replies, one is away, and one address bounces."""
     async with smtp_server(app) as server:
         sender = Sender(app, server)
         try:
@@ -193,6 +213,9 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
             raw = _reply(email, token_address.format(email.token), auto)
             await _deliver(raw, token_address.format(email.token), email.recipient, server.port)
         await _deliver(_bounce(bounced, domain), bounced.envelope_from, "", server.port)
+
+
+async def _read_back(app: App, report: DemoReport) -> None:
     inbox = open_inbox(app)
     try:
         read = await ingest_once(app, inbox)
@@ -202,17 +225,28 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
         f"Read back {read.new} messages (a reply, an out-of-office, a bounce): "
         f"{read.matched} filed to cases, {read.quarantined} quarantined"
     )
-    breach_day = notice.period_start + timedelta(days=2)
+
+
+async def _breach(
+    app: App, report: DemoReport, target: str, breach_day: date, now: datetime
+) -> None:
+    """An unauthorised absence inside the improvement period, and the review that sees it."""
     marks = _csv("upn,school_urn,date,session,code", [f"{target},{URN},{breach_day},AM,O"])
     await import_csv(app.uow(), "marks", "demo-breach.csv", marks, "demo", now)
     breach = await daily_review(app.uow(), breach_day + timedelta(days=1), now)
     report.say(f"Review after {breach_day}: {', '.join(sorted({e.kind for e in breach}))}")
+
+
+async def _show_alerts(app: App, report: DemoReport) -> None:
     alerts = Alerts(app)
     try:
         shown = await alerts.deliver()
     finally:
         await alerts.close()
     report.say(f"Alerts shown: {shown.posts} (console and {app.settings.data_dir}/alerts.log)")
+
+
+async def _pack(app: App, report: DemoReport, target: str, now: datetime) -> None:
     done = await export_pack(
         app.uow(), app.evidence(), render_chronology, target, STAFF.name, "file", now
     )
@@ -222,8 +256,3 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
     report.say(
         f"Referral pack: {pack_path} ({len(done.pack.files)} files; verify: {problems or 'ok'})"
     )
-    report.say(f"Database: {app.url}")
-    report.say(f"Parents' mailboxes: {app.settings.data_dir / 'maildir' / 'outbound'}")
-    report.say(f"The school's inbox: {app.settings.data_dir / 'maildir' / 'inbox'}")
-    report.say(f"Evidence: {app.settings.data_dir / 'evidence'}")
-    return report

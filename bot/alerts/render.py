@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from attendance.threshold import THRESHOLD_WEEKS
 from bot.views import AlertView
 from casework.records import PendingEvent, PupilRow
 
@@ -26,7 +27,7 @@ def _said(kind: str, p: dict[str, Any]) -> str:
     sentences: dict[str, Callable[[], str]] = {
         "ThresholdMet": lambda: (
             f"{p.get('unauthorised_sessions')} unauthorised sessions in the "
-            f"10 school weeks from {p.get('window_start')}."
+            f"{THRESHOLD_WEEKS} school weeks from {p.get('window_start')}."
         ),
         "NtiIssued": lambda: (
             f"Notice {p.get('notice_id')}: the improvement period runs to {p.get('period_end')}."

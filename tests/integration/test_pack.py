@@ -8,6 +8,7 @@ import json
 import zipfile
 from datetime import UTC, date, datetime
 from email import message_from_bytes
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,32 @@ async def test_the_chronology_view_has_the_timeline_checklist_and_weeks(case: Ap
     assert max(w.window_total for w in view.weeks) == 10 and view.threshold == 10
 
 
+class CountingTransactions:
+    """The app's unit of work, counting the transactions a use case opens on it."""
+
+    def __init__(self, uow: Any) -> None:
+        self.uow = uow
+        self.opened = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.uow, name)
+
+    async def __aenter__(self) -> CountingTransactions:
+        self.opened += 1
+        await self.uow.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.uow.__aexit__(*exc)
+
+
+async def test_the_pack_reads_the_case_as_one_snapshot(case: App) -> None:
+    uow = CountingTransactions(case.uow())
+    pack = await build_pack(uow, case.evidence(), fake_pdf, b.UPN_1, NOW)
+    assert uow.opened == 1  # the chronology, checklist and emails all come from one transaction
+    assert SEEN[-1].timeline and SEEN[-1].checklist and len(pack.files) > 1
+
+
 async def test_verify_passes_an_untouched_pack(case: App) -> None:
     data = pack_zip(await pack_of(case))
     assert verify_files(read_zip(data)) == []
@@ -148,7 +175,7 @@ async def test_verify_names_a_changed_added_or_removed_file(case: App, change: s
 async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case: App) -> None:
     from pypdf import PdfReader
 
-    from mail.chronology import chronology_pdf
+    from documents.chronology import chronology_pdf
 
     await record_consent(
         case.uow(), case.evidence(), "P2", "jo@example.org", "email", date(2025, 3, 1), "o", NOW

@@ -12,8 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from casework.packview import ChecklistLine, PackView, ParentLine, TimelineRow, WeekPoint
-from mail.chart import attendance_chart_svg, week_label
-from mail.chronology import chronology_html, chronology_pdf
+from documents.chart import attendance_chart_svg, week_label
+from documents.chronology import chronology_html, chronology_pdf
 
 SVG = "{http://www.w3.org/2000/svg}"
 GENERATED = datetime(2025, 6, 9, 8, 15, tzinfo=UTC)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-import mail.pdf
+import documents.pdf
+from documents.pdf import letter_pdf
 from mail.letters import Letter, LetterRenderer
-from mail.pdf import letter_pdf
 
 CREATED = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 
@@ -78,7 +78,7 @@ def test_another_process_prints_the_same_bytes() -> None:
     """Nothing in the PDF depends on Python's per-process hash seed (set iteration order)."""
     letter = nti_letter()
     script = (
-        "import sys; from datetime import datetime; from mail.pdf import letter_pdf; "
+        "import sys; from datetime import datetime; from documents.pdf import letter_pdf; "
         "sys.stdout.buffer.write(letter_pdf(sys.stdin.read(), 'NTI', datetime.fromisoformat("
         f"{CREATED.isoformat()!r})))"
     )
@@ -90,7 +90,7 @@ def test_another_process_prints_the_same_bytes() -> None:
         capture_output=True,
         check=True,
         env=env,
-        cwd=Path(mail.pdf.__file__).parents[1],
+        cwd=Path(documents.pdf.__file__).parents[1],
     )
     assert out.stdout == letter_pdf(letter.html, "NTI", CREATED)
 
@@ -115,9 +115,9 @@ def test_an_image_from_the_web_is_refused_without_touching_the_network(
 ) -> None:
     refused: list[str] = []
     connections: list[Any] = []
-    fetch = mail.pdf.OnlyDataURLs.fetch
+    fetch = documents.pdf.OnlyDataURLs.fetch
 
-    def counting_fetch(self: mail.pdf.OnlyDataURLs, url: str, headers: Any = None) -> Any:
+    def counting_fetch(self: documents.pdf.OnlyDataURLs, url: str, headers: Any = None) -> Any:
         if not url.startswith("data:"):
             refused.append(url)
         return fetch(self, url, headers)
@@ -126,7 +126,7 @@ def test_an_image_from_the_web_is_refused_without_touching_the_network(
         connections.append(args)
         raise OSError("the test forbids network access")
 
-    monkeypatch.setattr(mail.pdf.OnlyDataURLs, "fetch", counting_fetch)
+    monkeypatch.setattr(documents.pdf.OnlyDataURLs, "fetch", counting_fetch)
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
     pixel = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"

@@ -2,9 +2,9 @@
 
 The HTML comes from `templates/pack/chronology.html.j2` (autoescaped, StrictUndefined: missing
 data is an error, never a blank in what goes to the local authority) with the attendance chart
-inline as SVG; the layout is `templates/pack/chronology.css`. It goes through `mail.pdf.html_pdf`,
-so the PDF's dates come from `view.generated_at`, its identifier is a hash of its content, and
-nothing is fetched.
+inline as SVG; the layout is `templates/pack/chronology.css`. It goes through
+`documents.pdf.html_pdf`, so the PDF's dates come from `view.generated_at`, its identifier is a
+hash of its content, and nothing is fetched.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from casework.packview import PackView
-from mail.chart import MONTHS, attendance_chart_svg
+from documents.chart import MONTHS, attendance_chart_svg
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "pack/chronology.html.j2"
@@ -79,6 +79,6 @@ def chronology_html(view: PackView) -> str:
 
 def chronology_pdf(view: PackView) -> bytes:
     """The chronology as PDF: the same bytes for the same view, dated `view.generated_at`."""
-    from mail.pdf import html_pdf  # WeasyPrint takes ~0.6 s to import: only when printing
+    from documents.pdf import html_pdf  # WeasyPrint takes ~0.6 s to import: only when printing
 
     return html_pdf(chronology_html(view), view.title, view.generated_at, _stylesheet())

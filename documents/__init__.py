@@ -1,0 +1,1 @@
+"""What is printed or exported, not mailed: the PDF printer, the chronology, the chart."""
