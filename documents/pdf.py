@@ -53,7 +53,7 @@ img { max-width: 100%; }
 """
 
 
-class OnlyDataURLs(URLFetcher):
+class OnlyDataURLs(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """Refuses every URL but `data:`: no network, no files (WeasyPrint logs and skips it)."""
 
     def __init__(self) -> None:
