@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,24 +13,21 @@ from casework.authorities import list_rules, set_rules
 from casework.csvfiles import COLUMNS
 from casework.imports import import_csv
 from casework.thresholds import daily_review, threshold_report
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import (
-    DbOpt,
-    JsonOpt,
-    app,
-    audit_app,
-    authority_app,
-    emit_json,
-    fail,
-    parse_date,
-    run,
-)
-from supportfirst.settings import Settings
+from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, fail, parse_date, run, utcnow
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+commands = typer.Typer()
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+authority_app = typer.Typer(help="Each local authority's rules.", no_args_is_help=True)
 
 
-@app.command()
+@commands.command()
 def init(db: DbOpt = None) -> None:
     """Create the database, or bring it to the newest schema."""
+    from supportfirst.settings import Settings
+
     url = db or Settings().db_url
 
     async def work(application: App) -> str:
@@ -40,7 +37,7 @@ def init(db: DbOpt = None) -> None:
     typer.echo(f"database ready: {url}")
 
 
-@app.command("import")
+@commands.command("import")
 def import_(
     kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(COLUMNS)}")],
     file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row)")],
@@ -50,10 +47,7 @@ def import_(
     """Import one CSV file: all or nothing; every bad row reported as FILE:LINE: field: reason."""
     if kind not in COLUMNS:
         raise fail(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        raise fail(f"{file}: {e.strerror or e}") from None
+    data = file.read_bytes()  # a file that cannot be read: the boundary names it
 
     async def work(application: App) -> None:
         summary = await import_csv(application.uow(), kind, str(file), data, by, utcnow())
@@ -62,7 +56,7 @@ def import_(
     run(db, work)
 
 
-@app.command()
+@commands.command()
 def threshold(
     on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
     json_: JsonOpt = False,
@@ -101,7 +95,7 @@ def threshold(
     run(db, work)
 
 
-@app.command()
+@commands.command()
 def review(
     on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
     json_: JsonOpt = False,
@@ -211,7 +205,7 @@ def authority_list(json_: JsonOpt = False, db: DbOpt = None) -> None:
     run(db, work)
 
 
-@app.command()
+@commands.command()
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 3000,

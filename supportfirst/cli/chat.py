@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from casework.staff import ALERT_KINDS, ROLES, add_staff, route_alerts
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, JsonOpt, alerts_app, emit_json, run, staff_app
+from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, run, utcnow
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+staff_app = typer.Typer(help="Who may do what from chat.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Where alerts go.", no_args_is_help=True)
 
 ByOpt = Annotated[str, typer.Option("--by", help="who is making the change (audited)")]
 

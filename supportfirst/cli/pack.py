@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from casework.packzip import export_pack, read_zip, verify_files
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, UserError, app, fail, run
+from supportfirst.cli.common import DbOpt, UserError, fail, run, utcnow
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+commands = typer.Typer()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -23,7 +27,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-@app.command("pack")
+@commands.command("pack")
 def pack_command(
     upn: str,
     out: Annotated[Path, typer.Option("--out", help="the ZIP to write")],
@@ -53,16 +57,15 @@ def pack_command(
     run(db, work)
 
 
-@app.command("verify")
+@commands.command("verify")
 def verify_command(
     file: Annotated[Path, typer.Argument(help="a referral pack ZIP")],
 ) -> None:
     """Check every file in a pack against its manifest: each changed, missing or extra file is
     named, and the exit code is non-zero if there is any."""
+    data = file.read_bytes()  # a file that cannot be read: the boundary names it
     try:
-        files = read_zip(file.read_bytes())
-    except OSError as e:
-        raise fail(f"{file}: {e.strerror}") from None
+        files = read_zip(data)
     except Exception as e:  # not a ZIP at all
         raise fail(f"{file}: not a readable ZIP ({e})") from None
     problems = verify_files(files)

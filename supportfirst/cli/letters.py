@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from casework.letters import LetterOptions, Staff, letter_for
 from casework.printed import printed_files, record_delivery
-from casework.sending import ParentRoute, send_letter
-from mail.letters import LetterRenderer
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, JsonOpt, emit_json, letter_app, parse_date, run
+from casework.sending import send_letter
+from supportfirst.cli.common import (
+    DbOpt,
+    JsonOpt,
+    emit_json,
+    parse_date,
+    route_json,
+    route_line,
+    run,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_help=True)
 
 TemplateArg = Annotated[str, typer.Argument(help="e.g. initial_concern, meeting_invite, nti")]
 ByOpt = Annotated[str, typer.Option("--by", help="the named contact who signs it")]
@@ -25,22 +37,6 @@ MeetingOpt = Annotated[
 ]
 GrantedOpt = Annotated[bool, typer.Option("--granted", help="leave request: agreed")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="the letter's date")]
-
-
-def route_json(r: ParentRoute) -> dict[str, object]:
-    return {
-        "parent_id": r.parent_id,
-        "route": r.route,
-        "message_id": r.message_id,
-        "printed_id": r.printed_id,
-    }
-
-
-def route_line(r: ParentRoute) -> str:
-    if r.route == "email":
-        return f"  parent {r.parent_id}: queued for email {r.message_id} ({r.reason})"
-    how = f"print letter {r.printed_id} and its slip (letter print {r.printed_id} --out DIR)"
-    return f"  parent {r.parent_id}: {how}, for post or hand delivery ({r.reason})"
 
 
 @letter_app.command("preview")
@@ -62,6 +58,7 @@ def letter_preview(
     db: DbOpt = None,
 ) -> None:
     """Show a letter as a parent would receive it: subject, then the text (or HTML) part."""
+    from mail.letters import LetterRenderer  # Jinja and the templates: only when previewing
 
     async def work(application: App) -> None:
         letter = await letter_for(

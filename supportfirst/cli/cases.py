@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,19 +20,24 @@ from casework.caselog import (
 from casework.checklist import checklist
 from casework.notices import issue_nti
 from casework.penalties import check_penalty, record_penalty
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import (
+from supportfirst.cli.common import (
     DbOpt,
     JsonOpt,
     UserError,
-    case_app,
     emit_json,
-    nti_app,
     parse_date,
-    penalty_app,
+    route_json,
+    route_line,
     run,
+    utcnow,
 )
-from supportfirst.cli_letters import route_json, route_line
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+case_app = typer.Typer(help="The case log and the chronology.", no_args_is_help=True)
+nti_app = typer.Typer(help="Notices to Improve.", no_args_is_help=True)
+penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no_args_is_help=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
 ByOpt = Annotated[str, typer.Option("--by", help="the member of staff")]

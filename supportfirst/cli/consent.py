@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from attendance.consent import METHODS
 from casework.consent import list_consents, record_consent, withdraw_consent
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, JsonOpt, consent_app, emit_json, fail, parse_date, run
+from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, parse_date, run, utcnow
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+consent_app = typer.Typer(help="Each parent's consent to email.", no_args_is_help=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
 ByOpt = Annotated[str, typer.Option("--by", help="who records it (for the audit log)")]
@@ -32,12 +36,8 @@ def consent_record(
     db: DbOpt = None,
 ) -> None:
     """Record a parent's written consent to email (refused if another parent holds the address)."""
-    copy = None
-    if evidence is not None:
-        try:
-            copy = (evidence.name, evidence.read_bytes())
-        except OSError as e:
-            raise fail(f"{evidence}: {e.strerror or e}") from None
+    # A copy that cannot be read: the boundary names the file.
+    copy = (evidence.name, evidence.read_bytes()) if evidence is not None else None
 
     async def work(application: App) -> None:
         c = await record_consent(
