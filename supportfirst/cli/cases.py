@@ -6,20 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from attendance.penalty import PenaltyDecision, PenaltyKind
 from attendance.stages import VIEWS
-from casework.caselog import (
-    DECISIONS,
-    KINDS,
-    SERVICES,
-    WAYS_TO_MEET,
-    LogRequest,
-    chronology,
-    log_entry,
-)
-from casework.checklist import checklist
-from casework.notices import issue_nti
-from casework.penalties import check_penalty, record_penalty
+from casework.caselog import DECISIONS, KINDS, SERVICES, WAYS_TO_MEET
 from supportfirst.cli.common import (
     DbOpt,
     JsonOpt,
@@ -33,6 +21,7 @@ from supportfirst.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from attendance.penalty import PenaltyDecision, PenaltyKind
     from supportfirst.bootstrap import App
 
 case_app = typer.Typer(help="The case log and the chronology.", no_args_is_help=True)
@@ -76,6 +65,7 @@ def case_log(
     db: DbOpt = None,
 ) -> None:
     """Log a contact, an offer of support, a meeting, engagement or a stage change."""
+    from casework.caselog import LogRequest, log_entry
 
     async def work(application: App) -> None:
         request = LogRequest(
@@ -104,6 +94,7 @@ def case_log(
 @case_app.command("show")
 def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
     """The pupil's chronology, oldest first."""
+    from casework.caselog import chronology
 
     async def work(application: App) -> None:
         c = await chronology(application.uow(), upn.upper())
@@ -150,6 +141,7 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
 @case_app.command("checklist")
 def case_checklist(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
     """What the LA will ask for before a referral, and what is still missing."""
+    from casework.checklist import checklist
 
     async def work(application: App) -> None:
         c = await checklist(application.uow(), upn.upper())
@@ -195,6 +187,7 @@ def nti_issue(
     db: DbOpt = None,
 ) -> None:
     """Issue a Notice to Improve: refused unless the pupil meets the threshold that day."""
+    from casework.notices import issue_nti
 
     async def work(application: App) -> None:
         n = await issue_nti(
@@ -248,6 +241,8 @@ def _decision_json(d: PenaltyDecision) -> dict[str, object]:
 
 
 def _kind(kind: str) -> PenaltyKind:
+    from attendance.penalty import PenaltyKind
+
     try:
         return PenaltyKind(kind)
     except ValueError:
@@ -268,6 +263,7 @@ def penalty_check(
     db: DbOpt = None,
 ) -> None:
     """Which penalty notice (if any) the framework allows next for this parent and child."""
+    from casework.penalties import check_penalty
 
     async def work(application: App) -> None:
         start = parse_date(offence_start, "--offence-start") if offence_start else None
@@ -293,6 +289,7 @@ def penalty_record(
     db: DbOpt = None,
 ) -> None:
     """Record a penalty notice issued to a parent; refused beyond the framework's limits."""
+    from casework.penalties import record_penalty
 
     async def work(application: App) -> None:
         d = await record_penalty(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.staff import ALERT_KINDS, ROLES, add_staff, route_alerts
+from casework.staff import ALERT_KINDS, ROLES
 from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, run, utcnow
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def staff_add(
     db: DbOpt = None,
 ) -> None:
     """Give a member of staff a role (or change it)."""
+    from casework.staff import add_staff
 
     async def work(application: App) -> None:
         m = await add_staff(application.uow(), slack_user_id, name, role, by, utcnow())
@@ -69,6 +70,7 @@ def alerts_route(
     db: DbOpt = None,
 ) -> None:
     """Send alerts of a kind to a destination (with no route, they go to the defaults)."""
+    from casework.staff import route_alerts
 
     async def work(application: App) -> None:
         routes = await route_alerts(application.uow(), kind, destination, by, utcnow(), remove)

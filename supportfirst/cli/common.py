@@ -6,7 +6,6 @@ must not pay for the database layer, which `run` imports when a command actually
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -76,6 +75,8 @@ def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
     """Run one command against the database. Its errors are reported by the one boundary
     (supportfirst.cli.boundary); a database that cannot be opened is told apart here, as a
     UserError, from one that fails during the work (exit 2)."""
+    import asyncio  # some 50 ms: not for --help
+
     from sqlalchemy.exc import SQLAlchemyError
 
     from supportfirst.bootstrap import bootstrap

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from attendance.consent import METHODS
-from casework.consent import list_consents, record_consent, withdraw_consent
 from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, parse_date, run, utcnow
 
 if TYPE_CHECKING:
@@ -39,6 +38,8 @@ def consent_record(
     # A copy that cannot be read: the boundary names the file.
     copy = (evidence.name, evidence.read_bytes()) if evidence is not None else None
 
+    from casework.consent import record_consent
+
     async def work(application: App) -> None:
         c = await record_consent(
             application.uow(),
@@ -60,6 +61,7 @@ def consent_record(
 @consent_app.command("withdraw")
 def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = "cli", db: DbOpt = None) -> None:
     """Withdraw a parent's consent: from then on they are written to by post."""
+    from casework.consent import withdraw_consent
 
     async def work(application: App) -> None:
         day = parse_date(on)
@@ -76,6 +78,7 @@ def consent_list(
     db: DbOpt = None,
 ) -> None:
     """Every consent on record, in force or withdrawn."""
+    from casework.consent import list_consents
 
     async def work(application: App) -> None:
         lines = await list_consents(application.uow(), upn.upper() if upn else None)

@@ -7,15 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from attendance.authorities import AuthorityRules
-from casework.audit import verify_audit
-from casework.authorities import list_rules, set_rules
 from casework.csvfiles import COLUMNS
-from casework.imports import import_csv
-from casework.thresholds import daily_review, threshold_report
 from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, fail, parse_date, run, utcnow
 
 if TYPE_CHECKING:
+    from attendance.authorities import AuthorityRules
     from supportfirst.bootstrap import App
 
 commands = typer.Typer()
@@ -49,6 +45,8 @@ def import_(
         raise fail(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
     data = file.read_bytes()  # a file that cannot be read: the boundary names it
 
+    from casework.imports import import_csv
+
     async def work(application: App) -> None:
         summary = await import_csv(application.uow(), kind, str(file), data, by, utcnow())
         typer.echo(f"{file}: {summary.rows} {kind} rows, {summary.changed} changed")
@@ -64,6 +62,7 @@ def threshold(
     db: DbOpt = None,
 ) -> None:
     """Pupils who meet the national threshold (10 sessions in 10 school weeks) on a date."""
+    from casework.thresholds import threshold_report
 
     async def work(application: App) -> None:
         day = parse_date(on)
@@ -102,6 +101,7 @@ def review(
     db: DbOpt = None,
 ) -> None:
     """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events."""
+    from casework.thresholds import daily_review
 
     async def work(application: App) -> None:
         day = parse_date(on)
@@ -131,6 +131,7 @@ def audit_verify(
     db: DbOpt = None,
 ) -> None:
     """Check the audit chain: any changed, inserted or deleted entry fails."""
+    from casework.audit import verify_audit
 
     async def work(application: App) -> None:
         report = await verify_audit(application.uow(), expect_head)
@@ -161,6 +162,8 @@ def authority_set(
     if threshold_codes is not None:
         codes = frozenset(c.strip().upper() for c in threshold_codes.split(",") if c.strip())
 
+    from casework.authorities import set_rules
+
     async def work(application: App) -> None:
         rules = await set_rules(
             application.uow(), name, by, utcnow(), codes, nti_weeks, nti_max_days, no_cap
@@ -181,6 +184,7 @@ def _describe(name: str, rules: AuthorityRules) -> str:
 @authority_app.command("list")
 def authority_list(json_: JsonOpt = False, db: DbOpt = None) -> None:
     """The rules in force for each local authority on record."""
+    from casework.authorities import list_rules
 
     async def work(application: App) -> None:
         rules = await list_rules(application.uow())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +23,8 @@ def demo(
     alerts, letters, a Notice to Improve by email, replies and a bounce read back, a breach, a
     referral pack. Prints where everything is."""
     # The whole service (Slack, SMTP, WeasyPrint): loaded only when the demo runs.
+    import asyncio
+
     from supportfirst.bootstrap import bootstrap
     from supportfirst.demo import run_demo
     from supportfirst.settings import Settings

@@ -7,9 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.letters import LetterOptions, Staff, letter_for
-from casework.printed import printed_files, record_delivery
-from casework.sending import send_letter
 from supportfirst.cli.common import (
     DbOpt,
     JsonOpt,
@@ -58,6 +55,7 @@ def letter_preview(
     db: DbOpt = None,
 ) -> None:
     """Show a letter as a parent would receive it: subject, then the text (or HTML) part."""
+    from casework.letters import LetterOptions, Staff, letter_for
     from mail.letters import LetterRenderer  # Jinja and the templates: only when previewing
 
     async def work(application: App) -> None:
@@ -92,6 +90,8 @@ def letter_send(
     db: DbOpt = None,
 ) -> None:
     """Queue the letter for each parent: email where that parent consented, else print + slip."""
+    from casework.letters import LetterOptions, Staff
+    from casework.sending import send_letter
 
     async def work(application: App) -> None:
         sent = await send_letter(
@@ -121,6 +121,7 @@ def letter_print(
     db: DbOpt = None,
 ) -> None:
     """Write a printed letter and its hand-delivery slip as PDFs, exactly as kept in evidence."""
+    from casework.printed import printed_files
 
     async def work(application: App) -> None:
         files = await printed_files(application.uow(), application.evidence(), printed_id)
@@ -146,6 +147,7 @@ def letter_delivered(
 ) -> None:
     """Record that a printed letter was posted or handed over, as its slip says; the notice's
     deemed receipt follows (post: the second working day after; by hand: that day)."""
+    from casework.printed import record_delivery
 
     async def work(application: App) -> None:
         copy = await record_delivery(

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.evidence import EvidenceItem, evidence_for, outbox_status
 from supportfirst.cli.common import DbOpt, JsonOpt, UserError, emit_json, run
 
 if TYPE_CHECKING:
+    from casework.evidence import EvidenceItem
     from supportfirst.bootstrap import App
 
 outbox_app = typer.Typer(help="Emails waiting to be sent, and the sender.", no_args_is_help=True)
@@ -30,6 +30,7 @@ def outbox_send(
     if not once:
         raise typer.BadParameter("the long-running sender is part of `serve`; use --once here")
     # aiosmtplib, aiosmtpd, imap_tools and DKIM: loaded only by the commands that send or read.
+    from casework.evidence import outbox_status
     from mail.sender import SmtpUrlError
     from supportfirst.sending import Sender, smtp_server
 
@@ -67,6 +68,7 @@ def outbox_send(
 @outbox_app.command("status")
 def outbox_status_command(json_: JsonOpt = False, db: DbOpt = None) -> None:
     """Count the emails queued, being sent, sent and failed."""
+    from casework.evidence import outbox_status
 
     async def work(application: App) -> None:
         status = await outbox_status(application.uow())
@@ -141,6 +143,7 @@ def evidence_show(
 ) -> None:
     """A sent or received email: its SHA-256, whether the stored bytes still match, and what
     the server said (with --raw, the bytes themselves)."""
+    from casework.evidence import evidence_for
 
     async def work(application: App) -> None:
         item = await evidence_for(application.uow(), application.evidence(), message_id)

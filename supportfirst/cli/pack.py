@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.packzip import export_pack, read_zip, verify_files
 from supportfirst.cli.common import DbOpt, UserError, fail, run, utcnow
 
 if TYPE_CHECKING:
@@ -36,6 +35,7 @@ def pack_command(
 ) -> None:
     """Build the referral pack for the local authority: chronology.pdf, every email as .eml,
     attachments, consent, slips and a manifest that `verify` checks."""
+    from casework.packzip import export_pack
 
     async def work(application: App) -> None:
         from mail.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
@@ -63,6 +63,8 @@ def verify_command(
 ) -> None:
     """Check every file in a pack against its manifest: each changed, missing or extra file is
     named, and the exit code is non-zero if there is any."""
+    from casework.packzip import read_zip, verify_files
+
     data = file.read_bytes()  # a file that cannot be read: the boundary names it
     try:
         files = read_zip(data)
