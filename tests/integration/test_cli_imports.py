@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("slack_bolt", "slack_sdk", "weasyprint", "aiosmtpd", "aiosmtplib", "imap_tools", "dkim")
-HEAVY += ("flufl",)
+HEAVY = ["slack_bolt", "slack_sdk", "weasyprint", "aiosmtpd", "aiosmtplib", "imap_tools", "dkim"]
+HEAVY += ["flufl"]
 
 # Runs the CLI in-process, as the entry point does, for each argument list; then prints which
 # of HEAVY are loaded. SystemExit is how Typer ends after printing help.
