@@ -117,14 +117,45 @@ def test_a_bad_file_prints_each_problem_and_one_reason_and_no_traceback(cli: Cli
         ("case", "show", "Z999999999999"),
         ("import", "marks", "missing.csv"),
         ("threshold", "--db", "postgresql://nobody@127.0.0.1:1/none"),
+        ("--db", "postgresql://nobody@127.0.0.1:1/none", "threshold"),
     ],
-    ids=["bad date", "nti refused", "unknown pupil", "missing file", "unreachable database"],
+    ids=[
+        "bad date",
+        "nti refused",
+        "unknown pupil",
+        "missing file",
+        "unreachable database",
+        "unreachable database given first",
+    ],
 )
 def test_user_errors_are_one_line_and_a_non_zero_exit(cli: Cli, args: tuple[str, ...]) -> None:
     out = cli(*args)
     assert out.returncode != 0
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "Traceback" not in out.stderr and out.stderr.startswith("supportfirst: ")
+
+
+def test_db_before_or_after_the_command_is_the_database_used(cli: Cli, tmp_path: Path) -> None:
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    met = ("threshold", "--on", "2025-03-14", "--json")
+
+    def pupils(*args: str) -> list[object]:
+        out = cli(*args)
+        assert out.returncode == 0, out.stderr
+        found: list[object] = json.loads(out.stdout)["pupils"]
+        return found
+
+    assert len(pupils(*met)) == 1  # the seeded school
+    assert pupils("--db", other, *met) == [] == pupils(*met, "--db", other)
+    assert pupils("--db", "nonsense://x", *met, "--db", other) == []  # the command's own wins
+
+
+def test_a_bad_setting_is_one_line_naming_it(cli: Cli) -> None:
+    cli.env["SUPPORTFIRST_SMTP_CONNECTIONS"] = "lots"
+    out = cli("threshold")
+    assert out.returncode == 1 and out.stdout == ""
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+    assert out.stderr.startswith("supportfirst: SUPPORTFIRST_SMTP_CONNECTIONS: "), out.stderr
 
 
 def test_nti_issue_json_lists_each_parent_and_the_period(cli: Cli) -> None:

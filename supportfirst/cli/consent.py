@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from attendance.consent import METHODS
-from casework.consent import list_consents, record_consent, withdraw_consent
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, JsonOpt, consent_app, emit_json, fail, parse_date, run
+from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, parse_date, run
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+consent_app = typer.Typer(help="Each parent's consent to email.", no_args_is_help=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
 ByOpt = Annotated[str, typer.Option("--by", help="who records it (for the audit log)")]
@@ -32,12 +35,10 @@ def consent_record(
     db: DbOpt = None,
 ) -> None:
     """Record a parent's written consent to email (refused if another parent holds the address)."""
-    copy = None
-    if evidence is not None:
-        try:
-            copy = (evidence.name, evidence.read_bytes())
-        except OSError as e:
-            raise fail(f"{evidence}: {e.strerror or e}") from None
+    # A copy that cannot be read: the boundary names the file.
+    copy = (evidence.name, evidence.read_bytes()) if evidence is not None else None
+
+    from casework.consent import record_consent
 
     async def work(application: App) -> None:
         c = await record_consent(
@@ -48,7 +49,7 @@ def consent_record(
             method,
             parse_date(on),
             by,
-            utcnow(),
+            application.clock.now(),
             copy,
         )
         kept = f"; evidence sha256 {c.evidence_sha256}" if c.evidence_sha256 else ""
@@ -60,10 +61,11 @@ def consent_record(
 @consent_app.command("withdraw")
 def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = "cli", db: DbOpt = None) -> None:
     """Withdraw a parent's consent: from then on they are written to by post."""
+    from casework.consent import withdraw_consent
 
     async def work(application: App) -> None:
         day = parse_date(on)
-        c = await withdraw_consent(application.uow(), parent_id, day, by, utcnow())
+        c = await withdraw_consent(application.uow(), parent_id, day, by, application.clock.now())
         typer.echo(f"consent {c.id} withdrawn on {day}: parent {parent_id} gets post from now")
 
     run(db, work)
@@ -76,6 +78,7 @@ def consent_list(
     db: DbOpt = None,
 ) -> None:
     """Every consent on record, in force or withdrawn."""
+    from casework.consent import list_consents
 
     async def work(application: App) -> None:
         lines = await list_consents(application.uow(), upn.upper() if upn else None)

@@ -3,44 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from attendance.authorities import AuthorityRules
-from casework.audit import verify_audit
-from casework.authorities import list_rules, set_rules
 from casework.csvfiles import COLUMNS
-from casework.imports import import_csv
-from casework.thresholds import daily_review, threshold_report
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import (
-    DbOpt,
-    JsonOpt,
-    app,
-    audit_app,
-    authority_app,
-    emit_json,
-    fail,
-    parse_date,
-    run,
-)
-from supportfirst.settings import Settings
+from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, fail, parse_date, run
+
+if TYPE_CHECKING:
+    from attendance.authorities import AuthorityRules
+    from supportfirst.bootstrap import App
+
+commands = typer.Typer()
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+authority_app = typer.Typer(help="Each local authority's rules.", no_args_is_help=True)
 
 
-@app.command()
+@commands.command()
 def init(db: DbOpt = None) -> None:
     """Create the database, or bring it to the newest schema."""
-    url = db or Settings().db_url
 
     async def work(application: App) -> str:
-        return application.url
+        return application.shown_url  # never the password
 
-    run(db, work)
-    typer.echo(f"database ready: {url}")
+    typer.echo(f"database ready: {run(db, work)}")
 
 
-@app.command("import")
+@commands.command("import")
 def import_(
     kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(COLUMNS)}")],
     file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row)")],
@@ -50,19 +39,20 @@ def import_(
     """Import one CSV file: all or nothing; every bad row reported as FILE:LINE: field: reason."""
     if kind not in COLUMNS:
         raise fail(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        raise fail(f"{file}: {e.strerror or e}") from None
+    data = file.read_bytes()  # a file that cannot be read: the boundary names it
+
+    from casework.imports import import_csv
 
     async def work(application: App) -> None:
-        summary = await import_csv(application.uow(), kind, str(file), data, by, utcnow())
+        summary = await import_csv(
+            application.uow(), kind, str(file), data, by, application.clock.now()
+        )
         typer.echo(f"{file}: {summary.rows} {kind} rows, {summary.changed} changed")
 
     run(db, work)
 
 
-@app.command()
+@commands.command()
 def threshold(
     on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
     json_: JsonOpt = False,
@@ -70,6 +60,7 @@ def threshold(
     db: DbOpt = None,
 ) -> None:
     """Pupils who meet the national threshold (10 sessions in 10 school weeks) on a date."""
+    from casework.thresholds import threshold_report
 
     async def work(application: App) -> None:
         day = parse_date(on)
@@ -101,17 +92,18 @@ def threshold(
     run(db, work)
 
 
-@app.command()
+@commands.command()
 def review(
     on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events."""
+    from casework.thresholds import daily_review
 
     async def work(application: App) -> None:
         day = parse_date(on)
-        events = await daily_review(application.uow(), day, utcnow())
+        events = await daily_review(application.uow(), day, application.clock.now())
         if json_:
             emit_json(
                 {"on": day.isoformat(), "events": [{"kind": e.kind, **e.payload()} for e in events]}
@@ -137,6 +129,7 @@ def audit_verify(
     db: DbOpt = None,
 ) -> None:
     """Check the audit chain: any changed, inserted or deleted entry fails."""
+    from casework.audit import verify_audit
 
     async def work(application: App) -> None:
         report = await verify_audit(application.uow(), expect_head)
@@ -167,9 +160,18 @@ def authority_set(
     if threshold_codes is not None:
         codes = frozenset(c.strip().upper() for c in threshold_codes.split(",") if c.strip())
 
+    from casework.authorities import set_rules
+
     async def work(application: App) -> None:
         rules = await set_rules(
-            application.uow(), name, by, utcnow(), codes, nti_weeks, nti_max_days, no_cap
+            application.uow(),
+            name,
+            by,
+            application.clock.now(),
+            codes,
+            nti_weeks,
+            nti_max_days,
+            no_cap,
         )
         typer.echo(_describe(rules.name, rules))
 
@@ -187,6 +189,7 @@ def _describe(name: str, rules: AuthorityRules) -> str:
 @authority_app.command("list")
 def authority_list(json_: JsonOpt = False, db: DbOpt = None) -> None:
     """The rules in force for each local authority on record."""
+    from casework.authorities import list_rules
 
     async def work(application: App) -> None:
         rules = await list_rules(application.uow())
@@ -211,7 +214,7 @@ def authority_list(json_: JsonOpt = False, db: DbOpt = None) -> None:
     run(db, work)
 
 
-@app.command()
+@commands.command()
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 3000,

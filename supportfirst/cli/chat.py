@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.staff import ALERT_KINDS, ROLES, add_staff, route_alerts
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, JsonOpt, alerts_app, emit_json, run, staff_app
+from casework.staff import ALERT_KINDS, ROLES
+from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, run
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+staff_app = typer.Typer(help="Who may do what from chat.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Where alerts go.", no_args_is_help=True)
 
 ByOpt = Annotated[str, typer.Option("--by", help="who is making the change (audited)")]
 
@@ -22,9 +27,12 @@ def staff_add(
     db: DbOpt = None,
 ) -> None:
     """Give a member of staff a role (or change it)."""
+    from casework.staff import add_staff
 
     async def work(application: App) -> None:
-        m = await add_staff(application.uow(), slack_user_id, name, role, by, utcnow())
+        m = await add_staff(
+            application.uow(), slack_user_id, name, role, by, application.clock.now()
+        )
         typer.echo(f"{m.slack_user_id} {m.name}: {m.role}")
 
     run(db, work)
@@ -64,9 +72,12 @@ def alerts_route(
     db: DbOpt = None,
 ) -> None:
     """Send alerts of a kind to a destination (with no route, they go to the defaults)."""
+    from casework.staff import route_alerts
 
     async def work(application: App) -> None:
-        routes = await route_alerts(application.uow(), kind, destination, by, utcnow(), remove)
+        routes = await route_alerts(
+            application.uow(), kind, destination, by, application.clock.now(), remove
+        )
         for k, d in routes:
             typer.echo(f"{k} -> {d}")
 

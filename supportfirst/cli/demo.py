@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from supportfirst.bootstrap import bootstrap
-from supportfirst.cli import app, fail
-from supportfirst.demo import run_demo
-from supportfirst.settings import Settings
+from supportfirst.cli.common import fail
+
+commands = typer.Typer()
 
 
-@app.command("demo")
+@commands.command("demo")
 def demo(
     out: Annotated[
         Path, typer.Option("--out", help="a new folder for the demonstration school")
@@ -24,6 +22,13 @@ def demo(
     """Build a demonstration school on the embedded defaults and play the whole flow: review,
     alerts, letters, a Notice to Improve by email, replies and a bounce read back, a breach, a
     referral pack. Prints where everything is."""
+    # The whole service (Slack, SMTP, WeasyPrint): loaded only when the demo runs.
+    import asyncio
+
+    from supportfirst.bootstrap import bootstrap
+    from supportfirst.demo import run_demo
+    from supportfirst.settings import Settings
+
     if out.exists() and any(out.iterdir()):
         raise fail(f"--out {out}: the folder is not empty; choose a new one")
     # The embedded defaults, whatever the environment says: nothing leaves the machine.

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.packzip import export_pack, read_zip, verify_files
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, UserError, app, fail, run
+from supportfirst.cli.common import DbOpt, UserError, fail, run
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+commands = typer.Typer()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -23,7 +26,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-@app.command("pack")
+@commands.command("pack")
 def pack_command(
     upn: str,
     out: Annotated[Path, typer.Option("--out", help="the ZIP to write")],
@@ -32,6 +35,7 @@ def pack_command(
 ) -> None:
     """Build the referral pack for the local authority: chronology.pdf, every email as .eml,
     attachments, consent, slips and a manifest that `verify` checks."""
+    from casework.packzip import export_pack
 
     async def work(application: App) -> None:
         from documents.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
@@ -45,7 +49,7 @@ def pack_command(
             upn.upper(),
             by,
             f"file:{out.name}",
-            utcnow(),
+            application.clock.now(),
         )
         write_atomically(out, done.data)
         typer.echo(f"{out}: {len(done.pack.files)} files, manifest SHA-256 {done.manifest_sha256}")
@@ -53,16 +57,17 @@ def pack_command(
     run(db, work)
 
 
-@app.command("verify")
+@commands.command("verify")
 def verify_command(
     file: Annotated[Path, typer.Argument(help="a referral pack ZIP")],
 ) -> None:
     """Check every file in a pack against its manifest: each changed, missing or extra file is
     named, and the exit code is non-zero if there is any."""
+    from casework.packzip import read_zip, verify_files
+
+    data = file.read_bytes()  # a file that cannot be read: the boundary names it
     try:
-        files = read_zip(file.read_bytes())
-    except OSError as e:
-        raise fail(f"{file}: {e.strerror}") from None
+        files = read_zip(data)
     except Exception as e:  # not a ZIP at all
         raise fail(f"{file}: not a readable ZIP ({e})") from None
     problems = verify_files(files)

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.evidence import EvidenceItem, evidence_for, outbox_status
-from mail.inbox import InboxUrlError
-from mail.sender import SmtpUrlError
-from supportfirst.bootstrap import App
-from supportfirst.cli import (
-    DbOpt,
-    JsonOpt,
-    UserError,
-    emit_json,
-    evidence_app,
-    mail_app,
-    outbox_app,
-    run,
-)
-from supportfirst.ingesting import ingest_once, open_inbox
-from supportfirst.sending import Sender, smtp_server
+from supportfirst.cli.common import DbOpt, JsonOpt, UserError, emit_json, run
+
+if TYPE_CHECKING:
+    from casework.evidence import EvidenceItem
+    from supportfirst.bootstrap import App
+
+outbox_app = typer.Typer(help="Emails waiting to be sent, and the sender.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Emails kept exactly as sent or received.", no_args_is_help=True)
+mail_app = typer.Typer(help="Reading parents' replies and bounces.", no_args_is_help=True)
 
 
 @outbox_app.command("send")
@@ -36,6 +29,10 @@ def outbox_send(
     """Send the queued emails (through SUPPORTFIRST_SMTP_URL, or the embedded server)."""
     if not once:
         raise typer.BadParameter("the long-running sender is part of `serve`; use --once here")
+    # aiosmtplib, aiosmtpd, imap_tools and DKIM: loaded only by the commands that send or read.
+    from casework.evidence import outbox_status
+    from mail.sender import SmtpUrlError
+    from supportfirst.sending import Sender, smtp_server
 
     async def work(application: App) -> None:
         try:
@@ -71,6 +68,7 @@ def outbox_send(
 @outbox_app.command("status")
 def outbox_status_command(json_: JsonOpt = False, db: DbOpt = None) -> None:
     """Count the emails queued, being sent, sent and failed."""
+    from casework.evidence import outbox_status
 
     async def work(application: App) -> None:
         status = await outbox_status(application.uow())
@@ -145,6 +143,7 @@ def evidence_show(
 ) -> None:
     """A sent or received email: its SHA-256, whether the stored bytes still match, and what
     the server said (with --raw, the bytes themselves)."""
+    from casework.evidence import evidence_for
 
     async def work(application: App) -> None:
         item = await evidence_for(application.uow(), application.evidence(), message_id)
@@ -185,6 +184,8 @@ def mail_ingest(
     (or quarantine it with the reason). Exits 0 even when some messages could not be parsed."""
     if not once:
         raise typer.BadParameter("the long-running ingester is part of `serve`; use --once here")
+    from mail.inbox import InboxUrlError
+    from supportfirst.ingesting import ingest_once, open_inbox
 
     async def work(application: App) -> None:
         try:

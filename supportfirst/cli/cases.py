@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from attendance.penalty import PenaltyDecision, PenaltyKind
 from attendance.stages import VIEWS
-from casework.caselog import (
-    DECISIONS,
-    KINDS,
-    SERVICES,
-    WAYS_TO_MEET,
-    LogRequest,
-    chronology,
-    log_entry,
-)
-from casework.checklist import checklist
-from casework.notices import issue_nti
-from casework.penalties import check_penalty, record_penalty
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import (
+from casework.caselog import DECISIONS, KINDS, SERVICES, WAYS_TO_MEET
+from supportfirst.cli.common import (
     DbOpt,
     JsonOpt,
     UserError,
-    case_app,
     emit_json,
-    nti_app,
     parse_date,
-    penalty_app,
+    route_json,
+    route_line,
     run,
 )
-from supportfirst.cli_letters import route_json, route_line
+
+if TYPE_CHECKING:
+    from attendance.penalty import PenaltyDecision, PenaltyKind
+    from supportfirst.bootstrap import App
+
+case_app = typer.Typer(help="The case log and the chronology.", no_args_is_help=True)
+nti_app = typer.Typer(help="Notices to Improve.", no_args_is_help=True)
+penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no_args_is_help=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
 ByOpt = Annotated[str, typer.Option("--by", help="the member of staff")]
@@ -71,6 +64,7 @@ def case_log(
     db: DbOpt = None,
 ) -> None:
     """Log a contact, an offer of support, a meeting, engagement or a stage change."""
+    from casework.caselog import LogRequest, log_entry
 
     async def work(application: App) -> None:
         request = LogRequest(
@@ -90,7 +84,7 @@ def case_log(
             role,
             about,
         )
-        entry_id = await log_entry(application.uow(), request, utcnow())
+        entry_id = await log_entry(application.uow(), request, application.clock.now())
         typer.echo(f"logged entry {entry_id} for {request.upn}")
 
     run(db, work)
@@ -99,6 +93,7 @@ def case_log(
 @case_app.command("show")
 def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
     """The pupil's chronology, oldest first."""
+    from casework.caselog import chronology
 
     async def work(application: App) -> None:
         c = await chronology(application.uow(), upn.upper())
@@ -145,6 +140,7 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
 @case_app.command("checklist")
 def case_checklist(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
     """What the LA will ask for before a referral, and what is still missing."""
+    from casework.checklist import checklist
 
     async def work(application: App) -> None:
         c = await checklist(application.uow(), upn.upper())
@@ -190,6 +186,7 @@ def nti_issue(
     db: DbOpt = None,
 ) -> None:
     """Issue a Notice to Improve: refused unless the pupil meets the threshold that day."""
+    from casework.notices import issue_nti
 
     async def work(application: App) -> None:
         n = await issue_nti(
@@ -200,7 +197,7 @@ def nti_issue(
             improvement,
             parse_date(on),
             max_further_sessions,
-            utcnow(),
+            application.clock.now(),
         )
         parents = [route_json(r) for r in n.deliveries]
         if json_:
@@ -243,6 +240,8 @@ def _decision_json(d: PenaltyDecision) -> dict[str, object]:
 
 
 def _kind(kind: str) -> PenaltyKind:
+    from attendance.penalty import PenaltyKind
+
     try:
         return PenaltyKind(kind)
     except ValueError:
@@ -263,6 +262,7 @@ def penalty_check(
     db: DbOpt = None,
 ) -> None:
     """Which penalty notice (if any) the framework allows next for this parent and child."""
+    from casework.penalties import check_penalty
 
     async def work(application: App) -> None:
         start = parse_date(offence_start, "--offence-start") if offence_start else None
@@ -288,6 +288,7 @@ def penalty_record(
     db: DbOpt = None,
 ) -> None:
     """Record a penalty notice issued to a parent; refused beyond the framework's limits."""
+    from casework.penalties import record_penalty
 
     async def work(application: App) -> None:
         d = await record_penalty(
@@ -297,7 +298,7 @@ def penalty_record(
             parse_date(on),
             parse_date(offence_start, "--offence-start"),
             by,
-            utcnow(),
+            application.clock.now(),
             _kind(kind),
         )
         typer.echo(f"recorded: {d.reason}")

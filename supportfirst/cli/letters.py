@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casework.letters import LetterOptions, Staff, letter_for
-from casework.printed import printed_files, record_delivery
-from casework.sending import ParentRoute, send_letter
-from mail.letters import LetterRenderer
-from supportfirst.bootstrap import App, utcnow
-from supportfirst.cli import DbOpt, JsonOpt, emit_json, letter_app, parse_date, run
+from supportfirst.cli.common import (
+    DbOpt,
+    JsonOpt,
+    emit_json,
+    parse_date,
+    route_json,
+    route_line,
+    run,
+)
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_help=True)
 
 TemplateArg = Annotated[str, typer.Argument(help="e.g. initial_concern, meeting_invite, nti")]
 ByOpt = Annotated[str, typer.Option("--by", help="the named contact who signs it")]
@@ -25,22 +33,6 @@ MeetingOpt = Annotated[
 ]
 GrantedOpt = Annotated[bool, typer.Option("--granted", help="leave request: agreed")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="the letter's date")]
-
-
-def route_json(r: ParentRoute) -> dict[str, object]:
-    return {
-        "parent_id": r.parent_id,
-        "route": r.route,
-        "message_id": r.message_id,
-        "printed_id": r.printed_id,
-    }
-
-
-def route_line(r: ParentRoute) -> str:
-    if r.route == "email":
-        return f"  parent {r.parent_id}: queued for email {r.message_id} ({r.reason})"
-    how = f"print letter {r.printed_id} and its slip (letter print {r.printed_id} --out DIR)"
-    return f"  parent {r.parent_id}: {how}, for post or hand delivery ({r.reason})"
 
 
 @letter_app.command("preview")
@@ -62,6 +54,8 @@ def letter_preview(
     db: DbOpt = None,
 ) -> None:
     """Show a letter as a parent would receive it: subject, then the text (or HTML) part."""
+    from casework.letters import LetterOptions, Staff, letter_for
+    from mail.letters import LetterRenderer  # Jinja and the templates: only when previewing
 
     async def work(application: App) -> None:
         letter = await letter_for(
@@ -95,6 +89,8 @@ def letter_send(
     db: DbOpt = None,
 ) -> None:
     """Queue the letter for each parent: email where that parent consented, else print + slip."""
+    from casework.letters import LetterOptions, Staff
+    from casework.sending import send_letter
 
     async def work(application: App) -> None:
         sent = await send_letter(
@@ -104,7 +100,7 @@ def letter_send(
             upn.upper(),
             Staff(by, role, phone, email or application.settings.from_address),
             parse_date(on),
-            utcnow(),
+            application.clock.now(),
             LetterOptions(meeting=meeting, granted=granted),
         )
         if json_:
@@ -124,6 +120,7 @@ def letter_print(
     db: DbOpt = None,
 ) -> None:
     """Write a printed letter and its hand-delivery slip as PDFs, exactly as kept in evidence."""
+    from casework.printed import printed_files
 
     async def work(application: App) -> None:
         files = await printed_files(application.uow(), application.evidence(), printed_id)
@@ -149,10 +146,11 @@ def letter_delivered(
 ) -> None:
     """Record that a printed letter was posted or handed over, as its slip says; the notice's
     deemed receipt follows (post: the second working day after; by hand: that day)."""
+    from casework.printed import record_delivery
 
     async def work(application: App) -> None:
         copy = await record_delivery(
-            application.uow(), printed_id, how, parse_date(on), by, utcnow()
+            application.uow(), printed_id, how, parse_date(on), by, application.clock.now()
         )
         typer.echo(
             f"printed letter {printed_id} ({copy.template}) {how}: deemed received "

@@ -1,0 +1,52 @@
+"""The one error boundary: each error a user can cause and fix becomes one line on stderr,
+`supportfirst: …`, with a non-zero exit and no traceback. Anything else is a bug and keeps
+its traceback."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from supportfirst.cli.common import UserError, first_line
+
+
+@dataclass(frozen=True)
+class Failure:
+    lines: list[str]  # printed on stderr as they are, before the `supportfirst: …` line
+    message: str
+    code: int = 1
+
+
+def explain(error: Exception) -> Failure | None:
+    """How `error` is told to the user, or None when it is not theirs to fix.
+
+    The classes are imported here, when something failed, not at start-up: a mistyped
+    command must not load SQLAlchemy or pydantic just to say so."""
+    from casework.errors import CaseworkError, ImportRejected
+
+    if isinstance(error, ImportRejected):
+        n = len(error.problems)
+        return Failure(error.problems, f"nothing was imported: {n} problem{'s' if n != 1 else ''}")
+    if isinstance(error, CaseworkError | UserError):
+        return Failure([], str(error))
+    if isinstance(error, OSError) and error.filename is not None:
+        return Failure([], f"{error.filename}: {error.strerror or error}")
+    return _explain_setup(error)
+
+
+def _explain_setup(error: Exception) -> Failure | None:
+    """Errors from the settings and the database."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.db import DatabaseUrlError
+    from supportfirst.bootstrap import LoopDied
+    from supportfirst.settings import SettingsError, one_line
+
+    if isinstance(error, DatabaseUrlError | SettingsError | LoopDied):
+        return Failure([], str(error))
+    if isinstance(error, ValidationError):
+        return Failure([], one_line(error))
+    if isinstance(error, SQLAlchemyError) and not os.environ.get("SUPPORTFIRST_DEBUG"):
+        return Failure([], f"database error: {first_line(error)}", 2)
+    return None

@@ -1,0 +1,114 @@
+"""What every area of the command line shares: options, `run`, `fail`, dates, JSON.
+
+Only typer and the standard library are imported here at load time: `supportfirst --help`
+must not pay for the database layer, which `run` imports when a command actually runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from casework.sending import ParentRoute
+    from supportfirst.bootstrap import App
+
+T = TypeVar("T")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; the error boundary prints it as one line, exit 1."""
+
+
+def _with_global_db(ctx: typer.Context, db: str | None) -> str | None:
+    """A command's own --db wins; otherwise the one given before the command, kept in the
+    root context's `obj` by the root callback."""
+    root = ctx.find_root()
+    if db or root is ctx:
+        return db
+    chosen: str | None = root.obj
+    return chosen
+
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy URL (default: SUPPORTFIRST_DATABASE_URL or the embedded SQLite file)",
+        show_default=False,
+        callback=_with_global_db,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def complain(message: str) -> None:
+    typer.echo(f"supportfirst: {message}", err=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    complain(message)
+    return typer.Exit(code)
+
+
+def parse_date(value: str | None, option: str = "--on") -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
+    """Run one command against the database. Its errors are reported by the one boundary
+    (supportfirst.cli.boundary); a database that cannot be opened is told apart here, as a
+    UserError, from one that fails during the work (exit 2)."""
+    import asyncio  # some 50 ms: not for --help
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from supportfirst.bootstrap import bootstrap
+    from supportfirst.settings import load_settings
+
+    try:
+        application = bootstrap(load_settings(), db)
+    except SQLAlchemyError as e:
+        raise UserError(f"cannot open the database: {first_line(e)}") from None
+
+    async def go() -> T:
+        try:
+            return await work(application)
+        finally:
+            await application.close()
+
+    return asyncio.run(go())
+
+
+def first_line(e: BaseException) -> str:
+    text = str(getattr(e, "orig", None) or e)
+    return text.strip().splitlines()[0] if text.strip() else type(e).__name__
+
+
+def emit_json(document: Any) -> None:
+    typer.echo(json.dumps(document, indent=None, sort_keys=False, default=str))
+
+
+def route_json(r: ParentRoute) -> dict[str, object]:
+    return {
+        "parent_id": r.parent_id,
+        "route": r.route,
+        "message_id": r.message_id,
+        "printed_id": r.printed_id,
+    }
+
+
+def route_line(r: ParentRoute) -> str:
+    if r.route == "email":
+        return f"  parent {r.parent_id}: queued for email {r.message_id} ({r.reason})"
+    how = f"print letter {r.printed_id} and its slip (letter print {r.printed_id} --out DIR)"
+    return f"  parent {r.parent_id}: {how}, for post or hand delivery ({r.reason})"
