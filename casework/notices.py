@@ -11,7 +11,7 @@ from casework.errors import NotFound, Refused
 from casework.events import NtiIssued
 from casework.letters import Staff
 from casework.ports import UnitOfWork
-from casework.records import Delivery, NoticeRecord
+from casework.records import Delivery, DeliveryState, NoticeRecord, NoticeStatus, Route
 from casework.sending import Mailroom, ParentRoute, queue_for_parents
 from casework.thresholds import rules_for_pupil
 
@@ -85,7 +85,7 @@ async def issue_nti(
             plan.trigger.window_start,
             plan.period.start,
             plan.period.end,
-            "in_progress",
+            NoticeStatus.IN_PROGRESS,
         )
         notice_id = await uow.cases.add_notice(record, [])
         event = NtiIssued(upn, on, notice_id, plan.period.end)
@@ -113,8 +113,8 @@ async def issue_nti(
         deliveries = [
             Delivery(
                 r.parent_id,
-                r.route,
-                "queued" if r.route == "email" else "awaiting_post",
+                Route(r.route),
+                DeliveryState.QUEUED if r.route == Route.EMAIL else DeliveryState.AWAITING_POST,
                 r.message_id,
             )
             for r in routes

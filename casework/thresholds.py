@@ -18,7 +18,7 @@ from casework.events import (
     UnresolvedN,
 )
 from casework.ports import UnitOfWork
-from casework.records import Episode, NoticeRecord, PupilCount
+from casework.records import Episode, NoticeRecord, NoticeStatus, PupilCount
 
 SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
@@ -107,7 +107,7 @@ async def _review_notice(
     outcome = review(period, notice.max_further_sessions, further, on)
     events: list[Event] = []
     if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
-        await uow.cases.update_notice(notice.id, status="breached", breached_on=on)
+        await uow.cases.notice_breached(notice.id, on)
         breach = NtiBreached(notice.upn, on, notice.id, further, notice.max_further_sessions)
         await uow.cases.add_entry(
             notice.upn,
@@ -122,7 +122,7 @@ async def _review_notice(
         )
         events.append(breach)
     if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
-        await uow.cases.update_notice(notice.id, status=str(outcome), ended_on=on)
+        await uow.cases.notice_ended(notice.id, NoticeStatus(outcome), on)
         ended = NtiEnded(notice.upn, on, notice.id, str(outcome), further)
         text = (
             "improved: close the notice"

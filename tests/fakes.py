@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -27,15 +27,19 @@ from casework.audit import GENESIS, canonical, entry_hash
 from casework.events import Event
 from casework.ports import UnitOfWork
 from casework.records import (
+    DELIVERED,
     AuditRecord,
     CalendarRow,
     Change,
     Delivery,
+    DeliveryState,
     Entry,
     Episode,
+    HowDelivered,
     MarkChanges,
     MarkRow,
     NoticeRecord,
+    NoticeStatus,
     ParentRow,
     PendingEvent,
     PupilCount,
@@ -45,7 +49,7 @@ from casework.records import (
 from tests.fakes_chat import FakeChat
 from tests.fakes_mail import FakeMail
 
-OPEN_STATUSES = ("in_progress", "breached")
+OPEN_STATUSES = (NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED)
 
 
 def _upsert(
@@ -295,30 +299,48 @@ class FakeCases:
     async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None:
         self.notice_deliveries.setdefault(notice_id, []).extend(deliveries)
 
-    async def update_parent_delivery(self, notice_id: int, parent_id: str, **changes: Any) -> None:
-        self.notice_deliveries[notice_id] = [
-            replace(d, **changes) if d.parent_id == parent_id else d
-            for d in self.notice_deliveries.get(notice_id, [])
-        ]
-
-    async def update_delivery(self, message_id: str, **changes: Any) -> None:
+    def _deliveries(self, chosen: Callable[[int, Delivery], bool], **values: Any) -> None:
         for notice_id, rows in self.notice_deliveries.items():
             self.notice_deliveries[notice_id] = [
-                replace(d, **changes) if d.message_id == message_id else d for d in rows
+                replace(d, **values) if chosen(notice_id, d) else d for d in rows
             ]
+
+    async def delivery_sent(self, message_id: str, deemed_received_on: date) -> None:
+        self._deliveries(
+            lambda _, d: d.message_id == message_id,
+            state=DeliveryState.SENT,
+            deemed_received_on=deemed_received_on,
+        )
+
+    async def delivery_failed(self, message_id: str) -> None:
+        self._deliveries(lambda _, d: d.message_id == message_id, state=DeliveryState.FAILED)
+
+    async def delivery_confirmed(
+        self, notice_id: int, parent_id: str, how: HowDelivered, deemed_received_on: date
+    ) -> None:
+        self._deliveries(
+            lambda n, d: n == notice_id and d.parent_id == parent_id,
+            state=DELIVERED[how],
+            deemed_received_on=deemed_received_on,
+        )
 
     async def deliveries(self, notice_id: int) -> list[Delivery]:
         return sorted(self.notice_deliveries.get(notice_id, []), key=lambda d: d.parent_id)
 
-    async def update_notice(self, notice_id: int, **changes: Any) -> None:
-        self.notice_rows[notice_id] = replace(self.notice_rows[notice_id], **changes)
+    async def notice_breached(self, notice_id: int, on: date) -> None:
+        notice = self.notice_rows[notice_id]
+        self.notice_rows[notice_id] = replace(notice, status=NoticeStatus.BREACHED, breached_on=on)
+
+    async def notice_ended(self, notice_id: int, outcome: NoticeStatus, on: date) -> None:
+        notice = self.notice_rows[notice_id]
+        self.notice_rows[notice_id] = replace(notice, status=outcome, ended_on=on)
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
         wanted = set(parent_ids)
         return {
             d.parent_id
             for notice_id, n in self.notice_rows.items()
-            if n.status == "not_improved"
+            if n.status == NoticeStatus.NOT_IMPROVED
             for d in self.notice_deliveries.get(notice_id, [])
             if d.parent_id in wanted
         }
