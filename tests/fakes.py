@@ -177,6 +177,8 @@ class FakeMarks:
         for r in rows:
             key = (r.upn, r.day, r.session)
             old = self.marks.get(key)
+            if old is not None and r.code == "D" and old[1] != "D" and old[0] != r.school_urn:
+                continue  # the other school's own mark is the real one (store/marks.py)
             if old is None:
                 inserted += 1
             elif old != (r.school_urn, r.code):
@@ -440,6 +442,7 @@ class FakeImportLog:
 
 @dataclass
 class FakeConsents:
+    registry: FakeRegistry  # for a pupil's parents, as the store joins them
     records: list[ConsentRecord] = field(default_factory=list)
 
     async def add(
@@ -460,7 +463,9 @@ class FakeConsents:
         self.records[i] = replace(self.records[i], withdrawn_on=on)
 
     async def listing(self, upn: str | None = None) -> list[ConsentRecord]:
-        return sorted(self.records, key=lambda r: (r.parent_id, r.id))
+        parents = {pid for pid, u in self.registry.links if upn is None or u == upn}
+        chosen = [r for r in self.records if upn is None or r.parent_id in parents]
+        return sorted(chosen, key=lambda r: (r.parent_id, r.id))
 
 
 @dataclass
@@ -486,7 +491,7 @@ class FakeState:
     registry: FakeRegistry = field(default_factory=FakeRegistry)
     marks: FakeMarks = field(init=False)
     cases: FakeCases = field(default_factory=FakeCases)
-    consents: FakeConsents = field(default_factory=FakeConsents)
+    consents: FakeConsents = field(init=False)
     outbox: FakeOutbox = field(default_factory=FakeOutbox)
     audit: FakeAudit = field(default_factory=FakeAudit)
     imports: FakeImportLog = field(default_factory=FakeImportLog)
@@ -495,6 +500,7 @@ class FakeState:
 
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
+        self.consents = FakeConsents(self.registry)
         self.mail = FakeMail(self.consents.records)
 
 
