@@ -117,13 +117,13 @@ class Change:
     new: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MarkChanges:
     inserted: int
     corrections: list[Change]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PupilCount:
     """A pupil's threshold count on a date, as the store computed it."""
 
@@ -132,7 +132,7 @@ class PupilCount:
     window_start: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Entry:
     id: int
     upn: str
@@ -171,7 +171,7 @@ class Delivery:
     deemed_received_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Episode:
     upn: str
     first_met_on: date
@@ -321,7 +321,7 @@ class InboundRecord:
     id: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PendingEvent:
     """An event from the durable outbox that is not yet delivered everywhere it goes."""
 
@@ -333,7 +333,7 @@ class PendingEvent:
     created_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AlertPostRecord:
     event_id: str
     destination: str

@@ -76,7 +76,14 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
     for upn, r in sorted(met.items()):
         if upn in episodes or r.window_start is None:
             continue
-        await uow.cases.open_episode(Episode(upn, on, r.unauthorised_sessions, r.window_start))
+        await uow.cases.open_episode(
+            Episode(
+                upn=upn,
+                first_met_on=on,
+                unauthorised_sessions=r.unauthorised_sessions,
+                window_start=r.window_start,
+            )
+        )
         event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start)
         await uow.cases.add_entry(
             upn,

@@ -91,14 +91,14 @@ class SqlCases:
         )
         return [
             Entry(
-                e.id or 0,
-                e.upn,
-                e.occurred_on,
-                e.recorded_at,
-                e.kind,
-                e.by,
-                e.summary,
-                json.loads(e.details),
+                id=e.id or 0,
+                upn=e.upn,
+                on=e.occurred_on,
+                recorded_at=e.recorded_at,
+                kind=e.kind,
+                by=e.by,
+                summary=e.summary,
+                details=json.loads(e.details),
             )
             for e in rows
         ]
@@ -108,7 +108,12 @@ class SqlCases:
             select(ThresholdEpisode).where(col(ThresholdEpisode.ended_on).is_(None))
         )
         return {
-            e.upn: Episode(e.upn, e.first_met_on, e.unauthorised_sessions, e.window_start)
+            e.upn: Episode(
+                upn=e.upn,
+                first_met_on=e.first_met_on,
+                unauthorised_sessions=e.unauthorised_sessions,
+                window_start=e.window_start,
+            )
             for e in rows
         }
 

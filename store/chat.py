@@ -14,7 +14,13 @@ from store.tables import AlertPost, AlertRoute, StaffMember
 
 def _post(p: AlertPost) -> AlertPostRecord:
     return AlertPostRecord(
-        p.event_id, p.destination, AlertState(p.state), p.started_at, p.thread_key, p.channel, p.ts
+        event_id=p.event_id,
+        destination=p.destination,
+        state=AlertState(p.state),
+        started_at=p.started_at,
+        thread_key=p.thread_key,
+        channel=p.channel,
+        ts=p.ts,
     )
 
 

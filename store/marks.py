@@ -91,7 +91,7 @@ class SqlMarks:
 
     async def upsert(self, rows: Sequence[MarkRow], now: datetime, source: str) -> MarkChanges:
         if not rows:
-            return MarkChanges(0, [])
+            return MarkChanges(inserted=0, corrections=[])
         await self._stage(rows)
         # The usual daily file brings days nothing is stored for yet: no stored mark to
         # correct or to keep from a D, so both look-ups over the whole file can be skipped.
@@ -110,7 +110,7 @@ class SqlMarks:
         changes = await self._correct(corrected, now, source) if corrected else []
         await self._update_weeks(rows)
         await self._exec("DROP TABLE incoming_mark")
-        return MarkChanges(int(inserted), changes)
+        return MarkChanges(inserted=int(inserted), corrections=changes)
 
     async def _stage(self, rows: Sequence[MarkRow]) -> None:
         """Load the file's marks into the `incoming_mark` staging table."""

@@ -203,7 +203,7 @@ class FakeMarks:
                     )
                 )
             self.marks[key] = (r.school_urn, r.code)
-        return MarkChanges(inserted, changes)
+        return MarkChanges(inserted=inserted, corrections=changes)
 
     async def for_pupil(self, upn: str) -> list[Mark]:
         return sorted(
@@ -224,7 +224,13 @@ class FakeMarks:
             policy = ThresholdPolicy(codes_by_authority[school["local_authority"]], weeks=weeks)
             result = evaluate(await self.for_pupil(upn), on, policy)
             if result.unauthorised_sessions > 0:
-                results.append(PupilCount(upn, result.unauthorised_sessions, result.window_start))
+                results.append(
+                    PupilCount(
+                        upn=upn,
+                        unauthorised_sessions=result.unauthorised_sessions,
+                        window_start=result.window_start,
+                    )
+                )
         return results
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
@@ -267,7 +273,18 @@ class FakeCases:
         entry_id = len(self.case_entries) + 1
         # Stored as JSON by the real one: dates come back as strings.
         stored = json.loads(json.dumps(details, sort_keys=True, default=str))
-        self.case_entries.append(Entry(entry_id, upn, on, now, kind, by, summary, stored))
+        self.case_entries.append(
+            Entry(
+                id=entry_id,
+                upn=upn,
+                on=on,
+                recorded_at=now,
+                kind=kind,
+                by=by,
+                summary=summary,
+                details=stored,
+            )
+        )
         return entry_id
 
     async def entries(self, upn: str) -> list[Entry]:
@@ -367,7 +384,7 @@ class FakeOutbox:
 
     async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
         pending = [
-            PendingEvent(i, e.kind, e.upn, e.on, e.payload(), at)
+            PendingEvent(id=i, kind=e.kind, upn=e.upn, on=e.on, payload=e.payload(), created_at=at)
             for (i, at), e in zip(self.added, self.events, strict=True)
             if i not in self.done
         ]
@@ -378,7 +395,7 @@ class FakeOutbox:
 
     async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
         events = [
-            PendingEvent(i, e.kind, e.upn, e.on, e.payload(), at)
+            PendingEvent(id=i, kind=e.kind, upn=e.upn, on=e.on, payload=e.payload(), created_at=at)
             for (i, at), e in zip(self.added, self.events, strict=True)
             if at >= since
         ]

@@ -117,7 +117,13 @@ async def _show(
     else:
         async with new_uow() as uow:
             await uow.chat.begin_post(
-                AlertPostRecord(event.id, destination, AlertState.POSTING, clock(), key)
+                AlertPostRecord(
+                    event_id=event.id,
+                    destination=destination,
+                    state=AlertState.POSTING,
+                    started_at=clock(),
+                    thread_key=key,
+                )
             )
             await uow.commit()
     view = alert_view(event, pupil, case_url(event.upn) if event.upn else None)

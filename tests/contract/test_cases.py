@@ -69,17 +69,39 @@ async def test_entries_come_back_in_date_order_with_details_as_json(uow: UnitOfW
     async with uow:
         entries = await uow.cases.entries(UPN)
     assert entries == [
-        Entry(first, UPN, DAY, NOW, "note", "office", "a", {"n": 1}),
-        Entry(later, UPN, LATER, NOW, "note", "office", "b", {"on": DAY.isoformat()}),
+        Entry(
+            id=first,
+            upn=UPN,
+            on=DAY,
+            recorded_at=NOW,
+            kind="note",
+            by="office",
+            summary="a",
+            details={"n": 1},
+        ),
+        Entry(
+            id=later,
+            upn=UPN,
+            on=LATER,
+            recorded_at=NOW,
+            kind="note",
+            by="office",
+            summary="b",
+            details={"on": DAY.isoformat()},
+        ),
     ]
 
 
 async def test_an_episode_is_open_until_closed(uow: UnitOfWork) -> None:
     await seed(uow)
-    episode = Episode(UPN, DAY, 10, DAY - timedelta(weeks=10))
+    episode = Episode(
+        upn=UPN, first_met_on=DAY, unauthorised_sessions=10, window_start=DAY - timedelta(weeks=10)
+    )
     async with uow:
         await uow.cases.open_episode(episode)
-        await uow.cases.open_episode(Episode(OTHER_UPN, DAY, 12, DAY))
+        await uow.cases.open_episode(
+            Episode(upn=OTHER_UPN, first_met_on=DAY, unauthorised_sessions=12, window_start=DAY)
+        )
         await uow.commit()
     async with uow:
         assert (await uow.cases.open_episodes())[UPN] == episode

@@ -80,14 +80,22 @@ async def test_staff_and_alert_routes(uow: UnitOfWork) -> None:
         assert await uow.chat.routes() == [("ThresholdMet", "slack:C1")]
 
 
+def posting(event_id: str, thread_key: str | None = None) -> AlertPostRecord:
+    return AlertPostRecord(
+        event_id=event_id,
+        destination="slack:C1",
+        state=AlertState.POSTING,
+        started_at=NOW,
+        thread_key=thread_key,
+    )
+
+
 async def test_an_alert_post_is_begun_once_then_finished(uow: UnitOfWork) -> None:
-    post = AlertPostRecord("e1", "slack:C1", AlertState.POSTING, NOW, "thread:A1")
+    post = posting("e1", "thread:A1")
     async with uow:
         await uow.chat.begin_post(post)
-        await uow.chat.begin_post(AlertPostRecord("e1", "slack:C1", AlertState.POSTING, NOW))
-        await uow.chat.begin_post(
-            AlertPostRecord("e2", "slack:C1", AlertState.POSTING, NOW, "thread:A1")
-        )
+        await uow.chat.begin_post(posting("e1"))
+        await uow.chat.begin_post(posting("e2", "thread:A1"))
         await uow.commit()
     async with uow:
         assert await uow.chat.posts("e1") == {"slack:C1": post}

@@ -124,7 +124,9 @@ async def test_marks_count_new_sessions_and_return_corrections(uow: UnitOfWork) 
             Mark(MONDAY + timedelta(days=1), Session.AM, "O"),
         ]
         assert await uow.marks.count_codes(UPN, MONDAY, MONDAY, frozenset({"O", "N"})) == 1
-        assert await uow.marks.upsert([], NOW, "empty.csv") == MarkChanges(0, [])
+        assert await uow.marks.upsert([], NOW, "empty.csv") == MarkChanges(
+            inserted=0, corrections=[]
+        )
 
 
 async def test_a_dual_registered_pupils_d_keeps_the_other_schools_mark(uow: UnitOfWork) -> None:
