@@ -9,14 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstra
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
 
-from casework.records import (
-    AlertState,
-    DeliveryState,
-    EmailState,
-    HowDelivered,
-    NoticeStatus,
-    Route,
-)
+from casework import records
 
 
 def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
@@ -170,7 +163,7 @@ class CaseEntry(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """A Notice to Improve and its improvement period."""
 
-    __table_args__ = (one_of("notice", "status", NoticeStatus),)
+    __table_args__ = (one_of("notice", "status", records.NoticeStatus),)
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)
     authority: str
@@ -190,8 +183,8 @@ class Notice(SQLModel, table=True):
 class NoticeDelivery(SQLModel, table=True):
     __tablename__ = "notice_delivery"
     __table_args__ = (
-        one_of("notice_delivery", "route", Route),
-        one_of("notice_delivery", "state", DeliveryState),
+        one_of("notice_delivery", "route", records.Route),
+        one_of("notice_delivery", "state", records.DeliveryState),
     )
     id: int | None = Field(default=None, primary_key=True)
     notice_id: int = Field(foreign_key="notice.id", index=True)
@@ -267,7 +260,7 @@ class OutgoingMail(SQLModel, table=True):
     __tablename__ = "outgoing_mail"
     __table_args__ = (
         Index("ix_outgoing_mail_due", "state", "next_attempt_at"),
-        one_of("outgoing_mail", "state", EmailState),
+        one_of("outgoing_mail", "state", records.EmailState),
     )
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(unique=True)
@@ -315,7 +308,7 @@ class PrintedLetter(SQLModel, table=True):
     """A letter for post or hand delivery (no consent to email) and its delivery slip."""
 
     __tablename__ = "printed_letter"
-    __table_args__ = (one_of("printed_letter", "delivered_how", HowDelivered),)
+    __table_args__ = (one_of("printed_letter", "delivered_how", records.HowDelivered),)
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)
     parent_id: str = Field(foreign_key="parent.parent_id")
@@ -391,7 +384,7 @@ class AlertPost(SQLModel, table=True):
     __tablename__ = "alert_post"
     __table_args__ = (
         UniqueConstraint("event_id", "destination"),
-        one_of("alert_post", "state", AlertState),
+        one_of("alert_post", "state", records.AlertState),
     )
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(index=True)

@@ -107,7 +107,7 @@ class FakeRegistry:
 
     async def parents_with_email(self, email: str) -> list[str]:
         key = email.strip().lower()
-        return [pid for pid, p in self.parents.items() if (p["email"] or "").lower() == key]
+        return sorted(pid for pid, p in self.parents.items() if (p["email"] or "").lower() == key)
 
     async def calendar(self, school_urn: str) -> SchoolCalendar:
         rows = [r for r in self.calendar_rows if r.school_urn == school_urn]

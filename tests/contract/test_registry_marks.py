@@ -63,6 +63,10 @@ async def test_the_registry_reads_back_what_was_imported(uow: UnitOfWork) -> Non
         assert await uow.registry.parent("P9") is None
         assert await uow.registry.children_of("P1") == sorted([UPN, OTHER_UPN])
         assert await uow.registry.parents_with_email(" alex@EXAMPLE.org ") == ["P1"]
+        await uow.registry.upsert_parents(
+            [ParentRow("P0", UPN, "Sam Moss", "ALEX@example.org", "")]
+        )
+        assert await uow.registry.parents_with_email("alex@example.org") == ["P0", "P1"]
         assert await uow.registry.authorities_in_use() == {"Essex", "Norfolk"}
 
 
