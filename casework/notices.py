@@ -13,7 +13,15 @@ from casework.events import NtiIssued
 from casework.letters import Staff
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import Delivery, NoticeRecord, ParentRow, PupilRow
+from casework.records import (
+    Delivery,
+    DeliveryState,
+    NoticeRecord,
+    NoticeStatus,
+    ParentRow,
+    PupilRow,
+    Route,
+)
 from casework.sending import Mailroom, ParentRoute, queue_for_parents
 from casework.thresholds import rules_for_pupil
 
@@ -150,7 +158,7 @@ def _notice(
         window_start,
         plan.period.start,
         plan.period.end,
-        "in_progress",
+        NoticeStatus.IN_PROGRESS,
     )
 
 
@@ -166,8 +174,8 @@ def _deliveries(routes: list[ParentRoute]) -> list[Delivery]:
     return [
         Delivery(
             r.parent_id,
-            r.route,
-            "queued" if r.route == "email" else "awaiting_post",
+            Route(r.route),
+            DeliveryState.QUEUED if r.route == Route.EMAIL else DeliveryState.AWAITING_POST,
             r.message_id,
         )
         for r in routes

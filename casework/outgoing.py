@@ -93,18 +93,7 @@ class BatchReport:
 
 async def _fail(uow: UnitOfWork, c: Claimed, o: SendOutcome, reason: str, worker: str) -> None:
     on = o.at.date()
-    await uow.mail.record(
-        o,
-        worker,
-        state="failed",
-        failed_at=o.at,
-        attempts=c.attempts + 1,
-        failure=reason,
-        smtp_code=o.code,
-        smtp_text=o.text,
-        claimed_by=None,
-        claimed_until=None,
-    )
+    await uow.mail.mark_failed(o, worker, c.attempts + 1, reason)
     title = TITLES.get(c.template, c.template)
     if c.formal:
         event: EmailFailed | NoticeNotServed = NoticeNotServed(
@@ -115,7 +104,7 @@ async def _fail(uow: UnitOfWork, c: Claimed, o: SendOutcome, reason: str, worker
         event = EmailFailed(c.upn, on, c.message_id, c.parent_id, c.template, reason)
         kind, summary = "email_failed", f"{title} by email to {c.recipient} failed: {reason}"
     if c.notice_id is not None:
-        await uow.cases.update_delivery(c.message_id, state="failed")
+        await uow.cases.delivery_failed(c.message_id)
     details = {"message_id": c.message_id, "parent_id": c.parent_id, "reason": reason}
     await uow.cases.add_entry(c.upn, on, kind, "supportfirst", summary, details, o.at)
     await uow.outbox.add(event, o.at)
@@ -126,34 +115,14 @@ async def apply_outcome(uow: UnitOfWork, c: Claimed, o: SendOutcome, worker: str
     reply = f"{o.code} {o.text}" if o.code else (o.text or "")
     if o.outcome == "sent":
         received = email_deemed_received(o.at)
-        await uow.mail.record(
-            o,
-            worker,
-            state="sent",
-            sent_at=o.at,
-            attempts=c.attempts + 1,
-            smtp_code=o.code,
-            smtp_text=o.text,
-            queue_id=o.queue_id,
-            deemed_received_on=received,
-            claimed_by=None,
-            claimed_until=None,
+        await uow.mail.mark_sent(
+            Accepted(outcome=o, attempts=c.attempts + 1, deemed_received_on=received), worker
         )
         if c.notice_id is not None:
-            await uow.cases.update_delivery(c.message_id, state="sent", deemed_received_on=received)
+            await uow.cases.delivery_sent(c.message_id, received)
         return "sent"
     if o.outcome == "temporary" and c.attempts < len(RETRY_DELAYS):
-        await uow.mail.record(
-            o,
-            worker,
-            state="queued",
-            attempts=c.attempts + 1,
-            next_attempt_at=o.at + RETRY_DELAYS[c.attempts],
-            smtp_code=o.code,
-            smtp_text=o.text,
-            claimed_by=None,
-            claimed_until=None,
-        )
+        await uow.mail.retry_later(o, worker, c.attempts + 1, o.at + RETRY_DELAYS[c.attempts])
         return "queued"
     reason = {
         "temporary": f"the mail server kept refusing it ({reply}); gave up after "
@@ -194,7 +163,11 @@ async def record_batch(
         # The common case in bulk: every accepted email of the batch in two statements.
         await uow.mail.record_sent(
             [
-                Accepted(o, by_id[o.mail_id].attempts + 1, email_deemed_received(o.at))
+                Accepted(
+                    outcome=o,
+                    attempts=by_id[o.mail_id].attempts + 1,
+                    deemed_received_on=email_deemed_received(o.at),
+                )
                 for o in accepted
             ],
             worker,
@@ -202,9 +175,7 @@ async def record_batch(
         for o in accepted:
             c = by_id[o.mail_id]
             if c.notice_id is not None:
-                await uow.cases.update_delivery(
-                    c.message_id, state="sent", deemed_received_on=email_deemed_received(o.at)
-                )
+                await uow.cases.delivery_sent(c.message_id, email_deemed_received(o.at))
         counts["sent"] = len(accepted)
         for o in outcomes:
             if o.outcome != "sent":
@@ -233,13 +204,7 @@ async def settle_dead_workers(
                     # Began and never finished, or a worker elsewhere we cannot ask.
                     await apply_outcome(uow, c, SendOutcome(c.id, "uncertain", now), worker)
                 else:
-                    await uow.mail.record(
-                        SendOutcome(c.id, "not_begun", now),
-                        worker,
-                        state="queued",
-                        claimed_by=None,
-                        claimed_until=None,
-                    )
+                    await uow.mail.requeue(SendOutcome(c.id, "not_begun", now), worker)
                 settled += 1
             await uow.commit()
         if worker in dead:
@@ -280,18 +245,18 @@ async def send_due(
 async def mark_bounced(uow: UnitOfWork, email: EmailRecord, reason: str, at: datetime) -> None:
     """A bounce for an email the server had accepted: it was not delivered after all."""
     claim = Claimed(
-        email.id,
-        email.message_id,
-        email.upn,
-        email.parent_id,
-        email.template,
-        email.notice_id,
-        email.formal,
-        email.recipient,
-        email.envelope_from,
-        email.sha256,
-        email.attempts - 1,  # _fail counts an attempt; a bounce is not a new one
-        True,
+        id=email.id,
+        message_id=email.message_id,
+        upn=email.upn,
+        parent_id=email.parent_id,
+        template=email.template,
+        notice_id=email.notice_id,
+        formal=email.formal,
+        recipient=email.recipient,
+        envelope_from=email.envelope_from,
+        sha256=email.sha256,
+        attempts=email.attempts - 1,  # _fail counts an attempt; a bounce is not a new one
+        consent_in_force=True,
     )
     await _fail(
         uow, claim, SendOutcome(email.id, "bounced", at, None, reason[:500]), reason, "ingester"

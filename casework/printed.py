@@ -14,7 +14,7 @@ from attendance.penalty import deemed_receipt
 from casework.errors import NotFound, Refused
 from casework.letters import TITLES
 from casework.ports import Evidence, UnitOfWork
-from casework.records import PrintedCopy
+from casework.records import HowDelivered, PrintedCopy
 
 HOW = {"post": "posted first class", "hand": "delivered by hand"}
 
@@ -49,25 +49,24 @@ async def record_delivery(
                 f"printed letter {printed_id} was already {HOW[copy.delivered_how or 'post']} "
                 f"on {copy.delivered_on} by {copy.delivered_by}"
             )
-        received = deemed_receipt(on) if how == "post" else on
-        changes: dict[str, object] = {
+        way = HowDelivered(how)
+        received = deemed_receipt(on) if way is HowDelivered.POST else on
+        await uow.mail.printed_delivered(printed_id, way, on, by, received)
+        if copy.notice_id is not None:
+            await uow.cases.delivery_confirmed(copy.notice_id, copy.parent_id, way, received)
+        title = TITLES.get(copy.template, copy.template)
+        details = {
+            "printed_id": printed_id,
+            "parent_id": copy.parent_id,
             "delivered_how": how,
             "delivered_on": on,
             "delivered_by": by,
             "deemed_received_on": received,
         }
-        await uow.mail.update_printed(printed_id, **changes)
-        if copy.notice_id is not None:
-            state = "posted" if how == "post" else "hand_delivered"
-            await uow.cases.update_parent_delivery(
-                copy.notice_id, copy.parent_id, state=state, deemed_received_on=received
-            )
-        title = TITLES.get(copy.template, copy.template)
-        details = {"printed_id": printed_id, "parent_id": copy.parent_id, **changes}
         summary = f"{title} {HOW[how]} to parent {copy.parent_id}; deemed received {received}."
         await uow.cases.add_entry(copy.upn, on, "letter_delivered", by, summary, details, now)
         await uow.audit.append(by, "letter.delivered", f"pupil:{copy.upn}", details, now)
         await uow.commit()
     return replace(
-        copy, delivered_how=how, delivered_on=on, delivered_by=by, deemed_received_on=received
+        copy, delivered_how=way, delivered_on=on, delivered_by=by, deemed_received_on=received
     )

@@ -4,7 +4,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
+
+
+# The fixed sets of states the store keeps; store/tables.py turns each into a CHECK constraint.
+class EmailState(StrEnum):
+    """An outgoing email: queued → sending (claimed by one worker) → sent | failed."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Route(StrEnum):
+    """How a letter goes to a parent: by email (with consent) or printed."""
+
+    EMAIL = "email"
+    POST = "post"
+
+
+class DeliveryState(StrEnum):
+    """How far a notice's delivery to one parent got."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    AWAITING_POST = "awaiting_post"
+    POSTED = "posted"
+    HAND_DELIVERED = "hand_delivered"
+
+
+class NoticeStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    BREACHED = "breached"
+    IMPROVED = "improved"
+    NOT_IMPROVED = "not_improved"
+    WITHDRAWN = "withdrawn"
+
+
+class HowDelivered(StrEnum):
+    """How staff delivered a printed letter."""
+
+    POST = "post"
+    HAND = "hand"
+
+
+# A printed letter's delivery, as the notice's delivery to that parent records it.
+DELIVERED = {
+    HowDelivered.POST: DeliveryState.POSTED,
+    HowDelivered.HAND: DeliveryState.HAND_DELIVERED,
+}
+
+
+class AlertState(StrEnum):
+    """`posting` is written before an alert is posted, `posted` after."""
+
+    POSTING = "posting"
+    POSTED = "posted"
 
 
 @dataclass(frozen=True)
@@ -59,13 +117,13 @@ class Change:
     new: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MarkChanges:
     inserted: int
     corrections: list[Change]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PupilCount:
     """A pupil's threshold count on a date, as the store computed it."""
 
@@ -74,7 +132,7 @@ class PupilCount:
     window_start: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Entry:
     id: int
     upn: str
@@ -99,7 +157,7 @@ class NoticeRecord:
     window_start: date
     period_start: date
     period_end: date
-    status: str
+    status: NoticeStatus
     breached_on: date | None = None
     ended_on: date | None = None
 
@@ -107,13 +165,13 @@ class NoticeRecord:
 @dataclass(frozen=True)
 class Delivery:
     parent_id: str
-    route: str
-    state: str
+    route: Route
+    state: DeliveryState
     message_id: str | None = None
     deemed_received_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Episode:
     upn: str
     first_met_on: date
@@ -166,13 +224,13 @@ class PrintedCopy:
     created_at: datetime
     created_by: str
     id: int = 0
-    delivered_how: str | None = None
+    delivered_how: HowDelivered | None = None
     delivered_on: date | None = None
     delivered_by: str | None = None
     deemed_received_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Claimed:
     """An email one worker has claimed to send, with what was true of its consent just now."""
 
@@ -206,7 +264,7 @@ class SendOutcome:
     queue_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Accepted:
     """An email the server accepted, as recorded in bulk at the end of a batch."""
 
@@ -215,7 +273,7 @@ class Accepted:
     deemed_received_on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EmailRecord:
     id: int
     message_id: str
@@ -230,7 +288,7 @@ class EmailRecord:
     envelope_from: str
     sha256: str
     size: int
-    state: str
+    state: EmailState
     attempts: int
     queued_at: datetime
     queued_by: str
@@ -263,7 +321,7 @@ class InboundRecord:
     id: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PendingEvent:
     """An event from the durable outbox that is not yet delivered everywhere it goes."""
 
@@ -275,11 +333,11 @@ class PendingEvent:
     created_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AlertPostRecord:
     event_id: str
     destination: str
-    state: str  # posting | posted
+    state: AlertState
     started_at: datetime
     thread_key: str | None = None
     channel: str | None = None

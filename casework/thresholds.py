@@ -18,7 +18,7 @@ from casework.events import (
     UnresolvedN,
 )
 from casework.ports import UnitOfWork
-from casework.records import Episode, NoticeRecord, PupilCount
+from casework.records import Episode, NoticeRecord, NoticeStatus, PupilCount
 
 SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
@@ -76,7 +76,14 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
     for upn, r in sorted(met.items()):
         if upn in episodes or r.window_start is None:
             continue
-        await uow.cases.open_episode(Episode(upn, on, r.unauthorised_sessions, r.window_start))
+        await uow.cases.open_episode(
+            Episode(
+                upn=upn,
+                first_met_on=on,
+                unauthorised_sessions=r.unauthorised_sessions,
+                window_start=r.window_start,
+            )
+        )
         event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start)
         await uow.cases.add_entry(
             upn,
@@ -107,7 +114,7 @@ async def _review_notice(
     outcome = review(period, notice.max_further_sessions, further, on)
     events: list[Event] = []
     if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
-        await uow.cases.update_notice(notice.id, status="breached", breached_on=on)
+        await uow.cases.notice_breached(notice.id, on)
         breach = NtiBreached(notice.upn, on, notice.id, further, notice.max_further_sessions)
         await uow.cases.add_entry(
             notice.upn,
@@ -122,7 +129,7 @@ async def _review_notice(
         )
         events.append(breach)
     if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
-        await uow.cases.update_notice(notice.id, status=str(outcome), ended_on=on)
+        await uow.cases.notice_ended(notice.id, NoticeStatus(outcome), on)
         ended = NtiEnded(notice.upn, on, notice.id, str(outcome), further)
         text = (
             "improved: close the notice"

@@ -13,7 +13,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.penalty import PenaltyKind, PenaltyRecord
-from casework.records import Delivery, Entry, Episode, NoticeRecord
+from casework.records import (
+    DELIVERED,
+    Delivery,
+    DeliveryState,
+    Entry,
+    Episode,
+    HowDelivered,
+    NoticeRecord,
+    NoticeStatus,
+    Route,
+)
 from store.tables import (
     CaseEntry,
     Notice,
@@ -22,7 +32,7 @@ from store.tables import (
     ThresholdEpisode,
 )
 
-OPEN_STATUSES = ("in_progress", "breached")
+OPEN_STATUSES = (NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED)
 
 
 def _notice(n: Notice) -> NoticeRecord:
@@ -39,7 +49,7 @@ def _notice(n: Notice) -> NoticeRecord:
         n.window_start,
         n.period_start,
         n.period_end,
-        n.status,
+        NoticeStatus(n.status),
         n.breached_on,
         n.ended_on,
     )
@@ -81,14 +91,14 @@ class SqlCases:
         )
         return [
             Entry(
-                e.id or 0,
-                e.upn,
-                e.occurred_on,
-                e.recorded_at,
-                e.kind,
-                e.by,
-                e.summary,
-                json.loads(e.details),
+                id=e.id or 0,
+                upn=e.upn,
+                on=e.occurred_on,
+                recorded_at=e.recorded_at,
+                kind=e.kind,
+                by=e.by,
+                summary=e.summary,
+                details=json.loads(e.details),
             )
             for e in rows
         ]
@@ -98,7 +108,12 @@ class SqlCases:
             select(ThresholdEpisode).where(col(ThresholdEpisode.ended_on).is_(None))
         )
         return {
-            e.upn: Episode(e.upn, e.first_met_on, e.unauthorised_sessions, e.window_start)
+            e.upn: Episode(
+                upn=e.upn,
+                first_met_on=e.first_met_on,
+                unauthorised_sessions=e.unauthorised_sessions,
+                window_start=e.window_start,
+            )
             for e in rows
         }
 
@@ -132,21 +147,29 @@ class SqlCases:
             self.session.add(NoticeDelivery(notice_id=notice_id, **asdict(d)))
         await self.session.flush()
 
-    async def update_parent_delivery(self, notice_id: int, parent_id: str, **changes: Any) -> None:
-        await self.session.exec(
-            update(NoticeDelivery)
-            .where(
-                col(NoticeDelivery.notice_id) == notice_id,
-                col(NoticeDelivery.parent_id) == parent_id,
-            )
-            .values(**changes)
+    async def _deliveries(self, where: Any, **values: Any) -> None:
+        await self.session.exec(update(NoticeDelivery).where(where).values(**values))
+
+    async def delivery_sent(self, message_id: str, deemed_received_on: date) -> None:
+        await self._deliveries(
+            col(NoticeDelivery.message_id) == message_id,
+            state=DeliveryState.SENT,
+            deemed_received_on=deemed_received_on,
         )
 
-    async def update_delivery(self, message_id: str, **changes: Any) -> None:
-        await self.session.exec(
-            update(NoticeDelivery)
-            .where(col(NoticeDelivery.message_id) == message_id)
-            .values(**changes)
+    async def delivery_failed(self, message_id: str) -> None:
+        await self._deliveries(
+            col(NoticeDelivery.message_id) == message_id, state=DeliveryState.FAILED
+        )
+
+    async def delivery_confirmed(
+        self, notice_id: int, parent_id: str, how: HowDelivered, deemed_received_on: date
+    ) -> None:
+        await self._deliveries(
+            (col(NoticeDelivery.notice_id) == notice_id)
+            & (col(NoticeDelivery.parent_id) == parent_id),
+            state=DELIVERED[how],
+            deemed_received_on=deemed_received_on,
         )
 
     async def notices(self, upn: str | None = None, open_only: bool = False) -> list[NoticeRecord]:
@@ -164,15 +187,30 @@ class SqlCases:
             .order_by(col(NoticeDelivery.parent_id))
         )
         return [
-            Delivery(d.parent_id, d.route, d.state, d.message_id, d.deemed_received_on)
+            Delivery(
+                d.parent_id,
+                Route(d.route),
+                DeliveryState(d.state),
+                d.message_id,
+                d.deemed_received_on,
+            )
             for d in rows
         ]
 
-    async def update_notice(self, notice_id: int, **changes: Any) -> None:
+    async def _notice_row(self, notice_id: int) -> Notice:
         row = await self.session.get(Notice, notice_id)
         assert row is not None
-        for k, v in changes.items():
-            setattr(row, k, v)
+        return row
+
+    async def notice_breached(self, notice_id: int, on: date) -> None:
+        row = await self._notice_row(notice_id)
+        row.status, row.breached_on = NoticeStatus.BREACHED, on
+        self.session.add(row)
+        await self.session.flush()
+
+    async def notice_ended(self, notice_id: int, outcome: NoticeStatus, on: date) -> None:
+        row = await self._notice_row(notice_id)
+        row.status, row.ended_on = outcome, on
         self.session.add(row)
         await self.session.flush()
 
@@ -180,7 +218,7 @@ class SqlCases:
         rows = await self.session.exec(
             select(NoticeDelivery.parent_id)
             .join(Notice, col(Notice.id) == col(NoticeDelivery.notice_id))
-            .where(Notice.status == "not_improved")
+            .where(Notice.status == NoticeStatus.NOT_IMPROVED)
             .where(col(NoticeDelivery.parent_id).in_(list(parent_ids)))
         )
         return set(rows)

@@ -8,13 +8,19 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from casework.records import AlertPostRecord, StaffRecord
+from casework.records import AlertPostRecord, AlertState, StaffRecord
 from store.tables import AlertPost, AlertRoute, StaffMember
 
 
 def _post(p: AlertPost) -> AlertPostRecord:
     return AlertPostRecord(
-        p.event_id, p.destination, p.state, p.started_at, p.thread_key, p.channel, p.ts
+        event_id=p.event_id,
+        destination=p.destination,
+        state=AlertState(p.state),
+        started_at=p.started_at,
+        thread_key=p.thread_key,
+        channel=p.channel,
+        ts=p.ts,
     )
 
 
@@ -75,7 +81,7 @@ class SqlChat:
                 AlertPost(
                     event_id=post.event_id,
                     destination=post.destination,
-                    state="posting",
+                    state=AlertState.POSTING,
                     thread_key=post.thread_key,
                     started_at=post.started_at,
                 )
@@ -88,7 +94,7 @@ class SqlChat:
         await self.session.exec(
             update(AlertPost)
             .where(col(AlertPost.event_id) == event_id, col(AlertPost.destination) == destination)
-            .values(state="posted", channel=channel, ts=ts, posted_at=now)
+            .values(state=AlertState.POSTED, channel=channel, ts=ts, posted_at=now)
         )
 
     async def thread(self, thread_key: str, destination: str) -> AlertPostRecord | None:
@@ -98,7 +104,7 @@ class SqlChat:
                 .where(
                     AlertPost.thread_key == thread_key,
                     AlertPost.destination == destination,
-                    AlertPost.state == "posted",
+                    AlertPost.state == AlertState.POSTED,
                 )
                 .order_by(col(AlertPost.id))
             )

@@ -49,7 +49,9 @@ class SqlConsents:
 
     async def with_address(self, email: str) -> list[ConsentRecord]:
         rows = await self.session.exec(
-            select(Consent).where(Consent.address_key == address_key(email))
+            select(Consent)
+            .where(Consent.address_key == address_key(email))
+            .order_by(col(Consent.id))
         )
         return [_record(c) for c in rows]
 

@@ -22,6 +22,8 @@ from casework.records import (
     Accepted,
     Claimed,
     EmailRecord,
+    EmailState,
+    HowDelivered,
     InboundRecord,
     PrintedCopy,
     QueuedEmail,
@@ -39,33 +41,9 @@ from store.tables import (
 
 def _email(m: OutgoingMail) -> EmailRecord:
     assert m.id is not None
-    return EmailRecord(
-        m.id,
-        m.message_id,
-        m.token,
-        m.upn,
-        m.parent_id,
-        m.consent_id,
-        m.template,
-        m.notice_id,
-        m.formal,
-        m.recipient,
-        m.envelope_from,
-        m.sha256,
-        m.size,
-        m.state,
-        m.attempts,
-        m.queued_at,
-        m.queued_by,
-        m.sent_at,
-        m.failed_at,
-        m.smtp_code,
-        m.smtp_text,
-        m.queue_id,
-        m.failure,
-        m.deemed_received_on,
-        m.claimed_by,
-    )
+    values = m.model_dump()
+    values["state"] = EmailState(m.state)
+    return EmailRecord(**{k: values[k] for k in EmailRecord.__dataclass_fields__})
 
 
 def _in_force(withdrawn_on: date | None, given_on: date, on: date) -> bool:
@@ -80,7 +58,20 @@ def _inbound(m: InboundMail) -> InboundRecord:
 
 def _printed(p: PrintedLetter) -> PrintedCopy:
     fields = PrintedCopy.__dataclass_fields__
-    return PrintedCopy(**{k: v for k, v in p.model_dump().items() if k in fields})
+    values = {k: v for k, v in p.model_dump().items() if k in fields}
+    if p.delivered_how is not None:
+        values["delivered_how"] = HowDelivered(p.delivered_how)
+    return PrintedCopy(**values)
+
+
+def _claimed(m: OutgoingMail, in_force: bool) -> Claimed:
+    values = m.model_dump()
+    fields = set(Claimed.__dataclass_fields__) - {"consent_in_force"}
+    return Claimed(**{k: values[k] for k in fields}, consent_in_force=in_force)
+
+
+# Every outcome ends the worker's claim on the email.
+UNCLAIMED = {"claimed_by": None, "claimed_until": None}
 
 
 class SqlMail:
@@ -90,7 +81,7 @@ class SqlMail:
 
     async def queue(self, email: QueuedEmail) -> int:
         row = OutgoingMail(
-            **asdict(email), state="queued", attempts=0, next_attempt_at=email.queued_at
+            **asdict(email), state=EmailState.QUEUED, attempts=0, next_attempt_at=email.queued_at
         )
         self.session.add(row)
         await self.session.flush()
@@ -113,28 +104,14 @@ class SqlMail:
             .where(where)
             .order_by(col(OutgoingMail.id))
         )
-        return [
-            Claimed(
-                m.id or 0,
-                m.message_id,
-                m.upn,
-                m.parent_id,
-                m.template,
-                m.notice_id,
-                m.formal,
-                m.recipient,
-                m.envelope_from,
-                m.sha256,
-                m.attempts,
-                _in_force(withdrawn, given, on),
-            )
-            for m, given, withdrawn in rows
-        ]
+        return [_claimed(m, _in_force(withdrawn, given, on)) for m, given, withdrawn in rows]
 
     async def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[Claimed]:
         due = (
             select(OutgoingMail.id)
-            .where(OutgoingMail.state == "queued", col(OutgoingMail.next_attempt_at) <= now)
+            .where(
+                OutgoingMail.state == EmailState.QUEUED, col(OutgoingMail.next_attempt_at) <= now
+            )
             .order_by(col(OutgoingMail.next_attempt_at), col(OutgoingMail.id))
             .limit(limit)
         )
@@ -145,8 +122,8 @@ class SqlMail:
             return []
         await self.session.exec(
             update(OutgoingMail)
-            .where(col(OutgoingMail.id).in_(ids), col(OutgoingMail.state) == "queued")
-            .values(state="sending", claimed_by=worker, claimed_until=until)
+            .where(col(OutgoingMail.id).in_(ids), col(OutgoingMail.state) == EmailState.QUEUED)
+            .values(state=EmailState.SENDING, claimed_by=worker, claimed_until=until)
         )
         return await self._claimed(
             col(OutgoingMail.id).in_(ids) & (OutgoingMail.claimed_by == worker), now.date()
@@ -154,18 +131,19 @@ class SqlMail:
 
     async def claimed_by(self, worker: str, on: date) -> list[Claimed]:
         return await self._claimed(
-            (OutgoingMail.state == "sending") & (OutgoingMail.claimed_by == worker), on
+            (OutgoingMail.state == EmailState.SENDING) & (OutgoingMail.claimed_by == worker), on
         )
 
     async def expired_claims(self, now: datetime) -> list[tuple[str, list[Claimed]]]:
         workers = await self.session.exec(
             select(OutgoingMail.claimed_by)
-            .where(OutgoingMail.state == "sending", col(OutgoingMail.claimed_until) < now)
+            .where(OutgoingMail.state == EmailState.SENDING, col(OutgoingMail.claimed_until) < now)
             .distinct()
         )
         return [(w, await self.claimed_by(w, now.date())) for w in workers if w is not None]
 
-    async def record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
+    async def _record(self, outcome: SendOutcome, worker: str, **values: Any) -> None:
+        """Keep the attempt and apply what it did to the email (its claim ends)."""
         self.session.add(
             SendAttempt(
                 mail_id=outcome.mail_id,
@@ -176,13 +154,56 @@ class SqlMail:
                 smtp_text=outcome.text,
             )
         )
-        if changes:
-            await self.session.exec(
-                update(OutgoingMail)
-                .where(col(OutgoingMail.id) == outcome.mail_id)
-                .values(**changes)
-            )
+        await self.session.exec(
+            update(OutgoingMail)
+            .where(col(OutgoingMail.id) == outcome.mail_id)
+            .values(**values, **UNCLAIMED)
+        )
         await self.session.flush()
+
+    async def mark_sent(self, accepted: Accepted, worker: str) -> None:
+        o = accepted.outcome
+        await self._record(
+            o,
+            worker,
+            state=EmailState.SENT,
+            sent_at=o.at,
+            attempts=accepted.attempts,
+            smtp_code=o.code,
+            smtp_text=o.text,
+            queue_id=o.queue_id,
+            deemed_received_on=accepted.deemed_received_on,
+        )
+
+    async def retry_later(
+        self, outcome: SendOutcome, worker: str, attempts: int, next_attempt_at: datetime
+    ) -> None:
+        await self._record(
+            outcome,
+            worker,
+            state=EmailState.QUEUED,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            smtp_code=outcome.code,
+            smtp_text=outcome.text,
+        )
+
+    async def mark_failed(
+        self, outcome: SendOutcome, worker: str, attempts: int, failure: str
+    ) -> None:
+        await self._record(
+            outcome,
+            worker,
+            state=EmailState.FAILED,
+            failed_at=outcome.at,
+            attempts=attempts,
+            failure=failure,
+            smtp_code=outcome.code,
+            smtp_text=outcome.text,
+        )
+
+    async def requeue(self, outcome: SendOutcome, worker: str) -> None:
+        await self._record(outcome, worker, state=EmailState.QUEUED)
 
     async def record_sent(self, accepted: Sequence[Accepted], worker: str) -> None:
         if not accepted:
@@ -208,15 +229,14 @@ class SqlMail:
             update(table)
             .where(table.c.id == bindparam("b_id"))
             .values(
-                state="sent",
+                state=EmailState.SENT,
                 sent_at=bindparam("b_at"),
                 attempts=bindparam("b_attempts"),
                 smtp_code=bindparam("b_code"),
                 smtp_text=bindparam("b_text"),
                 queue_id=bindparam("b_queue"),
                 deemed_received_on=bindparam("b_received"),
-                claimed_by=None,
-                claimed_until=None,
+                **UNCLAIMED,
             ),
             [
                 {
@@ -262,9 +282,18 @@ class SqlMail:
         row = await self.session.get(PrintedLetter, printed_id)
         return _printed(row) if row is not None else None
 
-    async def update_printed(self, printed_id: int, **changes: Any) -> None:
+    async def printed_delivered(
+        self, printed_id: int, how: HowDelivered, on: date, by: str, deemed_received_on: date
+    ) -> None:
         await self.session.exec(
-            update(PrintedLetter).where(col(PrintedLetter.id) == printed_id).values(**changes)
+            update(PrintedLetter)
+            .where(col(PrintedLetter.id) == printed_id)
+            .values(
+                delivered_how=how,
+                delivered_on=on,
+                delivered_by=by,
+                deemed_received_on=deemed_received_on,
+            )
         )
 
     async def attempts(self, mail_id: int) -> list[SendOutcome]:

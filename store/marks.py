@@ -91,7 +91,29 @@ class SqlMarks:
 
     async def upsert(self, rows: Sequence[MarkRow], now: datetime, source: str) -> MarkChanges:
         if not rows:
-            return MarkChanges(0, [])
+            return MarkChanges(inserted=0, corrections=[])
+        await self._stage(rows)
+        # The usual daily file brings days nothing is stored for yet: no stored mark to
+        # correct or to keep from a D, so both look-ups over the whole file can be skipped.
+        corrected: list[Any] = []
+        if await self._any_stored_on({r.day for r in rows}):
+            rows = await self._drop_dual_registration_d(rows)
+            corrected = await self._corrected()
+        # New sessions in key order, so the primary key's leaves are visited in turn.
+        inserted = (
+            await self._exec(
+                "INSERT INTO mark (upn, day, session, school_urn, code) "
+                "SELECT upn, day, session, school_urn, code FROM incoming_mark "
+                "ORDER BY upn, day, session ON CONFLICT (upn, day, session) DO NOTHING"
+            )
+        ).rowcount
+        changes = await self._correct(corrected, now, source) if corrected else []
+        await self._update_weeks(rows)
+        await self._exec("DROP TABLE incoming_mark")
+        return MarkChanges(inserted=int(inserted), corrections=changes)
+
+    async def _stage(self, rows: Sequence[MarkRow]) -> None:
+        """Load the file's marks into the `incoming_mark` staging table."""
         if self.postgres:
             # One marks import at a time: the week summary's read-modify-write must not race.
             await self._exec(f"SELECT pg_advisory_xact_lock({_MARKS_LOCK})")
@@ -106,65 +128,49 @@ class SqlMarks:
             ("upn", "day", "session", "school_urn", "code"),
             [(r.upn, self._day(r.day), r.session, r.school_urn, r.code) for r in rows],
         )
-        # The usual daily file brings days nothing is stored for yet: no stored mark to
-        # correct or to keep from a D, so both look-ups over the whole file can be skipped.
-        corrected: list[Any] = []
-        if await self._any_stored_on({r.day for r in rows}):
-            rows = await self._drop_dual_registration_d(rows)
-            corrected = list(
-                (
-                    await self._exec(
-                        "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn, "
-                        "i.school_urn FROM incoming_mark i JOIN mark m "
-                        "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
-                        "WHERE m.code <> i.code OR m.school_urn <> i.school_urn"
-                    )
-                ).all()
+
+    async def _corrected(self) -> list[Any]:
+        """Stored marks the staged ones change: (upn, day, session, old and new code, old and
+        new school)."""
+        result = await self._exec(
+            "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn, "
+            "i.school_urn FROM incoming_mark i JOIN mark m "
+            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
+            "WHERE m.code <> i.code OR m.school_urn <> i.school_urn"
+        )
+        return list(result.all())
+
+    async def _correct(self, corrected: list[Any], now: datetime, source: str) -> list[Change]:
+        """Apply the corrections, keeping the history the register's legal status needs."""
+        await self._exec(
+            "UPDATE mark SET code = i.code, school_urn = i.school_urn FROM incoming_mark i "
+            "WHERE mark.upn = i.upn AND mark.day = i.day AND mark.session = i.session "
+            "AND (mark.code <> i.code OR mark.school_urn <> i.school_urn)"
+        )
+        history = [
+            {
+                "upn": c[0],
+                "day": _as_date(c[1]),
+                "session": c[2],
+                "old_code": c[3],
+                "new_code": c[4],
+                "old_school_urn": c[5],
+                "new_school_urn": c[6],
+                "corrected_at": now,
+                "source": source,
+            }
+            for c in corrected
+        ]
+        conn = await self.session.connection()
+        await conn.execute(insert(MarkCorrection), history)
+        return [
+            Change(
+                f"mark:{h['upn']}:{h['day']}:{h['session']}",
+                {"code": h["old_code"], "school_urn": h["old_school_urn"]},
+                {"code": h["new_code"], "school_urn": h["new_school_urn"]},
             )
-        # New sessions in key order, so the primary key's leaves are visited in turn.
-        inserted = (
-            await self._exec(
-                "INSERT INTO mark (upn, day, session, school_urn, code) "
-                "SELECT upn, day, session, school_urn, code FROM incoming_mark "
-                "ORDER BY upn, day, session ON CONFLICT (upn, day, session) DO NOTHING"
-            )
-        ).rowcount
-        changes = []
-        if corrected:
-            await self._exec(
-                "UPDATE mark SET code = i.code, school_urn = i.school_urn FROM incoming_mark i "
-                "WHERE mark.upn = i.upn AND mark.day = i.day AND mark.session = i.session "
-                "AND (mark.code <> i.code OR mark.school_urn <> i.school_urn)"
-            )
-            history = [
-                {
-                    "upn": c[0],
-                    "day": c[1],
-                    "session": c[2],
-                    "old_code": c[3],
-                    "new_code": c[4],
-                    "old_school_urn": c[5],
-                    "new_school_urn": c[6],
-                    "corrected_at": now,
-                    "source": source,
-                }
-                for c in corrected
-            ]
-            for h in history:
-                h["day"] = _as_date(h["day"])
-            conn = await self.session.connection()
-            await conn.execute(insert(MarkCorrection), history)
-            changes = [
-                Change(
-                    f"mark:{h['upn']}:{h['day']}:{h['session']}",
-                    {"code": h["old_code"], "school_urn": h["old_school_urn"]},
-                    {"code": h["new_code"], "school_urn": h["new_school_urn"]},
-                )
-                for h in history
-            ]
-        await self._update_weeks(rows)
-        await self._exec("DROP TABLE incoming_mark")
-        return MarkChanges(int(inserted), changes)
+            for h in history
+        ]
 
     async def _any_stored_on(self, days: set[date]) -> bool:
         stmt = text("SELECT 1 FROM mark WHERE day IN :days LIMIT 1").bindparams(

@@ -14,6 +14,17 @@ from casework.records import PendingEvent
 from store.tables import ImportRun, OutboxEvent
 
 
+def _pending(e: OutboxEvent) -> PendingEvent:
+    return PendingEvent(
+        id=e.id,
+        kind=e.kind,
+        upn=e.upn,
+        on=e.occurred_on,
+        payload=json.loads(e.payload),
+        created_at=e.created_at,
+    )
+
+
 class SqlOutbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -34,10 +45,7 @@ class SqlOutbox:
         return event_id
 
     async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
-        return [
-            PendingEvent(e.id, e.kind, e.upn, e.occurred_on, json.loads(e.payload), e.created_at)
-            for e in await self.pending(limit)
-        ]
+        return [_pending(e) for e in await self.pending(limit)]
 
     async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
         rows = await self.session.exec(
@@ -46,10 +54,7 @@ class SqlOutbox:
             .order_by(col(OutboxEvent.seq).desc())
             .limit(limit)
         )
-        return [
-            PendingEvent(e.id, e.kind, e.upn, e.occurred_on, json.loads(e.payload), e.created_at)
-            for e in rows
-        ]
+        return [_pending(e) for e in rows]
 
     async def delivered(self, event_id: str, now: datetime) -> None:
         await self.mark_delivered(event_id, now)

@@ -106,7 +106,9 @@ class SqlRegistry:
 
     async def parents_with_email(self, email: str) -> list[str]:
         rows = await self.session.exec(
-            select(Parent.parent_id).where(func.lower(Parent.email) == email.strip().lower())
+            select(Parent.parent_id)
+            .where(func.lower(Parent.email) == email.strip().lower())
+            .order_by(col(Parent.parent_id))
         )
         return list(rows)
 

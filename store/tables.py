@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
+
+from casework import records
+
+
+def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
+    """The column holds one of the enum's values (migration 0008 added these)."""
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}")
 
 
 class School(SQLModel, table=True):
@@ -154,6 +163,7 @@ class CaseEntry(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """A Notice to Improve and its improvement period."""
 
+    __table_args__ = (one_of("notice", "status", records.NoticeStatus),)
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)
     authority: str
@@ -165,18 +175,22 @@ class Notice(SQLModel, table=True):
     window_start: date
     period_start: date
     period_end: date
-    status: str  # in_progress | breached | improved | not_improved | withdrawn
+    status: str
     breached_on: date | None = None
     ended_on: date | None = None
 
 
 class NoticeDelivery(SQLModel, table=True):
     __tablename__ = "notice_delivery"
+    __table_args__ = (
+        one_of("notice_delivery", "route", records.Route),
+        one_of("notice_delivery", "state", records.DeliveryState),
+    )
     id: int | None = Field(default=None, primary_key=True)
     notice_id: int = Field(foreign_key="notice.id", index=True)
     parent_id: str = Field(foreign_key="parent.parent_id")
-    route: str  # email | post
-    state: str  # queued | sent | failed | awaiting_post | posted
+    route: str
+    state: str
     message_id: str | None = None  # the email that serves it, when by email
     deemed_received_on: date | None = None
 
@@ -244,7 +258,10 @@ class OutgoingMail(SQLModel, table=True):
     """
 
     __tablename__ = "outgoing_mail"
-    __table_args__ = (Index("ix_outgoing_mail_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outgoing_mail_due", "state", "next_attempt_at"),
+        one_of("outgoing_mail", "state", records.EmailState),
+    )
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(unique=True)
     token: str = Field(unique=True, max_length=32)
@@ -291,6 +308,7 @@ class PrintedLetter(SQLModel, table=True):
     """A letter for post or hand delivery (no consent to email) and its delivery slip."""
 
     __tablename__ = "printed_letter"
+    __table_args__ = (one_of("printed_letter", "delivered_how", records.HowDelivered),)
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)
     parent_id: str = Field(foreign_key="parent.parent_id")
@@ -301,7 +319,7 @@ class PrintedLetter(SQLModel, table=True):
     media_type: str
     created_at: datetime
     created_by: str
-    delivered_how: str | None = None  # post | hand
+    delivered_how: str | None = None
     delivered_on: date | None = None
     delivered_by: str | None = None
     deemed_received_on: date | None = None
@@ -364,11 +382,14 @@ class AlertPost(SQLModel, table=True):
     (with the message's channel and ts) after, so a restart neither loses nor repeats it."""
 
     __tablename__ = "alert_post"
-    __table_args__ = (UniqueConstraint("event_id", "destination"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "destination"),
+        one_of("alert_post", "state", records.AlertState),
+    )
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(index=True)
     destination: str
-    state: str  # posting | posted
+    state: str
     thread_key: str | None = Field(default=None, index=True)
     channel: str | None = None
     ts: str | None = None

@@ -87,7 +87,7 @@ async def _postgres(
         .columns(window_start=Date)
     )
     rows = (await conn.execute(stmt, _params(on, authorities, weeks))).all()
-    return [PupilCount(r[0], int(r[1]), r[2]) for r in rows]
+    return [PupilCount(upn=r[0], unauthorised_sessions=int(r[1]), window_start=r[2]) for r in rows]
 
 
 async def _sqlite(
@@ -104,7 +104,11 @@ async def _sqlite(
     for i in range(0, len(short), 500):
         for r in await _window(conn, on, codes, authorities, weeks, None, short[i : i + 500]):
             found[r[0]] = r
-    return [PupilCount(r[0], r[1], r[2]) for r in found.values() if r[1] > 0]
+    return [
+        PupilCount(upn=r[0], unauthorised_sessions=r[1], window_start=r[2])
+        for r in found.values()
+        if r[1] > 0
+    ]
 
 
 async def _without_recent_weeks(

@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -27,15 +27,19 @@ from casework.audit import GENESIS, canonical, entry_hash
 from casework.events import Event
 from casework.ports import UnitOfWork
 from casework.records import (
+    DELIVERED,
     AuditRecord,
     CalendarRow,
     Change,
     Delivery,
+    DeliveryState,
     Entry,
     Episode,
+    HowDelivered,
     MarkChanges,
     MarkRow,
     NoticeRecord,
+    NoticeStatus,
     ParentRow,
     PendingEvent,
     PupilCount,
@@ -45,7 +49,7 @@ from casework.records import (
 from tests.fakes_chat import FakeChat
 from tests.fakes_mail import FakeMail
 
-OPEN_STATUSES = ("in_progress", "breached")
+OPEN_STATUSES = (NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED)
 
 
 def _upsert(
@@ -103,7 +107,7 @@ class FakeRegistry:
 
     async def parents_with_email(self, email: str) -> list[str]:
         key = email.strip().lower()
-        return [pid for pid, p in self.parents.items() if (p["email"] or "").lower() == key]
+        return sorted(pid for pid, p in self.parents.items() if (p["email"] or "").lower() == key)
 
     async def calendar(self, school_urn: str) -> SchoolCalendar:
         rows = [r for r in self.calendar_rows if r.school_urn == school_urn]
@@ -173,6 +177,8 @@ class FakeMarks:
         for r in rows:
             key = (r.upn, r.day, r.session)
             old = self.marks.get(key)
+            if old is not None and r.code == "D" and old[1] != "D" and old[0] != r.school_urn:
+                continue  # the other school's own mark is the real one (store/marks.py)
             if old is None:
                 inserted += 1
             elif old != (r.school_urn, r.code):
@@ -197,7 +203,7 @@ class FakeMarks:
                     )
                 )
             self.marks[key] = (r.school_urn, r.code)
-        return MarkChanges(inserted, changes)
+        return MarkChanges(inserted=inserted, corrections=changes)
 
     async def for_pupil(self, upn: str) -> list[Mark]:
         return sorted(
@@ -218,7 +224,13 @@ class FakeMarks:
             policy = ThresholdPolicy(codes_by_authority[school["local_authority"]], weeks=weeks)
             result = evaluate(await self.for_pupil(upn), on, policy)
             if result.unauthorised_sessions > 0:
-                results.append(PupilCount(upn, result.unauthorised_sessions, result.window_start))
+                results.append(
+                    PupilCount(
+                        upn=upn,
+                        unauthorised_sessions=result.unauthorised_sessions,
+                        window_start=result.window_start,
+                    )
+                )
         return results
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
@@ -261,7 +273,18 @@ class FakeCases:
         entry_id = len(self.case_entries) + 1
         # Stored as JSON by the real one: dates come back as strings.
         stored = json.loads(json.dumps(details, sort_keys=True, default=str))
-        self.case_entries.append(Entry(entry_id, upn, on, now, kind, by, summary, stored))
+        self.case_entries.append(
+            Entry(
+                id=entry_id,
+                upn=upn,
+                on=on,
+                recorded_at=now,
+                kind=kind,
+                by=by,
+                summary=summary,
+                details=stored,
+            )
+        )
         return entry_id
 
     async def entries(self, upn: str) -> list[Entry]:
@@ -295,30 +318,48 @@ class FakeCases:
     async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None:
         self.notice_deliveries.setdefault(notice_id, []).extend(deliveries)
 
-    async def update_parent_delivery(self, notice_id: int, parent_id: str, **changes: Any) -> None:
-        self.notice_deliveries[notice_id] = [
-            replace(d, **changes) if d.parent_id == parent_id else d
-            for d in self.notice_deliveries.get(notice_id, [])
-        ]
-
-    async def update_delivery(self, message_id: str, **changes: Any) -> None:
+    def _deliveries(self, chosen: Callable[[int, Delivery], bool], **values: Any) -> None:
         for notice_id, rows in self.notice_deliveries.items():
             self.notice_deliveries[notice_id] = [
-                replace(d, **changes) if d.message_id == message_id else d for d in rows
+                replace(d, **values) if chosen(notice_id, d) else d for d in rows
             ]
+
+    async def delivery_sent(self, message_id: str, deemed_received_on: date) -> None:
+        self._deliveries(
+            lambda _, d: d.message_id == message_id,
+            state=DeliveryState.SENT,
+            deemed_received_on=deemed_received_on,
+        )
+
+    async def delivery_failed(self, message_id: str) -> None:
+        self._deliveries(lambda _, d: d.message_id == message_id, state=DeliveryState.FAILED)
+
+    async def delivery_confirmed(
+        self, notice_id: int, parent_id: str, how: HowDelivered, deemed_received_on: date
+    ) -> None:
+        self._deliveries(
+            lambda n, d: n == notice_id and d.parent_id == parent_id,
+            state=DELIVERED[how],
+            deemed_received_on=deemed_received_on,
+        )
 
     async def deliveries(self, notice_id: int) -> list[Delivery]:
         return sorted(self.notice_deliveries.get(notice_id, []), key=lambda d: d.parent_id)
 
-    async def update_notice(self, notice_id: int, **changes: Any) -> None:
-        self.notice_rows[notice_id] = replace(self.notice_rows[notice_id], **changes)
+    async def notice_breached(self, notice_id: int, on: date) -> None:
+        notice = self.notice_rows[notice_id]
+        self.notice_rows[notice_id] = replace(notice, status=NoticeStatus.BREACHED, breached_on=on)
+
+    async def notice_ended(self, notice_id: int, outcome: NoticeStatus, on: date) -> None:
+        notice = self.notice_rows[notice_id]
+        self.notice_rows[notice_id] = replace(notice, status=outcome, ended_on=on)
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
         wanted = set(parent_ids)
         return {
             d.parent_id
             for notice_id, n in self.notice_rows.items()
-            if n.status == "not_improved"
+            if n.status == NoticeStatus.NOT_IMPROVED
             for d in self.notice_deliveries.get(notice_id, [])
             if d.parent_id in wanted
         }
@@ -343,7 +384,7 @@ class FakeOutbox:
 
     async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
         pending = [
-            PendingEvent(i, e.kind, e.upn, e.on, e.payload(), at)
+            PendingEvent(id=i, kind=e.kind, upn=e.upn, on=e.on, payload=e.payload(), created_at=at)
             for (i, at), e in zip(self.added, self.events, strict=True)
             if i not in self.done
         ]
@@ -354,7 +395,7 @@ class FakeOutbox:
 
     async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
         events = [
-            PendingEvent(i, e.kind, e.upn, e.on, e.payload(), at)
+            PendingEvent(id=i, kind=e.kind, upn=e.upn, on=e.on, payload=e.payload(), created_at=at)
             for (i, at), e in zip(self.added, self.events, strict=True)
             if at >= since
         ]
@@ -418,6 +459,7 @@ class FakeImportLog:
 
 @dataclass
 class FakeConsents:
+    registry: FakeRegistry  # for a pupil's parents, as the store joins them
     records: list[ConsentRecord] = field(default_factory=list)
 
     async def add(
@@ -438,7 +480,9 @@ class FakeConsents:
         self.records[i] = replace(self.records[i], withdrawn_on=on)
 
     async def listing(self, upn: str | None = None) -> list[ConsentRecord]:
-        return sorted(self.records, key=lambda r: (r.parent_id, r.id))
+        parents = {pid for pid, u in self.registry.links if upn is None or u == upn}
+        chosen = [r for r in self.records if upn is None or r.parent_id in parents]
+        return sorted(chosen, key=lambda r: (r.parent_id, r.id))
 
 
 @dataclass
@@ -464,7 +508,7 @@ class FakeState:
     registry: FakeRegistry = field(default_factory=FakeRegistry)
     marks: FakeMarks = field(init=False)
     cases: FakeCases = field(default_factory=FakeCases)
-    consents: FakeConsents = field(default_factory=FakeConsents)
+    consents: FakeConsents = field(init=False)
     outbox: FakeOutbox = field(default_factory=FakeOutbox)
     audit: FakeAudit = field(default_factory=FakeAudit)
     imports: FakeImportLog = field(default_factory=FakeImportLog)
@@ -473,6 +517,7 @@ class FakeState:
 
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
+        self.consents = FakeConsents(self.registry)
         self.mail = FakeMail(self.consents.records)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from casework.records import AlertPostRecord, StaffRecord
+from casework.records import AlertPostRecord, AlertState, StaffRecord
 
 
 @dataclass
@@ -40,13 +40,13 @@ class FakeChat:
 
     async def begin_post(self, post: AlertPostRecord) -> None:
         if post.destination not in await self.posts(post.event_id):
-            self.post_log.append(replace(post, state="posting"))
+            self.post_log.append(replace(post, state=AlertState.POSTING))
 
     async def finish_post(
         self, event_id: str, destination: str, channel: str | None, ts: str | None, now: datetime
     ) -> None:
         self.post_log = [
-            replace(p, state="posted", channel=channel, ts=ts)
+            replace(p, state=AlertState.POSTED, channel=channel, ts=ts)
             if (p.event_id, p.destination) == (event_id, destination)
             else p
             for p in self.post_log
@@ -57,7 +57,8 @@ class FakeChat:
             (
                 p
                 for p in self.post_log
-                if (p.thread_key, p.destination, p.state) == (thread_key, destination, "posted")
+                if (p.thread_key, p.destination, p.state)
+                == (thread_key, destination, AlertState.POSTED)
             ),
             None,
         )

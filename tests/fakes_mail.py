@@ -14,6 +14,8 @@ from casework.records import (
     Accepted,
     Claimed,
     EmailRecord,
+    EmailState,
+    HowDelivered,
     InboundRecord,
     PrintedCopy,
     QueuedEmail,
@@ -38,9 +40,9 @@ class FakeMail:
         mail_id = len(self.emails) + 1
         self.emails.append(
             EmailRecord(
-                mail_id,
+                id=mail_id,
                 **asdict(email),
-                state="queued",
+                state=EmailState.QUEUED,
                 attempts=0,
                 sent_at=None,
                 failed_at=None,
@@ -60,25 +62,15 @@ class FakeMail:
 
     def _claimed(self, e: EmailRecord, on: date) -> Claimed:
         consent = next(c for c in self.consent_records if c.id == e.consent_id)
-        return Claimed(
-            e.id,
-            e.message_id,
-            e.upn,
-            e.parent_id,
-            e.template,
-            e.notice_id,
-            e.formal,
-            e.recipient,
-            e.envelope_from,
-            e.sha256,
-            e.attempts,
-            consent.in_force(on),
-        )
+        values = {k: v for k, v in asdict(e).items() if k in Claimed.__dataclass_fields__}
+        return Claimed(**values, consent_in_force=consent.in_force(on))
 
     async def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[Claimed]:
-        due = [e for e in self.emails if e.state == "queued" and self.due[e.id] <= now][:limit]
+        queued = [e for e in self.emails if e.state == EmailState.QUEUED and self.due[e.id] <= now]
+        # Oldest due first, as the store claims them.
+        due = sorted(queued, key=lambda e: (self.due[e.id], e.id))[:limit]
         for e in due:
-            self._set(e.id, state="sending", claimed_by=worker)
+            self._set(e.id, state=EmailState.SENDING, claimed_by=worker)
             self.claims_until[e.id] = until
         return [self._claimed(self.emails[e.id - 1], now.date()) for e in due]
 
@@ -86,7 +78,7 @@ class FakeMail:
         return [
             self._claimed(e, on)
             for e in self.emails
-            if e.state == "sending" and e.claimed_by == worker
+            if e.state == EmailState.SENDING and e.claimed_by == worker
         ]
 
     async def expired_claims(self, now: datetime) -> list[tuple[str, list[Claimed]]]:
@@ -94,36 +86,67 @@ class FakeMail:
             {
                 e.claimed_by
                 for e in self.emails
-                if e.state == "sending" and e.claimed_by and self.claims_until[e.id] < now
+                if e.state == EmailState.SENDING and e.claimed_by and self.claims_until[e.id] < now
             }
         )
         return [(w, await self.claimed_by(w, now.date())) for w in workers]
 
     def _set(self, mail_id: int, **changes: Any) -> None:
-        if "next_attempt_at" in changes:
-            self.due[mail_id] = changes.pop("next_attempt_at")
-        changes.pop("claimed_until", None)
         self.emails[mail_id - 1] = replace(self.emails[mail_id - 1], **changes)
 
-    async def record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
+    def _record(self, outcome: SendOutcome, worker: str, **changes: Any) -> None:
+        """Keep the attempt and apply what it did to the email (its claim ends)."""
         self.attempt_log.append((outcome, worker))
-        self._set(outcome.mail_id, **changes)
+        self.claims_until.pop(outcome.mail_id, None)
+        self._set(outcome.mail_id, claimed_by=None, **changes)
+
+    async def mark_sent(self, accepted: Accepted, worker: str) -> None:
+        o = accepted.outcome
+        self._record(
+            o,
+            worker,
+            state=EmailState.SENT,
+            sent_at=o.at,
+            attempts=accepted.attempts,
+            smtp_code=o.code,
+            smtp_text=o.text,
+            queue_id=o.queue_id,
+            deemed_received_on=accepted.deemed_received_on,
+        )
 
     async def record_sent(self, accepted: Sequence[Accepted], worker: str) -> None:
         for a in accepted:
-            o = a.outcome
-            await self.record(
-                o,
-                worker,
-                state="sent",
-                sent_at=o.at,
-                attempts=a.attempts,
-                smtp_code=o.code,
-                smtp_text=o.text,
-                queue_id=o.queue_id,
-                deemed_received_on=a.deemed_received_on,
-                claimed_by=None,
-            )
+            await self.mark_sent(a, worker)
+
+    async def retry_later(
+        self, outcome: SendOutcome, worker: str, attempts: int, next_attempt_at: datetime
+    ) -> None:
+        self.due[outcome.mail_id] = next_attempt_at
+        self._record(
+            outcome,
+            worker,
+            state=EmailState.QUEUED,
+            attempts=attempts,
+            smtp_code=outcome.code,
+            smtp_text=outcome.text,
+        )
+
+    async def mark_failed(
+        self, outcome: SendOutcome, worker: str, attempts: int, failure: str
+    ) -> None:
+        self._record(
+            outcome,
+            worker,
+            state=EmailState.FAILED,
+            failed_at=outcome.at,
+            attempts=attempts,
+            failure=failure,
+            smtp_code=outcome.code,
+            smtp_text=outcome.text,
+        )
+
+    async def requeue(self, outcome: SendOutcome, worker: str) -> None:
+        self._record(outcome, worker, state=EmailState.QUEUED)
 
     async def email(self, message_id: str) -> EmailRecord | None:
         bare = message_id.strip().strip("<>")
@@ -144,13 +167,25 @@ class FakeMail:
     async def printed(self, printed_id: int) -> PrintedCopy | None:
         return next((p for p in self.printed_copies if p.id == printed_id), None)
 
-    async def update_printed(self, printed_id: int, **changes: Any) -> None:
+    async def printed_delivered(
+        self, printed_id: int, how: HowDelivered, on: date, by: str, deemed_received_on: date
+    ) -> None:
         self.printed_copies = [
-            replace(p, **changes) if p.id == printed_id else p for p in self.printed_copies
+            replace(
+                p,
+                delivered_how=how,
+                delivered_on=on,
+                delivered_by=by,
+                deemed_received_on=deemed_received_on,
+            )
+            if p.id == printed_id
+            else p
+            for p in self.printed_copies
         ]
 
     async def attempts(self, mail_id: int) -> list[SendOutcome]:
-        return [o for o, _ in self.attempt_log if o.mail_id == mail_id]
+        # The store keeps no queue id with an attempt (the email has it).
+        return [replace(o, queue_id=None) for o, _ in self.attempt_log if o.mail_id == mail_id]
 
     async def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

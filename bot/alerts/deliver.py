@@ -23,7 +23,7 @@ from typing import Protocol
 from bot.alerts.render import alert_view, thread_key
 from bot.views import AlertView
 from casework.ports import UnitOfWork
-from casework.records import AlertPostRecord, PendingEvent
+from casework.records import AlertPostRecord, AlertState, PendingEvent
 
 log = logging.getLogger("supportfirst.alerts")
 
@@ -117,7 +117,13 @@ async def _show(
     else:
         async with new_uow() as uow:
             await uow.chat.begin_post(
-                AlertPostRecord(event.id, destination, "posting", clock(), key)
+                AlertPostRecord(
+                    event_id=event.id,
+                    destination=destination,
+                    state=AlertState.POSTING,
+                    started_at=clock(),
+                    thread_key=key,
+                )
             )
             await uow.commit()
     view = alert_view(event, pupil, case_url(event.upn) if event.upn else None)

@@ -97,7 +97,11 @@ async def test_an_alert_posted_before_a_crash_is_not_posted_again(
     async with school.uow() as uow:
         [event] = await uow.outbox.undelivered()
         # The process had recorded "posting" and Slack had the message, then it died.
-        await uow.chat.begin_post(AlertPostRecord(event.id, "slack:C1", "posting", NOW))
+        await uow.chat.begin_post(
+            AlertPostRecord(
+                event_id=event.id, destination="slack:C1", state="posting", started_at=NOW
+            )
+        )
         await uow.commit()
     client = AsyncWebClient(token=slack_api.token, base_url=slack_api.base_url)
     await client.chat_postMessage(

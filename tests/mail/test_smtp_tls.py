@@ -28,18 +28,18 @@ pytestmark = [
 ]
 RAW = b"From: a@school.test\r\nTo: p@example.org\r\nSubject: hi\r\n\r\nHello\r\n"
 CLAIM = Claimed(
-    1,
-    "<m@school.test>",
-    "A1",
-    "P1",
-    "initial_concern",
-    None,
-    False,
-    "p@example.org",
-    "a+bounce-x@school.test",
-    "0" * 64,
-    0,
-    True,
+    id=1,
+    message_id="<m@school.test>",
+    upn="A1",
+    parent_id="P1",
+    template="initial_concern",
+    notice_id=None,
+    formal=False,
+    recipient="p@example.org",
+    envelope_from="a+bounce-x@school.test",
+    sha256="0" * 64,
+    attempts=0,
+    consent_in_force=True,
 )
 
 

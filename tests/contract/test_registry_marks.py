@@ -1,0 +1,184 @@
+"""The Registry and Marks ports: what an import stores and what the threshold reads."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from attendance.authorities import AuthorityRules
+from attendance.threshold import Mark, Session
+from casework.ports import UnitOfWork
+from casework.records import (
+    CalendarRow,
+    Change,
+    MarkChanges,
+    MarkRow,
+    ParentRow,
+    PupilCount,
+    SchoolRow,
+)
+from tests.contract.conftest import NOW, OTHER_SCHOOL, OTHER_UPN, SCHOOL, UPN, seed
+
+MONDAY = date(2024, 9, 9)
+
+
+async def test_an_upsert_returns_only_what_changed(uow: UnitOfWork) -> None:
+    await seed(uow)
+    async with uow:
+        changes = await uow.registry.upsert_schools(
+            [
+                SchoolRow(SCHOOL, "Riverside Primary", "Essex"),
+                SchoolRow(OTHER_SCHOOL, "Hillside School", "Norfolk"),
+            ]
+        )
+        parents = await uow.registry.upsert_parents(
+            [ParentRow("P2", UPN, "Jo Taylor", "jo@example.org", "father")]
+        )
+        await uow.commit()
+    assert changes == [
+        Change(f"school:{OTHER_SCHOOL}", {"name": "Hillside Academy"}, {"name": "Hillside School"})
+    ]
+    assert parents == [Change("parent:P2", {"email": None}, {"email": "jo@example.org"})]
+    async with uow:
+        assert await uow.registry.school(OTHER_SCHOOL) == SchoolRow(
+            OTHER_SCHOOL, "Hillside School", "Norfolk"
+        )
+
+
+async def test_the_registry_reads_back_what_was_imported(uow: UnitOfWork) -> None:
+    await seed(uow)
+    async with uow:
+        assert await uow.registry.school_urns([SCHOOL, "999999"]) == {SCHOOL}
+        assert await uow.registry.pupil_upns([OTHER_UPN, "Z1"]) == {OTHER_UPN}
+        assert await uow.registry.school("999999") is None
+        pupil = await uow.registry.pupil(UPN)
+        assert pupil is not None and (pupil.school_urn, pupil.first_name) == (SCHOOL, "Sam")
+        assert await uow.registry.pupil("Z1") is None
+        assert await uow.registry.parents_of(UPN) == [
+            ParentRow("P1", UPN, "Alex Taylor", "Alex@Example.org", "mother"),
+            ParentRow("P2", UPN, "Jo Taylor", None, "father"),
+        ]
+        assert await uow.registry.parent("P3") == ParentRow(
+            "P3", "", "Lee Moss", "lee@example.org", ""
+        )
+        assert await uow.registry.parent("P9") is None
+        assert await uow.registry.children_of("P1") == sorted([UPN, OTHER_UPN])
+        assert await uow.registry.parents_with_email(" alex@EXAMPLE.org ") == ["P1"]
+        await uow.registry.upsert_parents(
+            [ParentRow("P0", UPN, "Sam Moss", "ALEX@example.org", "")]
+        )
+        assert await uow.registry.parents_with_email("alex@example.org") == ["P0", "P1"]
+        assert await uow.registry.authorities_in_use() == {"Essex", "Norfolk"}
+
+
+async def test_calendar_rows_are_added_once_and_make_the_school_calendar(uow: UnitOfWork) -> None:
+    await seed(uow)
+    term = CalendarRow(SCHOOL, "term", date(2024, 9, 4), date(2024, 10, 25))
+    closure = CalendarRow(SCHOOL, "closure", date(2024, 9, 20), date(2024, 9, 20))
+    async with uow:
+        first = await uow.registry.add_calendar([term, closure])
+        again = await uow.registry.add_calendar([term])
+        await uow.commit()
+    assert [c.subject for c in first] == [f"calendar:{SCHOOL}"] * 2 and again == []
+    async with uow:
+        calendar = await uow.registry.calendar(SCHOOL)
+        other = await uow.registry.calendar(OTHER_SCHOOL)
+    assert calendar.is_school_day(date(2024, 9, 19)) and not calendar.is_school_day(
+        date(2024, 9, 20)
+    )
+    assert not other.is_school_day(date(2024, 9, 19))
+
+
+async def test_rules_are_saved_per_authority(uow: UnitOfWork) -> None:
+    rules = AuthorityRules("Essex County Council", frozenset({"G", "N", "O", "U"}), 6, None, 5)
+    async with uow:
+        assert await uow.registry.recorded_rules() == {}
+        await uow.registry.save_rules("essex", rules)
+        await uow.commit()
+    async with uow:
+        assert await uow.registry.recorded_rules() == {"essex": rules}
+
+
+def mark(day: date, session: str, code: str, upn: str = UPN, school: str = SCHOOL) -> MarkRow:
+    return MarkRow(upn, school, day, session, code)
+
+
+async def test_marks_count_new_sessions_and_return_corrections(uow: UnitOfWork) -> None:
+    await seed(uow)
+    async with uow:
+        first = await uow.marks.upsert(
+            [mark(MONDAY, "AM", "/"), mark(MONDAY, "PM", "N")], NOW, "day1.csv"
+        )
+        second = await uow.marks.upsert(
+            [mark(MONDAY, "PM", "O"), mark(MONDAY + timedelta(days=1), "AM", "O")], NOW, "day2.csv"
+        )
+        await uow.commit()
+    assert (first.inserted, first.corrections) == (2, [])
+    assert second.inserted == 1
+    assert second.corrections == [
+        Change(
+            f"mark:{UPN}:{MONDAY}:PM",
+            {"code": "N", "school_urn": SCHOOL},
+            {"code": "O", "school_urn": SCHOOL},
+        )
+    ]
+    async with uow:
+        assert await uow.marks.for_pupil(UPN) == [
+            Mark(MONDAY, Session.AM, "/"),
+            Mark(MONDAY, Session.PM, "O"),
+            Mark(MONDAY + timedelta(days=1), Session.AM, "O"),
+        ]
+        assert await uow.marks.count_codes(UPN, MONDAY, MONDAY, frozenset({"O", "N"})) == 1
+        assert await uow.marks.upsert([], NOW, "empty.csv") == MarkChanges(
+            inserted=0, corrections=[]
+        )
+
+
+async def test_a_dual_registered_pupils_d_keeps_the_other_schools_mark(uow: UnitOfWork) -> None:
+    await seed(uow)
+    async with uow:
+        await uow.marks.upsert([mark(MONDAY, "AM", "O", school=OTHER_SCHOOL)], NOW, "other.csv")
+        changes = await uow.marks.upsert(
+            [mark(MONDAY, "AM", "D"), mark(MONDAY, "PM", "D")], NOW, "ours.csv"
+        )
+        await uow.commit()
+    assert (changes.inserted, changes.corrections) == (1, [])
+    async with uow:
+        assert await uow.marks.for_pupil(UPN) == [
+            Mark(MONDAY, Session.AM, "O"),
+            Mark(MONDAY, Session.PM, "D"),
+        ]
+
+
+async def test_unresolved_n_marks_are_raised_once(uow: UnitOfWork) -> None:
+    await seed(uow)
+    tuesday = MONDAY + timedelta(days=1)
+    rows = [mark(MONDAY, "AM", "N"), mark(tuesday, "PM", "N"), mark(tuesday, "AM", "/")]
+    async with uow:
+        await uow.marks.upsert([*rows, mark(MONDAY, "AM", "N", upn=OTHER_UPN)], NOW, "d.csv")
+        await uow.commit()
+    async with uow:
+        found = await uow.marks.unalerted_n(MONDAY, tuesday)
+        other = mark(MONDAY, "AM", "N", upn=OTHER_UPN)
+        assert found == sorted([rows[0], rows[1], other], key=lambda m: (m.upn, m.day, m.session))
+        assert await uow.marks.unalerted_n(tuesday, tuesday) == [rows[1]]
+        await uow.marks.n_alerted(found[:1], tuesday)
+        await uow.commit()
+    async with uow:
+        assert await uow.marks.unalerted_n(MONDAY, tuesday) == found[1:]
+
+
+async def test_threshold_counts_each_pupil_with_unauthorised_sessions(uow: UnitOfWork) -> None:
+    await seed(uow)
+    days = [MONDAY + timedelta(days=i) for i in range(5)]
+    rows = [mark(d, s, "O") for d in days for s in ("AM", "PM")]
+    rows += [mark(MONDAY, "AM", "/", upn=OTHER_UPN, school=OTHER_SCHOOL)]
+    async with uow:
+        await uow.marks.upsert(rows, NOW, "week.csv")
+        await uow.commit()
+    codes = {"Essex": frozenset({"G", "N", "O", "U"}), "Norfolk": frozenset({"G", "N", "O", "U"})}
+    async with uow:
+        counts = await uow.marks.threshold_counts(days[-1], codes, 10)
+        only_norfolk = await uow.marks.threshold_counts(days[-1], {"Norfolk": codes["Norfolk"]}, 10)
+    assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 10)]
+    assert isinstance(counts[0], PupilCount) and counts[0].window_start is not None
+    assert only_norfolk == []
