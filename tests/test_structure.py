@@ -60,9 +60,11 @@ def imported_at_load(module: str, path: Path, known: set[str]) -> set[str]:
             if node.level:
                 parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{parent}.{base}" if base else parent
-            found.add(base)
-            found.update(f"{base}.{a.name}" for a in node.names)
-    return {m for m in found if m in known and m != module}
+            # `from pkg import sub` loads the submodule; pkg itself is being loaded already
+            subs = {f"{base}.{a.name}" for a in node.names} & known
+            found.update(subs or {base})
+    ancestors = {module.rsplit(".", n)[0] for n in range(1, module.count(".") + 1)}
+    return {m for m in found if m in known and m != module and m not in ancestors}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
