@@ -206,6 +206,7 @@ async def build_pack(
 
 async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
     async with uow:
+        await uow.snapshot()
         pupil, entries, notices = await case_log(uow, upn)
         return _CaseFile(
             pupil=pupil,

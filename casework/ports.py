@@ -283,6 +283,11 @@ class UnitOfWork(Protocol):
     @property
     def imports(self) -> ImportLog: ...
 
+    async def snapshot(self) -> None:
+        """From here to the end of this unit of work every read sees one consistent state
+        (a read-only document such as the referral pack must not mix two moments)."""
+        ...
+
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
         self,

@@ -45,6 +45,13 @@ class SqlUnitOfWork:
         await self.rollback()
         await self.session.close()
 
+    async def snapshot(self) -> None:
+        """PostgreSQL reads at READ COMMITTED by default: each statement may see later commits.
+        REPEATABLE READ, set before the transaction's first statement, holds one snapshot.
+        SQLite's transaction already reads one snapshot (WAL), so there is nothing to do."""
+        if self.engine.dialect.name == "postgresql":
+            await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
     async def commit(self) -> None:
         await self.session.commit()
 

@@ -532,6 +532,7 @@ class FakeUnitOfWork:
         self._saved = FakeState()
         self._live = copy.deepcopy(self._saved)
         self.committed = False
+        self.snapshots = 0  # how many units of work asked for one consistent snapshot
 
     @property
     def registry(self) -> FakeRegistry:
@@ -585,6 +586,9 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         await self.rollback()
+
+    async def snapshot(self) -> None:
+        self.snapshots += 1  # the live copy taken at `async with` already is one
 
     async def commit(self) -> None:
         self._saved = copy.deepcopy(self._live)
