@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from casework.records import AlertPostRecord
+from casework.records import AlertPostRecord, AlertState
 from casework.staff import add_staff
 from supportfirst.alerting import slack_app
 from supportfirst.bootstrap import App, bootstrap
@@ -82,7 +82,13 @@ async def posted_alert(app: App, event_id: str, channel: str = "C1") -> None:
     """Record `event_id` as shown in a Slack channel, as alert delivery does before and after
     posting it: the buttons of that message then name an alert that exists."""
     async with app.uow() as uow:
-        await uow.chat.begin_post(AlertPostRecord(event_id, f"slack:{channel}", "posting", NOW))
+        record = AlertPostRecord(
+            event_id=event_id,
+            destination=f"slack:{channel}",
+            state=AlertState.POSTING,
+            started_at=NOW,
+        )
+        await uow.chat.begin_post(record)
         await uow.commit()
     async with app.uow() as uow:
         await uow.chat.finish_post(event_id, f"slack:{channel}", channel, "1700000000.000100", NOW)
