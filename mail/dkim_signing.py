@@ -7,8 +7,6 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import dkim
-
 from mail.compose import Composed
 
 SIGNED_HEADERS = (
@@ -42,6 +40,8 @@ class DkimSigner:
         return cls(selector, domain, key)
 
     def sign(self, message: Composed) -> Composed:
+        import dkim  # only when mail is composed: not for every command that opens the app
+
         signature = dkim.sign(
             message.raw,
             self.selector.encode(),

@@ -9,8 +9,6 @@ Create Date: 2026-11-26
 """
 import sqlalchemy as sa
 from alembic import op
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 revision = '0007'
 down_revision = '0006'
@@ -21,6 +19,10 @@ TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
 
 
 def _metadata() -> sa.MetaData:
+    # Imported here: alembic loads every migration to find the head, on every command.
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
     metadata = sa.MetaData()
     SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
     SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
