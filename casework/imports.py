@@ -11,7 +11,7 @@ from typing import Any
 from casework.csvfiles import parse
 from casework.errors import ImportRejected
 from casework.ports import UnitOfWork
-from casework.records import Change, ParentRow
+from casework.records import Change, MarkConflict, ParentRow
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class ImportSummary:
     kind: str
     rows: int
     changed: int
+    # Things the file was imported with but someone must fix: two schools' marks in conflict.
+    warnings: tuple[str, ...] = ()
 
 
 def _duplicates(
@@ -64,7 +66,8 @@ _KEYS: dict[str, tuple[Callable[[Any], Hashable], str]] = {
     "pupils": (lambda r: r.upn, "this pupil was"),
     "parents": (lambda r: (r.parent_id, r.upn), "this parent and pupil were"),
     "calendar": (lambda r: r, "this range was"),
-    "marks": (lambda r: (r.upn, r.day, r.session), "this session was"),
+    # Registers are per school: two schools may each record the session.
+    "marks": (lambda r: (r.upn, r.day, r.session, r.school_urn), "this session was"),
 }
 _REFERENCES: dict[str, list[tuple[str, str]]] = {
     "pupils": [("school_urn", "school")],
@@ -104,7 +107,7 @@ async def import_csv(
         if problems:
             problems.sort(key=_line_of)
             raise ImportRejected(problems)
-        changed, corrections = await _apply(uow, kind, [r for _, r in rows], name, now)
+        changed, corrections, warnings = await _apply(uow, kind, [r for _, r in rows], name, now)
         if changed:
             sha = hashlib.sha256(data).hexdigest()
             await uow.imports.record(kind, name, sha, len(rows), changed, now)
@@ -125,7 +128,7 @@ async def import_csv(
                 now,
             )
             await uow.commit()
-        return ImportSummary(kind, len(rows), changed)
+        return ImportSummary(kind, len(rows), changed, tuple(warnings))
 
 
 def _line_of(problem: str) -> tuple[int, str]:
@@ -133,14 +136,26 @@ def _line_of(problem: str) -> tuple[int, str]:
     return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0, problem)
 
 
+def conflict_warning(name: str, found: MarkConflict) -> str:
+    """One line naming both schools, for a session they recorded different real marks for."""
+    c = found.conflict
+    both = " but ".join(f"school {school} recorded {code}" for school, code in c.marks)
+    return (
+        f"{name}: warning: pupil {found.upn}, {c.day} {c.session}: {both}; one school must "
+        "correct its register before a notice or penalty can be decided"
+    )
+
+
 async def _apply(
     uow: UnitOfWork, kind: str, rows: list[Any], name: str, now: datetime
-) -> tuple[int, list[Change]]:
-    """Store the rows; return how many changed anything, and the changes to stored values."""
+) -> tuple[int, list[Change], list[str]]:
+    """Store the rows; return how many changed anything, the changes to stored values, and
+    the warnings."""
     changes: list[Change]
     if kind == "marks":
         result = await uow.marks.upsert(rows, now, name)
-        return result.inserted + len(result.corrections), result.corrections
+        warnings = [conflict_warning(name, c) for c in result.conflicts]
+        return result.inserted + len(result.corrections), result.corrections, warnings
     if kind == "schools":
         changes = await uow.registry.upsert_schools(rows)
     elif kind == "pupils":
@@ -149,4 +164,4 @@ async def _apply(
         changes = await uow.registry.upsert_parents(rows)
     else:
         changes = await uow.registry.add_calendar(rows)
-    return len(changes), [c for c in changes if c.old]
+    return len(changes), [c for c in changes if c.old], []

@@ -149,7 +149,8 @@ async def test_a_d_from_the_other_school_never_overwrites_the_real_mark(school: 
     o = f"{b.UPN_1},{b.SCHOOL_B},2025-03-10,AM,O"
     await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, [o]), "b.csv")
     d = [f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,AM,D", f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,PM,D"]
-    assert await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, d), "a.csv") == 1
+    # Each school's mark is its own row: both D are stored, neither hides B's O.
+    assert await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, d), "a.csv") == 2
     async with school.uow() as uow:
         marks = [
             (m.session, m.code)
