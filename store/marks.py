@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
-from attendance.codes import SILENT_FOR_OTHER_SCHOOLS, UNAUTHORISED_CODES, is_school_session
+from attendance.codes import UNAUTHORISED_CODES, is_school_session
 from attendance.threshold import Mark, Session, conflicts, effective, session_bit
 from casework.records import Change, MarkChanges, MarkConflict, MarkRow, PupilCount
 from store.tables import Mark as MarkTable
@@ -127,6 +127,8 @@ class SqlMarks:
         several = len({(r.upn, r.day, r.session) for r in rows}) < len(rows)
         marks = await self._all_schools_marks() if stored or several else rows
         standing, found = combine(marks)
+        if stored or several:
+            await self._record_conflicts(found)
         await self._update_weeks(standing)
         await self._exec("DROP TABLE incoming_mark")
         return MarkChanges(inserted=int(inserted), corrections=changes, conflicts=found)
@@ -166,6 +168,23 @@ class SqlMarks:
             "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session"
         )
         return [MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in result.all()]
+
+    async def _record_conflicts(self, found: list[MarkConflict]) -> None:
+        """Keep `mark_conflict` (the sessions in conflict) exact for the staged sessions, so
+        that finding a county's conflicts reads that small table, not every mark."""
+        await self._exec(
+            "DELETE FROM mark_conflict WHERE EXISTS (SELECT 1 FROM incoming_mark i "
+            "WHERE i.upn = mark_conflict.upn AND i.day = mark_conflict.day "
+            "AND i.session = mark_conflict.session)"
+        )
+        if found:
+            await self._exec(
+                "INSERT INTO mark_conflict (upn, day, session) VALUES (:upn, :day, :session)",
+                [
+                    {"upn": c.upn, "day": self._day(c.conflict.day), "session": c.conflict.session}
+                    for c in found
+                ],
+            )
 
     async def _correct(self, corrected: list[Any], now: datetime, source: str) -> list[Change]:
         """Apply the corrections, keeping the history the register's legal status needs."""
@@ -249,18 +268,22 @@ class SqlMarks:
 
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         """The sessions of these pupils two schools recorded different real marks for."""
-        silent = ", ".join(f"'{c}'" for c in sorted(SILENT_FOR_OTHER_SCHOOLS))
-        stmt = text(
-            "SELECT a.upn, a.school_urn, a.day, a.session, a.code FROM mark a "
-            f"WHERE a.upn IN :upns AND a.code NOT IN ({silent}) AND EXISTS (SELECT 1 FROM mark b "
-            "WHERE b.upn = a.upn AND b.day = a.day AND b.session = a.session "
-            f"AND b.code <> a.code AND b.code NOT IN ({silent}))"
-        ).bindparams(bindparam("upns", expanding=True))
+        if not upns:
+            return []
+        # Few sessions are in conflict: for many pupils, read them all and keep theirs.
+        sql = (
+            "SELECT m.upn, m.school_urn, m.day, m.session, m.code FROM mark_conflict c "
+            "JOIN mark m ON m.upn = c.upn AND m.day = c.day AND m.session = c.session"
+        )
         conn = await self.session.connection()
-        found: list[MarkConflict] = []
-        for i in range(0, len(upns), 500):
-            rows = (await conn.execute(stmt, {"upns": list(upns[i : i + 500])})).all()
-            found += combine(MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in rows)[1]
+        if len(upns) > 500:
+            rows = (await conn.execute(text(sql))).all()
+        else:
+            stmt = text(sql + " WHERE c.upn IN :upns").bindparams(bindparam("upns", expanding=True))
+            rows = (await conn.execute(stmt, {"upns": list(upns)})).all()
+        wanted = set(upns)
+        marks = [MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in rows if r[0] in wanted]
+        found = combine(marks)[1]
         return sorted(found, key=lambda c: (c.upn, c.conflict))
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:

@@ -184,6 +184,10 @@ async def test_two_schools_real_marks_for_one_session_are_a_conflict(uow: UnitOf
     assert changes.conflicts == expected
     async with uow:
         assert await uow.marks.conflicts([UPN, OTHER_UPN]) == expected
+        # Asked for many pupils at once (the county's threshold list), the answer is the same.
+        assert (
+            await uow.marks.conflicts([OTHER_UPN, *(f"X{i}" for i in range(600)), UPN]) == expected
+        )
         # Both stand until one school corrects its mark: the O still counts, once.
         counts = await uow.marks.threshold_counts(MONDAY, {"Essex": frozenset("GOU")}, 10)
         assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 1)]

@@ -149,7 +149,13 @@ def _store_and_count(
         app = bootstrap(Settings(data_dir=tmp), url, migrate=False)
         try:
             async with app.engine.begin() as conn:
-                for table in ("mark", "pupil_week", "mark_correction", "authority_rule"):
+                for table in (
+                    "mark",
+                    "mark_conflict",
+                    "pupil_week",
+                    "mark_correction",
+                    "authority_rule",
+                ):
                     await conn.execute(text(f"DELETE FROM {table}"))
             if with_n:
                 await set_rules(app.uow(), "Essex", "t", NOW, frozenset("GOUN"), None, None)

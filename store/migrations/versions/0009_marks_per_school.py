@@ -5,7 +5,7 @@ replaces another school's mark for the session, so each school's mark is its own
 rows already carry the school that recorded them and keep it; the summary in pupil_week was
 built from them and stays right. On SQLite the table is copied into a new one (SQLite cannot
 change a primary key), keeping its rows; its indexes are made again, the partial one with its
-WHERE.
+WHERE. A small table, `mark_conflict`, lists the sessions two schools' registers disagree on.
 
 Revision ID: 0009
 Revises: 0008
@@ -64,9 +64,19 @@ def _rekey(columns: list[str]) -> None:
 
 def upgrade() -> None:
     _rekey(NEW_KEY)
+    # The sessions two schools recorded different real marks for (store/marks.py keeps it
+    # exact on import): empty here, as no session could have two marks before.
+    op.create_table(
+        "mark_conflict",
+        sa.Column("upn", sa.String(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("session", sa.String(length=2), nullable=False),
+        sa.PrimaryKeyConstraint("upn", "day", "session", name="mark_conflict_pkey"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("mark_conflict")
     # Going back to one mark per session keeps, for each session, one school's mark: the
     # real one where any school recorded one (the others could not have been stored then).
     op.execute(
