@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from casework.csvfiles import parse
 from casework.errors import ImportRejected
 from casework.ports import UnitOfWork
-from casework.records import Change, MarkConflict, ParentRow
+from casework.records import Change, MarkConflict, MarkRow, ParentRow
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,27 @@ def _parent_consistency(name: str, rows: list[tuple[int, ParentRow]]) -> list[st
     return problems
 
 
+async def _not_school_days(
+    uow: UnitOfWork, name: str, rows: list[tuple[int, MarkRow]]
+) -> list[str]:
+    """The calendar governs: a mark other than `#` on a day the school was not open is a
+    recording error, not an absence (DOMAIN.md, "What makes a case fail")."""
+    calendars = {urn: await uow.registry.calendar(urn) for urn in {r.school_urn for _, r in rows}}
+    closed: dict[tuple[str, date], str | None] = {}
+    problems = []
+    for line, r in rows:
+        if r.code == "#":
+            continue
+        key = (r.school_urn, r.day)
+        if key not in closed:
+            closed[key] = calendars[r.school_urn].why_closed(r.day)
+        if why := closed[key]:
+            problems.append(
+                f"{name}:{line}: date: {r.day} is not a school day at {r.school_urn} ({why})"
+            )
+    return problems
+
+
 async def import_csv(
     uow: UnitOfWork, kind: str, name: str, data: bytes, actor: str, now: datetime
 ) -> ImportSummary:
@@ -104,6 +125,8 @@ async def import_csv(
             problems += await _missing(uow, name, rows, field, table)
         if kind == "parents":
             problems += _parent_consistency(name, rows)
+        if kind == "marks":
+            problems += await _not_school_days(uow, name, rows)
         if problems:
             problems.sort(key=_line_of)
             raise ImportRejected(problems)

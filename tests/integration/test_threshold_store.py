@@ -139,6 +139,7 @@ register = st.lists(
     st.tuples(st.integers(0, 200), st.sampled_from(["AM", "PM"]), WEIGHTED, SCHOOLS),
     max_size=120,
 )
+SCHOOL_DAYS = set(b.school_days(ON - timedelta(days=200), ON))
 UPNS = ("A123456789012", "B123456789013", "C123456789014")
 
 
@@ -162,7 +163,9 @@ def _store_and_count(
             marks: dict[str, dict[tuple[date, str, str], str]] = {u: {} for u in UPNS}
             for upn, reg in zip(UPNS, registers, strict=True):
                 for offset, session, code, school in reg:
-                    marks[upn][(ON - timedelta(days=offset), session, school)] = code
+                    day = ON - timedelta(days=offset)
+                    # The calendar governs: only `#` may be recorded on a day the school is shut.
+                    marks[upn][(day, session, school)] = code if day in SCHOOL_DAYS else "#"
             # School B's file first, then school A's: the second is combined with stored marks.
             for school in (b.SCHOOL_B, b.SCHOOL_A):
                 rows = [
