@@ -57,6 +57,19 @@ class SchoolCalendar:
             return False
         return not any(day in c for c in self.closures)
 
+    def why_closed(self, day: date) -> str | None:
+        """Why `day` is not a school day (None when it is one). Without any term on record only
+        a weekend is known to be closed."""
+        if day.weekday() >= 5:
+            return day.strftime("%A")
+        if not self.terms:
+            return None
+        if not any(day in t for t in self.terms):
+            return "outside its terms"
+        if any(day in c for c in self.closures):
+            return "a closure day"
+        return None
+
     def school_days_from(self, start: date) -> Iterator[date]:
         """School days on or after `start`, in order; CalendarError when the calendar runs out."""
         day, gap = start, 0

@@ -79,6 +79,9 @@ UNAUTHORISED_CODES: frozenset[str] = frozenset(
 DEFAULT_THRESHOLD_CODES: frozenset[str] = frozenset({"G", "O", "U"})
 # A week in which every mark is one of these offered the pupil no chance to attend (CONTRACT.md).
 NO_SCHOOL_SESSION: frozenset[str] = frozenset({"#", "Y4", "Z"})
+# Marks that say nothing about another school's session (attendance/registers.py): not yet on
+# roll here, attending the other school, this school closed. Any other mark is a real one.
+SILENT_FOR_OTHER_SCHOOLS: frozenset[str] = frozenset({"Z", "D", "#", "Y4"})
 
 
 class CodeError(ValueError):

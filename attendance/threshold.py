@@ -9,6 +9,13 @@ is one of the local authority's threshold codes. Met at 10 or more.
 A week is summarised as bit masks, one bit per session (bit 2*weekday, +1 for PM), so that the
 store can keep one small row per pupil per week and evaluate a whole county without reading raw
 marks. `evaluate` (from marks) and the store's query both work from that same summary.
+
+Registers are kept per school (DOMAIN.md, "What makes a case fail"): the school that recorded
+a mark owns it. `Z` (not yet on roll), `D` (attending the other school), `#` and `Y4` (that
+school closed) say nothing about another school's session: where any school recorded a real
+mark, those are the session's marks (`effective`). Two different real marks for one session
+are a conflict (`conflicts`): both stand, so a counted one still counts, until one school
+corrects its register; nothing legal is done on the pupil meanwhile.
 """
 
 from __future__ import annotations
@@ -19,7 +26,12 @@ from datetime import date
 from enum import StrEnum
 
 from attendance.calendar import week_monday
-from attendance.codes import DEFAULT_THRESHOLD_CODES, is_school_session, validate_threshold_codes
+from attendance.codes import (
+    DEFAULT_THRESHOLD_CODES,
+    SILENT_FOR_OTHER_SCHOOLS,
+    is_school_session,
+    validate_threshold_codes,
+)
 
 FULL_WEEK = (1 << 14) - 1
 # The national threshold (DOMAIN.md): this many unauthorised sessions in this many school weeks.
@@ -39,6 +51,8 @@ class Mark:
     day: date
     session: Session
     code: str
+    # The school that recorded it (registers are per school: attendance/registers.py).
+    school: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,55 @@ class ThresholdResult:
     met: bool
 
 
+@dataclass(frozen=True, order=True)
+class Conflict:
+    """One session two schools recorded different real marks for: (school, code) each."""
+
+    day: date
+    session: str
+    marks: tuple[tuple[str, str], ...]
+
+    def describe(self) -> str:
+        both = " and ".join(f"{code} from {school}" for school, code in self.marks)
+        return f"{self.day} {self.session}: {both}"
+
+
+def is_real(code: str) -> bool:
+    return code not in SILENT_FOR_OTHER_SCHOOLS
+
+
+def _by_session(marks: Iterable[Mark]) -> dict[tuple[date, str], list[Mark]]:
+    sessions: dict[tuple[date, str], list[Mark]] = {}
+    for mark in marks:
+        sessions.setdefault((mark.day, str(mark.session)), []).append(mark)
+    return sessions
+
+
+def _session_marks(marks: list[Mark]) -> list[Mark]:
+    real = [m for m in marks if is_real(m.code)]
+    kept = real or marks
+    unique: dict[str, Mark] = {}
+    for m in sorted(kept, key=lambda m: (m.code, m.school)):
+        unique.setdefault(m.code, m)
+    return list(unique.values())
+
+
+def effective(marks: Iterable[Mark]) -> list[Mark]:
+    """The marks that stand for each session, sorted: the real ones where any school recorded
+    one, otherwise the others; one per code (two schools' `O` are one absence)."""
+    return sorted(m for group in _by_session(marks).values() for m in _session_marks(group))
+
+
+def conflicts(marks: Iterable[Mark]) -> list[Conflict]:
+    """Sessions for which two schools recorded different real marks, in date order."""
+    found = []
+    for (day, session), group in _by_session(marks).items():
+        real = sorted({(m.school, m.code) for m in group if is_real(m.code)})
+        if len({code for _, code in real}) > 1:
+            found.append(Conflict(day, session, tuple(real)))
+    return sorted(found)
+
+
 def tally(marks: Iterable[Mark]) -> dict[date, WeekTally]:
     weeks: dict[date, WeekTally] = {}
     for mark in marks:
@@ -122,8 +185,9 @@ def evaluate_weeks(
 def evaluate(
     marks: Iterable[Mark], on: date, policy: ThresholdPolicy = ThresholdPolicy()
 ) -> ThresholdResult:
-    """The threshold on `on`, from one pupil's marks at every school they attended."""
-    return evaluate_weeks(tally(m for m in marks if m.day <= on), on, policy)
+    """The threshold on `on`, from one pupil's marks at every school they attended, combined
+    per session as attendance/registers.py says."""
+    return evaluate_weeks(tally(m for m in effective(marks) if m.day <= on), on, policy)
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,19 @@ def mark_insert_sql(lo: int, hi: int) -> str:
     """
 
 
+def mover_z_insert_sql(lo: int, hi: int) -> str:
+    """Registers are per school: a mover's new school records `Z` (not yet on roll) for every
+    session before the move, beside the old school's own marks for them."""
+    return f"""
+        INSERT INTO mark (upn, day, session, school_urn, code)
+        SELECT p.upn, d.d, s.session, (100000 + p.cur_school)::text, 'Z'
+        FROM bench_pupil p JOIN bench_day d ON d.di < p.move_di
+        CROSS JOIN (VALUES ('AM'), ('PM')) s(session)
+        WHERE p.old_school <> p.cur_school AND d.di >= {lo} AND d.di < {hi}
+        ORDER BY d.d, p.upn, s.session
+    """
+
+
 PUPIL_WEEK_SELECT = """
     SELECT upn, monday,
            COALESCE(SUM(bit) FILTER (WHERE code NOT IN ('#', 'Y4', 'Z')), 0),
@@ -367,6 +380,7 @@ def build_county(admin_url: str, url: str, pupils: int) -> dict[str, float]:
             c.execute("SET session_replication_role = replica")
             c.execute("SET work_mem = '256MB'")
             c.execute(mark_insert_sql(*r))
+            c.execute(mover_z_insert_sql(*r))
         done[0] += 1
         if done[0] % 10 == 0 or done[0] == len(ranges):
             say(f"    marks: {done[0]}/{len(ranges)} chunks, {now_s() - t0:.0f} s")
@@ -677,6 +691,9 @@ def sqlite_csvs(pupils: int, seed: int = 1500) -> tuple[bytes, bytes, bytes]:
             iso = d.isoformat()
             m_lines.append(f"{upn},{urn},{iso},AM,{am}")
             m_lines.append(f"{upn},{urn},{iso},PM,{pm}")
+            if di < move:  # the new school's own register: not yet on roll
+                m_lines.append(f"{upn},200001,{iso},AM,Z")
+                m_lines.append(f"{upn},200001,{iso},PM,Z")
     return (
         schools,
         ("\n".join(p_lines) + "\n").encode(),

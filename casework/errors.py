@@ -24,3 +24,8 @@ class ImportRejected(CaseworkError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class RegistersDisagree(Refused):
+    """Two schools recorded different real marks for a session of the pupil: until one school
+    corrects its register, nothing legal can rest on it."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from casework.csvfiles import parse
 from casework.errors import ImportRejected
 from casework.ports import UnitOfWork
-from casework.records import Change, ParentRow
+from casework.records import Change, MarkConflict, MarkRow, ParentRow
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class ImportSummary:
     kind: str
     rows: int
     changed: int
+    # Things the file was imported with but someone must fix: two schools' marks in conflict.
+    warnings: tuple[str, ...] = ()
 
 
 def _duplicates(
@@ -64,7 +66,8 @@ _KEYS: dict[str, tuple[Callable[[Any], Hashable], str]] = {
     "pupils": (lambda r: r.upn, "this pupil was"),
     "parents": (lambda r: (r.parent_id, r.upn), "this parent and pupil were"),
     "calendar": (lambda r: r, "this range was"),
-    "marks": (lambda r: (r.upn, r.day, r.session), "this session was"),
+    # Registers are per school: two schools may each record the session.
+    "marks": (lambda r: (r.upn, r.day, r.session, r.school_urn), "this session was"),
 }
 _REFERENCES: dict[str, list[tuple[str, str]]] = {
     "pupils": [("school_urn", "school")],
@@ -88,6 +91,27 @@ def _parent_consistency(name: str, rows: list[tuple[int, ParentRow]]) -> list[st
     return problems
 
 
+async def _not_school_days(
+    uow: UnitOfWork, name: str, rows: list[tuple[int, MarkRow]]
+) -> list[str]:
+    """The calendar governs: a mark other than `#` on a day the school was not open is a
+    recording error, not an absence (DOMAIN.md, "What makes a case fail")."""
+    calendars = {urn: await uow.registry.calendar(urn) for urn in {r.school_urn for _, r in rows}}
+    closed: dict[tuple[str, date], str | None] = {}
+    problems = []
+    for line, r in rows:
+        if r.code == "#":
+            continue
+        key = (r.school_urn, r.day)
+        if key not in closed:
+            closed[key] = calendars[r.school_urn].why_closed(r.day)
+        if why := closed[key]:
+            problems.append(
+                f"{name}:{line}: date: {r.day} is not a school day at {r.school_urn} ({why})"
+            )
+    return problems
+
+
 async def import_csv(
     uow: UnitOfWork, kind: str, name: str, data: bytes, actor: str, now: datetime
 ) -> ImportSummary:
@@ -101,10 +125,12 @@ async def import_csv(
             problems += await _missing(uow, name, rows, field, table)
         if kind == "parents":
             problems += _parent_consistency(name, rows)
+        if kind == "marks":
+            problems += await _not_school_days(uow, name, rows)
         if problems:
             problems.sort(key=_line_of)
             raise ImportRejected(problems)
-        changed, corrections = await _apply(uow, kind, [r for _, r in rows], name, now)
+        changed, corrections, warnings = await _apply(uow, kind, [r for _, r in rows], name, now)
         if changed:
             sha = hashlib.sha256(data).hexdigest()
             await uow.imports.record(kind, name, sha, len(rows), changed, now)
@@ -125,7 +151,7 @@ async def import_csv(
                 now,
             )
             await uow.commit()
-        return ImportSummary(kind, len(rows), changed)
+        return ImportSummary(kind, len(rows), changed, tuple(warnings))
 
 
 def _line_of(problem: str) -> tuple[int, str]:
@@ -133,14 +159,26 @@ def _line_of(problem: str) -> tuple[int, str]:
     return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0, problem)
 
 
+def conflict_warning(name: str, found: MarkConflict) -> str:
+    """One line naming both schools, for a session they recorded different real marks for."""
+    c = found.conflict
+    both = " but ".join(f"school {school} recorded {code}" for school, code in c.marks)
+    return (
+        f"{name}: warning: pupil {found.upn}, {c.day} {c.session}: {both}; one school must "
+        "correct its register before a notice or penalty can be decided"
+    )
+
+
 async def _apply(
     uow: UnitOfWork, kind: str, rows: list[Any], name: str, now: datetime
-) -> tuple[int, list[Change]]:
-    """Store the rows; return how many changed anything, and the changes to stored values."""
+) -> tuple[int, list[Change], list[str]]:
+    """Store the rows; return how many changed anything, the changes to stored values, and
+    the warnings."""
     changes: list[Change]
     if kind == "marks":
         result = await uow.marks.upsert(rows, now, name)
-        return result.inserted + len(result.corrections), result.corrections
+        warnings = [conflict_warning(name, c) for c in result.conflicts]
+        return result.inserted + len(result.corrections), result.corrections, warnings
     if kind == "schools":
         changes = await uow.registry.upsert_schools(rows)
     elif kind == "pupils":
@@ -149,4 +187,4 @@ async def _apply(
         changes = await uow.registry.upsert_parents(rows)
     else:
         changes = await uow.registry.add_calendar(rows)
-    return len(changes), [c for c in changes if c.old]
+    return len(changes), [c for c in changes if c.old], []

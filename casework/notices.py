@@ -22,6 +22,7 @@ from casework.records import (
     PupilRow,
     Route,
 )
+from casework.registers import require_registers_agree
 from casework.sending import Mailroom, ParentRoute, queue_for_parents
 from casework.thresholds import rules_for_pupil
 
@@ -51,6 +52,7 @@ async def issue_nti(
     if not improvement.strip():
         raise Refused("say what sufficient improvement means for this family (--improvement)")
     async with uow:
+        await require_registers_agree(uow, upn)
         pupil = await known_pupil(uow, upn)
         await _refuse_a_second_notice(uow, upn, on)
         parents = await _parents_to_serve(uow, upn)

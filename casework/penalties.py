@@ -8,6 +8,7 @@ from attendance.penalty import PenaltyDecision, PenaltyKind, PenaltyRecord, next
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
+from casework.registers import require_registers_agree
 
 
 async def _decide(
@@ -51,6 +52,7 @@ async def record_penalty(
 ) -> PenaltyDecision:
     """Record a penalty notice the LA issued; refused where the framework does not allow one."""
     async with uow:
+        await require_registers_agree(uow, upn)
         decision = await _decide(uow, parent_id, upn, on, kind, offence_start)
         if not decision.allowed:
             raise Refused(decision.reason)

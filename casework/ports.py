@@ -30,6 +30,7 @@ from casework.records import (
     HowDelivered,
     InboundRecord,
     MarkChanges,
+    MarkConflict,
     MarkRow,
     NoticeRecord,
     NoticeStatus,
@@ -72,7 +73,14 @@ class Marks(Protocol):
         """Store marks; count new sessions and return the corrections to stored ones."""
         ...
 
-    async def for_pupil(self, upn: str) -> list[Mark]: ...
+    async def for_pupil(self, upn: str) -> list[Mark]:
+        """The marks that stand for each session, every school's combined (threshold.effective)."""
+        ...
+
+    async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
+        """These pupils' sessions two schools recorded different real marks for."""
+        ...
+
     async def threshold_counts(
         self, on: date, codes_by_authority: dict[str, frozenset[str]], weeks: int
     ) -> list[PupilCount]:

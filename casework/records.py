@@ -7,6 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from attendance.threshold import Conflict
+
 
 # The fixed sets of states the store keeps; store/tables.py turns each into a CHECK constraint.
 class EmailState(StrEnum):
@@ -121,6 +123,16 @@ class Change:
 class MarkChanges:
     inserted: int
     corrections: list[Change]
+    # Sessions of this import two schools now record different real marks for.
+    conflicts: list[MarkConflict] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkConflict:
+    """A pupil's session two schools recorded different real marks for."""
+
+    upn: str
+    conflict: Conflict
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.nti import ImprovementPeriod, Outcome, review
 from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
+from attendance.threshold import Conflict
 from casework.events import (
     Event,
     NtiBreached,
@@ -33,6 +34,8 @@ class PupilThreshold:
     window_start: date | None
     window_end: date
     met: bool
+    # Sessions two schools recorded different real marks for (registers are per school).
+    conflicts: tuple[Conflict, ...] = ()
 
 
 async def authority_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
@@ -65,8 +68,13 @@ async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list
     """Pupils meeting the threshold on `on` (with `include_all`, every pupil with a counted
     session in their window), sorted by UPN."""
     async with uow:
-        results = [_result(c, on) for c in await _counts(uow, on)]
-    return [r for r in results if include_all or r.met]
+        results = [
+            r for r in (_result(c, on) for c in await _counts(uow, on)) if include_all or r.met
+        ]
+        found: dict[str, list[Conflict]] = {}
+        for c in await uow.marks.conflicts([r.upn for r in results]):
+            found.setdefault(c.upn, []).append(c.conflict)
+    return [replace(r, conflicts=tuple(found.get(r.upn, ()))) for r in results]
 
 
 async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:

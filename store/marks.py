@@ -19,8 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
 from attendance.codes import UNAUTHORISED_CODES, is_school_session
-from attendance.threshold import Mark, Session, session_bit
-from casework.records import Change, MarkChanges, MarkRow, PupilCount
+from attendance.threshold import Mark, Session, conflicts, effective, session_bit
+from casework.records import Change, MarkChanges, MarkConflict, MarkRow, PupilCount
 from store.tables import Mark as MarkTable
 from store.tables import MarkCorrection, UnresolvedNAlert
 from store.thresholds import threshold_counts
@@ -38,7 +38,8 @@ def _as_date(value: date | str) -> date:
 
 
 def week_deltas(rows: Iterable[MarkRow]) -> list[tuple[str, date, int, int, int, int, int, int]]:
-    """Per (pupil, week): the sessions these rows set, and their new masks."""
+    """Per (pupil, week): the sessions these rows set, and their new masks. `rows` are the
+    marks that stand for each session (`combine`): every school's, combined."""
     weeks: dict[tuple[str, date], list[int]] = {}
     for r in rows:
         bit = session_bit(r.day, r.session)
@@ -49,6 +50,20 @@ def week_deltas(rows: Iterable[MarkRow]) -> list[tuple[str, date, int, int, int,
         if r.code in WEEK_CODES:
             w[2 + WEEK_CODES.index(r.code)] |= bit
     return [(upn, monday, *masks) for (upn, monday), masks in weeks.items()]  # type: ignore[misc]
+
+
+def combine(rows: Iterable[MarkRow]) -> tuple[list[MarkRow], list[MarkConflict]]:
+    """Every school's marks for some sessions, combined per session exactly as the threshold
+    engine does (attendance.threshold.effective), and the sessions in conflict."""
+    by_pupil: dict[str, list[Mark]] = {}
+    for r in rows:
+        by_pupil.setdefault(r.upn, []).append(Mark(r.day, Session(r.session), r.code, r.school_urn))
+    standing: list[MarkRow] = []
+    found: list[MarkConflict] = []
+    for upn, marks in by_pupil.items():
+        standing += [MarkRow(upn, m.school, m.day, m.session, m.code) for m in effective(marks)]
+        found += [MarkConflict(upn=upn, conflict=c) for c in conflicts(marks)]
+    return standing, found
 
 
 class SqlMarks:
@@ -94,30 +109,36 @@ class SqlMarks:
             return MarkChanges(inserted=0, corrections=[])
         await self._stage(rows)
         # The usual daily file brings days nothing is stored for yet: no stored mark to
-        # correct or to keep from a D, so both look-ups over the whole file can be skipped.
+        # correct or to combine with another school's, so those look-ups can be skipped.
         corrected: list[Any] = []
-        if await self._any_stored_on({r.day for r in rows}):
-            rows = await self._drop_dual_registration_d(rows)
+        stored = await self._any_stored_on({r.day for r in rows})
+        if stored:
             corrected = await self._corrected()
         # New sessions in key order, so the primary key's leaves are visited in turn.
         inserted = (
             await self._exec(
                 "INSERT INTO mark (upn, day, session, school_urn, code) "
                 "SELECT upn, day, session, school_urn, code FROM incoming_mark "
-                "ORDER BY upn, day, session ON CONFLICT (upn, day, session) DO NOTHING"
+                "ORDER BY upn, day, session, school_urn "
+                "ON CONFLICT (upn, day, session, school_urn) DO NOTHING"
             )
         ).rowcount
         changes = await self._correct(corrected, now, source) if corrected else []
-        await self._update_weeks(rows)
+        several = len({(r.upn, r.day, r.session) for r in rows}) < len(rows)
+        marks = await self._all_schools_marks() if stored or several else rows
+        standing, found = combine(marks)
+        if stored or several:
+            await self._record_conflicts(found)
+        await self._update_weeks(standing)
         await self._exec("DROP TABLE incoming_mark")
-        return MarkChanges(inserted=int(inserted), corrections=changes)
+        return MarkChanges(inserted=int(inserted), corrections=changes, conflicts=found)
 
     async def _stage(self, rows: Sequence[MarkRow]) -> None:
         """Load the file's marks into the `incoming_mark` staging table."""
         if self.postgres:
             # One marks import at a time: the week summary's read-modify-write must not race.
             await self._exec(f"SELECT pg_advisory_xact_lock({_MARKS_LOCK})")
-        key = "PRIMARY KEY (upn, day, session)"
+        key = "PRIMARY KEY (upn, day, session, school_urn)"
         await self._staging(
             "incoming_mark",
             f"upn VARCHAR(13), day DATE, session VARCHAR(2), school_urn VARCHAR(16), "
@@ -130,22 +151,47 @@ class SqlMarks:
         )
 
     async def _corrected(self) -> list[Any]:
-        """Stored marks the staged ones change: (upn, day, session, old and new code, old and
-        new school)."""
+        """Stored marks the staged ones change (the same school's mark for the session):
+        (upn, day, session, old and new code, school)."""
         result = await self._exec(
-            "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn, "
-            "i.school_urn FROM incoming_mark i JOIN mark m "
-            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
-            "WHERE m.code <> i.code OR m.school_urn <> i.school_urn"
+            "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn "
+            "FROM incoming_mark i JOIN mark m ON m.upn = i.upn AND m.day = i.day "
+            "AND m.session = i.session AND m.school_urn = i.school_urn WHERE m.code <> i.code"
         )
         return list(result.all())
+
+    async def _all_schools_marks(self) -> list[MarkRow]:
+        """Every school's stored mark for the staged sessions (the staged ones now among them)."""
+        result = await self._exec(
+            "SELECT m.upn, m.school_urn, m.day, m.session, m.code "
+            "FROM (SELECT DISTINCT upn, day, session FROM incoming_mark) i JOIN mark m "
+            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session"
+        )
+        return [MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in result.all()]
+
+    async def _record_conflicts(self, found: list[MarkConflict]) -> None:
+        """Keep `mark_conflict` (the sessions in conflict) exact for the staged sessions, so
+        that finding a county's conflicts reads that small table, not every mark."""
+        await self._exec(
+            "DELETE FROM mark_conflict WHERE EXISTS (SELECT 1 FROM incoming_mark i "
+            "WHERE i.upn = mark_conflict.upn AND i.day = mark_conflict.day "
+            "AND i.session = mark_conflict.session)"
+        )
+        if found:
+            await self._exec(
+                "INSERT INTO mark_conflict (upn, day, session) VALUES (:upn, :day, :session)",
+                [
+                    {"upn": c.upn, "day": self._day(c.conflict.day), "session": c.conflict.session}
+                    for c in found
+                ],
+            )
 
     async def _correct(self, corrected: list[Any], now: datetime, source: str) -> list[Change]:
         """Apply the corrections, keeping the history the register's legal status needs."""
         await self._exec(
-            "UPDATE mark SET code = i.code, school_urn = i.school_urn FROM incoming_mark i "
+            "UPDATE mark SET code = i.code FROM incoming_mark i "
             "WHERE mark.upn = i.upn AND mark.day = i.day AND mark.session = i.session "
-            "AND (mark.code <> i.code OR mark.school_urn <> i.school_urn)"
+            "AND mark.school_urn = i.school_urn AND mark.code <> i.code"
         )
         history = [
             {
@@ -155,7 +201,7 @@ class SqlMarks:
                 "old_code": c[3],
                 "new_code": c[4],
                 "old_school_urn": c[5],
-                "new_school_urn": c[6],
+                "new_school_urn": c[5],
                 "corrected_at": now,
                 "source": source,
             }
@@ -179,25 +225,6 @@ class SqlMarks:
         conn = await self.session.connection()
         found = await conn.execute(stmt, {"days": sorted(self._day(d) for d in days)})
         return found.first() is not None
-
-    async def _drop_dual_registration_d(self, rows: Sequence[MarkRow]) -> Sequence[MarkRow]:
-        """A dual-registered pupil's `D` (attending the other school) never overwrites the mark
-        the other school recorded for that session: that mark is the real one."""
-        result = await self._exec(
-            "SELECT i.upn, i.day, i.session FROM incoming_mark i JOIN mark m "
-            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session "
-            "WHERE i.code = 'D' AND m.code <> 'D' AND m.school_urn <> i.school_urn"
-        )
-        kept = {(r[0], _as_date(r[1]), r[2]) for r in result.all()}
-        if not kept:
-            return rows
-        await self._exec(
-            "DELETE FROM incoming_mark WHERE code = 'D' AND EXISTS (SELECT 1 FROM mark m "
-            "WHERE m.upn = incoming_mark.upn AND m.day = incoming_mark.day "
-            "AND m.session = incoming_mark.session AND m.code <> 'D' "
-            "AND m.school_urn <> incoming_mark.school_urn)"
-        )
-        return [r for r in rows if (r.upn, r.day, r.session) not in kept]
 
     async def _update_weeks(self, rows: Sequence[MarkRow]) -> None:
         # Each (pupil, day, session) owns one bit, so clearing the touched bits and setting the
@@ -235,16 +262,41 @@ class SqlMarks:
         await self._exec("DROP TABLE incoming_week")
 
     async def for_pupil(self, upn: str) -> list[Mark]:
+        """The marks that stand for each session, every school's combined (`effective`)."""
         rows = await self.session.exec(select(MarkTable).where(MarkTable.upn == upn))
-        return sorted(Mark(m.day, Session(m.session), m.code) for m in rows)
+        return effective(Mark(m.day, Session(m.session), m.code, m.school_urn) for m in rows)
+
+    async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
+        """The sessions of these pupils two schools recorded different real marks for."""
+        if not upns:
+            return []
+        # Few sessions are in conflict: for many pupils, read them all and keep theirs.
+        sql = (
+            "SELECT m.upn, m.school_urn, m.day, m.session, m.code FROM mark_conflict c "
+            "JOIN mark m ON m.upn = c.upn AND m.day = c.day AND m.session = c.session"
+        )
+        conn = await self.session.connection()
+        if len(upns) > 500:
+            rows = (await conn.execute(text(sql))).all()
+        else:
+            stmt = text(sql + " WHERE c.upn IN :upns").bindparams(bindparam("upns", expanding=True))
+            rows = (await conn.execute(stmt, {"upns": list(upns)})).all()
+        wanted = set(upns)
+        marks = [MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in rows if r[0] in wanted]
+        found = combine(marks)[1]
+        return sorted(found, key=lambda c: (c.upn, c.conflict))
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
-        stmt = (
-            select(func.count())
-            .select_from(MarkTable)
+        # Counted codes are real marks, which always stand: count each session once, whichever
+        # schools recorded it.
+        sessions = (
+            select(col(MarkTable.day), col(MarkTable.session))
             .where(MarkTable.upn == upn, MarkTable.day >= start, MarkTable.day <= end)
             .where(col(MarkTable.code).in_(sorted(codes)))
+            .distinct()
+            .subquery()
         )
+        stmt = select(func.count()).select_from(sessions)
         return int((await self.session.exec(stmt)).one())
 
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
@@ -262,7 +314,13 @@ class SqlMarks:
             )
             .order_by(col(MarkTable.upn), col(MarkTable.day), col(MarkTable.session))
         )
-        return [MarkRow(m.upn, m.school_urn, m.day, m.session, m.code) for m in rows]
+        # One alert per session, even where two schools both recorded an N.
+        first: dict[tuple[str, date, str], MarkRow] = {}
+        for m in rows:
+            first.setdefault(
+                (m.upn, m.day, m.session), MarkRow(m.upn, m.school_urn, m.day, m.session, m.code)
+            )
+        return list(first.values())
 
     async def n_alerted(self, marks: Sequence[MarkRow], on: date) -> None:
         for m in marks:

@@ -57,7 +57,8 @@ class CalendarEntry(SQLModel, table=True):
 
 
 class Mark(SQLModel, table=True):
-    """One session's register mark. The register is a legal document: corrections keep history."""
+    """One session's register mark, per school that recorded it (registers are per school:
+    attendance/threshold.py). The register is a legal document: corrections keep history."""
 
     __table_args__ = (
         Index("ix_mark_day", "day"),
@@ -72,7 +73,7 @@ class Mark(SQLModel, table=True):
     upn: str = Field(foreign_key="pupil.upn", primary_key=True)
     day: date = Field(primary_key=True)
     session: str = Field(primary_key=True, max_length=2)
-    school_urn: str = Field(foreign_key="school.urn")
+    school_urn: str = Field(foreign_key="school.urn", primary_key=True)
     code: str = Field(max_length=2)
 
 

@@ -22,7 +22,7 @@ from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
 from attendance.consent import ConsentRecord, address_key
 from attendance.penalty import PenaltyRecord
-from attendance.threshold import Mark, Session, ThresholdPolicy, evaluate
+from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
 from casework.audit import GENESIS, canonical, entry_hash
 from casework.events import Event
 from casework.ports import UnitOfWork
@@ -37,6 +37,7 @@ from casework.records import (
     Episode,
     HowDelivered,
     MarkChanges,
+    MarkConflict,
     MarkRow,
     NoticeRecord,
     NoticeStatus,
@@ -168,28 +169,27 @@ class FakeMarks:
     """Marks keyed by (upn, day, session) → (school_urn, code), and the corrections kept."""
 
     registry: FakeRegistry
-    marks: dict[tuple[str, date, str], tuple[str, str]] = field(default_factory=dict)
+    # (upn, day, session, school_urn): code. Registers are per school.
+    marks: dict[tuple[str, date, str, str], str] = field(default_factory=dict)
     corrections: list[dict[str, Any]] = field(default_factory=list)
     n_alerts: dict[tuple[str, date, str], date] = field(default_factory=dict)
 
     async def upsert(self, rows: Sequence[MarkRow], now: datetime, source: str) -> MarkChanges:
         inserted, changes = 0, []
         for r in rows:
-            key = (r.upn, r.day, r.session)
+            key = (r.upn, r.day, r.session, r.school_urn)
             old = self.marks.get(key)
-            if old is not None and r.code == "D" and old[1] != "D" and old[0] != r.school_urn:
-                continue  # the other school's own mark is the real one (store/marks.py)
             if old is None:
                 inserted += 1
-            elif old != (r.school_urn, r.code):
+            elif old != r.code:
                 self.corrections.append(
                     {
                         "upn": r.upn,
                         "day": r.day,
                         "session": r.session,
-                        "old_code": old[1],
+                        "old_code": old,
                         "new_code": r.code,
-                        "old_school_urn": old[0],
+                        "old_school_urn": r.school_urn,
                         "new_school_urn": r.school_urn,
                         "corrected_at": now,
                         "source": source,
@@ -198,19 +198,35 @@ class FakeMarks:
                 changes.append(
                     Change(
                         f"mark:{r.upn}:{r.day}:{r.session}",
-                        {"code": old[1], "school_urn": old[0]},
+                        {"code": old, "school_urn": r.school_urn},
                         {"code": r.code, "school_urn": r.school_urn},
                     )
                 )
-            self.marks[key] = (r.school_urn, r.code)
-        return MarkChanges(inserted=inserted, corrections=changes)
+            self.marks[key] = r.code
+        touched = {(r.upn, r.day, r.session) for r in rows}
+        found = [
+            c
+            for c in await self.conflicts(sorted({r.upn for r in rows}))
+            if (c.upn, c.conflict.day, c.conflict.session) in touched
+        ]
+        return MarkChanges(inserted=inserted, corrections=changes, conflicts=found)
+
+    def _raw(self, upn: str) -> list[Mark]:
+        return [
+            Mark(day, Session(session), code, school)
+            for (u, day, session, school), code in self.marks.items()
+            if u == upn
+        ]
 
     async def for_pupil(self, upn: str) -> list[Mark]:
-        return sorted(
-            Mark(day, Session(session), code)
-            for (u, day, session), (_, code) in self.marks.items()
-            if u == upn
-        )
+        return effective(self._raw(upn))
+
+    async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
+        return [
+            MarkConflict(upn=upn, conflict=c)
+            for upn in sorted(set(upns))
+            for c in conflicts(self._raw(upn))
+        ]
 
     async def threshold_counts(
         self, on: date, codes_by_authority: dict[str, frozenset[str]], weeks: int
@@ -234,18 +250,20 @@ class FakeMarks:
         return results
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
-        return sum(
-            1
-            for (u, day, _), (_, code) in self.marks.items()
-            if u == upn and start <= day <= end and code in codes
+        return len(
+            {
+                (day, session)
+                for (u, day, session, _), code in self.marks.items()
+                if u == upn and start <= day <= end and code in codes
+            }
         )
 
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
-        return [
-            MarkRow(upn, urn, day, session, code)
-            for (upn, day, session), (urn, code) in sorted(self.marks.items())
-            if code == "N" and since <= day <= on and (upn, day, session) not in self.n_alerts
-        ]
+        first: dict[tuple[str, date, str], MarkRow] = {}
+        for (upn, day, session, urn), code in sorted(self.marks.items()):
+            if code == "N" and since <= day <= on and (upn, day, session) not in self.n_alerts:
+                first.setdefault((upn, day, session), MarkRow(upn, urn, day, session, code))
+        return list(first.values())
 
     async def n_alerted(self, marks: Sequence[MarkRow], on: date) -> None:
         for m in marks:

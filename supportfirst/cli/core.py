@@ -12,6 +12,7 @@ from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, fail, parse_date,
 
 if TYPE_CHECKING:
     from attendance.authorities import AuthorityRules
+    from casework.thresholds import PupilThreshold
     from supportfirst.bootstrap import App
 
 commands = typer.Typer()
@@ -47,9 +48,31 @@ def import_(
         summary = await import_csv(
             application.uow(), kind, str(file), data, by, application.clock.now()
         )
+        for warning in summary.warnings:
+            typer.echo(warning)
         typer.echo(f"{file}: {summary.rows} {kind} rows, {summary.changed} changed")
 
     run(db, work)
+
+
+def _threshold_entry(r: PupilThreshold) -> dict[str, object]:
+    """One pupil of `threshold --json` (CONTRACT.md, and its Additions)."""
+    return {
+        "upn": r.upn,
+        "unauthorised_sessions": r.unauthorised_sessions,
+        "window_start": r.window_start.isoformat() if r.window_start else None,
+        "window_end": r.window_end.isoformat(),
+        "met": r.met,
+        "conflicts": [
+            {
+                "date": c.day.isoformat(),
+                "session": c.session,
+                "schools": [u for u, _ in c.marks],
+                "codes": [k for _, k in c.marks],
+            }
+            for c in r.conflicts
+        ],
+    }
 
 
 @commands.command()
@@ -69,16 +92,7 @@ def threshold(
             emit_json(
                 {
                     "on": day.isoformat(),
-                    "pupils": [
-                        {
-                            "upn": r.upn,
-                            "unauthorised_sessions": r.unauthorised_sessions,
-                            "window_start": r.window_start.isoformat() if r.window_start else None,
-                            "window_end": r.window_end.isoformat(),
-                            "met": r.met,
-                        }
-                        for r in results
-                    ],
+                    "pupils": [_threshold_entry(r) for r in results],
                 }
             )
             return
@@ -87,6 +101,8 @@ def threshold(
                 f"{r.upn}  {r.unauthorised_sessions:3d} sessions  "
                 f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}".rstrip()
             )
+            for c in r.conflicts:
+                typer.echo(f"  registers disagree: {c.describe()} (one school must correct it)")
         typer.echo(f"{sum(r.met for r in results)} pupils meet the threshold on {day}")
 
     run(db, work)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from attendance.authorities import AuthorityRules
-from attendance.threshold import Mark, Session
+from attendance.threshold import Conflict, Mark, Session
 from casework.ports import UnitOfWork
 from casework.records import (
     CalendarRow,
     Change,
     MarkChanges,
+    MarkConflict,
     MarkRow,
     ParentRow,
     PupilCount,
@@ -141,12 +142,64 @@ async def test_a_dual_registered_pupils_d_keeps_the_other_schools_mark(uow: Unit
             [mark(MONDAY, "AM", "D"), mark(MONDAY, "PM", "D")], NOW, "ours.csv"
         )
         await uow.commit()
-    assert (changes.inserted, changes.corrections) == (1, [])
+    # Each school's mark is its own (registers are per school); the D hides nothing.
+    assert (changes.inserted, changes.corrections, changes.conflicts) == (2, [], [])
     async with uow:
         assert await uow.marks.for_pupil(UPN) == [
             Mark(MONDAY, Session.AM, "O"),
             Mark(MONDAY, Session.PM, "D"),
         ]
+        counts = await uow.marks.threshold_counts(MONDAY, {"Essex": frozenset("GOU")}, 10)
+        assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 1)]
+
+
+async def test_a_new_schools_z_keeps_the_old_schools_absences(uow: UnitOfWork) -> None:
+    # The move: the old school recorded 10 O; the new school then sends Z for those weeks.
+    await seed(uow)
+    days = [MONDAY + timedelta(days=i) for i in range(5)]
+    old = [mark(d, s, "O", school=OTHER_SCHOOL) for d in days for s in ("AM", "PM")]
+    z = [mark(d, s, "Z") for d in days for s in ("AM", "PM")]
+    async with uow:
+        await uow.marks.upsert(old, NOW, "old.csv")
+        changes = await uow.marks.upsert(z, NOW, "new.csv")
+        await uow.commit()
+    assert (changes.inserted, changes.corrections, changes.conflicts) == (10, [], [])
+    async with uow:
+        counts = await uow.marks.threshold_counts(days[-1], {"Essex": frozenset("GOU")}, 10)
+        assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 10)]
+        assert [m.code for m in await uow.marks.for_pupil(UPN)] == ["O"] * 10
+        assert await uow.marks.count_codes(UPN, days[0], days[-1], frozenset("GOU")) == 10
+
+
+async def test_two_schools_real_marks_for_one_session_are_a_conflict(uow: UnitOfWork) -> None:
+    await seed(uow)
+    async with uow:
+        await uow.marks.upsert([mark(MONDAY, "AM", "O", school=OTHER_SCHOOL)], NOW, "b.csv")
+        changes = await uow.marks.upsert(
+            [mark(MONDAY, "AM", "/"), mark(MONDAY, "PM", "/")], NOW, "a.csv"
+        )
+        await uow.commit()
+    both = tuple(sorted([(OTHER_SCHOOL, "O"), (SCHOOL, "/")]))
+    expected = [MarkConflict(upn=UPN, conflict=Conflict(MONDAY, "AM", both))]
+    assert changes.conflicts == expected
+    async with uow:
+        assert await uow.marks.conflicts([UPN, OTHER_UPN]) == expected
+        # Asked for many pupils at once (the county's threshold list), the answer is the same.
+        assert (
+            await uow.marks.conflicts([OTHER_UPN, *(f"X{i}" for i in range(600)), UPN]) == expected
+        )
+        # Both stand until one school corrects its mark: the O still counts, once.
+        counts = await uow.marks.threshold_counts(MONDAY, {"Essex": frozenset("GOU")}, 10)
+        assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 1)]
+    async with uow:
+        fixed = await uow.marks.upsert(
+            [mark(MONDAY, "AM", "D", school=OTHER_SCHOOL)], NOW, "b2.csv"
+        )
+        await uow.commit()
+    assert fixed.conflicts == [] and len(fixed.corrections) == 1
+    async with uow:
+        assert await uow.marks.conflicts([UPN]) == []
+        assert await uow.marks.threshold_counts(MONDAY, {"Essex": frozenset("GOU")}, 10) == []
 
 
 async def test_unresolved_n_marks_are_raised_once(uow: UnitOfWork) -> None:

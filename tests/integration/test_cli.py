@@ -73,6 +73,7 @@ def test_threshold_json_is_the_contract_document(cli: Cli) -> None:
                 "window_start": "2025-02-24",
                 "window_end": "2025-03-14",
                 "met": True,
+                "conflicts": [],
             }
         ],
     }
@@ -97,6 +98,22 @@ def test_a_bad_file_prints_each_problem_and_one_reason_and_no_traceback(cli: Cli
         "where leave was granted, otherwise G",
         "supportfirst: nothing was imported: 1 problem",
     ]
+
+
+def test_a_mark_on_a_saturday_is_a_bad_row_and_nothing_is_imported(cli: Cli) -> None:
+    rows = [f"{b.UPN_1},{b.SCHOOL_A},2025-03-17,AM,/", f"{b.UPN_1},{b.SCHOOL_A},2025-03-15,AM,O"]
+    out = cli("import", "marks", cli.file("sat.csv", b.csv_bytes(b.MARKS_HEADER, rows)))
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        "sat.csv:3: date: 2025-03-15 is not a school day at 100001 (Saturday)",
+        "supportfirst: nothing was imported: 1 problem",
+    ]
+    assert (
+        json.loads(cli("threshold", "--on", "2025-03-17", "--json", "--all").stdout)["pupils"][0][
+            "unauthorised_sessions"
+        ]
+        == 10
+    )
 
 
 @pytest.mark.parametrize(

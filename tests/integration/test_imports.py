@@ -56,7 +56,33 @@ BAD_MARKS = [
         f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,EV,O",
         "marks.csv:2: session: 'EV' is neither AM nor PM",
     ),
+    # The calendar governs (issue 11 point 2): a mark on a day the school was shut.
+    (
+        "a Saturday",
+        f"{b.UPN_1},{b.SCHOOL_A},2025-03-08,AM,O",
+        "marks.csv:2: date: 2025-03-08 is not a school day at 100001 (Saturday)",
+    ),
+    (
+        "half-term",
+        f"{b.UPN_1},{b.SCHOOL_A},2025-02-18,PM,/",
+        "marks.csv:2: date: 2025-02-18 is not a school day at 100001 (outside its terms)",
+    ),
+    (
+        "an INSET day",
+        f"{b.UPN_1},{b.SCHOOL_A},2025-01-06,AM,G",
+        "marks.csv:2: date: 2025-01-06 is not a school day at 100001 (a closure day)",
+    ),
+    (
+        "a Sunday, at a school with no calendar yet",
+        f"{b.UPN_1},{b.SCHOOL_B},2025-03-09,AM,Z",
+        "marks.csv:2: date: 2025-03-09 is not a school day at 100002 (Sunday)",
+    ),
 ]
+
+
+async def test_a_closure_mark_may_be_recorded_on_any_day(school: App) -> None:
+    rows = [f"{b.UPN_1},{b.SCHOOL_A},2025-03-08,AM,#", f"{b.UPN_1},{b.SCHOOL_A},2025-02-18,AM,#"]
+    assert await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, rows)) == 2
 
 
 @pytest.mark.parametrize(("case", "row", "message"), BAD_MARKS, ids=[c[0] for c in BAD_MARKS])
@@ -149,7 +175,8 @@ async def test_a_d_from_the_other_school_never_overwrites_the_real_mark(school: 
     o = f"{b.UPN_1},{b.SCHOOL_B},2025-03-10,AM,O"
     await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, [o]), "b.csv")
     d = [f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,AM,D", f"{b.UPN_1},{b.SCHOOL_A},2025-03-10,PM,D"]
-    assert await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, d), "a.csv") == 1
+    # Each school's mark is its own row: both D are stored, neither hides B's O.
+    assert await load(school, "marks", b.csv_bytes(b.MARKS_HEADER, d), "a.csv") == 2
     async with school.uow() as uow:
         marks = [
             (m.session, m.code)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from attendance.codes import CODES
-from attendance.threshold import Mark, Session, ThresholdPolicy, evaluate
+from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, evaluate
 from casework.authorities import set_rules
 from casework.imports import import_csv
 from casework.thresholds import threshold_report
@@ -132,39 +132,57 @@ async def test_a_correction_from_o_to_i_takes_the_pupil_back_under_the_threshold
 ON = date(2025, 3, 12)  # a Wednesday: the window's last week is cut at DATE
 CODES_LIST = sorted(CODES)
 WEIGHTED = st.one_of(st.sampled_from(["G", "O", "U", "N", "/"]), st.sampled_from(CODES_LIST))
+# Each mark is recorded by one of two schools (registers are per school): the store must
+# combine them per session exactly as the engine does.
+SCHOOLS = st.sampled_from([b.SCHOOL_A, b.SCHOOL_A, b.SCHOOL_B])
 register = st.lists(
-    st.tuples(st.integers(0, 200), st.sampled_from(["AM", "PM"]), WEIGHTED), max_size=120
+    st.tuples(st.integers(0, 200), st.sampled_from(["AM", "PM"]), WEIGHTED, SCHOOLS),
+    max_size=120,
 )
+SCHOOL_DAYS = set(b.school_days(ON - timedelta(days=200), ON))
 UPNS = ("A123456789012", "B123456789013", "C123456789014")
 
 
 def _store_and_count(
-    url: str, tmp: str, registers: list[list[tuple[int, str, str]]], with_n: bool
+    url: str, tmp: str, registers: list[list[tuple[int, str, str, str]]], with_n: bool
 ) -> None:
     async def go() -> None:
         app = bootstrap(Settings(data_dir=tmp), url, migrate=False)
         try:
             async with app.engine.begin() as conn:
-                for table in ("mark", "pupil_week", "mark_correction", "authority_rule"):
+                for table in (
+                    "mark",
+                    "mark_conflict",
+                    "pupil_week",
+                    "mark_correction",
+                    "authority_rule",
+                ):
                     await conn.execute(text(f"DELETE FROM {table}"))
             if with_n:
                 await set_rules(app.uow(), "Essex", "t", NOW, frozenset("GOUN"), None, None)
-            marks: dict[str, dict[tuple[date, str], str]] = {u: {} for u in UPNS}
+            marks: dict[str, dict[tuple[date, str, str], str]] = {u: {} for u in UPNS}
             for upn, reg in zip(UPNS, registers, strict=True):
-                for offset, session, code in reg:
-                    marks[upn][(ON - timedelta(days=offset), session)] = code
-            rows = [
-                f"{u},{b.SCHOOL_A},{d.isoformat()},{s},{c}"
-                for u in UPNS
-                for (d, s), c in marks[u].items()
-            ]
-            if rows:
-                await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
+                for offset, session, code, school in reg:
+                    day = ON - timedelta(days=offset)
+                    # The calendar governs: only `#` may be recorded on a day the school is shut.
+                    marks[upn][(day, session, school)] = code if day in SCHOOL_DAYS else "#"
+            # School B's file first, then school A's: the second is combined with stored marks.
+            for school in (b.SCHOOL_B, b.SCHOOL_A):
+                rows = [
+                    f"{u},{urn},{d.isoformat()},{s},{c}"
+                    for u in UPNS
+                    for (d, s, urn), c in marks[u].items()
+                    if urn == school
+                ]
+                if rows:
+                    await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
             got = {r.upn: r for r in await threshold_report(app.uow(), ON, include_all=True)}
             policy = ThresholdPolicy(frozenset("GOUN") if with_n else frozenset("GOU"))
             for upn in UPNS:
                 expected = evaluate(
-                    [Mark(d, Session(s), c) for (d, s), c in marks[upn].items()], ON, policy
+                    [Mark(d, Session(s), c, urn) for (d, s, urn), c in marks[upn].items()],
+                    ON,
+                    policy,
                 )
                 if expected.unauthorised_sessions == 0:
                     assert upn not in got
@@ -175,6 +193,8 @@ def _store_and_count(
                     expected.window_start,
                     expected.met,
                 )
+                raw = [Mark(d, Session(s), c, urn) for (d, s, urn), c in marks[upn].items()]
+                assert list(r.conflicts) == conflicts(raw)
         finally:
             await app.close()
 
@@ -199,6 +219,9 @@ def seeded_url(db_url: str, tmp_path: object) -> str:
 )
 @given(registers=st.lists(register, min_size=3, max_size=3), with_n=st.booleans())
 def test_the_store_agrees_with_the_engine_on_random_registers(
-    seeded_url: str, tmp_path: object, registers: list[list[tuple[int, str, str]]], with_n: bool
+    seeded_url: str,
+    tmp_path: object,
+    registers: list[list[tuple[int, str, str, str]]],
+    with_n: bool,
 ) -> None:
     _store_and_count(seeded_url, str(tmp_path), registers, with_n)

@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attendance.codes import CODES
-from attendance.threshold import Mark, Session, ThresholdPolicy, evaluate, longest_run
+from attendance.threshold import (
+    Mark,
+    Session,
+    ThresholdPolicy,
+    conflicts,
+    effective,
+    evaluate,
+    longest_run,
+)
 
 DATE = date(2025, 3, 14)
 NOT_A_SCHOOL_SESSION = {"#", "Y4", "Z"}
@@ -110,3 +118,67 @@ def test_longest_run_agrees_with_a_groupby_reference(marks):
     if run.length:
         between = [m for m in marks if run.first <= m <= run.last]
         assert [m.code for m in between if m.code not in NOT_A_SCHOOL_SESSION] == ["G"] * run.length
+
+
+# --- registers kept per school: two schools' marks for the same weeks -------------------------
+
+SILENT_FOR_OTHER_SCHOOLS = {"Z", "D", "#", "Y4"}  # DOMAIN.md: they say nothing of the other school
+school_codes = st.one_of(codes, st.sampled_from(["Z", "D", "#"]))
+
+
+@st.composite
+def two_schools(draw: st.DrawFn) -> list[Mark]:
+    """Each school's own register (one mark per session each) for overlapping weeks."""
+    marks = []
+    for school in ("100001", "100002"):
+        for m in draw(registers(weeks_back=20, weeks_ahead=2)):
+            code = draw(school_codes) if m.code not in NOT_A_SCHOOL_SESSION else m.code
+            marks.append(Mark(m.day, m.session, code, school))
+    return draw(st.permutations(marks))
+
+
+def reference_per_school(
+    marks: list[Mark], on: date, codes: frozenset[str]
+) -> tuple[int, date | None, bool]:
+    """Per session: the real marks where any school recorded one, else the others; a week with
+    a session that stands as a school session is a school week; a session counts once."""
+    by_session: dict[tuple[date, Session], set[str]] = {}
+    for m in marks:
+        if m.day <= on:
+            by_session.setdefault((m.day, m.session), set()).add(m.code)
+    standing = {
+        k: ({c for c in v if c not in SILENT_FOR_OTHER_SCHOOLS} or v) for k, v in by_session.items()
+    }
+    weeks = sorted({monday_of(d) for (d, _), v in standing.items() if v - NOT_A_SCHOOL_SESSION})
+    window = weeks[-10:]
+    count = sum(1 for (d, _), v in standing.items() if v & codes and monday_of(d) in window)
+    return count, (window[0] if window else None), count >= 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(marks=two_schools(), offset=st.integers(-3, 3), policy=policies)
+def test_evaluate_agrees_with_the_reference_on_two_schools_registers(marks, offset, policy):
+    on = DATE + timedelta(days=offset)
+    result = evaluate(marks, on, policy)
+    assert (result.unauthorised_sessions, result.window_start, result.met) == reference_per_school(
+        marks, on, policy.codes
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(marks=two_schools())
+def test_one_schools_z_d_or_hash_never_hides_the_others_real_mark(marks):
+    for m in marks:
+        others = [
+            o for o in marks if (o.day, o.session) == (m.day, m.session) and o.school != m.school
+        ]
+        if m.code in SILENT_FOR_OTHER_SCHOOLS and any(
+            o.code not in SILENT_FOR_OTHER_SCHOOLS for o in others
+        ):
+            assert all(e.code not in SILENT_FOR_OTHER_SCHOOLS for e in effective([m, *others]))
+    found = {(c.day, c.session) for c in conflicts(marks)}
+    for m in marks:
+        real = {
+            o.code for o in marks if (o.day, o.session) == (m.day, m.session)
+        } - SILENT_FOR_OTHER_SCHOOLS
+        assert ((m.day, m.session) in found) == (len(real) > 1)
