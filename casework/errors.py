@@ -24,3 +24,7 @@ class ImportRejected(CaseworkError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class NotOfCompulsorySchoolAge(Refused):
+    """Education Act 1996 s8: the pupil's absence on that date can found no notice or penalty."""

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from attendance.authorities import AuthorityRules
 from attendance.calendar import CalendarError
 from attendance.nti import NoticePlan, NtiRefused, plan_notice
+from casework.compulsory import require_compulsory_school_age
 from casework.errors import Refused
 from casework.events import NtiIssued
 from casework.letters import Staff
@@ -52,6 +53,7 @@ async def issue_nti(
         raise Refused("say what sufficient improvement means for this family (--improvement)")
     async with uow:
         pupil = await known_pupil(uow, upn)
+        require_compulsory_school_age(pupil, on)
         await _refuse_a_second_notice(uow, upn, on)
         parents = await _parents_to_serve(uow, upn)
         rules = await rules_for_pupil(uow, upn)

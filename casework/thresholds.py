@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from attendance.age import of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.nti import ImprovementPeriod, Outcome, review
@@ -33,6 +34,8 @@ class PupilThreshold:
     window_start: date | None
     window_end: date
     met: bool
+    # Education Act 1996 s8: absence outside compulsory school age meets no threshold.
+    compulsory_school_age: bool = True
 
 
 async def authority_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
@@ -55,23 +58,31 @@ async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
     return await uow.marks.threshold_counts(on, codes, max(weeks))
 
 
-def _result(c: PupilCount, on: date, sessions: int = 10) -> PupilThreshold:
-    return PupilThreshold(
-        c.upn, c.unauthorised_sessions, c.window_start, on, c.unauthorised_sessions >= sessions
-    )
+def _result(c: PupilCount, on: date, of_age: bool = True, sessions: int = 10) -> PupilThreshold:
+    met = of_age and c.unauthorised_sessions >= sessions
+    return PupilThreshold(c.upn, c.unauthorised_sessions, c.window_start, on, met, of_age)
+
+
+async def _results(uow: UnitOfWork, on: date) -> list[PupilThreshold]:
+    counts = await _counts(uow, on)
+    born = await uow.registry.dates_of_birth(c.upn for c in counts)
+    return [
+        _result(c, on, c.upn not in born or of_compulsory_school_age(born[c.upn], on))
+        for c in counts
+    ]
 
 
 async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list[PupilThreshold]:
     """Pupils meeting the threshold on `on` (with `include_all`, every pupil with a counted
     session in their window), sorted by UPN."""
     async with uow:
-        results = [_result(c, on) for c in await _counts(uow, on)]
+        results = await _results(uow, on)
     return [r for r in results if include_all or r.met]
 
 
 async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     events: list[Event] = []
-    met = {r.upn: r for r in (_result(c, on) for c in await _counts(uow, on)) if r.met}
+    met = {r.upn: r for r in await _results(uow, on) if r.met}
     episodes = await uow.cases.open_episodes()
     for upn, r in sorted(met.items()):
         if upn in episodes or r.window_start is None:

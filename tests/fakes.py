@@ -83,6 +83,9 @@ class FakeRegistry:
     async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
         return {u for u in upns if u in self.pupils}
 
+    async def dates_of_birth(self, upns: Iterable[str]) -> dict[str, date]:
+        return {u: self.pupils[u]["date_of_birth"] for u in upns if u in self.pupils}
+
     async def school(self, urn: str) -> SchoolRow | None:
         s = self.schools.get(urn)
         return SchoolRow(**s) if s else None

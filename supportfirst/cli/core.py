@@ -76,6 +76,7 @@ def threshold(
                             "window_start": r.window_start.isoformat() if r.window_start else None,
                             "window_end": r.window_end.isoformat(),
                             "met": r.met,
+                            "compulsory_school_age": r.compulsory_school_age,
                         }
                         for r in results
                     ],
@@ -85,7 +86,8 @@ def threshold(
         for r in results:
             typer.echo(
                 f"{r.upn}  {r.unauthorised_sessions:3d} sessions  "
-                f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}".rstrip()
+                f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}"
+                f"{'' if r.compulsory_school_age else 'not of compulsory school age'}".rstrip()
             )
         typer.echo(f"{sum(r.met for r in results)} pupils meet the threshold on {day}")
 

@@ -73,6 +73,7 @@ def test_threshold_json_is_the_contract_document(cli: Cli) -> None:
                 "window_start": "2025-02-24",
                 "window_end": "2025-03-14",
                 "met": True,
+                "compulsory_school_age": True,
             }
         ],
     }

@@ -1,0 +1,83 @@
+"""Issue 11's rules of law through the command line: age, penalties, time limits, the framework."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests import builders as b
+from tests.integration.test_cli import Cli
+
+UPN_17 = b.UPN_2  # born 2008: 17 in the spring of 2025, past compulsory school age
+GONE = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
+
+
+def _pupils() -> bytes:
+    return b.csv_bytes(
+        "upn,first_name,last_name,date_of_birth,school_urn,year_group",
+        [
+            f"{b.UPN_1},Sam,Taylor,2015-03-01,{b.SCHOOL_A},5",
+            f"{UPN_17},Kim,Moss,2008-05-01,{b.SCHOOL_A},12",
+        ],
+    )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    run = Cli(tmp_path)
+    parents = b.csv_bytes(
+        "parent_id,upn,name,email,relationship",
+        [f"P1,{b.UPN_1},Alex Taylor,alex@example.org,mother", f"P3,{UPN_17},Lee Moss,,mother"],
+    )
+    for kind, data in (
+        ("schools", b.schools()),
+        ("pupils", _pupils()),
+        ("parents", parents),
+        ("calendar", b.calendar()),
+    ):
+        out = run("import", kind, run.file(f"{kind}.csv", data))
+        assert out.returncode == 0, out.stderr
+    rows = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 14), absent=GONE)
+    rows += b.marks(UPN_17, date(2025, 2, 24), date(2025, 3, 14), absent=GONE)
+    assert (
+        run("import", "marks", run.file("marks.csv", b.csv_bytes(b.MARKS_HEADER, rows))).returncode
+        == 0
+    )
+    return run
+
+
+def _nti(cli: Cli, upn: str, on: str = "2025-03-10"):  # noqa: ANN202
+    return cli(
+        "nti", "issue", upn, "--by", "Ms Patel", "--on", on, "--improvement", "No further absence"
+    )
+
+
+def test_a_seventeen_year_old_meets_no_threshold_and_gets_no_notice(cli: Cli) -> None:
+    out = cli("threshold", "--on", "2025-03-14", "--json", "--all")
+    assert out.returncode == 0, out.stderr
+    pupils = {p["upn"]: p for p in json.loads(out.stdout)["pupils"]}
+    assert pupils[b.UPN_1]["met"] and pupils[b.UPN_1]["compulsory_school_age"]
+    assert pupils[UPN_17]["unauthorised_sessions"] == 10
+    assert (pupils[UPN_17]["met"], pupils[UPN_17]["compulsory_school_age"]) == (False, False)
+    refused = _nti(cli, UPN_17)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"supportfirst: {UPN_17} is not of compulsory school age on 2025-03-10 (born 2008-05-01; "
+        "it ended on 2024-06-28, Education Act 1996 s8)"
+    )
+    assert _nti(cli, b.UPN_1).returncode == 0
+
+
+def test_an_improvement_period_outside_3_to_6_school_weeks_is_refused(cli: Cli) -> None:
+    out = cli("authority", "set", "Essex", "--nti-weeks", "12")
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "supportfirst: an improvement period must be between 3 and 6 school weeks "
+        "(DfE framework), not 12"
+    )
+    assert cli("authority", "set", "Essex", "--nti-weeks", "2").returncode == 1
+    ok = cli("authority", "set", "Essex", "--nti-weeks", "3")
+    assert ok.stdout.strip() == "Essex: threshold codes G,O,U; NTI 3 school weeks"
