@@ -62,6 +62,8 @@ class PenaltyDecision:
     pay_within_days: int
     reason: str
     counted: tuple[PenaltyRecord, ...]  # the earlier notices that counted towards the limit
+    # Every reason it is refused (grounds and limits); `reason` joins them.
+    reasons: tuple[str, ...] = ()
 
 
 def _years_before(day: date, years: int) -> date:

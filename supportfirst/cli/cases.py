@@ -235,6 +235,7 @@ def _decision_json(d: PenaltyDecision) -> dict[str, object]:
         "amount": d.amount,
         "pay_within_days": d.pay_within_days,
         "reason": d.reason,
+        "reasons": list(d.reasons),
         "counted": [p.issued_on.isoformat() for p in d.counted],
     }
 
@@ -272,7 +273,32 @@ def penalty_check(
         if json_:
             emit_json(_decision_json(d))
         else:
-            typer.echo(d.reason)
+            for reason in d.reasons or (d.reason,):
+                typer.echo(reason)
+
+    run(db, work)
+
+
+@penalty_app.command("agree")
+def penalty_agree(
+    parent_id: str,
+    upn: str,
+    by: ByOpt,
+    reference: Annotated[
+        str, typer.Option("--reference", help="the LA's email, letter or case no.")
+    ],
+    on: OnOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Record the local authority's agreement to a penalty notice (it must come first)."""
+    from casework.penalties import agree_penalty
+
+    async def work(application: App) -> None:
+        day = parse_date(on)
+        await agree_penalty(
+            application.uow(), parent_id, upn.upper(), day, by, reference, application.clock.now()
+        )
+        typer.echo(f"recorded: the LA agreed on {day} to a penalty notice to {parent_id}")
 
     run(db, work)
 

@@ -81,3 +81,41 @@ def test_an_improvement_period_outside_3_to_6_school_weeks_is_refused(cli: Cli) 
     assert cli("authority", "set", "Essex", "--nti-weeks", "2").returncode == 1
     ok = cli("authority", "set", "Essex", "--nti-weeks", "3")
     assert ok.stdout.strip() == "Essex: threshold codes G,O,U; NTI 3 school weeks"
+
+
+def test_a_penalty_for_a_pupil_with_full_attendance_is_refused_with_every_reason(
+    cli: Cli,
+) -> None:
+    full = b.marks(b.UPN_1, date(2025, 4, 22), date(2025, 5, 23))
+    assert (
+        cli("import", "marks", cli.file("full.csv", b.csv_bytes(b.MARKS_HEADER, full))).returncode
+        == 0
+    )
+    check = ("penalty", "check", "P1", b.UPN_1, "--on", "2025-05-27", "--json")
+    out = json.loads(cli(*check, "--offence-start", "2025-04-22").stdout)
+    assert out["allowed"] is False
+    assert [r.split(":")[0] for r in out["reasons"]] == [
+        "the national threshold was not met from 2025-04-22 to 2025-05-26",
+        "the local authority's agreement is not recorded",
+    ]
+    assert out["reason"] == "; ".join(out["reasons"])
+    record = ("penalty", "record", "P1", b.UPN_1, "--by", "LA officer", "--on", "2025-05-27")
+    refused = cli(*record, "--offence-start", "2025-04-22")
+    assert refused.returncode == 1 and "national threshold was not met" in refused.stderr
+    # The week of 3 March met it; the LA agreed first: now the notice is allowed.
+    agree = ("penalty", "agree", "P1", b.UPN_1, "--by", "LA officer", "--reference", "ACT/1")
+    assert cli(*agree, "--on", "2025-03-18").returncode == 0
+    ok = json.loads(cli(*check, "--offence-start", "2025-03-03").stdout)
+    assert (ok["allowed"], ok["reasons"], ok["ordinal"]) == (True, [], 1)
+    assert cli(*record, "--offence-start", "2025-03-03").returncode == 0
+
+
+def test_no_penalty_for_a_seventeen_year_old(cli: Cli) -> None:
+    out = cli(
+        "penalty", "check", "P3", UPN_17, "--on", "2025-03-20", "--offence-start", "2025-03-03"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == (
+        "the child was not of compulsory school age from 2025-03-03 to 2025-03-19 "
+        "(only from 2013-08-31 to 2024-06-28, Education Act 1996 s8)"
+    )

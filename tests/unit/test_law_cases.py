@@ -1,0 +1,75 @@
+"""Issue 11's rules of law through the use cases, on the fakes: age, penalties, time limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from casework.errors import NotOfCompulsorySchoolAge, Refused
+from casework.imports import import_csv
+from casework.notices import issue_nti
+from casework.penalties import agree_penalty, check_penalty, record_penalty
+from casework.thresholds import threshold_report
+from tests import builders as b
+from tests.fakes import FakeUnitOfWork
+from tests.fakes_mail import fake_mailroom
+
+NOW = datetime(2025, 3, 20, 16, 0, tzinfo=UTC)
+GONE = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
+
+
+async def load(uow: FakeUnitOfWork, kind: str, data: bytes) -> None:
+    await import_csv(uow, kind, f"{kind}.csv", data, "officer", NOW)
+
+
+async def school(born: str, absent: list[tuple[date, str]] = GONE) -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    await load(uow, "schools", b.schools())
+    pupil = f"{b.UPN_1},Sam,Taylor,{born},{b.SCHOOL_A},5"
+    header = "upn,first_name,last_name,date_of_birth,school_urn,year_group"
+    await load(uow, "pupils", b.csv_bytes(header, [pupil]))
+    await load(uow, "calendar", b.calendar())
+    await load(uow, "parents", b.parents())
+    marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 14), absent=absent, code="O")
+    await load(uow, "marks", b.csv_bytes(b.MARKS_HEADER, marks))
+    return uow
+
+
+async def test_a_seventeen_year_old_meets_no_threshold_and_gets_no_notice() -> None:
+    uow = await school("2008-05-01")
+    (row,) = await threshold_report(uow, date(2025, 3, 14), include_all=True)
+    assert (row.unauthorised_sessions, row.met, row.compulsory_school_age) == (10, False, False)
+    assert await threshold_report(uow, date(2025, 3, 14), include_all=False) == []
+    with pytest.raises(NotOfCompulsorySchoolAge, match="it ended on 2024-06-28"):
+        await issue_nti(
+            uow, fake_mailroom(), b.UPN_1, "Ms Patel", "No absence", date(2025, 3, 10), 0, NOW
+        )
+    assert uow.cases.notice_rows == {}
+
+
+async def test_a_penalty_for_full_attendance_is_refused_with_every_reason() -> None:
+    uow = await school("2015-03-01", absent=[])
+    d = await check_penalty(uow, "P1", b.UPN_1, date(2025, 3, 20), offence_start=date(2025, 3, 3))
+    assert not d.allowed
+    assert [r.split(":")[0] for r in d.reasons] == [
+        "the national threshold was not met from 2025-03-03 to 2025-03-19",
+        "the local authority's agreement is not recorded",
+    ]
+    with pytest.raises(Refused, match="national threshold was not met"):
+        await record_penalty(uow, "P1", b.UPN_1, date(2025, 3, 20), date(2025, 3, 3), "LA", NOW)
+    assert uow.cases.penalty_notices == []
+
+
+async def test_a_penalty_needs_the_las_agreement_first() -> None:
+    uow = await school("2015-03-01")
+    await agree_penalty(uow, "P1", b.UPN_1, date(2025, 3, 21), "LA", "ACT/1", NOW)
+    late = await check_penalty(
+        uow, "P1", b.UPN_1, date(2025, 3, 20), offence_start=date(2025, 3, 3)
+    )
+    assert late.reasons == (
+        "the local authority agreed on 2025-03-21, after the notice on 2025-03-20",
+    )
+    await agree_penalty(uow, "P1", b.UPN_1, date(2025, 3, 18), "LA", "ACT/1", NOW)
+    d = await record_penalty(uow, "P1", b.UPN_1, date(2025, 3, 20), date(2025, 3, 3), "LA", NOW)
+    assert (d.allowed, d.ordinal) == (True, 1)
