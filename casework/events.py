@@ -90,9 +90,12 @@ class ParentReplied(Event):
 
 @dataclass(frozen=True)
 class TimeLimitNear(Event):
-    """A notice breached or ended without improvement: the 6-month limit for a prosecution
-    for the first further absence is near (alerted once per notice)."""
+    """The 6-month limit for a prosecution (Magistrates' Courts Act 1980 s127) is near: for a
+    notice breached or ended without improvement, from its first further absence (once per
+    notice); for an open threshold episode, NTI or not, from the oldest session its window
+    relies on (once per episode, `notice_id` 0, `episode_met_on` the day it was met)."""
 
     notice_id: int = 0
     offence_on: date | None = None
     deadline: date | None = None
+    episode_met_on: date | None = None

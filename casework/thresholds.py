@@ -231,6 +231,39 @@ async def _review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[
     return events
 
 
+async def _review_episode_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    """Every open threshold episode, NTI or not (a term-time holiday case too): alert once when
+    the oldest session its window relies on is six weeks from leaving the six months."""
+    events: list[Event] = []
+    for upn, episode in sorted((await uow.cases.open_episodes()).items()):
+        met_on = episode.first_met_on
+        if met_on > on or any(
+            e.kind == "time_limit_near" and e.details.get("episode_met_on") == met_on.isoformat()
+            for e in await uow.cases.entries(upn)
+        ):
+            continue
+        rules = await rules_for_pupil(uow, upn)
+        marks = await uow.marks.for_pupil(upn)
+        oldest = first_offence(marks, episode.window_start, met_on, rules.threshold_codes)
+        if oldest is None or not time_limit_near(oldest, on):
+            continue
+        deadline = prosecution_deadline(oldest)
+        event = TimeLimitNear(upn, on, 0, oldest, deadline, met_on)
+        await uow.cases.add_entry(
+            upn,
+            on,
+            "time_limit_near",
+            SYSTEM,
+            f"The threshold met on {met_on} relies on absence from {oldest}: a prosecution for "
+            f"it must be laid by {deadline} (Magistrates' Courts Act 1980 s127). Refer to the "
+            "local authority now, or record the decision not to.",
+            event.payload(),
+            now,
+        )
+        events.append(event)
+    return events
+
+
 async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     """Run the review for `on`: new threshold episodes, NTI breaches and ends, unresolved `N`
     marks. Each event is raised once, however often the review is run."""
@@ -241,6 +274,7 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
                 events += await _review_notice(uow, notice, on, now)
         events += await _review_unresolved_n(uow, on)
         events += await _review_time_limits(uow, on, now)
+        events += await _review_episode_time_limits(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)
         await uow.commit()

@@ -119,3 +119,17 @@ def test_no_penalty_for_a_seventeen_year_old(cli: Cli) -> None:
         "the child was not of compulsory school age from 2025-03-03 to 2025-03-19 "
         "(only from 2013-08-31 to 2024-06-28, Education Act 1996 s8)"
     )
+
+
+def test_a_holiday_case_gets_time_limit_near_with_no_nti(cli: Cli) -> None:
+    def review(on: str) -> list[dict[str, object]]:
+        out = cli("review", "--on", on, "--json")
+        assert out.returncode == 0, out.stderr
+        return list(json.loads(out.stdout)["events"])
+
+    assert [(e["kind"], e["upn"]) for e in review("2025-03-14")] == [("ThresholdMet", b.UPN_1)]
+    assert review("2025-07-22") == []
+    [near] = review("2025-07-23")
+    assert near["kind"] == "TimeLimitNear" and near["upn"] == b.UPN_1
+    assert (near["offence_on"], near["deadline"]) == ("2025-03-03", "2025-09-03")
+    assert review("2025-07-24") == []

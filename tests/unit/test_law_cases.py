@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from casework.errors import NotOfCompulsorySchoolAge, Refused
+from casework.events import ThresholdMet, TimeLimitNear
 from casework.imports import import_csv
 from casework.notices import issue_nti
 from casework.penalties import agree_penalty, check_penalty, record_penalty
-from casework.thresholds import threshold_report
+from casework.thresholds import daily_review, threshold_report
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
 from tests.fakes_mail import fake_mailroom
@@ -23,7 +24,9 @@ async def load(uow: FakeUnitOfWork, kind: str, data: bytes) -> None:
     await import_csv(uow, kind, f"{kind}.csv", data, "officer", NOW)
 
 
-async def school(born: str, absent: list[tuple[date, str]] = GONE) -> FakeUnitOfWork:
+async def school(
+    born: str, absent: list[tuple[date, str]] = GONE, code: str = "O"
+) -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
     await load(uow, "schools", b.schools())
     pupil = f"{b.UPN_1},Sam,Taylor,{born},{b.SCHOOL_A},5"
@@ -31,7 +34,7 @@ async def school(born: str, absent: list[tuple[date, str]] = GONE) -> FakeUnitOf
     await load(uow, "pupils", b.csv_bytes(header, [pupil]))
     await load(uow, "calendar", b.calendar())
     await load(uow, "parents", b.parents())
-    marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 14), absent=absent, code="O")
+    marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 14), absent=absent, code=code)
     await load(uow, "marks", b.csv_bytes(b.MARKS_HEADER, marks))
     return uow
 
@@ -73,3 +76,26 @@ async def test_a_penalty_needs_the_las_agreement_first() -> None:
     await agree_penalty(uow, "P1", b.UPN_1, date(2025, 3, 18), "LA", "ACT/1", NOW)
     d = await record_penalty(uow, "P1", b.UPN_1, date(2025, 3, 20), date(2025, 3, 3), "LA", NOW)
     assert (d.allowed, d.ordinal) == (True, 1)
+
+
+async def test_a_holiday_case_gets_time_limit_near_with_no_nti() -> None:
+    uow = await school("2015-03-01", code="G")
+    [met] = [
+        e for e in await daily_review(uow, date(2025, 3, 7), NOW) if isinstance(e, ThresholdMet)
+    ]
+    assert met.window_start == date(2025, 2, 24)
+
+    async def limits(on: date) -> list[TimeLimitNear]:
+        return [e for e in await daily_review(uow, on, NOW) if isinstance(e, TimeLimitNear)]
+
+    assert await limits(date(2025, 7, 22)) == []  # the 3 March absence leaves on 3 September
+    [near] = await limits(date(2025, 7, 23))
+    assert (near.notice_id, near.offence_on, near.deadline) == (
+        0,
+        date(2025, 3, 3),
+        date(2025, 9, 3),
+    )
+    assert near.episode_met_on == date(2025, 3, 7)
+    assert await limits(date(2025, 7, 24)) == []  # once per episode
+    [entry] = [e for e in await uow.cases.entries(b.UPN_1) if e.kind == "time_limit_near"]
+    assert "must be laid by 2025-09-03" in entry.summary
