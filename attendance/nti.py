@@ -14,12 +14,12 @@ from enum import StrEnum
 
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
+from attendance.holiday import holiday_in_window
 from attendance.threshold import (
     THRESHOLD_SESSIONS,
     Mark,
     ThresholdResult,
     evaluate,
-    term_time_holiday,
 )
 
 
@@ -87,7 +87,8 @@ def plan_notice(
             f"{trigger.window_start or 'no school weeks'} ({THRESHOLD_SESSIONS} needed)"
         )
     warnings: list[str] = []
-    holiday = term_time_holiday([m for m in marks if m.day <= issued_on])
+    # Only a holiday inside the window the notice relies on makes it a holiday case.
+    holiday = holiday_in_window(marks, trigger.window_start, issued_on)
     if holiday is not None and holiday.first and holiday.last:
         warnings.append(
             f"{holiday.length} consecutive G sessions ({holiday.first.day} to {holiday.last.day}) "

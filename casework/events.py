@@ -25,6 +25,7 @@ class Event:
 class ThresholdMet(Event):
     unauthorised_sessions: int = 0
     window_start: date | None = None
+    route: str = "unauthorised"  # or "term_time_holiday": 10 consecutive G inside the window
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from attendance.age import of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
+from attendance.holiday import ThresholdRoute, route
 from attendance.nti import ImprovementPeriod, Outcome, review
 from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
 from casework.events import (
@@ -25,6 +26,7 @@ SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
 # registers) would only bury today's alerts.
 N_LOOKBACK_DAYS = 60
+HOLIDAY = ThresholdRoute.TERM_TIME_HOLIDAY
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,18 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
                 window_start=r.window_start,
             )
         )
-        event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start)
+        marks = await uow.marks.for_pupil(upn)
+        how = route(marks, r.window_start, on)
+        event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start, str(how))
         await uow.cases.add_entry(
             upn,
             on,
             "threshold_met",
             SYSTEM,
             f"Met the national threshold: {r.unauthorised_sessions} unauthorised sessions since "
-            f"{r.window_start}. The school must now consider, case by case, what action to take.",
+            f"{r.window_start}"
+            f"{', a term-time holiday of 10 or more G' if how is HOLIDAY else ''}. "
+            "The school must now consider, case by case, what action to take.",
             event.payload(),
             now,
         )

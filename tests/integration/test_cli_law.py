@@ -127,7 +127,8 @@ def test_a_holiday_case_gets_time_limit_near_with_no_nti(cli: Cli) -> None:
         assert out.returncode == 0, out.stderr
         return list(json.loads(out.stdout)["events"])
 
-    assert [(e["kind"], e["upn"]) for e in review("2025-03-14")] == [("ThresholdMet", b.UPN_1)]
+    [met] = review("2025-03-14")
+    assert (met["kind"], met["upn"], met["route"]) == ("ThresholdMet", b.UPN_1, "term_time_holiday")
     assert review("2025-07-22") == []
     [near] = review("2025-07-23")
     assert near["kind"] == "TimeLimitNear" and near["upn"] == b.UPN_1

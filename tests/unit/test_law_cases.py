@@ -83,7 +83,7 @@ async def test_a_holiday_case_gets_time_limit_near_with_no_nti() -> None:
     [met] = [
         e for e in await daily_review(uow, date(2025, 3, 7), NOW) if isinstance(e, ThresholdMet)
     ]
-    assert met.window_start == date(2025, 2, 24)
+    assert (met.window_start, met.route) == (date(2025, 2, 24), "term_time_holiday")
 
     async def limits(on: date) -> list[TimeLimitNear]:
         return [e for e in await daily_review(uow, on, NOW) if isinstance(e, TimeLimitNear)]
@@ -99,3 +99,11 @@ async def test_a_holiday_case_gets_time_limit_near_with_no_nti() -> None:
     assert await limits(date(2025, 7, 24)) == []  # once per episode
     [entry] = [e for e in await uow.cases.entries(b.UPN_1) if e.kind == "time_limit_near"]
     assert "must be laid by 2025-09-03" in entry.summary
+
+
+async def test_ten_o_sessions_are_the_unauthorised_route() -> None:
+    uow = await school("2015-03-01")
+    [met] = [
+        e for e in await daily_review(uow, date(2025, 3, 7), NOW) if isinstance(e, ThresholdMet)
+    ]
+    assert met.route == "unauthorised"
