@@ -6,7 +6,14 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from attendance.age import compulsory_school_age
-from attendance.penalty import PenaltyDecision, PenaltyKind, PenaltyRecord, next_penalty
+from attendance.penalty import (
+    PenaltyDecision,
+    PenaltyKind,
+    PenaltyRecord,
+    PenaltyState,
+    next_penalty,
+    state_change_refusal,
+)
 from attendance.penalty_grounds import PenaltyCase, refusals
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
@@ -105,8 +112,11 @@ async def record_penalty(
         decision = await _decide(uow, parent_id, upn, on, kind, offence_start)
         if not decision.allowed:
             raise Refused(decision.reason)
-        await uow.cases.add_penalty(PenaltyRecord(parent_id, upn, kind, on, offence_start))
+        penalty_id = await uow.cases.add_penalty(
+            PenaltyRecord(parent_id, upn, kind, on, offence_start)
+        )
         details = {
+            "penalty_id": penalty_id,
             "parent_id": parent_id,
             "kind": str(kind),
             "ordinal": decision.ordinal,
@@ -127,3 +137,41 @@ async def record_penalty(
         await uow.audit.append(by, "penalty.recorded", f"pupil:{upn}", details, now)
         await uow.commit()
     return decision
+
+
+async def penalties_for(uow: UnitOfWork, upn: str) -> list[PenaltyRecord]:
+    async with uow:
+        await known_pupil(uow, upn)
+        return await uow.cases.penalties_for(upn)
+
+
+async def change_penalty_state(
+    uow: UnitOfWork,
+    upn: str,
+    penalty_id: int,
+    state: PenaltyState,
+    on: date,
+    by: str,
+    reason: str,
+    now: datetime,
+) -> PenaltyRecord:
+    """Record what became of a notice: paid, withdrawn, unpaid, then prosecution considered."""
+    if not reason.strip():
+        raise Refused("say why (--reason): the payment, the LA's decision or its letter")
+    async with uow:
+        found = [p for p in await uow.cases.penalties_for(upn) if p.id == penalty_id]
+        if not found:
+            raise NotFound(f"no penalty notice {penalty_id} for {upn}")
+        refusal = state_change_refusal(found[0].state, state)
+        if refusal is not None:
+            raise Refused(refusal)
+        await uow.cases.penalty_state_changed(penalty_id, state)
+        details = {"penalty_id": penalty_id, "from": str(found[0].state), "to": str(state)}
+        details["reason"] = reason.strip()
+        text = f"Penalty notice {penalty_id} to parent {found[0].parent_id}: {state}"
+        await uow.cases.add_entry(
+            upn, on, "penalty_state", by, f"{text} ({reason.strip()}).", details, now
+        )
+        await uow.audit.append(by, "penalty.state", f"pupil:{upn}", details, now)
+        await uow.commit()
+    return replace(found[0], state=state, withdrawn=state is PenaltyState.WITHDRAWN)

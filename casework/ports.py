@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
 from attendance.consent import ConsentRecord
-from attendance.penalty import PenaltyRecord
+from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.threshold import Mark
 from casework.events import Event
 from casework.records import (
@@ -130,7 +130,14 @@ class Cases(Protocol):
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]: ...
     async def penalties(self, parent_id: str, upn: str) -> list[PenaltyRecord]: ...
-    async def add_penalty(self, record: PenaltyRecord) -> None: ...
+    async def penalties_for(self, upn: str) -> list[PenaltyRecord]:
+        """Every penalty notice for this child, to any parent, in the order recorded."""
+        ...
+
+    async def add_penalty(self, record: PenaltyRecord) -> int: ...
+    async def penalty_state_changed(self, penalty_id: int, state: PenaltyState) -> None:
+        """KeyError when there is no such notice."""
+        ...
 
 
 class Consents(Protocol):

@@ -279,30 +279,6 @@ def penalty_check(
     run(db, work)
 
 
-@penalty_app.command("agree")
-def penalty_agree(
-    parent_id: str,
-    upn: str,
-    by: ByOpt,
-    reference: Annotated[
-        str, typer.Option("--reference", help="the LA's email, letter or case no.")
-    ],
-    on: OnOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """Record the local authority's agreement to a penalty notice (it must come first)."""
-    from casework.penalties import agree_penalty
-
-    async def work(application: App) -> None:
-        day = parse_date(on)
-        await agree_penalty(
-            application.uow(), parent_id, upn.upper(), day, by, reference, application.clock.now()
-        )
-        typer.echo(f"recorded: the LA agreed on {day} to a penalty notice to {parent_id}")
-
-    run(db, work)
-
-
 @penalty_app.command("record")
 def penalty_record(
     parent_id: str,

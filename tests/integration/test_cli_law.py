@@ -134,3 +134,24 @@ def test_a_holiday_case_gets_time_limit_near_with_no_nti(cli: Cli) -> None:
     assert near["kind"] == "TimeLimitNear" and near["upn"] == b.UPN_1
     assert (near["offence_on"], near["deadline"]) == ("2025-03-03", "2025-09-03")
     assert review("2025-07-24") == []
+
+
+def test_a_penalty_notices_later_state_is_recorded(cli: Cli) -> None:
+    agree = ("penalty", "agree", "P1", b.UPN_1, "--by", "LA officer", "--reference", "ACT/1")
+    assert cli(*agree, "--on", "2025-03-18").returncode == 0
+    record = ("penalty", "record", "P1", b.UPN_1, "--by", "LA", "--offence-start", "2025-03-03")
+    assert cli(*record, "--on", "2025-03-20").returncode == 0
+    [notice] = json.loads(cli("penalty", "list", b.UPN_1, "--json").stdout)["penalties"]
+    assert (notice["parent_id"], notice["state"]) == ("P1", "issued")
+    state = ("penalty", "state", b.UPN_1, str(notice["id"]))
+    unpaid = cli(*state, "unpaid", "--by", "LA", "--reason", "not paid in 28 days")
+    assert unpaid.stdout.strip() == f"penalty notice {notice['id']} to P1: unpaid"
+    paid = cli(*state, "paid", "--by", "LA", "--reason", "late")
+    assert paid.returncode == 1
+    assert paid.stderr.strip() == (
+        "supportfirst: a penalty notice that is unpaid cannot become paid "
+        "(it can become prosecution_considered, withdrawn)"
+    )
+    assert cli(*state, "prosecution_considered", "--by", "LA", "--reason", "ACT").returncode == 0
+    [after] = json.loads(cli("penalty", "list", b.UPN_1, "--json").stdout)["penalties"]
+    assert after["state"] == "prosecution_considered"

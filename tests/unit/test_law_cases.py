@@ -6,11 +6,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from attendance.penalty import PenaltyState
 from casework.errors import NotOfCompulsorySchoolAge, Refused
 from casework.events import ThresholdMet, TimeLimitNear
 from casework.imports import import_csv
 from casework.notices import issue_nti
-from casework.penalties import agree_penalty, check_penalty, record_penalty
+from casework.penalties import (
+    agree_penalty,
+    change_penalty_state,
+    check_penalty,
+    penalties_for,
+    record_penalty,
+)
 from casework.thresholds import daily_review, threshold_report
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
@@ -107,3 +114,32 @@ async def test_ten_o_sessions_are_the_unauthorised_route() -> None:
         e for e in await daily_review(uow, date(2025, 3, 7), NOW) if isinstance(e, ThresholdMet)
     ]
     assert met.route == "unauthorised"
+
+
+async def test_a_penalty_notice_is_paid_or_withdrawn_or_unpaid_then_prosecution_considered() -> (
+    None
+):
+    uow = await school("2015-03-01")
+    await agree_penalty(uow, "P1", b.UPN_1, date(2025, 3, 18), "LA", "ACT/1", NOW)
+    await record_penalty(uow, "P1", b.UPN_1, date(2025, 3, 20), date(2025, 3, 3), "LA", NOW)
+    [notice] = await penalties_for(uow, b.UPN_1)
+    assert notice.state is PenaltyState.ISSUED
+
+    async def to(state: PenaltyState) -> PenaltyState:
+        p = await change_penalty_state(
+            uow, b.UPN_1, notice.id, state, date(2025, 5, 1), "LA", "ACT letter", NOW
+        )
+        return p.state
+
+    assert await to(PenaltyState.UNPAID) is PenaltyState.UNPAID
+    with pytest.raises(Refused, match="unpaid cannot become paid"):
+        await to(PenaltyState.PAID)
+    assert await to(PenaltyState.PROSECUTION_CONSIDERED) is PenaltyState.PROSECUTION_CONSIDERED
+    assert await to(PenaltyState.WITHDRAWN) is PenaltyState.WITHDRAWN
+    with pytest.raises(Refused, match="it can become nothing: it is final"):
+        await to(PenaltyState.PAID)
+    # A withdrawn notice counts for nothing: the next is a first again.
+    d = await check_penalty(uow, "P1", b.UPN_1, date(2025, 5, 2), offence_start=date(2025, 3, 3))
+    assert d.ordinal == 1
+    kinds = [e.kind for e in await uow.cases.entries(b.UPN_1)]
+    assert kinds.count("penalty_state") == 3
