@@ -74,12 +74,15 @@ def plan_notice(
     rules: AuthorityRules,
     max_further_sessions: int = 0,
     parents_with_failed_nti: Iterable[str] = (),
+    met_on: date | None = None,
 ) -> NoticePlan:
-    """Check an NTI may be issued on `issued_on`, and work out its period; NtiRefused if not."""
+    """Check an NTI may be issued on `issued_on`, and work out its period; NtiRefused if not.
+    `met_on`: the day of the previous 10 school weeks the threshold was met (nti_grounds),
+    when it is not met on `issued_on` itself."""
     if max_further_sessions < 0:
         raise NtiRefused("sufficient improvement cannot allow a negative number of sessions")
     marks = list(marks)
-    trigger = evaluate(marks, issued_on, rules.policy)
+    trigger = evaluate(marks, met_on or issued_on, rules.policy)
     if not trigger.met:
         raise NtiRefused(
             f"the national threshold is not met on {issued_on}: "
@@ -88,7 +91,7 @@ def plan_notice(
         )
     warnings: list[str] = []
     # Only a holiday inside the window the notice relies on makes it a holiday case.
-    holiday = holiday_in_window(marks, trigger.window_start, issued_on)
+    holiday = holiday_in_window(marks, trigger.window_start, trigger.window_end)
     if holiday is not None and holiday.first and holiday.last:
         warnings.append(
             f"{holiday.length} consecutive G sessions ({holiday.first.day} to {holiday.last.day}) "

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from attendance.authorities import AuthorityRules
 from attendance.calendar import CalendarError
 from attendance.nti import NoticePlan, NtiRefused, plan_notice
+from attendance.nti_grounds import grounds
 from casework.compulsory import require_compulsory_school_age
 from casework.errors import Refused
 from casework.events import NtiIssued
@@ -123,15 +124,11 @@ async def _plan(
     """The notice the law allows today (attendance.nti), or Refused saying why not."""
     calendar = await uow.registry.calendar(pupil.school_urn)
     failed = await uow.cases.parents_with_failed_nti(p.parent_id for p in parents)
+    marks = await uow.marks.for_pupil(pupil.upn)
+    # Met on the issue date, or on a school day of the previous 10 school weeks (DfE).
+    met_on = grounds(marks, on, calendar, rules.policy).window_end
     try:
-        plan = plan_notice(
-            await uow.marks.for_pupil(pupil.upn),
-            on,
-            calendar,
-            rules,
-            max_further_sessions,
-            sorted(failed),
-        )
+        plan = plan_notice(marks, on, calendar, rules, max_further_sessions, sorted(failed), met_on)
     except NtiRefused as e:
         raise Refused(f"a Notice to Improve cannot be issued: {e}") from None
     except CalendarError as e:
@@ -161,6 +158,7 @@ def _notice(
         plan.period.start,
         plan.period.end,
         NoticeStatus.IN_PROGRESS,
+        met_on=plan.trigger.window_end,
     )
 
 

@@ -52,6 +52,7 @@ def _notice(n: Notice) -> NoticeRecord:
         NoticeStatus(n.status),
         n.breached_on,
         n.ended_on,
+        n.met_on,
     )
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstra
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
 
-from attendance.penalty import PenaltyState
 from casework import records
 
 
@@ -179,6 +178,7 @@ class Notice(SQLModel, table=True):
     status: str
     breached_on: date | None = None
     ended_on: date | None = None
+    met_on: date | None = None  # the day the threshold relied on was met (None: issued_on)
 
 
 class NoticeDelivery(SQLModel, table=True):
@@ -198,7 +198,7 @@ class NoticeDelivery(SQLModel, table=True):
 
 class PenaltyNotice(SQLModel, table=True):
     __tablename__ = "penalty_notice"
-    __table_args__ = (one_of("penalty_notice", "state", PenaltyState),)
+    __table_args__ = (one_of("penalty_notice", "state", records.PenaltyState),)
     id: int | None = Field(default=None, primary_key=True)
     parent_id: str = Field(foreign_key="parent.parent_id", index=True)
     upn: str = Field(foreign_key="pupil.upn")
@@ -206,7 +206,7 @@ class PenaltyNotice(SQLModel, table=True):
     issued_on: date
     offence_start: date
     withdrawn: bool = False
-    state: str = Field(default=PenaltyState.ISSUED, sa_column_kwargs={"server_default": "issued"})
+    state: str = Field(default=records.PenaltyState.ISSUED)
 
 
 class OutboxEvent(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""penalties: a penalty notice's later state (paid, withdrawn, unpaid, prosecution considered)
+"""penalties: a penalty notice's later state (paid, withdrawn, unpaid, prosecution considered),
+and the day a notice's threshold was met (notice.met_on, null for earlier notices: the issue date)
 
 Existing notices become `issued`, or `withdrawn` where they were marked withdrawn. The values are
 written out here, not imported, as in 0008. SQLite: the batch recreates the table for the CHECK,
@@ -39,6 +40,8 @@ def _foreign_keys_off() -> Iterator[None]:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("notice", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("met_on", sa.Date(), nullable=True))
     with _foreign_keys_off():
         with op.batch_alter_table("penalty_notice", schema=None) as batch_op:
             batch_op.add_column(
@@ -55,3 +58,5 @@ def downgrade() -> None:
         with op.batch_alter_table("penalty_notice", schema=None) as batch_op:
             batch_op.drop_constraint("ck_penalty_notice_state", type_="check")
             batch_op.drop_column("state")
+        with op.batch_alter_table("notice", schema=None) as batch_op:
+            batch_op.drop_column("met_on")
