@@ -155,3 +155,16 @@ def test_a_penalty_notices_later_state_is_recorded(cli: Cli) -> None:
     assert cli(*state, "prosecution_considered", "--by", "LA", "--reason", "ACT").returncode == 0
     [after] = json.loads(cli("penalty", "list", b.UPN_1, "--json").stdout)["penalties"]
     assert after["state"] == "prosecution_considered"
+
+
+def test_an_nti_may_rely_on_the_threshold_met_in_the_previous_10_school_weeks(cli: Cli) -> None:
+    later = b.marks(b.UPN_1, date(2025, 3, 17), date(2025, 9, 12))
+    assert (
+        cli("import", "marks", cli.file("later.csv", b.csv_bytes(b.MARKS_HEADER, later))).returncode
+        == 0
+    )
+    dipped = json.loads(cli("threshold", "--on", "2025-06-02", "--json", "--all").stdout)
+    assert [p["met"] for p in dipped["pupils"] if p["upn"] == b.UPN_1] in ([], [False])
+    assert _nti(cli, b.UPN_1, "2025-09-12").returncode == 1  # met last on 23 May: too long ago
+    issued = _nti(cli, b.UPN_1, "2025-06-02")
+    assert issued.returncode == 0, issued.stderr
