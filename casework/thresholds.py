@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from attendance.age import of_compulsory_school_age
+from attendance.age import compulsory_school_age, of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.holiday import ThresholdRoute, route
@@ -65,13 +65,25 @@ def _result(c: PupilCount, on: date, of_age: bool = True, sessions: int = 10) ->
     return PupilThreshold(c.upn, c.unauthorised_sessions, c.window_start, on, met, of_age)
 
 
+async def _clipped(uow: UnitOfWork, c: PupilCount, born: date | None, on: date) -> PupilCount:
+    """The count without sessions before the child was of compulsory school age (s8): only a
+    child who became so inside the window (their first term) is recounted."""
+    first = compulsory_school_age(born).first_day if born else None
+    if first is None or c.window_start is None or first <= c.window_start or first > on:
+        return c
+    codes = (await rules_for_pupil(uow, c.upn)).threshold_codes
+    counted = await uow.marks.count_codes(c.upn, first, on, codes)
+    return replace(c, unauthorised_sessions=counted)
+
+
 async def _results(uow: UnitOfWork, on: date) -> list[PupilThreshold]:
     counts = await _counts(uow, on)
     born = await uow.registry.dates_of_birth(c.upn for c in counts)
-    return [
-        _result(c, on, c.upn not in born or of_compulsory_school_age(born[c.upn], on))
-        for c in counts
-    ]
+    results = []
+    for c in counts:
+        of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
+        results.append(_result(await _clipped(uow, c, born.get(c.upn), on), on, of_age))
+    return results
 
 
 async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list[PupilThreshold]:

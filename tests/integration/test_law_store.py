@@ -69,3 +69,24 @@ async def test_a_holiday_case_gets_time_limit_near_with_no_nti(case: App) -> Non
     assert await limits(date(2025, 7, 22)) == []
     assert await limits(date(2025, 7, 23)) == [(date(2025, 3, 3), date(2025, 9, 3))]
     assert await limits(date(2025, 7, 24)) == []
+
+
+async def test_sessions_before_compulsory_school_age_never_count(app: App) -> None:
+    """Born 15 Dec 2019: of compulsory school age from 31 Dec 2024, so December's absence
+    (10 sessions) does not count on 10 January; a child a term older has it counted."""
+    await load(app, "schools", b.schools())
+    header = "upn,first_name,last_name,date_of_birth,school_urn,year_group"
+    young = [f"{b.UPN_1},Ava,Lee,2019-12-15,{b.SCHOOL_A},R"]
+    young += [f"{b.UPN_2},Ben,Lee,2019-08-15,{b.SCHOOL_A},R"]
+    await load(app, "pupils", b.csv_bytes(header, young))
+    await load(app, "calendar", b.calendar())
+    gone = [(date(2024, 12, d), s) for d in range(9, 14) for s in ("AM", "PM")]
+    gone += [(date(2025, 1, d), s) for d in (7, 8) for s in ("AM", "PM")]
+    rows: list[str] = []
+    for upn in (b.UPN_1, b.UPN_2):
+        rows += b.marks(upn, date(2024, 11, 4), date(2025, 1, 10), absent=gone, code="O")
+    await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
+    report = {r.upn: r for r in await threshold_report(app.uow(), date(2025, 1, 10), True)}
+    assert (report[b.UPN_1].unauthorised_sessions, report[b.UPN_1].met) == (4, False)
+    assert report[b.UPN_1].compulsory_school_age
+    assert (report[b.UPN_2].unauthorised_sessions, report[b.UPN_2].met) == (14, True)
