@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from attendance.codes import DEFAULT_THRESHOLD_CODES, validate_threshold_codes
 from attendance.threshold import ThresholdPolicy
 
+# DfE "Working together to improve school attendance" (2024): a Notice to Improve's improvement
+# period is between 3 and 6 school weeks; an LA's code of conduct picks a length inside it.
+NTI_MIN_WEEKS = 3
+NTI_MAX_WEEKS = 6
+
 
 @dataclass(frozen=True)
 class AuthorityRules:
@@ -25,8 +30,11 @@ class AuthorityRules:
 
     def __post_init__(self) -> None:
         validate_threshold_codes(self.threshold_codes)
-        if self.nti_weeks < 1:
-            raise ValueError("an improvement period needs at least one school week")
+        if not NTI_MIN_WEEKS <= self.nti_weeks <= NTI_MAX_WEEKS:
+            raise ValueError(
+                f"an improvement period must be between {NTI_MIN_WEEKS} and {NTI_MAX_WEEKS} "
+                f"school weeks (DfE framework), not {self.nti_weeks}"
+            )
         if self.nti_max_school_days is not None and self.nti_max_school_days < 1:
             raise ValueError("the cap on an improvement period needs at least one school day")
 

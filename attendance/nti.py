@@ -14,12 +14,12 @@ from enum import StrEnum
 
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
+from attendance.holiday import holiday_in_window
 from attendance.threshold import (
     THRESHOLD_SESSIONS,
     Mark,
     ThresholdResult,
     evaluate,
-    term_time_holiday,
 )
 
 
@@ -74,12 +74,15 @@ def plan_notice(
     rules: AuthorityRules,
     max_further_sessions: int = 0,
     parents_with_failed_nti: Iterable[str] = (),
+    met_on: date | None = None,
 ) -> NoticePlan:
-    """Check an NTI may be issued on `issued_on`, and work out its period; NtiRefused if not."""
+    """Check an NTI may be issued on `issued_on`, and work out its period; NtiRefused if not.
+    `met_on`: the day of the previous 10 school weeks the threshold was met (nti_grounds),
+    when it is not met on `issued_on` itself."""
     if max_further_sessions < 0:
         raise NtiRefused("sufficient improvement cannot allow a negative number of sessions")
     marks = list(marks)
-    trigger = evaluate(marks, issued_on, rules.policy)
+    trigger = evaluate(marks, met_on or issued_on, rules.policy)
     if not trigger.met:
         raise NtiRefused(
             f"the national threshold is not met on {issued_on}: "
@@ -87,7 +90,8 @@ def plan_notice(
             f"{trigger.window_start or 'no school weeks'} ({THRESHOLD_SESSIONS} needed)"
         )
     warnings: list[str] = []
-    holiday = term_time_holiday([m for m in marks if m.day <= issued_on])
+    # Only a holiday inside the window the notice relies on makes it a holiday case.
+    holiday = holiday_in_window(marks, trigger.window_start, trigger.window_end)
     if holiday is not None and holiday.first and holiday.last:
         warnings.append(
             f"{holiday.length} consecutive G sessions ({holiday.first.day} to {holiday.last.day}) "

@@ -9,7 +9,7 @@ parent, per child, in any 12 months (£60/£120). Pure: dates are always argumen
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -38,6 +38,36 @@ class PenaltyKind(StrEnum):
     SUSPENSION = "suspension"
 
 
+class PenaltyState(StrEnum):
+    """A notice's later life (seed 004): paid; withdrawn (it then counts for nothing); unpaid,
+    after which the LA must consider prosecution or withdraw it."""
+
+    ISSUED = "issued"
+    PAID = "paid"
+    WITHDRAWN = "withdrawn"
+    UNPAID = "unpaid"
+    PROSECUTION_CONSIDERED = "prosecution_considered"
+
+
+NEXT_STATES: dict[PenaltyState, frozenset[PenaltyState]] = {
+    PenaltyState.ISSUED: frozenset(
+        {PenaltyState.PAID, PenaltyState.WITHDRAWN, PenaltyState.UNPAID}
+    ),
+    PenaltyState.UNPAID: frozenset({PenaltyState.PROSECUTION_CONSIDERED, PenaltyState.WITHDRAWN}),
+    PenaltyState.PROSECUTION_CONSIDERED: frozenset({PenaltyState.WITHDRAWN}),
+    PenaltyState.PAID: frozenset(),
+    PenaltyState.WITHDRAWN: frozenset(),
+}
+
+
+def state_change_refusal(current: PenaltyState, new: PenaltyState) -> str | None:
+    """Why a notice cannot move from `current` to `new`, or None when it can."""
+    if new in NEXT_STATES[current]:
+        return None
+    allowed = ", ".join(sorted(NEXT_STATES[current])) or "nothing: it is final"
+    return f"a penalty notice that is {current} cannot become {new} (it can become {allowed})"
+
+
 @dataclass(frozen=True)
 class PenaltyRecord:
     """A penalty notice already issued (or requested and issued) to one parent for one child."""
@@ -48,6 +78,8 @@ class PenaltyRecord:
     issued_on: date
     offence_start: date  # first absence the notice covers: decides framework vs old local code
     withdrawn: bool = False
+    state: PenaltyState = PenaltyState.ISSUED
+    id: int = field(default=0, compare=False)  # the store's id; 0 before it is stored
 
 
 @dataclass(frozen=True)
@@ -62,6 +94,8 @@ class PenaltyDecision:
     pay_within_days: int
     reason: str
     counted: tuple[PenaltyRecord, ...]  # the earlier notices that counted towards the limit
+    # Every reason it is refused (grounds and limits); `reason` joins them.
+    reasons: tuple[str, ...] = ()
 
 
 def _years_before(day: date, years: int) -> date:
@@ -109,7 +143,7 @@ def _refused(reason: str, counted: tuple[PenaltyRecord, ...]) -> PenaltyDecision
 
 
 def _counts(record: PenaltyRecord, kind: PenaltyKind, window_start: date, on: date) -> bool:
-    if record.kind is not kind or record.withdrawn:
+    if record.kind is not kind or record.withdrawn or record.state is PenaltyState.WITHDRAWN:
         return False
     if not window_start < record.issued_on <= on:
         return False

@@ -29,3 +29,7 @@ class ImportRejected(CaseworkError):
 class RegistersDisagree(Refused):
     """Two schools recorded different real marks for a session of the pupil: until one school
     corrects its register, nothing legal can rest on it."""
+
+
+class NotOfCompulsorySchoolAge(Refused):
+    """Education Act 1996 s8: the pupil's absence on that date can found no notice or penalty."""

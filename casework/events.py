@@ -25,6 +25,7 @@ class Event:
 class ThresholdMet(Event):
     unauthorised_sessions: int = 0
     window_start: date | None = None
+    route: str = "unauthorised"  # or "term_time_holiday": 10 consecutive G inside the window
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,12 @@ class ParentReplied(Event):
 
 @dataclass(frozen=True)
 class TimeLimitNear(Event):
-    """A notice breached or ended without improvement: the 6-month limit for a prosecution
-    for the first further absence is near (alerted once per notice)."""
+    """The 6-month limit for a prosecution (Magistrates' Courts Act 1980 s127) is near: for a
+    notice breached or ended without improvement, from its first further absence (once per
+    notice); for an open threshold episode, NTI or not, from the oldest session its window
+    relies on (once per episode, `notice_id` 0, `episode_met_on` the day it was met)."""
 
     notice_id: int = 0
     offence_on: date | None = None
     deadline: date | None = None
+    episode_met_on: date | None = None

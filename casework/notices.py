@@ -8,6 +8,8 @@ from datetime import date, datetime
 from attendance.authorities import AuthorityRules
 from attendance.calendar import CalendarError
 from attendance.nti import NoticePlan, NtiRefused, plan_notice
+from attendance.nti_grounds import grounds
+from casework.compulsory import require_compulsory_school_age
 from casework.errors import Refused
 from casework.events import NtiIssued
 from casework.letters import Staff
@@ -54,6 +56,7 @@ async def issue_nti(
     async with uow:
         await require_registers_agree(uow, upn)
         pupil = await known_pupil(uow, upn)
+        require_compulsory_school_age(pupil, on)
         await _refuse_a_second_notice(uow, upn, on)
         parents = await _parents_to_serve(uow, upn)
         rules = await rules_for_pupil(uow, upn)
@@ -123,15 +126,11 @@ async def _plan(
     """The notice the law allows today (attendance.nti), or Refused saying why not."""
     calendar = await uow.registry.calendar(pupil.school_urn)
     failed = await uow.cases.parents_with_failed_nti(p.parent_id for p in parents)
+    marks = await uow.marks.for_pupil(pupil.upn)
+    # Met on the issue date, or on a school day of the previous 10 school weeks (DfE).
+    met_on = grounds(marks, on, calendar, rules.policy).window_end
     try:
-        plan = plan_notice(
-            await uow.marks.for_pupil(pupil.upn),
-            on,
-            calendar,
-            rules,
-            max_further_sessions,
-            sorted(failed),
-        )
+        plan = plan_notice(marks, on, calendar, rules, max_further_sessions, sorted(failed), met_on)
     except NtiRefused as e:
         raise Refused(f"a Notice to Improve cannot be issued: {e}") from None
     except CalendarError as e:
@@ -161,6 +160,7 @@ def _notice(
         plan.period.start,
         plan.period.end,
         NoticeStatus.IN_PROGRESS,
+        met_on=plan.trigger.window_end,
     )
 
 

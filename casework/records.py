@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from attendance.penalty import PenaltyState as PenaltyState  # a stored state: store/tables.py
 from attendance.threshold import Conflict
 
 
@@ -172,6 +173,9 @@ class NoticeRecord:
     status: NoticeStatus
     breached_on: date | None = None
     ended_on: date | None = None
+    # The day the threshold was met that the notice relies on (issue date or up to 10 school
+    # weeks before); the window runs from window_start to it. None: the issue date.
+    met_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from attendance.age import compulsory_school_age, of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
+from attendance.holiday import ThresholdRoute, route
 from attendance.nti import ImprovementPeriod, Outcome, review
 from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
 from attendance.threshold import Conflict
@@ -25,6 +27,7 @@ SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
 # registers) would only bury today's alerts.
 N_LOOKBACK_DAYS = 60
+HOLIDAY = ThresholdRoute.TERM_TIME_HOLIDAY
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class PupilThreshold:
     met: bool
     # Sessions two schools recorded different real marks for (registers are per school).
     conflicts: tuple[Conflict, ...] = ()
+    # Education Act 1996 s8: absence outside compulsory school age meets no threshold.
+    compulsory_school_age: bool = True
 
 
 async def authority_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
@@ -58,19 +63,39 @@ async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
     return await uow.marks.threshold_counts(on, codes, max(weeks))
 
 
-def _result(c: PupilCount, on: date, sessions: int = 10) -> PupilThreshold:
+def _result(c: PupilCount, on: date, of_age: bool = True, sessions: int = 10) -> PupilThreshold:
+    met = of_age and c.unauthorised_sessions >= sessions
     return PupilThreshold(
-        c.upn, c.unauthorised_sessions, c.window_start, on, c.unauthorised_sessions >= sessions
+        c.upn, c.unauthorised_sessions, c.window_start, on, met, compulsory_school_age=of_age
     )
+
+
+async def _clipped(uow: UnitOfWork, c: PupilCount, born: date | None, on: date) -> PupilCount:
+    """The count without sessions before the child was of compulsory school age (s8): only a
+    child who became so inside the window (their first term) is recounted."""
+    first = compulsory_school_age(born).first_day if born else None
+    if first is None or c.window_start is None or first <= c.window_start or first > on:
+        return c
+    codes = (await rules_for_pupil(uow, c.upn)).threshold_codes
+    counted = await uow.marks.count_codes(c.upn, first, on, codes)
+    return replace(c, unauthorised_sessions=counted)
+
+
+async def _results(uow: UnitOfWork, on: date) -> list[PupilThreshold]:
+    counts = await _counts(uow, on)
+    born = await uow.registry.dates_of_birth(c.upn for c in counts)
+    results = []
+    for c in counts:
+        of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
+        results.append(_result(await _clipped(uow, c, born.get(c.upn), on), on, of_age))
+    return results
 
 
 async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list[PupilThreshold]:
     """Pupils meeting the threshold on `on` (with `include_all`, every pupil with a counted
     session in their window), sorted by UPN."""
     async with uow:
-        results = [
-            r for r in (_result(c, on) for c in await _counts(uow, on)) if include_all or r.met
-        ]
+        results = [r for r in await _results(uow, on) if include_all or r.met]
         found: dict[str, list[Conflict]] = {}
         for c in await uow.marks.conflicts([r.upn for r in results]):
             found.setdefault(c.upn, []).append(c.conflict)
@@ -79,7 +104,7 @@ async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list
 
 async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     events: list[Event] = []
-    met = {r.upn: r for r in (_result(c, on) for c in await _counts(uow, on)) if r.met}
+    met = {r.upn: r for r in await _results(uow, on) if r.met}
     episodes = await uow.cases.open_episodes()
     for upn, r in sorted(met.items()):
         if upn in episodes or r.window_start is None:
@@ -92,14 +117,18 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
                 window_start=r.window_start,
             )
         )
-        event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start)
+        marks = await uow.marks.for_pupil(upn)
+        how = route(marks, r.window_start, on)
+        event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start, str(how))
         await uow.cases.add_entry(
             upn,
             on,
             "threshold_met",
             SYSTEM,
             f"Met the national threshold: {r.unauthorised_sessions} unauthorised sessions since "
-            f"{r.window_start}. The school must now consider, case by case, what action to take.",
+            f"{r.window_start}"
+            f"{', a term-time holiday of 10 or more G' if how is HOLIDAY else ''}. "
+            "The school must now consider, case by case, what action to take.",
             event.payload(),
             now,
         )
@@ -228,6 +257,39 @@ async def _review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[
     return events
 
 
+async def _review_episode_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    """Every open threshold episode, NTI or not (a term-time holiday case too): alert once when
+    the oldest session its window relies on is six weeks from leaving the six months."""
+    events: list[Event] = []
+    for upn, episode in sorted((await uow.cases.open_episodes()).items()):
+        met_on = episode.first_met_on
+        if met_on > on or any(
+            e.kind == "time_limit_near" and e.details.get("episode_met_on") == met_on.isoformat()
+            for e in await uow.cases.entries(upn)
+        ):
+            continue
+        rules = await rules_for_pupil(uow, upn)
+        marks = await uow.marks.for_pupil(upn)
+        oldest = first_offence(marks, episode.window_start, met_on, rules.threshold_codes)
+        if oldest is None or not time_limit_near(oldest, on):
+            continue
+        deadline = prosecution_deadline(oldest)
+        event = TimeLimitNear(upn, on, 0, oldest, deadline, met_on)
+        await uow.cases.add_entry(
+            upn,
+            on,
+            "time_limit_near",
+            SYSTEM,
+            f"The threshold met on {met_on} relies on absence from {oldest}: a prosecution for "
+            f"it must be laid by {deadline} (Magistrates' Courts Act 1980 s127). Refer to the "
+            "local authority now, or record the decision not to.",
+            event.payload(),
+            now,
+        )
+        events.append(event)
+    return events
+
+
 async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     """Run the review for `on`: new threshold episodes, NTI breaches and ends, unresolved `N`
     marks. Each event is raised once, however often the review is run."""
@@ -238,6 +300,7 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
                 events += await _review_notice(uow, notice, on, now)
         events += await _review_unresolved_n(uow, on)
         events += await _review_time_limits(uow, on, now)
+        events += await _review_episode_time_limits(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)
         await uow.commit()

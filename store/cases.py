@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from attendance.penalty import PenaltyKind, PenaltyRecord
+from attendance.penalty import PenaltyKind, PenaltyRecord, PenaltyState
 from casework.records import (
     DELIVERED,
     Delivery,
@@ -52,6 +52,7 @@ def _notice(n: Notice) -> NoticeRecord:
         NoticeStatus(n.status),
         n.breached_on,
         n.ended_on,
+        n.met_on,
     )
 
 
@@ -229,15 +230,44 @@ class SqlCases:
                 PenaltyNotice.parent_id == parent_id, PenaltyNotice.upn == upn
             )
         )
-        return [
-            PenaltyRecord(
-                p.parent_id, p.upn, PenaltyKind(p.kind), p.issued_on, p.offence_start, p.withdrawn
-            )
-            for p in rows
-        ]
+        return [_penalty(p) for p in rows]
 
-    async def add_penalty(self, record: PenaltyRecord) -> None:
+    async def penalties_for(self, upn: str) -> list[PenaltyRecord]:
+        rows = await self.session.exec(
+            select(PenaltyNotice).where(PenaltyNotice.upn == upn).order_by(col(PenaltyNotice.id))
+        )
+        return [_penalty(p) for p in rows]
+
+    async def add_penalty(self, record: PenaltyRecord) -> int:
         values = asdict(record)
+        values.pop("id")
         values["kind"] = str(record.kind)
-        self.session.add(PenaltyNotice(**values))
+        values["state"] = str(record.state)
+        row = PenaltyNotice(**values)
+        self.session.add(row)
         await self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def penalty_state_changed(self, penalty_id: int, state: PenaltyState) -> None:
+        row = await self.session.get(PenaltyNotice, penalty_id)
+        if row is None:
+            raise KeyError(penalty_id)
+        row.state = str(state)
+        row.withdrawn = state is PenaltyState.WITHDRAWN
+        self.session.add(row)
+        await self.session.flush()
+
+
+def _penalty(p: PenaltyNotice) -> PenaltyRecord:
+    assert p.id is not None
+    return PenaltyRecord(
+        p.parent_id,
+        p.upn,
+        PenaltyKind(p.kind),
+        p.issued_on,
+        p.offence_start,
+        p.withdrawn,
+        PenaltyState(p.state),
+        p.id,
+    )

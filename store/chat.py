@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from casework.records import AlertPostRecord, AlertState, StaffRecord
-from store.tables import AlertPost, AlertRoute, StaffMember
+from store.chat_tables import AlertPost, AlertRoute, StaffMember
 
 
 def _post(p: AlertPost) -> AlertPostRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -69,6 +70,15 @@ class SqlRegistry:
             found.update(
                 await self.session.exec(select(Pupil.upn).where(col(Pupil.upn).in_(chunk)))
             )
+        return found
+
+    async def dates_of_birth(self, upns: Iterable[str]) -> dict[str, date]:
+        found: dict[str, date] = {}
+        for chunk in _chunks(set(upns)):
+            rows = await self.session.exec(
+                select(col(Pupil.upn), col(Pupil.date_of_birth)).where(col(Pupil.upn).in_(chunk))
+            )
+            found.update((upn, born) for upn, born in rows)
         return found
 
     async def school(self, urn: str) -> SchoolRow | None:

@@ -179,6 +179,7 @@ class Notice(SQLModel, table=True):
     status: str
     breached_on: date | None = None
     ended_on: date | None = None
+    met_on: date | None = None  # the day the threshold relied on was met (None: issued_on)
 
 
 class NoticeDelivery(SQLModel, table=True):
@@ -198,6 +199,7 @@ class NoticeDelivery(SQLModel, table=True):
 
 class PenaltyNotice(SQLModel, table=True):
     __tablename__ = "penalty_notice"
+    __table_args__ = (one_of("penalty_notice", "state", records.PenaltyState),)
     id: int | None = Field(default=None, primary_key=True)
     parent_id: str = Field(foreign_key="parent.parent_id", index=True)
     upn: str = Field(foreign_key="pupil.upn")
@@ -205,6 +207,7 @@ class PenaltyNotice(SQLModel, table=True):
     issued_on: date
     offence_start: date
     withdrawn: bool = False
+    state: str = Field(default=records.PenaltyState.ISSUED)
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -355,44 +358,3 @@ class MailboxState(SQLModel, table=True):
     uidvalidity: int = Field(sa_type=BigInteger)
     last_uid: int = Field(sa_type=BigInteger)
     updated_at: datetime
-
-
-class StaffMember(SQLModel, table=True):
-    """Who may do what from chat: a Slack user and their role."""
-
-    __tablename__ = "staff_member"
-    slack_user_id: str = Field(primary_key=True)
-    name: str
-    role: str  # attendance_officer | dsl | senior_attendance_champion | read_only
-    added_at: datetime
-
-
-class AlertRoute(SQLModel, table=True):
-    """Where alerts of a kind go: `slack:CHANNEL`, `slack-dm:USER`, `teams` or `console`."""
-
-    __tablename__ = "alert_route"
-    __table_args__ = (UniqueConstraint("kind", "destination"),)
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str  # an event kind, or * for every kind
-    destination: str
-    added_at: datetime
-
-
-class AlertPost(SQLModel, table=True):
-    """One alert shown at one destination: `posting` is written before the post, `posted`
-    (with the message's channel and ts) after, so a restart neither loses nor repeats it."""
-
-    __tablename__ = "alert_post"
-    __table_args__ = (
-        UniqueConstraint("event_id", "destination"),
-        one_of("alert_post", "state", records.AlertState),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    event_id: str = Field(index=True)
-    destination: str
-    state: str
-    thread_key: str | None = Field(default=None, index=True)
-    channel: str | None = None
-    ts: str | None = None
-    started_at: datetime
-    posted_at: datetime | None = None

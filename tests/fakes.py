@@ -21,7 +21,7 @@ from typing import Any
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
 from attendance.consent import ConsentRecord, address_key
-from attendance.penalty import PenaltyRecord
+from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
 from casework.audit import GENESIS, canonical, entry_hash
 from casework.events import Event
@@ -83,6 +83,9 @@ class FakeRegistry:
 
     async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
         return {u for u in upns if u in self.pupils}
+
+    async def dates_of_birth(self, upns: Iterable[str]) -> dict[str, date]:
+        return {u: self.pupils[u]["date_of_birth"] for u in upns if u in self.pupils}
 
     async def school(self, urn: str) -> SchoolRow | None:
         s = self.schools.get(urn)
@@ -385,8 +388,22 @@ class FakeCases:
     async def penalties(self, parent_id: str, upn: str) -> list[PenaltyRecord]:
         return [p for p in self.penalty_notices if p.parent_id == parent_id and p.upn == upn]
 
-    async def add_penalty(self, record: PenaltyRecord) -> None:
-        self.penalty_notices.append(record)
+    async def penalties_for(self, upn: str) -> list[PenaltyRecord]:
+        return [p for p in self.penalty_notices if p.upn == upn]
+
+    async def add_penalty(self, record: PenaltyRecord) -> int:
+        stored = replace(record, id=len(self.penalty_notices) + 1)
+        self.penalty_notices.append(stored)
+        return stored.id
+
+    async def penalty_state_changed(self, penalty_id: int, state: PenaltyState) -> None:
+        i = penalty_id - 1
+        if not 0 <= i < len(self.penalty_notices):
+            raise KeyError(penalty_id)
+        old = self.penalty_notices[i]
+        self.penalty_notices[i] = replace(
+            old, state=state, withdrawn=state is PenaltyState.WITHDRAWN
+        )
 
 
 @dataclass

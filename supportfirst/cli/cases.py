@@ -235,6 +235,7 @@ def _decision_json(d: PenaltyDecision) -> dict[str, object]:
         "amount": d.amount,
         "pay_within_days": d.pay_within_days,
         "reason": d.reason,
+        "reasons": list(d.reasons),
         "counted": [p.issued_on.isoformat() for p in d.counted],
     }
 
@@ -272,7 +273,8 @@ def penalty_check(
         if json_:
             emit_json(_decision_json(d))
         else:
-            typer.echo(d.reason)
+            for reason in d.reasons or (d.reason,):
+                typer.echo(reason)
 
     run(db, work)
 

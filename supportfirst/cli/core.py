@@ -63,6 +63,7 @@ def _threshold_entry(r: PupilThreshold) -> dict[str, object]:
         "window_start": r.window_start.isoformat() if r.window_start else None,
         "window_end": r.window_end.isoformat(),
         "met": r.met,
+        "compulsory_school_age": r.compulsory_school_age,
         "conflicts": [
             {
                 "date": c.day.isoformat(),
@@ -99,7 +100,8 @@ def threshold(
         for r in results:
             typer.echo(
                 f"{r.upn}  {r.unauthorised_sessions:3d} sessions  "
-                f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}".rstrip()
+                f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}"
+                f"{'' if r.compulsory_school_age else 'not of compulsory school age'}".rstrip()
             )
             for c in r.conflicts:
                 typer.echo(f"  registers disagree: {c.describe()} (one school must correct it)")

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack
+from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack, penalties
 from supportfirst.cli.boundary import explain
 from supportfirst.cli.common import DbOpt, complain
 
@@ -30,7 +30,7 @@ for sub, name in (
     (mail.mail_app, "mail"),
     (chat.staff_app, "staff"),
     (chat.alerts_app, "alerts"),
-    (cases.penalty_app, "penalty"),
+    (penalties.penalty_app, "penalty"),  # cases.py's, with agree|state|list added
     (consent.consent_app, "consent"),
     (letters.letter_app, "letter"),
 ):

@@ -74,6 +74,7 @@ def test_threshold_json_is_the_contract_document(cli: Cli) -> None:
                 "window_end": "2025-03-14",
                 "met": True,
                 "conflicts": [],
+                "compulsory_school_age": True,
             }
         ],
     }
@@ -254,6 +255,8 @@ def test_penalty_limits_are_enforced_per_parent_per_child(cli: Cli) -> None:
         "2025-03-03",
         "--on",
     )
+    agree = ("penalty", "agree", "P1", b.UPN_1, "--by", "LA officer", "--reference", "ACT/123")
+    assert cli(*agree, "--on", "2025-03-18").returncode == 0
     assert cli(*record, "2025-03-20").returncode == 0
     check = json.loads(
         cli("penalty", "check", "P1", b.UPN_1, "--on", "2025-06-01", "--json").stdout

@@ -189,7 +189,7 @@ async def test_the_prosecution_time_limit_is_alerted_once_six_weeks_before_it_ru
     await absent(case, ["2025-03-17"], start="2025-03-10", end="2025-03-21")
 
     async def limits(on: date) -> list[object]:
-        return [e for e in await review(case, on) if isinstance(e, TimeLimitNear)]
+        return [e for e in await review(case, on) if isinstance(e, TimeLimitNear) and e.notice_id]
 
     assert await limits(date(2025, 3, 24)) == []
     assert await limits(date(2025, 8, 5)) == []  # deadline 17 Sep: warned from 6 Aug

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import SQLModel
 
+from attendance.penalty import PenaltyState
 from casework.records import (
     AlertState,
     DeliveryState,
@@ -39,6 +40,7 @@ STATES = [
     ("outgoing_mail", "state", EmailState),
     ("printed_letter", "delivered_how", HowDelivered),
     ("alert_post", "state", AlertState),
+    ("penalty_notice", "state", PenaltyState),
 ]
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 30)
@@ -217,7 +219,7 @@ def test_0008_keeps_every_row_and_refuses_unknown_states_afterwards(empty_url: s
             conn.execute(metadata.tables[table].insert().values(**values))
     before = _rows(engine)
 
-    command.upgrade(config, "head")
+    command.upgrade(config, "0008")  # later migrations add columns (0011: notice.met_on)
 
     assert _rows(engine) == before
     with engine.connect() as conn:
@@ -264,3 +266,25 @@ def test_the_migrated_checks_say_what_the_tables_and_enums_say(db_url: str) -> N
     for table, column, enum in STATES:
         values = set(re.findall(r"'([a-z_]+)'", migrated[f"ck_{table}_{column}"]))
         assert values == {v.value for v in enum}, (table, column)
+
+
+def test_0011_gives_existing_penalty_notices_their_state(empty_url: str) -> None:
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0008")
+    engine = _engine(empty_url)
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    notice = {"parent_id": "P1", "upn": "A1", "kind": "attendance", "offence_start": DAY}
+    with engine.begin() as conn:
+        for table, values in ROWS[:3]:  # the school, pupil and parent
+            conn.execute(metadata.tables[table].insert().values(**values))
+        penalties = metadata.tables["penalty_notice"]
+        conn.execute(penalties.insert().values(id=1, issued_on=DAY, withdrawn=False, **notice))
+        conn.execute(penalties.insert().values(id=2, issued_on=DAY, withdrawn=True, **notice))
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        states = conn.execute(sa.text("SELECT id, state FROM penalty_notice ORDER BY id")).all()
+        assert [tuple(r) for r in states] == [(1, "issued"), (2, "withdrawn")]
+        with pytest.raises(sa.exc.IntegrityError, match="ck_penalty_notice_state|CHECK"):
+            conn.execute(sa.text("UPDATE penalty_notice SET state = 'lost' WHERE id = 1"))
+    engine.dispose()

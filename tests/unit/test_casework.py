@@ -15,7 +15,7 @@ from casework.errors import ImportRejected, NotFound, Refused
 from casework.events import ThresholdMet
 from casework.imports import ImportSummary, import_csv
 from casework.notices import issue_nti
-from casework.penalties import check_penalty, record_penalty
+from casework.penalties import agree_penalty, check_penalty, record_penalty
 from casework.records import Delivery, NoticeRecord
 from casework.thresholds import daily_review
 from tests import builders as b
@@ -191,12 +191,25 @@ async def test_threshold_met_is_raised_again_after_dropping_below_and_meeting_it
 ON = date(2025, 3, 10)
 
 
+async def agree(uow: FakeUnitOfWork, parent: str, on: date = date(2025, 3, 8)) -> None:
+    await agree_penalty(uow, parent, b.UPN_1, on, "LA officer", "email of 8 March", NOW)
+
+
+@pytest.fixture
+async def agreed(case: FakeUnitOfWork) -> FakeUnitOfWork:
+    """The case, with the LA's agreement to a penalty for each parent recorded on 8 March."""
+    await agree(case, "P1")
+    await agree(case, "P2")
+    return case
+
+
 async def penalty(uow: FakeUnitOfWork, parent: str = "P1") -> tuple[int, int | None, int | None]:
     d = await record_penalty(uow, parent, b.UPN_1, ON, date(2025, 2, 24), "Ms Patel", NOW)
     return d.ordinal, d.amount_if_paid_early, d.amount
 
 
-async def test_a_first_penalty_is_80_or_160_and_a_second_160_flat(case: FakeUnitOfWork) -> None:
+async def test_a_first_penalty_is_80_or_160_and_a_second_160_flat(agreed: FakeUnitOfWork) -> None:
+    case = agreed
     first = await check_penalty(case, "P1", b.UPN_1, ON)
     assert (first.ordinal, first.amount_if_paid_early, first.amount) == (1, 80, 160)
     assert await penalty(case) == (1, 80, 160)
@@ -204,7 +217,8 @@ async def test_a_first_penalty_is_80_or_160_and_a_second_160_flat(case: FakeUnit
     assert len(case.cases.penalty_notices) == 2
 
 
-async def test_a_third_penalty_within_3_years_is_refused(case: FakeUnitOfWork) -> None:
+async def test_a_third_penalty_within_3_years_is_refused(agreed: FakeUnitOfWork) -> None:
+    case = agreed
     await penalty(case)
     await penalty(case)
     with pytest.raises(Refused, match="third penalty notice"):
@@ -214,8 +228,9 @@ async def test_a_third_penalty_within_3_years_is_refused(case: FakeUnitOfWork) -
 
 
 async def test_another_parent_of_the_same_child_can_still_get_a_first(
-    case: FakeUnitOfWork,
+    agreed: FakeUnitOfWork,
 ) -> None:
+    case = agreed
     await penalty(case, "P1")
     await penalty(case, "P1")
     assert (await check_penalty(case, "P2", b.UPN_1, ON)).ordinal == 1
