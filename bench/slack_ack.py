@@ -626,12 +626,12 @@ async def deliver_alerts_before(data: Path) -> int:
     them before the send: otherwise serve starts with ~2,000 alerts to deliver (the notices'
     NtiIssued and the review's events), four commits each, beside the send. Returns how many."""
     from casework.thresholds import daily_review
-    from supportfirst.bootstrap import bootstrap, utcnow
+    from supportfirst.bootstrap import bootstrap
     from supportfirst.settings import Settings
 
     app = bootstrap(Settings(data_dir=data, SUPPORTFIRST_FROM=FROM), migrate=False)
     try:
-        await daily_review(app.uow(), date.today(), utcnow())
+        await daily_review(app.uow(), app.clock.today(), app.clock.now())
     finally:
         await app.close()
     con = sqlite3.connect(data / "supportfirst.db")

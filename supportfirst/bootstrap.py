@@ -56,15 +56,6 @@ class SystemClock:
         return date.today()
 
 
-def utcnow() -> datetime:
-    """Aware UTC: how every timestamp is stored (and hashed in the audit chain)."""
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    return date.today()
-
-
 def schema_is_current(url: str) -> bool:
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     prepare(url)

@@ -25,6 +25,7 @@ STATES = ("issued", "paid", "withdrawn", "unpaid", "prosecution_considered")
 
 @contextmanager
 def _foreign_keys_off() -> Iterator[None]:
+    """As in 0008, copied on purpose: a migration is frozen and imports no other migration."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         yield
