@@ -100,3 +100,14 @@ class TimeLimitNear(Event):
     offence_on: date | None = None
     deadline: date | None = None
     episode_met_on: date | None = None
+
+
+@dataclass(frozen=True)
+class DiskFull(Event):
+    """The sender could not write its journal (the disk is full or failing), so it handed
+    nothing to the mail server and left every email of the batch queued. `upn` is empty: it is
+    about the service, not a pupil. Raised once an hour at most while it lasts."""
+
+    worker: str = ""
+    error: str = ""
+    left_queued: int = 0

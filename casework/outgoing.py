@@ -13,6 +13,7 @@ did not finish may have been delivered, so it is failed with an alert rather tha
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from attendance.service import email_deemed_received
-from casework.events import EmailFailed, NoticeNotServed
+from casework.events import DiskFull, EmailFailed, NoticeNotServed
 from casework.letters import TITLES
 from casework.ports import Evidence, UnitOfWork
 from casework.records import Accepted, Claimed, EmailRecord, SendOutcome
@@ -37,6 +38,7 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 LEASE = timedelta(minutes=15)
+DISK_FULL_QUIET = timedelta(hours=1)
 UNCERTAIN = (
     "the sender stopped while handing this email to the mail server, so it may or may not "
     "have been delivered; it has not been sent again: check with the parent, then send it "
@@ -51,7 +53,13 @@ class JournalEntry:
 
 
 class Journal(Protocol):
-    """A worker's own record of the transactions it began and finished (survives SIGKILL)."""
+    """A worker's own record of the transactions it began and finished (survives SIGKILL).
+    Each method raises OSError when the journal cannot be written (a full disk)."""
+
+    def open_batch(self, mail_ids: Sequence[int]) -> None:
+        """Write and sync a record naming the batch, before any SMTP I/O: proof that the
+        journal can be written (blocking)."""
+        ...
 
     def began(self, mail_id: int) -> None: ...
     def sync(self) -> None:
@@ -89,6 +97,7 @@ class BatchReport:
     retrying: int
     failed: int
     sent_sha256: tuple[str, ...] = field(default=(), compare=False)  # for a Sent-folder copy
+    journal_error: str | None = None  # the journal could not be written: nothing was sent
 
 
 async def _fail(uow: UnitOfWork, c: Claimed, o: SendOutcome, reason: str, worker: str) -> None:
@@ -121,6 +130,9 @@ async def apply_outcome(uow: UnitOfWork, c: Claimed, o: SendOutcome, worker: str
         if c.notice_id is not None:
             await uow.cases.delivery_sent(c.message_id, received)
         return "sent"
+    if o.outcome == "not_begun":  # never handed over (the journal failed first): as it was
+        await uow.mail.requeue(o, worker)
+        return "queued"
     if o.outcome == "temporary" and c.attempts < len(RETRY_DELAYS):
         await uow.mail.retry_later(o, worker, c.attempts + 1, o.at + RETRY_DELAYS[c.attempts])
         return "queued"
@@ -237,9 +249,45 @@ async def send_due(
             items.append((c, raw))
         else:  # never send bytes other than those kept as evidence
             spoilt.append(SendOutcome(c.id, "corrupt", clock(), text=f"evidence {c.sha256}"))
+    try:
+        if items:
+            await asyncio.to_thread(journal.open_batch, [c.id for c, _ in items])
+    except OSError as e:
+        return await _journal_unwritable(new_uow(), worker, batch, e, clock())
     outcomes = await transport.send(items, journal) if items else []
     report = await record_batch(new_uow(), worker, batch, [*outcomes, *spoilt])
-    return replace(report, claimed=report.claimed + withdrawn, failed=report.failed + withdrawn)
+    error = next((o.text for o in outcomes if o.outcome == "not_begun"), None)
+    if error is not None:
+        left = sum(o.outcome == "not_begun" for o in outcomes)
+        async with new_uow() as uow:
+            await _disk_full(uow, worker, error, left, clock())
+            await uow.commit()
+    return replace(
+        report,
+        claimed=report.claimed + withdrawn,
+        failed=report.failed + withdrawn,
+        journal_error=error,
+    )
+
+
+async def _disk_full(uow: UnitOfWork, worker: str, error: str, left: int, now: datetime) -> None:
+    recent = await uow.outbox.recent(now - DISK_FULL_QUIET, limit=1000)
+    if not any(p.kind == "DiskFull" for p in recent):
+        await uow.outbox.add(DiskFull("", now.date(), worker, error, left), now)
+
+
+async def _journal_unwritable(
+    uow: UnitOfWork, worker: str, batch: Sequence[Claimed], e: OSError, now: datetime
+) -> BatchReport:
+    """Nothing was handed over: every email of the batch goes back to the queue as it was,
+    and staff hear of it once an hour at most (the loop retries every few seconds)."""
+    error = f"{e.strerror or e} ({getattr(e, 'filename', None) or 'the send journal'})"
+    async with uow:
+        for c in batch:
+            await uow.mail.requeue(SendOutcome(c.id, "not_begun", now, text=error), worker)
+        await _disk_full(uow, worker, error, len(batch), now)
+        await uow.commit()
+    return BatchReport(len(batch), 0, len(batch), 0, journal_error=error)
 
 
 async def mark_bounced(uow: UnitOfWork, email: EmailRecord, reason: str, at: datetime) -> None:

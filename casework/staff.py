@@ -27,6 +27,7 @@ ALERT_KINDS = (
     "ParentReplied",
     "UnresolvedN",
     "TimeLimitNear",
+    "DiskFull",
 )
 _DESTINATION = re.compile(r"^(console|teams|slack:[A-Z0-9]+|slack-dm:[A-Z0-9]+)$")
 

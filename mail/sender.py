@@ -135,7 +135,10 @@ class SmtpTransport:
             mail_options.append(f"SIZE={len(raw)}")
         await client.mail(c.envelope_from, options=mail_options)
         await client.rcpt(c.recipient, options=rcpt_options)
-        await durable
+        try:
+            await durable
+        except OSError as e:
+            raise JournalUnwritable(e) from e
         response = await client.data(raw)
         reply = response.message
         queued = QUEUED_AS.search(reply)
@@ -164,19 +167,28 @@ class SmtpTransport:
                 outcomes.append(outcome_of_error(c.id, e, self.clock()))
                 client = None
                 continue
-            journal.began(c.id)
+            try:
+                journal.began(c.id)
+            except OSError as e:  # nothing handed over: this and the rest stay queued
+                outcomes += _not_begun([(c, raw), *_drain(work)], e, self.clock())
+                break
             durable = asyncio.ensure_future(asyncio.to_thread(journal.sync))
             try:
                 outcome = await self._send_one(client, c, raw, durable)
+            except JournalUnwritable as e:
+                # "began" may not be durable, so DATA was never sent: abandon the transaction.
+                await _reset(client)
+                outcomes += _not_begun([(c, raw), *_drain(work)], e.error, self.clock())
+                break
             except Exception as e:
                 outcome = outcome_of_error(c.id, e, self.clock())
                 if isinstance(e, aiosmtplib.SMTPResponseException) and client.is_connected:
-                    try:
-                        await client.rset()
-                    except aiosmtplib.SMTPException:
-                        client.close()
-            await durable  # "finished" is never on disk before its "began"
-            journal.finished(outcome)
+                    await _reset(client)
+            try:
+                await durable  # "finished" is never on disk before its "began"
+                journal.finished(outcome)
+            except OSError:  # recorded from memory below; a crash first settles it uncertain
+                pass
             outcomes.append(outcome)
         if client is not None and client.is_connected:
             self._idle.append(client)
@@ -201,6 +213,35 @@ class SmtpTransport:
                 client.close()
 
 
+class JournalUnwritable(Exception):
+    """The journal's "began" could not be made durable: the message must not be handed over."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _drain(work: asyncio.Queue[tuple[Claimed, bytes]]) -> list[tuple[Claimed, bytes]]:
+    items = []
+    while not work.empty():
+        items.append(work.get_nowait())
+    return items
+
+
+def _not_begun(items: list[tuple[Claimed, bytes]], e: OSError, at: datetime) -> list[SendOutcome]:
+    text = f"{e.strerror or e} ({e.filename or 'the send journal'})"
+    return [SendOutcome(c.id, "not_begun", at, text=text) for c, _ in items]
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.rset()
+    except aiosmtplib.SMTPException:
+        client.close()
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -217,6 +258,9 @@ class FileJournal:
         os.write(self._fd, (json.dumps(record) + "\n").encode())
         if durable:
             os.fdatasync(self._fd)
+
+    def open_batch(self, mail_ids: Sequence[int]) -> None:
+        self._write({"batch": list(mail_ids)}, durable=True)
 
     def began(self, mail_id: int) -> None:
         # Written now (a SIGKILL cannot lose it) and made durable by `sync` before DATA: without

@@ -102,6 +102,9 @@ class Sender:
             if report is None:
                 return totals
             totals.add(report)
+            if report.journal_error:  # the emails are queued again; retry after the pause
+                log.error("outbox: the send journal cannot be written: %s", report.journal_error)
+                return totals
             if report.sent_sha256 and self.sent_folder is not None:
                 await self._copy_to_sent(report.sent_sha256)
 

@@ -19,8 +19,9 @@ TITLES = {
     "ParentReplied": "A parent replied",
     "UnresolvedN": "An N mark is still unresolved",
     "TimeLimitNear": "A prosecution time limit is near",
+    "DiskFull": "Emails are not being sent: the disk is full",
 }
-URGENT = frozenset({"NtiBreached", "NoticeNotServed", "TimeLimitNear"})
+URGENT = frozenset({"NtiBreached", "NoticeNotServed", "TimeLimitNear", "DiskFull"})
 
 
 def _said(kind: str, p: dict[str, Any]) -> str:
@@ -50,6 +51,11 @@ def _said(kind: str, p: dict[str, Any]) -> str:
             f"after {p.get('school_days')} school days."
         ),
         "TimeLimitNear": lambda: "The time limit for a prosecution is near.",
+        "DiskFull": lambda: (
+            f"The sender cannot write its journal ({p.get('error')}), so "
+            f"{p.get('left_queued')} emails wait in the queue, none sent: free disk space on the "
+            "server; sending resumes by itself."
+        ),
     }
     return sentences.get(kind, lambda: kind)()
 
@@ -70,7 +76,7 @@ def alert_view(event: PendingEvent, pupil: PupilRow | None, case_url: str | None
         event.id,
         event.kind,
         TITLES.get(event.kind, event.kind),
-        initials(pupil),
+        initials(pupil) if event.upn else "The service (no pupil)",
         f"{when}: {_said(event.kind, event.payload)}",
         event.kind in URGENT,
         case_url,

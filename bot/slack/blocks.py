@@ -45,6 +45,8 @@ def alert_blocks(view: AlertView) -> list[Block]:
         context(*(f"{label}: {value}" for label, value in view.facts)) if view.facts else None,
     ]
     key = f"{view.event_id}|{view.upn or ''}"
+    if not view.upn:  # the buttons act on a pupil's case; a service alert has none
+        return [b for b in blocks if b is not None]
     blocks.append(
         actions(
             button("Acknowledge", "alert_ack", key, "primary"),

@@ -7,7 +7,7 @@ import datetime as dt
 import ipaddress
 import ssl
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,9 @@ class Relay:
 class Journal:
     def __init__(self) -> None:
         self.lines: list[object] = []
+
+    def open_batch(self, mail_ids: Sequence[int]) -> None:
+        self.lines.append(("batch", list(mail_ids)))
 
     def began(self, mail_id: int) -> None:
         self.lines.append(("began", mail_id))
