@@ -44,6 +44,7 @@ from casework.records import (
     SendOutcome,
     StaffRecord,
 )
+from casework.session_records import WebSessions
 
 
 class Registry(Protocol):
@@ -298,6 +299,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> Audit: ...
     @property
     def imports(self) -> ImportLog: ...
+    @property
+    def sessions(self) -> WebSessions: ...
 
     async def snapshot(self) -> None:
         """From here to the end of this unit of work every read sees one consistent state

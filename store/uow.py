@@ -15,6 +15,7 @@ from store.mail import SqlMail
 from store.marks import SqlMarks
 from store.outbox import SqlImportLog, SqlOutbox
 from store.registry import SqlRegistry
+from store.sessions import SqlWebSessions
 
 
 class SqlUnitOfWork:
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self.chat = SqlChat(self.session)
         self.audit = SqlAudit(self.session, postgres)
         self.imports = SqlImportLog(self.session)
+        self.sessions = SqlWebSessions(self.session)
         return self
 
     async def __aexit__(

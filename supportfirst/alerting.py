@@ -87,8 +87,7 @@ class Alerts:
             self.default.append("teams")
 
     def case_url(self, upn: str) -> str | None:
-        template = self.application.settings.case_url
-        return template.format(upn=upn) if template else None
+        return self.application.settings.pupil_url(upn)
 
     async def _installed_token(self) -> None:
         """Use the workspace's installed bot token (it changes when the app is reinstalled)."""

@@ -4,7 +4,8 @@ Runs the daily review (at start-up and then each day at SUPPORTFIRST_REVIEW_TIME
 (through SUPPORTFIRST_SMTP_URL, or an embedded SMTP server on loopback that files mail into local
 Maildirs), the ingester (SUPPORTFIRST_IMAP_URL, SUPPORTFIRST_INBOX_MAILDIR or the local inbox
 Maildir), delivers alerts (supportfirst/alerting.py: the console, Slack, Teams),
-and answers `GET /healthz` with 200 while the database is reachable.
+serves the case pages (web/: `/cases`, `/cases/{upn}`, sign-in) and answers `GET /healthz` with
+200 while the database is reachable.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from supportfirst.bootstrap import App, LoopDied
 from supportfirst.ingesting import ingest_forever
 from supportfirst.logs import configure_logging
 from supportfirst.sending import Sender, smtp_server
+from web.deps import WebDeps
+from web.routes import add_case_pages
 
 log = logging.getLogger("supportfirst")
 
@@ -64,6 +67,15 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 
     web_app = web.Application()
     web_app.router.add_get("/healthz", healthz)
+    add_case_pages(
+        web_app,
+        WebDeps(
+            application.uow,
+            application.evidence,
+            application.clock.now,
+            application.settings.public_url,
+        ),
+    )
     if slack is not None:
         bolt = slack
 

@@ -31,6 +31,7 @@ URL_SCHEMES = {
     "slack_api_url": ("http", "https"),
     "teams_webhook_url": ("http", "https"),
     "case_url": ("http", "https"),
+    "public_url": ("http", "https"),
     "database_url": ("sqlite", "postgresql", "postgres"),
 }
 
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     slack_alert_channel: str | None = None  # where alerts go when no route says otherwise
     teams_webhook_url: str | None = None  # a Teams Workflows webhook for alerts
     case_url: str | None = None  # e.g. https://supportfirst.school.example/cases/{upn}
+    # Where staff reach `serve`'s case pages (links in alerts and sign-in links); https in
+    # production, where session cookies are then sent only over https.
+    public_url: str = "http://127.0.0.1:3000"
     review_time: time = time(18, 0)  # local time the daily review runs, after registers close
 
     @field_validator("review_time", mode="before")
@@ -117,6 +121,12 @@ class Settings(BaseSettings):
         if value and "{upn}" not in value:
             raise ValueError(f"{value!r}: must contain {{upn}}, where the pupil's UPN goes")
         return value
+
+    def pupil_url(self, upn: str) -> str:
+        """The pupil's page: SUPPORTFIRST_CASE_URL (another system) or `serve`'s own."""
+        if self.case_url:
+            return self.case_url.format(upn=upn)
+        return f"{self.public_url.rstrip('/')}/cases/{upn}"
 
     @model_validator(mode="after")
     def _dkim_key_readable(self) -> Settings:

@@ -47,7 +47,7 @@ from casework.records import (
     PupilRow,
     SchoolRow,
 )
-from tests.fakes_chat import FakeChat
+from tests.fakes_chat import FakeChat, FakeWebSessions
 from tests.fakes_mail import FakeMail
 
 OPEN_STATUSES = (NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED)
@@ -549,6 +549,7 @@ class FakeState:
     imports: FakeImportLog = field(default_factory=FakeImportLog)
     mail: FakeMail = field(init=False)
     chat: FakeChat = field(default_factory=FakeChat)
+    sessions: FakeWebSessions = field(default_factory=FakeWebSessions)
 
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
@@ -604,6 +605,10 @@ class FakeUnitOfWork:
     @property
     def imports(self) -> FakeImportLog:
         return self._live.imports
+
+    @property
+    def sessions(self) -> FakeWebSessions:
+        return self._live.sessions
 
     def state(self) -> FakeState:
         """A copy of the committed state."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from casework.records import AlertPostRecord, AlertState, StaffRecord
+from casework.session_records import SignInLink, WebSession
 
 
 @dataclass
@@ -62,3 +63,34 @@ class FakeChat:
             ),
             None,
         )
+
+
+@dataclass
+class FakeWebSessions:
+    links: dict[str, SignInLink] = field(default_factory=dict)
+    used: dict[str, datetime] = field(default_factory=dict)
+    open_sessions: dict[str, WebSession] = field(default_factory=dict)
+
+    async def add_link(self, link: SignInLink) -> None:
+        self.links[link.token_sha256] = link
+
+    async def take_link(self, token_sha256: str, now: datetime) -> SignInLink | None:
+        link = self.links.get(token_sha256)
+        if link is None or token_sha256 in self.used or link.expires_at <= now:
+            return None
+        self.used[token_sha256] = now
+        return link
+
+    async def open(self, session: WebSession) -> None:
+        self.open_sessions[session.token_sha256] = session
+
+    async def find(self, token_sha256: str) -> WebSession | None:
+        return self.open_sessions.get(token_sha256)
+
+    async def touch(self, token_sha256: str, now: datetime) -> None:
+        if token_sha256 in self.open_sessions:
+            s = self.open_sessions[token_sha256]
+            self.open_sessions[token_sha256] = replace(s, last_seen_at=now)
+
+    async def close(self, token_sha256: str) -> None:
+        self.open_sessions.pop(token_sha256, None)

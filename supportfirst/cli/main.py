@@ -8,6 +8,7 @@ import sys
 import typer
 
 from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack, penalties
+from supportfirst.cli import web as _web  # noqa: F401  (adds `staff link` to chat's staff)
 from supportfirst.cli.boundary import explain
 from supportfirst.cli.common import DbOpt, complain
 

@@ -1,0 +1,21 @@
+"""What the case pages need, given by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from casework.ports import Evidence, UnitOfWork
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    new_uow: Callable[[], UnitOfWork]
+    evidence: Callable[[], Evidence]
+    now: Callable[[], datetime]
+    public_url: str
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https:")
