@@ -224,16 +224,25 @@ async def settle_dead_workers(
     return settled
 
 
-async def send_due(
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A claimed batch, its stored bytes read and checked, the journal proven writable."""
+
+    batch: list[Claimed]
+    withdrawn: int  # failed unsent at the claim: consent no longer in force
+    items: list[tuple[Claimed, bytes]]
+    spoilt: list[SendOutcome]  # bytes missing or changed: never sent
+
+
+async def prepare_batch(
     new_uow: Callable[[], UnitOfWork],
     evidence: Evidence,
-    transport: Transport,
     journal: Journal,
     worker: str,
     clock: Callable[[], datetime],
-    batch_size: int = 50,
-) -> BatchReport | None:
-    """One batch: claim, send the stored bytes (never re-rendered), record. None if idle."""
+    batch_size: int,
+) -> PreparedBatch | BatchReport | None:
+    """Claim and read a batch; a report instead when there is nothing to send (None: idle)."""
     batch, withdrawn = await claim_batch(new_uow(), worker, clock(), batch_size)
     if not batch:
         return BatchReport(withdrawn, 0, 0, withdrawn) if withdrawn else None
@@ -254,8 +263,18 @@ async def send_due(
             await asyncio.to_thread(journal.open_batch, [c.id for c, _ in items])
     except OSError as e:
         return await _journal_unwritable(new_uow(), worker, batch, e, clock())
-    outcomes = await transport.send(items, journal) if items else []
-    report = await record_batch(new_uow(), worker, batch, [*outcomes, *spoilt])
+    return PreparedBatch(batch, withdrawn, items, spoilt)
+
+
+async def finish_batch(
+    new_uow: Callable[[], UnitOfWork],
+    worker: str,
+    prepared: PreparedBatch,
+    outcomes: Sequence[SendOutcome],
+    clock: Callable[[], datetime],
+) -> BatchReport:
+    """Record what the server said about a prepared batch."""
+    report = await record_batch(new_uow(), worker, prepared.batch, [*outcomes, *prepared.spoilt])
     error = next((o.text for o in outcomes if o.outcome == "not_begun"), None)
     if error is not None:
         left = sum(o.outcome == "not_begun" for o in outcomes)
@@ -264,10 +283,27 @@ async def send_due(
             await uow.commit()
     return replace(
         report,
-        claimed=report.claimed + withdrawn,
-        failed=report.failed + withdrawn,
+        claimed=report.claimed + prepared.withdrawn,
+        failed=report.failed + prepared.withdrawn,
         journal_error=error,
     )
+
+
+async def send_due(
+    new_uow: Callable[[], UnitOfWork],
+    evidence: Evidence,
+    transport: Transport,
+    journal: Journal,
+    worker: str,
+    clock: Callable[[], datetime],
+    batch_size: int = 50,
+) -> BatchReport | None:
+    """One batch: claim, send the stored bytes (never re-rendered), record. None if idle."""
+    prepared = await prepare_batch(new_uow, evidence, journal, worker, clock, batch_size)
+    if not isinstance(prepared, PreparedBatch):
+        return prepared
+    outcomes = await transport.send(prepared.items, journal) if prepared.items else []
+    return await finish_batch(new_uow, worker, prepared, outcomes, clock)
 
 
 async def _disk_full(uow: UnitOfWork, worker: str, error: str, left: int, now: datetime) -> None:

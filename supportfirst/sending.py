@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casework.outgoing import BatchReport, send_due, settle_dead_workers
+from casework.outgoing import BatchReport, settle_dead_workers
+from casework.sendloop import drain
 from mail.inbox import ImapAccount, ImapSentFolder
 from mail.local import LocalMailServer
 from mail.sender import FileJournal, FileJournals, SmtpServer, SmtpTransport, new_worker_id
@@ -87,26 +88,28 @@ class Sender:
         )
 
     async def drain(self) -> Totals:
-        """Send batches until nothing is due; returns what happened."""
+        """Send batches until nothing is due (pipelined: casework/sendloop.py); returns what
+        happened."""
         totals = Totals(settled=await self.settle())
-        while True:
-            report = await send_due(
-                self.application.uow,
-                self.application.evidence(),
-                self.transport,
-                self.journal,
-                self.worker,
-                self.application.clock.now,
-                self.application.settings.send_batch,
-            )
-            if report is None:
-                return totals
+
+        async def seen(report: BatchReport) -> None:
             totals.add(report)
             if report.journal_error:  # the emails are queued again; retry after the pause
                 log.error("outbox: the send journal cannot be written: %s", report.journal_error)
-                return totals
             if report.sent_sha256 and self.sent_folder is not None:
                 await self._copy_to_sent(report.sent_sha256)
+
+        await drain(
+            self.application.uow,
+            self.application.evidence(),
+            self.transport,
+            self.journal,
+            self.worker,
+            self.application.clock.now,
+            self.application.settings.send_batch,
+            seen,
+        )
+        return totals
 
     async def run_forever(self, idle_seconds: float = 2.0) -> None:
         while True:
