@@ -49,8 +49,15 @@ from email.errors import NoBoundaryInMultipartDefect
 from email.message import Message
 from enum import StrEnum
 
-from mail.bounces import bounce_of, dsn_delivered, mdn_original, returned_message_id
+from mail.bounces import (
+    bounce_of,
+    dsn_delivered,
+    mdn_original,
+    null_return_path,
+    returned_message_id,
+)
 from mail.headers import dedupe, first_msgid, header_text, msgids, report_type, sender_address
+from mail.ses import ses_notification
 from mail.wellformed import reply_problem
 
 __all__ = ["Classified", "MailClass", "classify"]
@@ -86,7 +93,7 @@ _AUTO_SUBJECT = re.compile(
     r"|\((?:automatic\s+response|auto[\s-]?reply)\)|\bis\s+out\s+of\s+the\s+office\b",
     re.I,
 )
-_AUTO_PRECEDENCE = {"auto_reply", "bulk", "junk"}
+_BULK_PRECEDENCE = {"bulk", "junk"}
 
 
 def classify(raw: bytes) -> Classified:
@@ -112,9 +119,9 @@ def _classify(raw: bytes) -> Classified:
     # 1. Untrustworthy at the top.
     if not from_raw:
         return replace(base, reason="no From header")
-    parts = list(msg.walk())
-    if any(isinstance(d, NoBoundaryInMultipartDefect) for p in parts for d in p.defects):
+    if any(isinstance(d, NoBoundaryInMultipartDefect) for d in msg.defects):
         return replace(base, reason="multipart without a boundary")
+    parts = list(msg.walk())
     # 2-6, in order of precedence: the first that applies.
     return (
         _as_bounce(msg, parts, base, str(from_raw[0]))
@@ -144,15 +151,16 @@ def _as_bounce(
     bounce = bounce_of(msg, parts, base.from_address, from_text, base.subject)
     if bounce is None:
         return None
-    reason, failed, delayed = bounce
-    delivered = not failed and not delayed and dsn_delivered(parts)
+    delivered = bounce.delivered or (
+        not bounce.failed and not bounce.delayed and dsn_delivered(parts)
+    )
     return replace(
         base,
         mail_class=MailClass.bounce,
-        reason="delivery report: delivered" if delivered else reason,
-        failed_recipients=failed,
-        original_message_id=returned_message_id(msg, parts),
-        delayed=delayed,
+        reason="delivery report: delivered" if delivered else bounce.reason,
+        failed_recipients=bounce.failed,
+        original_message_id=bounce.original_message_id or returned_message_id(msg, parts),
+        delayed=bounce.delayed,
         delivered=delivered,
     )
 
@@ -186,7 +194,7 @@ def _as_reply(
     msg: Message, parts: list[Message], base: Classified, in_reply_to: tuple[str, ...]
 ) -> Classified:
     # Would-be replies must parse cleanly (5); what does is a human reply (6).
-    problem = reply_problem(msg, parts, base.from_address)
+    problem = reply_problem(msg, base.from_address)
     if problem is not None:
         return replace(base, reason=problem)
     return replace(
@@ -210,9 +218,17 @@ def _auto_reply(msg: Message, subject: str | None) -> str | None:
         vendor = msg.get(name)
         if vendor is not None and str(vendor).strip().lower() not in ("no", "false", "0"):
             return f"{name}: {str(vendor).strip()}"
-    precedence = msg.get("Precedence")
-    if precedence is not None and str(precedence).strip().lower() in _AUTO_PRECEDENCE:
-        return f"Precedence: {str(precedence).strip().lower()}"
+    precedence = str(msg.get("Precedence", "")).strip().lower()
+    if precedence == "auto_reply":
+        return "Precedence: auto_reply"
+    # bulk and junk are what mailing lists stamp on people's posts too: taken as an automatic
+    # reply only when it also came from the null reverse path, as RFC 3834 section 3.3 asks
+    # of responders and no list sends its members' mail
+    if precedence in _BULK_PRECEDENCE and null_return_path(msg):
+        return f"Precedence: {precedence} from Return-Path: <>"
+    ses = ses_notification(msg)
+    if ses is not None and ses.kind == "complaint":
+        return "Amazon SES complaint notification"
     if subject and _AUTO_SUBJECT.search(subject):
         if msg.get("X-MS-Exchange-Inbox-Rules-Loop") is not None:
             return "X-MS-Exchange-Inbox-Rules-Loop with an automatic-reply subject"
