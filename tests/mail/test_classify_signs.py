@@ -4,6 +4,7 @@ originals, headerless parts, the signs of a bounce, Amazon SES notifications, li
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -113,7 +114,7 @@ def test_a_parent_forwarding_a_bounce_is_a_reply() -> None:
     assert classify(raw).mail_class is MailClass.reply
 
 
-def _ses(notification: dict[str, object], wrapped: bool) -> bytes:
+def _ses(notification: Mapping[str, object], wrapped: bool) -> bytes:
     body = json.dumps(notification)
     if wrapped:  # inside an SNS envelope, with the footer SNS adds to its emails
         body = json.dumps({"Type": "Notification", "Message": body}, indent=2)
