@@ -9,21 +9,50 @@ import email.policy
 import re
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from email.message import Message
 from email.utils import parseaddr
 
 from flufl.bounce import all_failures
 
 from mail.headers import dedupe, msgids, report_type
+from mail.ses import ses_notification
 
-_MAIL_SYSTEM = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailer)(@|$)", re.I)
+# Mail-system senders: RFC 5321 section 4.5.5 (non-delivery notices come from a null reverse
+# path), RFC 2142 (postmaster) and the names MTAs use for themselves.
+_MAIL_SYSTEM = re.compile(
+    r"^(mailer-?daemon|mail-daemon|post_?master|mdaemon|mailer|ndr)(@|$)", re.I
+)
+_MAIL_SYSTEM_NAME = re.compile(
+    r"mailer[\s-]*daemon|mail\s+deliver(?:y|er)\s+(?:sub)?(?:system|service)|\bpost\s*master\b"
+    r"|\bndr\b|non-?delivery",
+    re.I,
+)
 _FAILURE_SUBJECT = re.compile(
     r"undeliver|undelivered|not\s+delivered|could\s+not\s+be\s+delivered|delivery\s+fail"
     r"|failure\s+notice|failure\s+delivery|returned\s+mail|mail\s+delivery\s+failed"
     r"|delivery\s+status\s+notification|delivery\s+notification|mail\s+system\s+error"
-    r"|non-?delivery|delivery\s+problem|delivery\s+failure|message\s+status",
+    r"|non-?delivery|delivery\s+problem|delivery\s+failure|message\s+status"
+    r"|mail\s+failure|delivery\s+has\s+failed|\bbounce(?:d)?\b|user\s+unknown"
+    r"|delayed\s+mail|delivery\s+(?:delay|warning)|could\s+not\s+send|error\s+sending",
     re.I,
 )
+# A person answering or passing on a bounce ("Re: Undeliverable: ...") is not a mail system.
+_HUMAN_PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|wg|tr|sv|vs|rv|antw)\s*(?:\[\d+\])?\s*:", re.I)
+# An SMTP failure reply (RFC 5321 section 4.2: 5yz) or an RFC 3463 permanent status code.
+_SMTP_FAILURE = re.compile(
+    rb"(?m)(?:^|\s)5[0-5]\d[ -]+(?:5\.\d{1,3}\.\d{1,3}\s+)?[A-Za-z]|\b5\.[1-7]\.\d{1,3}\b"
+)
+_ENCLOSURES = ("message/rfc822", "message/global", "text/rfc822-headers")
+
+
+@dataclass(frozen=True)
+class Bounce:
+    reason: str
+    failed: tuple[str, ...] = ()
+    delayed: bool = False
+    delivered: bool = False
+    original_message_id: str | None = None
 
 
 def bounce_of(
@@ -32,8 +61,8 @@ def bounce_of(
     from_address: str | None,
     from_text: str,
     subject: str | None,
-) -> tuple[str, tuple[str, ...], bool] | None:
-    """(reason, failed recipients, delayed) when the message is a bounce, else None."""
+) -> Bounce | None:
+    """What makes the message a bounce (or a delivery report), else None."""
     # flufl.bounce's detectors cost ~1.4 ms a message: run them only on mail that could be a
     # bounce (bench/README.md; on the shared corpus every bounce still reaches them).
     temporary, permanent = (
@@ -43,18 +72,69 @@ def bounce_of(
         failed, delayed_rcpts = _dsn_recipients(parts)
         failed = tuple(sorted(set(failed) | permanent))
         delayed = not failed and (bool(delayed_rcpts) or bool(temporary))
-        return "multipart/report; report-type=delivery-status", failed, delayed
+        return Bounce("multipart/report; report-type=delivery-status", failed, delayed)
+    ses = ses_notification(msg)
+    if ses is not None and ses.kind != "complaint":
+        return Bounce(
+            f"Amazon SES {ses.kind} notification",
+            ses.failed,
+            ses.delayed,
+            delivered=bool(ses.delivered) and not ses.failed,
+            original_message_id=ses.original_message_id,
+        )
     if permanent:
-        return "flufl.bounce found failed recipients", tuple(sorted(permanent)), False
+        return Bounce("flufl.bounce found failed recipients", tuple(sorted(permanent)))
     if temporary:
-        return "flufl.bounce found delayed recipients", (), True
-    null_sender = parseaddr(from_text)[1].strip() in ("", "<>") and "<>" in from_text
-    if null_sender:
-        return "From: <> (null sender, a mail system)", (), False
+        return Bounce("flufl.bounce found delayed recipients", (), True)
+    reason = _bounce_sign(msg, parts, from_address, from_text, subject)
+    return Bounce(reason) if reason else None
+
+
+def _bounce_sign(
+    msg: Message,
+    parts: list[Message],
+    from_address: str | None,
+    from_text: str,
+    subject: str | None,
+) -> str | None:
+    """The signs a careful reader takes for a bounce when there is no report to parse."""
+    if parseaddr(from_text)[1].strip() in ("", "<>") and "<>" in from_text:
+        return "From: <> (null sender, a mail system)"
+    null_path = null_return_path(msg)
     local = (from_address or parseaddr(from_text)[1] or "").lower()
-    if _MAIL_SYSTEM.match(local) and subject and _FAILURE_SUBJECT.search(subject):
-        return "mail-system sender with a delivery-failure subject", (), False
+    mail_system = bool(_MAIL_SYSTEM.match(local) or _MAIL_SYSTEM_NAME.search(from_text))
+    failure = bool(
+        subject and _FAILURE_SUBJECT.search(subject) and not _HUMAN_PREFIX.match(subject)
+    )
+    returned = any(p.get_content_type() in _ENCLOSURES for p in parts[1:])
+    if mail_system and failure:
+        return "mail-system sender with a delivery-failure subject"
+    if null_path and (mail_system or failure):
+        return "Return-Path: <> (null reverse path) from a mail system"
+    if returned and (mail_system or failure or null_path):
+        return "a returned message from a mail system"
+    if mail_system and _smtp_failure_text(parts):
+        return "mail-system sender quoting an SMTP failure reply"
     return None
+
+
+def null_return_path(msg: Message) -> bool:
+    """The message came from the null reverse path (RFC 5321 section 4.5.5)."""
+    value = msg.get("Return-Path")
+    return value is not None and str(value).strip().replace(" ", "") == "<>"
+
+
+def _smtp_failure_text(parts: list[Message]) -> bool:
+    for part in parts:
+        if part.get_content_type() in _ENCLOSURES:
+            return False  # only the mail system's own words, not the returned message
+        # A multipart without a boundary is left unparsed: its text is still the mail system's.
+        if part.is_multipart() or part.get_content_maintype() not in ("text", "multipart"):
+            continue
+        body = part.get_payload(decode=True)
+        if isinstance(body, bytes) and _SMTP_FAILURE.search(body[:20_000]):
+            return True
+    return False
 
 
 def _may_be_bounce(
@@ -66,11 +146,12 @@ def _may_be_bounce(
         not from_address
         or "<>" in from_text
         or bool(_MAIL_SYSTEM.match(local))
+        or bool(_MAIL_SYSTEM_NAME.search(from_text))
         or bool(subject and _FAILURE_SUBJECT.search(subject))
         or msg.get_content_type() == "multipart/report"
         or (auto not in ("", "no"))
         or msg.get("X-Failed-Recipients") is not None
-        or str(msg.get("Return-Path", "")).strip() == "<>"
+        or null_return_path(msg)
     )
 
 

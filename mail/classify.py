@@ -10,31 +10,43 @@ bounces without a report part (flufl.bounce) and for the final sanity checks on 
 Order of precedence (the shared corpus, ``../shared/mail-corpus/README.md``):
 
 1. **malformed, untrustworthy at the top**: no From header at all (headerless fragments, a
-   first line that is a continuation, text that is not RFC 822), or a multipart with no boundary
-   parameter (nothing inside it can be located, even when it claims to be a DSN).
+   first line that is a continuation, text that is not RFC 822), or a top-level multipart with
+   no boundary parameter (nothing inside it can be located, even when it claims to be a DSN).
 2. **bounce**: a ``multipart/report; report-type=delivery-status`` (even with broken
-   boundaries: the top-level Content-Type is enough), else flufl.bounce finds failed or delayed
-   recipients, else a mail-system sender (MAILER-DAEMON, postmaster, mailer-daemon, or a From of
-   ``<>``) with a failure subject, or a From of ``<>`` outright. A bounce wins over every
-   auto-reply header (MTAs add ``Auto-Submitted: auto-replied`` to DSNs). ``Action: delayed``
-   reports are bounces with ``delayed=True`` and no failed recipients.
+   boundaries: the top-level Content-Type is enough), else an Amazon SES bounce or delivery
+   notification sent through SNS (mail/ses.py), else flufl.bounce finds failed or delayed
+   recipients, else the signs a careful reader takes (mail/bounces.py ``_bounce_sign``): a From
+   of ``<>``; a mail-system sender (MAILER-DAEMON, postmaster, post_master, MDaemon, ...) or
+   display name ("Mail Delivery System", "Mailer Daemon", NDR) with a failure subject ("Mail
+   failure", "Undeliverable", "bounce notification", "User unknown", ... but not "Re:"/"Fwd:"
+   ones); ``Return-Path: <>`` (RFC 5321 section 4.5.5) with either; a returned original
+   (message/rfc822, text/rfc822-headers) with any of those; a mail-system sender whose own text
+   quotes an SMTP 5yz reply or a 5.x.x status. A bounce wins over every auto-reply header (MTAs
+   add ``Auto-Submitted: auto-replied`` to DSNs). ``Action: delayed`` reports and SES transient
+   bounces are bounces with ``delayed=True`` and no failed recipients.
 3. **mdn**: ``multipart/report; report-type=disposition-notification`` (a message that merely
    *requests* a receipt with Disposition-Notification-To is not one).
 4. **auto_reply**: ``Auto-Submitted`` other than ``no`` (RFC 3834), ``X-Autoreply`` /
-   ``X-Autorespond``, ``Precedence: auto_reply|bulk|junk``, ``X-MS-Exchange-Inbox-Rules-Loop``
-   together with an automatic-reply subject, or an automatic-reply subject prefix ("Automatic
-   reply:", "Auto reply", "AUTO:", "Out of Office", ...). ``X-Auto-Response-Suppress`` alone
-   is not a signal (Outlook sets it on ordinary mail).
+   ``X-Autorespond``, ``Precedence: auto_reply``, ``Precedence: bulk|junk`` from the null
+   reverse path (mailing lists stamp bulk on people's posts, and send them from a list address),
+   an SES complaint notification, ``X-MS-Exchange-Inbox-Rules-Loop`` together with an
+   automatic-reply subject, or an automatic-reply subject prefix ("Automatic reply:", "Auto
+   reply", "AUTO:", "Out of Office", ...). ``X-Auto-Response-Suppress`` alone is not a signal
+   (Outlook sets it on ordinary mail).
 5. **malformed, for what would otherwise be a human reply**: a reply is the class whose content
-   the caseworker reads and acts on, so it must parse cleanly. It is malformed when: From has no
-   usable address; any header (of the message or of any part, nested messages included) carries
-   raw 8-bit bytes (no RFC 2047 encoding; RFC 6532 mail is also stored raw and flagged); a header
-   field exceeds 16,000 characters; there is no Subject header; To/Cc contain an empty or
-   unparseable address; the MIME parser reports a defect (missing start/close boundary, a
-   multipart with no parts, a missing header/body separator, ...), except the harmless leading
-   whitespace-only line some mail stores prepend; a MIME part has no header at all (so its type
-   is a guess); a Content-Type has no subtype; a text part's
-   charset is unknown or its bytes do not decode in it; a base64 part does not decode strictly.
+   the caseworker reads and acts on, so the sender's own words must parse cleanly. Only the
+   sender's own parts are checked (mail/wellformed.py): an enclosed original (a forwarded
+   message/rfc822) is someone else's mail, and its defects do not count. It is malformed when:
+   From has no usable address; any header of the message or of its own parts carries raw 8-bit
+   bytes (no RFC 2047 encoding; RFC 6532 mail is also stored raw and flagged); a header field
+   exceeds 16,000 characters; there is no Subject header; To/Cc contain an empty or
+   unparseable address; the MIME parser reports a defect in its own parts (missing start/close
+   boundary, a multipart with no parts, a missing header/body separator, ...), except the
+   harmless leading whitespace-only line some mail stores prepend and a close boundary lost
+   because an enclosed original that ends the message is cut short; a Content-Type has no
+   subtype; a text part's charset is unknown or its bytes do not decode in it; a base64 part
+   does not decode strictly. A body part with no header lines is text/plain (RFC 2046
+   section 5.1), not a defect.
 6. **reply**: everything else with a usable From.
 """
 
@@ -49,8 +61,15 @@ from email.errors import NoBoundaryInMultipartDefect
 from email.message import Message
 from enum import StrEnum
 
-from mail.bounces import bounce_of, dsn_delivered, mdn_original, returned_message_id
+from mail.bounces import (
+    bounce_of,
+    dsn_delivered,
+    mdn_original,
+    null_return_path,
+    returned_message_id,
+)
 from mail.headers import dedupe, first_msgid, header_text, msgids, report_type, sender_address
+from mail.ses import ses_notification
 from mail.wellformed import reply_problem
 
 __all__ = ["Classified", "MailClass", "classify"]
@@ -86,7 +105,7 @@ _AUTO_SUBJECT = re.compile(
     r"|\((?:automatic\s+response|auto[\s-]?reply)\)|\bis\s+out\s+of\s+the\s+office\b",
     re.I,
 )
-_AUTO_PRECEDENCE = {"auto_reply", "bulk", "junk"}
+_BULK_PRECEDENCE = {"bulk", "junk"}
 
 
 def classify(raw: bytes) -> Classified:
@@ -112,9 +131,9 @@ def _classify(raw: bytes) -> Classified:
     # 1. Untrustworthy at the top.
     if not from_raw:
         return replace(base, reason="no From header")
-    parts = list(msg.walk())
-    if any(isinstance(d, NoBoundaryInMultipartDefect) for p in parts for d in p.defects):
+    if any(isinstance(d, NoBoundaryInMultipartDefect) for d in msg.defects):
         return replace(base, reason="multipart without a boundary")
+    parts = list(msg.walk())
     # 2-6, in order of precedence: the first that applies.
     return (
         _as_bounce(msg, parts, base, str(from_raw[0]))
@@ -144,15 +163,16 @@ def _as_bounce(
     bounce = bounce_of(msg, parts, base.from_address, from_text, base.subject)
     if bounce is None:
         return None
-    reason, failed, delayed = bounce
-    delivered = not failed and not delayed and dsn_delivered(parts)
+    delivered = bounce.delivered or (
+        not bounce.failed and not bounce.delayed and dsn_delivered(parts)
+    )
     return replace(
         base,
         mail_class=MailClass.bounce,
-        reason="delivery report: delivered" if delivered else reason,
-        failed_recipients=failed,
-        original_message_id=returned_message_id(msg, parts),
-        delayed=delayed,
+        reason="delivery report: delivered" if delivered else bounce.reason,
+        failed_recipients=bounce.failed,
+        original_message_id=bounce.original_message_id or returned_message_id(msg, parts),
+        delayed=bounce.delayed,
         delivered=delivered,
     )
 
@@ -186,7 +206,7 @@ def _as_reply(
     msg: Message, parts: list[Message], base: Classified, in_reply_to: tuple[str, ...]
 ) -> Classified:
     # Would-be replies must parse cleanly (5); what does is a human reply (6).
-    problem = reply_problem(msg, parts, base.from_address)
+    problem = reply_problem(msg, base.from_address)
     if problem is not None:
         return replace(base, reason=problem)
     return replace(
@@ -210,9 +230,17 @@ def _auto_reply(msg: Message, subject: str | None) -> str | None:
         vendor = msg.get(name)
         if vendor is not None and str(vendor).strip().lower() not in ("no", "false", "0"):
             return f"{name}: {str(vendor).strip()}"
-    precedence = msg.get("Precedence")
-    if precedence is not None and str(precedence).strip().lower() in _AUTO_PRECEDENCE:
-        return f"Precedence: {str(precedence).strip().lower()}"
+    precedence = str(msg.get("Precedence", "")).strip().lower()
+    if precedence == "auto_reply":
+        return "Precedence: auto_reply"
+    # bulk and junk are what mailing lists stamp on people's posts too: taken as an automatic
+    # reply only when it also came from the null reverse path, as RFC 3834 section 3.3 asks
+    # of responders and no list sends its members' mail
+    if precedence in _BULK_PRECEDENCE and null_return_path(msg):
+        return f"Precedence: {precedence} from Return-Path: <>"
+    ses = ses_notification(msg)
+    if ses is not None and ses.kind == "complaint":
+        return "Amazon SES complaint notification"
     if subject and _AUTO_SUBJECT.search(subject):
         if msg.get("X-MS-Exchange-Inbox-Rules-Loop") is not None:
             return "X-MS-Exchange-Inbox-Rules-Loop with an automatic-reply subject"

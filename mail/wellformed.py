@@ -1,8 +1,11 @@
 """Is a would-be human reply well formed enough to put in front of a caseworker?
 
 The checks of step 5 in mail/classify.py's docstring: raw 8-bit header bytes, monster headers,
-missing Subject, unparseable To/Cc, MIME defects, headerless parts, unknown charsets, base64
-that does not decode.
+missing Subject, unparseable To/Cc, MIME defects, unknown charsets, base64 that does not decode.
+Only the sender's own parts are checked: an enclosed original (a forwarded or returned
+message/rfc822, text/rfc822-headers) is someone else's mail, and its defects do not make the
+sender's words unreadable. A body part with no header lines is text/plain in US-ASCII
+(RFC 2046 section 5.1), not a defect.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
-from email.errors import FirstHeaderLineIsContinuationDefect
+from email.errors import CloseBoundaryNotFoundDefect, FirstHeaderLineIsContinuationDefect
 from email.message import Message
 from email.utils import getaddresses
 
@@ -22,7 +25,37 @@ def has_raw_8bit(s: str) -> bool:
     return any(ord(c) > 127 for c in s)
 
 
-def reply_problem(msg: Message, parts: list[Message], from_address: str | None) -> str | None:
+_ENCLOSURES = ("message/rfc822", "message/global", "text/rfc822-headers")
+
+
+def own_parts(msg: Message) -> list[Message]:
+    """The message and its MIME parts, not descending into enclosed messages."""
+    out = [msg]
+    if msg.get_content_type() in _ENCLOSURES:
+        return out
+    payload = msg.get_payload()
+    if isinstance(payload, list):
+        for child in payload:
+            if isinstance(child, Message):
+                out.extend(own_parts(child))
+    return out
+
+
+def _excused(part: Message, defect: object) -> bool:
+    if isinstance(defect, FirstHeaderLineIsContinuationDefect):
+        # the harmless leading whitespace-only line some mail stores prepend
+        return not str(getattr(defect, "line", "x")).strip()
+    if isinstance(defect, CloseBoundaryNotFoundDefect):
+        # cut short inside an enclosed original that ends the message: the sender's own parts,
+        # all before it, are whole
+        payload = part.get_payload()
+        last = payload[-1] if isinstance(payload, list) and payload else None
+        return isinstance(last, Message) and last.get_content_type() in _ENCLOSURES
+    return False
+
+
+def reply_problem(msg: Message, from_address: str | None) -> str | None:
+    parts = own_parts(msg)
     if from_address is None:
         return "no usable From address"
     for part in parts:
@@ -43,22 +76,13 @@ def reply_problem(msg: Message, parts: list[Message], from_address: str | None) 
                 return f"unparseable {name} header"
     for part in parts:
         for defect in part.defects:
-            if (
-                isinstance(defect, FirstHeaderLineIsContinuationDefect)
-                and not str(getattr(defect, "line", "x")).strip()
-            ):
-                continue
-            return f"MIME defect: {type(defect).__name__}"
-    for parent in parts:
-        if parent.is_multipart() and any(
-            isinstance(child, Message) and not child.keys() for child in parent.get_payload()
-        ):
-            return "a MIME part without any header"
+            if not _excused(part, defect):
+                return f"MIME defect: {type(defect).__name__}"
     for part in parts:
         ctype = part.get("Content-Type")
         if ctype is not None and "/" not in str(ctype).split(";", 1)[0]:
             return f"Content-Type without subtype: {str(ctype).split(';', 1)[0].strip()}"
-        if part.is_multipart():
+        if part.is_multipart() or part.get_content_type() in _ENCLOSURES:
             continue
         problem = _payload_problem(part)
         if problem is not None:

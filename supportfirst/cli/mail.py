@@ -11,6 +11,7 @@ from supportfirst.cli.common import DbOpt, JsonOpt, UserError, emit_json, run
 
 if TYPE_CHECKING:
     from casework.evidence import EvidenceItem
+    from casework.ports import Evidence
     from supportfirst.bootstrap import App
 
 outbox_app = typer.Typer(help="Emails waiting to be sent, and the sender.", no_args_is_help=True)
@@ -212,6 +213,22 @@ def mail_ingest(
     run(db, work)
 
 
+def _failed_recipients(evidence: Evidence, mail_class: str, sha256: str) -> list[str] | None:
+    """Who a bounce says did not receive the message, read again from the stored evidence
+    bytes (the classifier is pure: no column to migrate); [] for every other class; None
+    when the evidence is missing (`evidence show` says more), rather than a guess."""
+    if mail_class != "bounce":
+        return []
+    from mail.classify import classify
+    from store.evidence import EvidenceMissing
+
+    try:
+        raw = evidence.get(sha256)
+    except EvidenceMissing:
+        return None
+    return list(classify(raw).failed_recipients)
+
+
 @mail_app.command("inbox")
 def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
     """Every ingested message, oldest first: its class, the case it was filed to, or why it
@@ -220,6 +237,7 @@ def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
     async def work(application: App) -> None:
         async with application.uow() as uow:
             records = await uow.mail.inbound()
+        evidence = application.evidence()
         messages = [
             {
                 "id": r.id,
@@ -232,6 +250,7 @@ def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
                 "reason": r.reason,
                 "sha256": r.sha256,
                 "received_at": r.received_at.isoformat(),
+                "failed_recipients": _failed_recipients(evidence, r.mail_class, r.sha256),
             }
             for r in records
         ]

@@ -23,6 +23,21 @@ KNOWN_FAILURES = {
     ),
 }
 
+# Rows where the project now reads the message differently from the shared INDEX.tsv, each with
+# why (issue 13 point 6: `malformed` means the sender's own words cannot be read, nothing less).
+RELABELLED = {
+    "malformed-enclosed-bad-encoding-01.eml": (
+        "reply",
+        "the raw 8-bit To header is inside the enclosed message/rfc822 (someone else's mail); "
+        "the sender's own text part ('Hello') and headers are clean",
+    ),
+    "malformed-empty-header-01.eml": (
+        "reply",
+        "the second body part has no header lines, which RFC 2046 section 5.1 makes "
+        "text/plain in US-ASCII; both parts read cleanly",
+    ),
+}
+
 
 def _rows() -> list[dict[str, str]]:
     with (CORPUS / "INDEX.tsv").open(newline="", encoding="utf-8") as f:
@@ -33,6 +48,7 @@ def _cases() -> list[object]:
     cases: list[object] = []
     for row in _rows():
         name, expected = row["file"], row["expected_class"]
+        expected = RELABELLED.get(name, (expected, ""))[0]
         marks = []
         if name in KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[name]))
