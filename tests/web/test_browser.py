@@ -94,9 +94,7 @@ async def test_forms_work_without_javascript_on_a_phone(site: Site, browser: Any
     await context.close()
 
 
-async def test_the_content_security_policy_blocks_injected_script(
-    site: Site, browser: Any
-) -> None:
+async def test_the_content_security_policy_blocks_injected_script(site: Site, browser: Any) -> None:
     context = await browser.new_context()
     page = await context.new_page()
     await sign_in(page, site)
