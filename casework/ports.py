@@ -307,6 +307,11 @@ class UnitOfWork(Protocol):
         (a read-only document such as the referral pack must not mix two moments)."""
         ...
 
+    async def exclusive(self, name: str) -> None:
+        """Hold the lock `name` until this unit of work ends: another process asking for it
+        waits (two `serve` processes on one database run one daily review at a time)."""
+        ...
+
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
         self,

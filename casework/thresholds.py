@@ -294,6 +294,7 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     """Run the review for `on`: new threshold episodes, NTI breaches and ends, unresolved `N`
     marks. Each event is raised once, however often the review is run."""
     async with uow:
+        await uow.exclusive("daily_review")  # two serve processes: one review at a time
         events = await _review_thresholds(uow, on, now)
         for notice in await uow.cases.notices(open_only=True):
             if notice.issued_on <= on:

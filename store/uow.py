@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,6 +54,14 @@ class SqlUnitOfWork:
         SQLite's transaction already reads one snapshot (WAL), so there is nothing to do."""
         if self.engine.dialect.name == "postgresql":
             await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def exclusive(self, name: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock keyed by the name's hash. SQLite: the
+        unit of work began with BEGIN IMMEDIATE, so it already holds the one write lock."""
+        if self.engine.dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name}
+            )
 
     async def commit(self) -> None:
         await self.session.commit()

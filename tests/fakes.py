@@ -569,6 +569,7 @@ class FakeUnitOfWork:
         self._live = copy.deepcopy(self._saved)
         self.committed = False
         self.snapshots = 0  # how many units of work asked for one consistent snapshot
+        self.locks: list[str] = []  # the locks units of work asked for, in order
 
     @property
     def registry(self) -> FakeRegistry:
@@ -626,6 +627,9 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         await self.rollback()
+
+    async def exclusive(self, name: str) -> None:
+        self.locks.append(name)  # one process, one copy of the state: nothing to wait for
 
     async def snapshot(self) -> None:
         self.snapshots += 1  # the live copy taken at `async with` already is one
