@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 @staff_app.command("link")
 def staff_link(
     staff_id: Annotated[str, typer.Argument(help="the staff member's id (their Slack user id)")],
-    by: Annotated[str, typer.Option("--by", help="who issues the link (audited)")] = "cli",
+    by: Annotated[str, typer.Option("--by", help="who issues the link (audited)")],
     db: DbOpt = None,
 ) -> None:
     """Print a one-time sign-in link to the case pages, valid for 15 minutes: send it to the
