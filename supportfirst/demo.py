@@ -44,6 +44,11 @@ class DemoReport:
         self.lines.append(text)
 
 
+def _home(i: int) -> str:
+    """A family's address (both parents at one home): printed letters need one."""
+    return f"{i + 1} Mill Lane,,Colchester,CO{1 + i % 7} {1 + i % 9}AB"
+
+
 def _csv(header: str, rows: list[str]) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 
@@ -84,9 +89,9 @@ async def _load_school(app: App, rnd: random.Random, now: datetime) -> tuple[lis
             ],
         ),
         "parents": _csv(
-            "parent_id,upn,name,email,relationship",
-            [f"M{u},{u},Parent M{u[-3:]},,mother" for u in upns]
-            + [f"F{u},{u},Parent F{u[-3:]},,father" for u in upns[::2]],
+            "parent_id,upn,name,email,relationship,address_line_1,address_line_2,town,postcode",
+            [f"M{u},{u},Parent M{u[-3:]},,mother,{_home(i)}" for i, u in enumerate(upns)]
+            + [f"F{u},{u},Parent F{u[-3:]},,father,{_home(i)}" for i, u in enumerate(upns)][::2],
         ),
         "calendar": _csv(
             "school_urn,kind,start,end",

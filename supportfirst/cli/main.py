@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack, penalties
+from supportfirst.cli import (
+    cases,
+    chat,
+    consent,
+    core,
+    demo,
+    letters,
+    mail,
+    pack,
+    parents,
+    penalties,
+)
 from supportfirst.cli.boundary import explain
 from supportfirst.cli.common import DbOpt, complain
 
@@ -32,6 +43,7 @@ for sub, name in (
     (chat.alerts_app, "alerts"),
     (penalties.penalty_app, "penalty"),  # cases.py's, with agree|state|list added
     (consent.consent_app, "consent"),
+    (parents.parent_app, "parent"),
     (letters.letter_app, "letter"),
 ):
     app.add_typer(sub, name=name)

@@ -122,10 +122,10 @@ async def test_an_address_shared_with_another_parent_is_not_used(case: App) -> N
         case,
         "parents",
         b.csv_bytes(
-            "parent_id,upn,name,email,relationship",
+            b.PARENTS_HEADER,
             [
-                f"P1,{b.UPN_1},Alex Taylor,{PARENT},mother",
-                f"P2,{b.UPN_1},Jo Taylor,{PARENT},father",
+                f"P1,{b.UPN_1},Alex Taylor,{PARENT},mother,{b.ADDRESS_1}",
+                f"P2,{b.UPN_1},Jo Taylor,{PARENT},father,{b.ADDRESS_2}",
             ],
         ),
     )
