@@ -14,6 +14,7 @@ from casework.addresses import record_address_check
 from casework.errors import ImportRejected, NotFound, Refused
 from casework.imports import import_csv
 from casework.letters import Staff
+from casework.pack import build_pack
 from casework.sending import send_letter
 from supportfirst.bootstrap import App
 from tests import builders as b
@@ -217,3 +218,21 @@ async def test_an_address_check_is_logged_for_each_child_and_audited(school: App
         await record_address_check(school.uow(), "P2", date(2025, 3, 15), "Ms Patel", NOW)
     with pytest.raises(NotFound):
         await record_address_check(school.uow(), "P404", date(2025, 3, 12), "Ms Patel", NOW)
+
+
+async def test_the_pack_lists_every_address_with_the_day_first_seen_and_the_last_check(
+    school: App,
+) -> None:
+    from documents.chronology import chronology_pdf
+
+    await load(school, "parents", _moved_parents(), LATER, "parents-may.csv")
+    await record_address_check(school.uow(), "P2", date(2025, 5, 2), "Ms Patel", LATER)
+    pack = await build_pack(school.uow(), school.evidence(), chronology_pdf, b.UPN_1, LATER)
+    pdf = next(f.content for f in pack.files if f.path == "chronology.pdf")
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    assert "Addresses on file" in text
+    assert "Flat 3, 40 Station Road, Chelmsford, CM1 2AB 14 Mar 2025 parents.csv" in text
+    assert "7 New Street, Braintree, CM7 9ZZ (current) 2 May 2025 parents-may.csv" in text
+    assert "last checked 2 May 2025" in text and "phone 01206 555123" in text
