@@ -193,6 +193,7 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
                 date(2025, 9, 10),
                 "demo",
                 now,
+                ("consent-form.txt", f"Signed consent form: M{upn}\n".encode()),
             )
         request = LogRequest(upn, "support_offered", STAFF.name, REVIEW_ON, "Breakfast club place")
         await log_entry(app.uow(), request, now)

@@ -58,7 +58,9 @@ def _global_options(ctx: typer.Context, db: DbOpt = None) -> None:
 
 def main() -> None:
     try:
-        app()
+        # Not standalone: Click's usage errors reach the boundary, which makes them one line
+        # instead of Typer's box; the exit code of typer.Exit comes back as the result.
+        code = app(standalone_mode=False, prog_name="supportfirst")
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:
@@ -67,5 +69,7 @@ def main() -> None:
             raise
         for line in failure.lines:
             typer.echo(line, err=True)
-        complain(failure.message)
+        if failure.message:
+            complain(failure.message)
         sys.exit(failure.code)
+    sys.exit(code if isinstance(code, int) else 0)
