@@ -10,6 +10,9 @@ Revision ID: 0018
 Revises: 0011
 Create Date: 2026-12-02
 """
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -32,6 +35,24 @@ def _key(email: str) -> str:
     if domain in _GMAIL:
         local, domain = local.replace(".", ""), "gmail.com"
     return f"{local}@{domain}"
+
+
+@contextmanager
+def _foreign_keys_off() -> Iterator[None]:
+    """As in 0008, copied on purpose: SQLite recreates `parent` to drop its columns, and other
+    tables refer to it."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    with op.get_context().autocommit_block():
+        op.execute("PRAGMA foreign_keys = OFF")
+    yield
+    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the table recreation: {broken}")
+    with op.get_context().autocommit_block():
+        op.execute("PRAGMA foreign_keys = ON")
 
 
 def _old_key(email: str) -> str:
@@ -80,10 +101,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _rekey("consent", "id", "email", "address_key", _old_key)
-    with op.batch_alter_table('parent', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_parent_email_key'))
-        batch_op.drop_column('phone')
-        batch_op.drop_column('email_key')
     with op.batch_alter_table('parent_address', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_parent_address_parent_id'))
     op.drop_table('parent_address')
+    with _foreign_keys_off():
+        with op.batch_alter_table('parent', schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f('ix_parent_email_key'))
+            batch_op.drop_column('phone')
+            batch_op.drop_column('email_key')
