@@ -56,7 +56,7 @@ def _explain_usage(error: ClickException) -> Failure:
     message = message[:1].lower() + message[1:]
     if ctx is None:
         return Failure([], message, error.exit_code)
-    names = []
+    names: list[str] = []
     while ctx.parent is not None:  # the root's name is how Python was started: not shown
         names.insert(0, ctx.info_name or "")
         ctx = ctx.parent

@@ -4,6 +4,7 @@ here, in the order `--help` lists them, and every run passes through the one err
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -20,7 +21,7 @@ from supportfirst.cli import (
     penalties,
 )
 from supportfirst.cli.boundary import explain
-from supportfirst.cli.common import DbOpt, complain
+from supportfirst.cli.common import DbOpt, Verbosity, complain
 
 app = typer.Typer(
     help="Support-first school attendance: registers, the national threshold, Notices to Improve.",
@@ -50,17 +51,37 @@ for sub, name in (
 
 
 @app.callback()
-def _global_options(ctx: typer.Context, db: DbOpt = None) -> None:
+def _global_options(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Name the database and data folder on stderr (anywhere on the line)."
+        ),
+    ] = False,
+) -> None:
     """`supportfirst --db URL COMMAND …` works as well as `supportfirst COMMAND … --db URL`:
     the URL waits in the root context for the command's own --db (common.DbOpt)."""
     ctx.obj = db
+    Verbosity.on = Verbosity.on or verbose
+
+
+def _lift_verbose(args: list[str]) -> list[str]:
+    """`--verbose` after the command is the root's option too: moved to the front (before any
+    `--`, after which everything is an argument)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--verbose" not in args[:end]:
+        return args
+    return ["--verbose", *(a for i, a in enumerate(args) if i >= end or a != "--verbose")]
 
 
 def main() -> None:
     try:
         # Not standalone: Click's usage errors reach the boundary, which makes them one line
         # instead of Typer's box; the exit code of typer.Exit comes back as the result.
-        code = app(standalone_mode=False, prog_name="supportfirst")
+        args = _lift_verbose(sys.argv[1:])
+        code = app(args, standalone_mode=False, prog_name="supportfirst")
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:
