@@ -26,10 +26,24 @@ class ConsentRecord:
         return self.given_on <= on and (self.withdrawn_on is None or self.withdrawn_on > on)
 
 
+# Gmail ignores dots in the local part, and googlemail.com is the same mailbox as gmail.com.
+_GMAIL = frozenset({"gmail.com", "googlemail.com"})
+
+
 def address_key(email: str) -> str:
-    """Two spellings of one mailbox compare equal (the domain is case-blind; in practice so is
-    every provider's local part)."""
-    return email.strip().casefold()
+    """Every spelling of one mailbox gives the same key, so that a parent cannot take another
+    parent's address in disguise (DOMAIN.md, "Consent in writing"): case is ignored (the domain
+    is case-blind, and in practice so is every provider's local part); a `+tag` is dropped
+    (plus-addressing delivers to the same mailbox at Gmail, Outlook, iCloud, Fastmail and most
+    others); at Gmail and Googlemail the dots of the local part are dropped."""
+    text = email.strip().casefold()
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text
+    local = local.split("+", 1)[0] or local
+    if domain in _GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
 
 
 def consent_on(records: list[ConsentRecord], on: date) -> ConsentRecord | None:

@@ -54,6 +54,8 @@ from supportfirst.bootstrap import App, bootstrap  # noqa: E402
 from supportfirst.sending import Sender  # noqa: E402
 from supportfirst.settings import Settings  # noqa: E402
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 PG_ADMIN = os.environ.get("SUPPORTFIRST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -283,7 +285,7 @@ async def build_school(
         await import_csv(app.uow(), "marks", "marks.csv", marks, "officer", NOW)
     for parent_id, address in parents.values():
         await record_consent(
-            app.uow(), app.evidence(), parent_id, address, "form", CONSENT_ON, "officer", NOW
+            app.uow(), app.evidence(), parent_id, address, "form", CONSENT_ON, "officer", NOW, FORM
         )
     return School(upns, formal, parents)
 

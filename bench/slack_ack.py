@@ -223,6 +223,7 @@ async def build_base(folder: Path, n: int, nti_share: float) -> Base:
                 CONSENT_ON,
                 "officer",
                 NOW,
+                ("form.pdf", b"%PDF-1.4 signed consent form"),
             )
         await add_staff(app.uow(), OFFICER, "Ms Patel", "attendance_officer", "admin", NOW)
         say(f"  school: {n} pupils, {len(marks):,} marks, consents, staff ({_s(t0)})")

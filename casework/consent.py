@@ -31,7 +31,8 @@ def valid_address(email: str) -> str:
 
 
 async def shared_with(uow: UnitOfWork, parent_id: str, email: str, on: date) -> str | None:
-    """Another parent who holds this address: in force consent, or on the parents file."""
+    """Another parent who holds this mailbox (attendance.consent.address_key: plus-tags, case and
+    Gmail's dots do not make another one): by consent in force, or on the parents file."""
     for other in await uow.consents.with_address(email):
         if other.parent_id != parent_id and other.in_force(on):
             return other.parent_id
@@ -39,6 +40,49 @@ async def shared_with(uow: UnitOfWork, parent_id: str, email: str, on: date) -> 
         if holder != parent_id:
             return holder
     return None
+
+
+async def withdrawn_by_other(
+    uow: UnitOfWork, parent_id: str, email: str, on: date
+) -> ConsentRecord | None:
+    """The latest consent at this mailbox that another parent gave and withdrew."""
+    earlier = [
+        c
+        for c in await uow.consents.with_address(email)
+        if c.parent_id != parent_id and not c.in_force(on)
+    ]
+    return max(earlier, key=lambda c: (c.given_on, c.id)) if earlier else None
+
+
+# Written consent means written (DOMAIN.md, "Consent in writing"; seed 004): a record without
+# the written evidence is not consent.
+NO_EVIDENCE = (
+    "--evidence: consent to email must be in writing: give the signed form or the parent's email "
+    "as a file (consent record … --evidence FILE)"
+)
+
+
+async def _check_address(
+    uow: UnitOfWork, parent_id: str, address: str, on: date, reason: str | None
+) -> dict[str, object]:
+    """Refused when another parent holds this mailbox, or gave it up and no reason is given
+    for this parent to take it; the details to log otherwise."""
+    holder = await shared_with(uow, parent_id, address, on)
+    if holder is not None:
+        raise Refused(
+            f"{address} is already held by parent {holder} (one mailbox: case, a +tag or "
+            "Gmail's dots do not make another): each parent needs their own address, and a "
+            "shared family address cannot be used to serve notices"
+        )
+    before = await withdrawn_by_other(uow, parent_id, address, on)
+    if before is None:
+        return {}
+    if not (reason or "").strip():
+        raise Refused(
+            f"{address} was parent {before.parent_id}'s mailbox until they withdrew consent on "
+            f"{before.withdrawn_on}: give --reason to record why parent {parent_id} may use it"
+        )
+    return {"reason": (reason or "").strip(), "previously_held_by": before.parent_id}
 
 
 async def record_consent(
@@ -51,35 +95,33 @@ async def record_consent(
     by: str,
     now: datetime,
     evidence_file: tuple[str, bytes] | None = None,
+    reason: str | None = None,
 ) -> ConsentRecord:
     if method not in METHODS:
         raise Refused(f"--method: {method!r} is not one of {', '.join(METHODS)}")
+    if evidence_file is None or not evidence_file[1]:
+        raise Refused(NO_EVIDENCE)
     address = valid_address(email)
     async with uow:
         parent = await uow.registry.parent(parent_id)
         if parent is None:
             raise NotFound(f"no parent with id {parent_id}")
-        holder = await shared_with(uow, parent_id, address, on)
-        if holder is not None:
-            raise Refused(
-                f"{address} is already held by parent {holder}: each parent needs their own "
-                "address, and a shared family address cannot be used to serve notices"
-            )
+        taken = await _check_address(uow, parent_id, address, on, reason)
         # The copy of the consent is kept before the record that relies on it.
-        sha = evidence.put(evidence_file[1]) if evidence_file else None
+        sha = evidence.put(evidence_file[1])
         previous = consent_on(await uow.consents.for_parent(parent_id), on)
         if previous is not None:
             await uow.consents.withdraw(previous.id, on)  # superseded by this one
         record = ConsentRecord(0, parent_id, address, method, on, sha)
-        consent_id = await uow.consents.add(
-            record, evidence_file[0] if evidence_file else None, by, now
-        )
+        consent_id = await uow.consents.add(record, evidence_file[0], by, now)
         details = {
             "parent_id": parent_id,
             "email": address,
             "method": method,
             "evidence_sha256": sha,
+            "evidence_name": evidence_file[0],
             "consent_id": consent_id,
+            **taken,
         }
         summary = f"{parent.name} consented to email at {address} ({method})."
         await _note(uow, parent, on, by, now, "consent_recorded", summary, details)

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from attendance.codes import CodeError, parse_code
+from attendance.postal import PostalAddress, PostalError, normal_phone, normal_postcode
 from casework.records import CalendarRow, MarkRow, ParentRow, PupilRow, SchoolRow
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -86,8 +87,48 @@ def _parent(row: dict[str, str]) -> ParentRow:
     if email is not None and ("@" not in email or any(c.isspace() for c in email)):
         raise RowError("email", f"{email!r} is not an email address")
     return ParentRow(
-        _text(row, "parent_id"), _upn(row), _text(row, "name"), email, _text(row, "relationship")
+        _text(row, "parent_id"),
+        _upn(row),
+        _text(row, "name"),
+        email,
+        _text(row, "relationship"),
+        _address(row),
+        _phone(row),
     )
+
+
+# The parents file's optional columns (CONTRACT.md, Additions): a postal address and a phone.
+ADDRESS_COLUMNS = ("address_line_1", "address_line_2", "town", "postcode")
+
+
+def _address(row: dict[str, str]) -> PostalAddress | None:
+    """None when the row gives no address (the columns absent or all empty): what is on file
+    stays. A partial address is refused: a letter cannot be posted to half an address."""
+    if not any(_text(row, c, required=False) for c in ADDRESS_COLUMNS):
+        return None
+    for needed in ("address_line_1", "town", "postcode"):
+        if not _text(row, needed, required=False):
+            raise RowError(needed, "is empty: an address needs address_line_1, town and postcode")
+    try:
+        postcode = normal_postcode(_text(row, "postcode"))
+    except PostalError as e:
+        raise RowError("postcode", str(e)) from None
+    return PostalAddress(
+        _text(row, "address_line_1"),
+        _text(row, "address_line_2", required=False),
+        _text(row, "town"),
+        postcode,
+    )
+
+
+def _phone(row: dict[str, str]) -> str | None:
+    value = _text(row, "phone", required=False)
+    if not value:
+        return None
+    try:
+        return normal_phone(value)
+    except PostalError as e:
+        raise RowError("phone", str(e)) from None
 
 
 def _calendar(row: dict[str, str]) -> CalendarRow:

@@ -83,7 +83,7 @@ def _parent_consistency(name: str, rows: list[tuple[int, ParentRow]]) -> list[st
     problems = []
     for line, r in rows:
         line0, r0 = first.setdefault(r.parent_id, (line, r))
-        for f in ("name", "email"):
+        for f in ("name", "email", "address", "phone"):
             if getattr(r, f) != getattr(r0, f):
                 problems.append(
                     f"{name}:{line}: {f}: parent {r.parent_id} has a different {f} on line {line0}"
@@ -185,6 +185,8 @@ async def _apply(
         changes = await uow.registry.upsert_pupils(rows)
     elif kind == "parents":
         changes = await uow.registry.upsert_parents(rows)
+        # A new address is a new version, kept beside the old ones from the day it was seen.
+        changes += await uow.registry.record_addresses(rows, now.date(), name)
     else:
         changes = await uow.registry.add_calendar(rows)
     return len(changes), [c for c in changes if c.old], []

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from attendance.authorities import AuthorityRules
 from attendance.consent import ConsentRecord
+from attendance.postal import AddressVersion
 from attendance.stages import ChecklistItem, referral_checklist
 from attendance.threshold import (
     THRESHOLD_SESSIONS,
@@ -30,7 +31,8 @@ from attendance.threshold import (
 from casework.audit import GENESIS
 from casework.caselog import case_log
 from casework.checklist import case_facts
-from casework.packview import ChecklistLine, PackView, ParentLine, TimelineRow, WeekPoint
+from casework.packparents import parent_lines
+from casework.packview import ChecklistLine, PackView, TimelineRow, WeekPoint
 from casework.ports import Evidence, UnitOfWork
 from casework.pupils import school_name
 from casework.records import EmailRecord, Entry, InboundRecord, ParentRow, PrintedCopy, PupilRow
@@ -57,6 +59,7 @@ WHAT = {
     "letter_sent": "Letter sent",
     "letter_delivered": "Letter delivered",
     "parent_replied": "Parent replied",
+    "address_checked": "Address checked",
     "auto_reply": "Automatic reply",
     "read_receipt": "Read receipt",
     "delivery_confirmed": "Delivery confirmed",
@@ -174,6 +177,7 @@ class _CaseFile:
     school: str
     rules: AuthorityRules
     parents: list[ParentRow]
+    addresses: dict[str, list[AddressVersion]]
     consents: list[ConsentRecord]
     sent: list[EmailRecord]
     received: list[InboundRecord]
@@ -208,11 +212,13 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
     async with uow:
         await uow.snapshot()
         pupil, entries, notices = await case_log(uow, upn)
+        parents = await uow.registry.parents_of(upn)
         return _CaseFile(
             pupil=pupil,
             school=await school_name(uow, pupil),
             rules=await rules_for_pupil(uow, upn),
-            parents=await uow.registry.parents_of(upn),
+            parents=parents,
+            addresses={p.parent_id: await uow.registry.addresses(p.parent_id) for p in parents},
             consents=await uow.consents.listing(upn),
             sent=await uow.mail.emails_for(upn),
             received=await uow.mail.inbound(upn),
@@ -340,7 +346,7 @@ def _view(case: _CaseFile, now: datetime) -> PackView:
         upn,
         pupil.date_of_birth,
         pupil.year_group,
-        _parent_lines(case.parents, case.consents),
+        parent_lines(case.parents, case.consents, case.addresses, case.entries),
         tuple(sorted({e.by for e in case.entries if e.by and e.by != "supportfirst"})),
         tuple(
             TimelineRow(e.on, e.by, WHAT.get(e.kind, e.kind), *_how_summary(e, emails))
@@ -352,23 +358,6 @@ def _view(case: _CaseFile, now: datetime) -> PackView:
         _weeks(tally(case.marks), case.rules.policy),
         THRESHOLD_SESSIONS,
         case.head,
-    )
-
-
-def _parent_lines(
-    parents: list[ParentRow], consents: list[ConsentRecord]
-) -> tuple[ParentLine, ...]:
-    """How each parent is written to: the consent in force, or post."""
-    in_force = {x.parent_id: x for x in consents if x.withdrawn_on is None}
-
-    def contact(parent_id: str) -> str:
-        if parent_id not in in_force:
-            return "post: no consent to email"
-        c = in_force[parent_id]
-        return f"email {c.email} (consent {c.id}, {c.method}, {c.given_on})"
-
-    return tuple(
-        ParentLine(p.parent_id, p.name, p.relationship, contact(p.parent_id)) for p in parents
     )
 
 

@@ -33,11 +33,22 @@ class ChecklistLine:
 
 
 @dataclass(frozen=True)
+class AddressLine:
+    """One postal address a parent had, from the day it was first seen in an import."""
+
+    address: str
+    first_seen_on: date
+    source: str
+
+
+@dataclass(frozen=True)
 class ParentLine:
     parent_id: str
     name: str
     relationship: str
     contact: str  # "email alex@… (consent 3, form, 1 Mar 2025)" or "post: no consent to email"
+    addresses: tuple[AddressLine, ...] = ()  # oldest first; the last is current
+    address_checked_on: date | None = None  # the last check staff recorded
 
 
 @dataclass(frozen=True)

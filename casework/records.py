@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from attendance.penalty import PenaltyState as PenaltyState  # a stored state: store/tables.py
+from attendance.postal import PostalAddress
 from attendance.threshold import Conflict
 
 
@@ -92,6 +93,9 @@ class ParentRow:
     name: str
     email: str | None
     relationship: str
+    # The current postal address and phone; None: not on file (or, in an import, not given).
+    address: PostalAddress | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)

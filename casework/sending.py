@@ -152,12 +152,21 @@ async def queue_for_parents(
     school = await uow.registry.school(pupil.school_urn)
     school_name = school.name if school else pupil.school_urn
     sending = _Sending(uow, mailroom, template, pupil, staff, on, now, notice_id, school_name)
+    consents = [await email_consent(uow, parent, on) for parent in parents]
+    for parent, (consent, reason) in zip(parents, consents, strict=True):
+        if consent is None and parent.address is None:
+            # Refused before anything is printed or queued for any parent.
+            raise Refused(
+                f"parent {parent.parent_id} ({parent.name}) has no postal address on file and "
+                f"cannot be emailed ({reason}): a printed {sending.title} could not be posted or "
+                "delivered; import the parents file with address_line_1, town and postcode, or "
+                "record their written consent to email (consent record)"
+            )
     routes = []
-    for parent in parents:
+    for parent, (consent, reason) in zip(parents, consents, strict=True):
         letter = await render_letter(
             uow, mailroom.renderer, template, pupil, parent, staff, on, options
         )
-        consent, reason = await email_consent(uow, parent, on)
         if consent is not None:
             route, summary, details = await _by_email(sending, parent, letter, consent, reason)
         else:
@@ -217,6 +226,7 @@ async def _by_post(s: _Sending, parent: ParentRow, letter: Letter, reason: str) 
     """The printed letter and its hand-delivery slip, both into evidence before the record."""
     uow, mailroom, pupil, staff, now = s.uow, s.mailroom, s.pupil, s.staff, s.now
     template, notice_id, stem = s.template, s.notice_id, s.stem(parent)
+    assert parent.address is not None  # queue_for_parents refused it otherwise
     printed = mailroom.postroom.printable(letter, f"{stem}.pdf", now)
     slip = await render_letter(
         uow,
@@ -246,13 +256,15 @@ async def _by_post(s: _Sending, parent: ParentRow, letter: Letter, reason: str) 
     )
     route = ParentRoute(parent.parent_id, "post", None, reason, printed_id)
     summary = (
-        f"{s.title} printed for post or hand delivery to {parent.name} ({reason}); "
+        f"{s.title} printed for post or hand delivery to {parent.name} at "
+        f"{parent.address.one_line()} ({reason}); "
         "record delivery on the slip."
     )
     details: dict[str, object] = {
         "letter_sha256": letter_sha,
         "slip_sha256": slip_sha,
         "printed_id": printed_id,
+        "address": parent.address.one_line(),
     }
     return route, summary, details
 

@@ -50,6 +50,15 @@ h2 { font-size: 15pt; margin: 0 0 8pt; }
 h3 { font-size: 12pt; margin: 12pt 0 4pt; break-after: avoid; }
 p, li { orphans: 3; widows: 3; }
 img { max-width: 100%; }
+/* The parent's address where the window of a C5 or DL window envelope shows it once the A4
+   sheet is folded: 20 mm from the left edge, 45 mm from the top (the page margins are 20 mm),
+   at most 85 x 35 mm. The school's name and the date sit to its right, and the letter starts
+   below it. */
+.postal-address {
+  position: absolute; top: 25mm; left: 0; width: 85mm; height: 35mm; overflow: hidden;
+  font-family: "DejaVu Sans", sans-serif; font-size: 10pt; line-height: 1.3;
+}
+.postal-address + .letterhead { margin: 0 0 0 95mm; min-height: 64mm; }
 """
 
 

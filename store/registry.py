@@ -7,12 +7,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import SQLModel, col, func, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
+from attendance.consent import address_key
+from attendance.postal import AddressVersion, PostalAddress
 from casework.records import CalendarRow, Change, ParentRow, PupilRow, SchoolRow
+from store.address_tables import ParentAddress
 from store.tables import AuthorityRule, CalendarEntry, Parent, Pupil, PupilParent, School
 
 _CHUNK = 5000  # keeps IN (...) lists well under SQLite's bound-parameter limit
@@ -27,6 +30,10 @@ def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
 def _diff(row: SQLModel, new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     old = {k: getattr(row, k) for k, v in new.items() if getattr(row, k) != v}
     return old, {k: new[k] for k in old}
+
+
+def _postal(r: ParentAddress) -> PostalAddress:
+    return PostalAddress(r.line_1, r.line_2, r.town, r.postcode)
 
 
 class SqlRegistry:
@@ -94,17 +101,73 @@ class SqlRegistry:
         )
 
     async def parents_of(self, upn: str) -> list[ParentRow]:
-        rows = await self.session.exec(
-            select(Parent, PupilParent)
-            .join(PupilParent, col(PupilParent.parent_id) == col(Parent.parent_id))
-            .where(PupilParent.upn == upn)
-            .order_by(col(Parent.parent_id))
+        rows = list(
+            await self.session.exec(
+                select(Parent, PupilParent)
+                .join(PupilParent, col(PupilParent.parent_id) == col(Parent.parent_id))
+                .where(PupilParent.upn == upn)
+                .order_by(col(Parent.parent_id))
+            )
         )
-        return [ParentRow(p.parent_id, upn, p.name, p.email, link.relationship) for p, link in rows]
+        latest = await self._latest_addresses([p.parent_id for p, _ in rows])
+        return [
+            ParentRow(
+                p.parent_id,
+                upn,
+                p.name,
+                p.email,
+                link.relationship,
+                latest.get(p.parent_id),
+                p.phone,
+            )
+            for p, link in rows
+        ]
 
     async def parent(self, parent_id: str) -> ParentRow | None:
         p = await self.session.get(Parent, parent_id)
-        return ParentRow(p.parent_id, "", p.name, p.email, "") if p else None
+        if p is None:
+            return None
+        latest = await self._latest_addresses([parent_id])
+        return ParentRow(p.parent_id, "", p.name, p.email, "", latest.get(parent_id), p.phone)
+
+    async def _latest_addresses(self, parent_ids: list[str]) -> dict[str, PostalAddress]:
+        rows = await self.session.exec(
+            select(ParentAddress)
+            .where(col(ParentAddress.parent_id).in_(parent_ids))
+            .order_by(col(ParentAddress.id))
+        )
+        return {r.parent_id: _postal(r) for r in rows}  # the last version of each wins
+
+    async def addresses(self, parent_id: str) -> list[AddressVersion]:
+        rows = await self.session.exec(
+            select(ParentAddress)
+            .where(ParentAddress.parent_id == parent_id)
+            .order_by(col(ParentAddress.id))
+        )
+        return [AddressVersion(r.parent_id, _postal(r), r.first_seen_on, r.source) for r in rows]
+
+    async def record_addresses(
+        self, rows: Sequence[ParentRow], seen_on: date, source: str
+    ) -> list[Change]:
+        given = {r.parent_id: r.address for r in rows if r.address is not None}
+        latest = await self._latest_addresses(list(given))
+        changes = []
+        for parent_id, address in given.items():
+            before = latest.get(parent_id)
+            if before == address:
+                continue
+            self.session.add(
+                ParentAddress(
+                    parent_id=parent_id,
+                    first_seen_on=seen_on,
+                    source=source,
+                    **vars(address),
+                )
+            )
+            old = vars(before).copy() if before else {}
+            changes.append(Change(f"parent:{parent_id}:address", old, vars(address).copy()))
+        await self.session.flush()
+        return changes
 
     async def children_of(self, parent_id: str) -> list[str]:
         rows = await self.session.exec(
@@ -117,7 +180,7 @@ class SqlRegistry:
     async def parents_with_email(self, email: str) -> list[str]:
         rows = await self.session.exec(
             select(Parent.parent_id)
-            .where(func.lower(Parent.email) == email.strip().lower())
+            .where(Parent.email_key == address_key(email))
             .order_by(col(Parent.parent_id))
         )
         return list(rows)
@@ -163,9 +226,20 @@ class SqlRegistry:
     async def upsert_parents(self, rows: Sequence[ParentRow]) -> list[Change]:
         changes: list[Change | None] = []
         for r in rows:
-            person = {"parent_id": r.parent_id, "name": r.name, "email": r.email}
+            person = {
+                "parent_id": r.parent_id,
+                "name": r.name,
+                "email": r.email,
+            }
+            if r.phone is not None:  # a file without phones leaves those on file
+                person["phone"] = r.phone
             changes.append(await self._upsert(Parent, r.parent_id, f"parent:{r.parent_id}", person))
         await self.session.flush()
+        for r in rows:
+            # The mailbox key follows the email; it is not itself a change to audit.
+            stored = await self.session.get(Parent, r.parent_id)
+            assert stored is not None
+            stored.email_key = address_key(r.email) if r.email else None
         for r in rows:
             link = {"parent_id": r.parent_id, "upn": r.upn, "relationship": r.relationship}
             changes.append(

@@ -37,6 +37,8 @@ class Parent(SQLModel, table=True):
     parent_id: str = Field(primary_key=True, max_length=64)
     name: str
     email: str | None = None
+    email_key: str | None = Field(default=None, index=True)  # attendance.consent.address_key
+    phone: str | None = None
 
 
 class PupilParent(SQLModel, table=True):

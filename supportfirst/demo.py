@@ -28,6 +28,7 @@ from supportfirst.alerting import Alerts, render_chronology
 from supportfirst.bootstrap import App
 from supportfirst.ingesting import ingest_once, open_inbox
 from supportfirst.sending import Sender, smtp_server
+from supportfirst.words import counted
 
 URN = "123456"
 TERM = (date(2025, 9, 3), date(2025, 12, 19))
@@ -42,6 +43,11 @@ class DemoReport:
 
     def say(self, text: str) -> None:
         self.lines.append(text)
+
+
+def _home(i: int) -> str:
+    """A family's address (both parents at one home): printed letters need one."""
+    return f"{i + 1} Mill Lane,,Colchester,CO{1 + i % 7} {1 + i % 9}AB"
 
 
 def _csv(header: str, rows: list[str]) -> bytes:
@@ -84,9 +90,9 @@ async def _load_school(app: App, rnd: random.Random, now: datetime) -> tuple[lis
             ],
         ),
         "parents": _csv(
-            "parent_id,upn,name,email,relationship",
-            [f"M{u},{u},Parent M{u[-3:]},,mother" for u in upns]
-            + [f"F{u},{u},Parent F{u[-3:]},,father" for u in upns[::2]],
+            "parent_id,upn,name,email,relationship,address_line_1,address_line_2,town,postcode",
+            [f"M{u},{u},Parent M{u[-3:]},,mother,{_home(i)}" for i, u in enumerate(upns)]
+            + [f"F{u},{u},Parent F{u[-3:]},,father,{_home(i)}" for i, u in enumerate(upns)][::2],
         ),
         "calendar": _csv(
             "school_urn,kind,start,end",
@@ -146,7 +152,10 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
     rnd = random.Random(seed)
     now = datetime.combine(REVIEW_ON, datetime.min.time(), UTC) + timedelta(hours=16)
     upns, absent = await _load_school(app, rnd, now)
-    report.say(f"School: Riverside Primary (Essex), {len(upns)} pupils, registers to {REVIEW_ON}")
+    report.say(
+        f"School: Riverside Primary (Essex), {counted(len(upns), 'pupil')}, "
+        f"registers to {REVIEW_ON}"
+    )
     met = await _first_letters(app, report, now)
     target = met[0]
     notice = await issue_nti(
@@ -176,7 +185,7 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
     """The daily review, then for each pupil who met the threshold: support and a letter."""
     events = await daily_review(app.uow(), REVIEW_ON, now)
     met = sorted({e.upn for e in events if e.kind == "ThresholdMet"})
-    report.say(f"Daily review {REVIEW_ON}: {len(met)} pupils met the national threshold")
+    report.say(f"Daily review {REVIEW_ON}: {counted(len(met), 'pupil')} met the national threshold")
     for n, upn in enumerate(met):  # consent for most mothers, none for fathers
         if n % 4 != 3:
             await record_consent(
@@ -188,6 +197,7 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
                 date(2025, 9, 10),
                 "demo",
                 now,
+                ("consent-form.txt", f"Signed consent form: M{upn}\n".encode()),
             )
         request = LogRequest(upn, "support_offered", STAFF.name, REVIEW_ON, "Breakfast club place")
         await log_entry(app.uow(), request, now)
@@ -203,7 +213,10 @@ async def _send_and_answer(app: App, report: DemoReport, met: list[str]) -> None
             sent = await sender.drain()
         finally:
             await sender.close()
-        report.say(f"Sent {sent.sent} emails through the local SMTP server; {sent.failed} failed")
+        report.say(
+            f"Sent {counted(sent.sent, 'email')} through the local SMTP server; "
+            f"{sent.failed} failed"
+        )
         async with app.uow() as uow:
             emails = [e for upn in met for e in await uow.mail.emails_for(upn)]
         domain = app.settings.from_address.rpartition("@")[2]
@@ -254,5 +267,6 @@ async def _pack(app: App, report: DemoReport, target: str, now: datetime) -> Non
     pack_path.write_bytes(done.data)
     problems = verify_files(read_zip(done.data))
     report.say(
-        f"Referral pack: {pack_path} ({len(done.pack.files)} files; verify: {problems or 'ok'})"
+        f"Referral pack: {pack_path} ({counted(len(done.pack.files), 'file')}; "
+        f"verify: {problems or 'ok'})"
     )

@@ -36,6 +36,21 @@ URL_SCHEMES = {
 }
 
 
+DATA_FOLDER = "supportfirst-data"
+
+
+def find_data_dir(start: Path | None = None) -> Path:
+    """The data folder when SUPPORTFIRST_DATA_DIR is not set: the nearest `supportfirst-data`
+    folder in the working directory or any folder above it, so that every command finds the
+    same database from anywhere inside the school's folder; when there is none, a new one in
+    the working directory (README, "Where the data lives")."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DATA_FOLDER).is_dir():
+            return folder / DATA_FOLDER
+    return here / DATA_FOLDER
+
+
 class SettingsError(ValueError):
     """A setting we cannot use; the message is one line naming its variable."""
 
@@ -60,7 +75,7 @@ class Settings(BaseSettings):
         env_file=".env", env_prefix=PREFIX, extra="ignore", populate_by_name=True
     )
 
-    data_dir: Path = Path("./supportfirst-data")
+    data_dir: Path = Field(default_factory=find_data_dir)
     database_url: str | None = None
     smtp_url: str | None = None
     imap_url: str | None = None

@@ -28,10 +28,21 @@ def pupils(*upns: str, school: str = SCHOOL_A) -> bytes:
     )
 
 
+PARENTS_HEADER = (
+    "parent_id,upn,name,email,relationship,address_line_1,address_line_2,town,postcode,phone"
+)
+# Where the parents live: every printed letter needs an address to go to.
+ADDRESS_1 = "12 Mill Lane,,Colchester,CO1 1AA,01206 555123"
+ADDRESS_2 = "Flat 3,40 Station Road,Chelmsford,CM1 2AB,"
+
+
 def parents(upn: str = UPN_1) -> bytes:
     return csv_bytes(
-        "parent_id,upn,name,email,relationship",
-        [f"P1,{upn},Alex Taylor,alex@example.org,mother", f"P2,{upn},Jo Taylor,,father"],
+        PARENTS_HEADER,
+        [
+            f"P1,{upn},Alex Taylor,alex@example.org,mother,{ADDRESS_1}",
+            f"P2,{upn},Jo Taylor,,father,{ADDRESS_2}",
+        ],
     )
 
 

@@ -22,6 +22,7 @@ from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
 from attendance.consent import ConsentRecord, address_key
 from attendance.penalty import PenaltyRecord, PenaltyState
+from attendance.postal import AddressVersion, current
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
 from casework.audit import GENESIS, canonical, entry_hash
 from casework.events import Event
@@ -61,7 +62,7 @@ def _upsert(
     if row is None:
         table[key] = dict(values)
         return Change(subject, {}, dict(values))
-    old = {k: row[k] for k, v in values.items() if row[k] != v}
+    old = {k: row.get(k) for k, v in values.items() if row.get(k) != v}
     if not old:
         return None
     new = {k: values[k] for k in old}
@@ -77,6 +78,7 @@ class FakeRegistry:
     links: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (parent, upn)
     calendar_rows: list[CalendarRow] = field(default_factory=list)
     rules: dict[str, AuthorityRules] = field(default_factory=dict)
+    address_versions: dict[str, list[AddressVersion]] = field(default_factory=dict)
 
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
         return {u for u in urns if u in self.schools}
@@ -97,21 +99,50 @@ class FakeRegistry:
 
     async def parents_of(self, upn: str) -> list[ParentRow]:
         links = sorted((k[0], v) for k, v in self.links.items() if k[1] == upn)
-        return [
-            ParentRow(pid, upn, self.parents[pid]["name"], self.parents[pid]["email"], rel)
-            for pid, rel in ((pid, link["relationship"]) for pid, link in links)
-        ]
+        return [self._row(pid, upn, link["relationship"]) for pid, link in links]
 
     async def parent(self, parent_id: str) -> ParentRow | None:
-        p = self.parents.get(parent_id)
-        return ParentRow(parent_id, "", p["name"], p["email"], "") if p else None
+        return self._row(parent_id, "", "") if parent_id in self.parents else None
+
+    def _row(self, parent_id: str, upn: str, relationship: str) -> ParentRow:
+        p = self.parents[parent_id]
+        latest = current(self.address_versions.get(parent_id, []))
+        return ParentRow(
+            parent_id,
+            upn,
+            p["name"],
+            p["email"],
+            relationship,
+            latest.address if latest else None,
+            p.get("phone"),
+        )
+
+    async def addresses(self, parent_id: str) -> list[AddressVersion]:
+        return list(self.address_versions.get(parent_id, []))
+
+    async def record_addresses(
+        self, rows: Sequence[ParentRow], seen_on: date, source: str
+    ) -> list[Change]:
+        given = {r.parent_id: r.address for r in rows if r.address is not None}
+        changes = []
+        for parent_id, address in given.items():
+            versions = self.address_versions.setdefault(parent_id, [])
+            before = current(versions)
+            if before is not None and before.address == address:
+                continue
+            versions.append(AddressVersion(parent_id, address, seen_on, source))
+            old = asdict(before.address) if before else {}
+            changes.append(Change(f"parent:{parent_id}:address", old, asdict(address)))
+        return changes
 
     async def children_of(self, parent_id: str) -> list[str]:
         return sorted(upn for pid, upn in self.links if pid == parent_id)
 
     async def parents_with_email(self, email: str) -> list[str]:
-        key = email.strip().lower()
-        return sorted(pid for pid, p in self.parents.items() if (p["email"] or "").lower() == key)
+        key = address_key(email)
+        return sorted(
+            pid for pid, p in self.parents.items() if p["email"] and address_key(p["email"]) == key
+        )
 
     async def calendar(self, school_urn: str) -> SchoolCalendar:
         rows = [r for r in self.calendar_rows if r.school_urn == school_urn]
@@ -134,7 +165,8 @@ class FakeRegistry:
                 self.parents,
                 r.parent_id,
                 f"parent:{r.parent_id}",
-                {"parent_id": r.parent_id, "name": r.name, "email": r.email},
+                {"parent_id": r.parent_id, "name": r.name, "email": r.email}
+                | ({"phone": r.phone} if r.phone is not None else {}),
             )
             for r in rows
         ]

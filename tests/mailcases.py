@@ -13,6 +13,8 @@ from supportfirst.settings import Settings
 from tests import builders as b
 from tests.mailservers import MailServers, unique_address
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 
 def relay_settings(data_dir: Path, servers: MailServers) -> Settings:
     return Settings(
@@ -43,5 +45,7 @@ async def consenting_families(
         await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", now)
     addresses = {upn: unique_address("parent") for upn in upns}
     for upn, address in addresses.items():
-        await record_consent(app.uow(), app.evidence(), f"P{upn}", address, "form", on, "o", now)
+        await record_consent(
+            app.uow(), app.evidence(), f"P{upn}", address, "form", on, "o", now, FORM
+        )
     return addresses

@@ -2,7 +2,12 @@ from alembic import context
 from sqlalchemy import create_engine, event
 from sqlmodel import SQLModel
 
-from store import chat_tables, tables, web_tables  # noqa: F401  (registers the tables on the metadata)
+from store import (  # noqa: F401  (registers the tables on the metadata)
+    address_tables,
+    chat_tables,
+    tables,
+    web_tables,
+)
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from supportfirst.words import counted as counted  # for every command's output
+
 if TYPE_CHECKING:
     from casework.sending import ParentRoute
     from supportfirst.bootstrap import App
@@ -64,10 +66,17 @@ def parse_date(value: str | None, option: str = "--on") -> date:
         raise UserError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
+class Verbosity:
+    """`supportfirst --verbose …` (anywhere on the line): each command names its database."""
+
+    on = False
+
+
+def run(db: str | None, work: Callable[[App], Awaitable[T]], *, reads: bool = True) -> T:
     """Run one command against the database. Its errors are reported by the one boundary
     (supportfirst.cli.boundary); a database that cannot be opened is told apart here, as a
-    UserError, from one that fails during the work (exit 2)."""
+    UserError, from one that fails during the work (exit 2). A command that `reads` data warns
+    on stderr when the database holds none: most often the wrong data folder or --db."""
     import asyncio  # some 50 ms: not for --help
 
     from sqlalchemy.exc import SQLAlchemyError
@@ -79,14 +88,29 @@ def run(db: str | None, work: Callable[[App], Awaitable[T]]) -> T:
         application = bootstrap(load_settings(), db)
     except SQLAlchemyError as e:
         raise UserError(f"cannot open the database: {first_line(e)}") from None
+    if Verbosity.on:
+        complain(f"database {application.shown_url} (data folder {application.settings.data_dir})")
 
     async def go() -> T:
         try:
+            if reads and await _empty(application):
+                complain(
+                    f"warning: the database {application.shown_url} holds no schools yet: "
+                    "import the CSV files first (supportfirst import schools FILE), or check "
+                    "SUPPORTFIRST_DATA_DIR, SUPPORTFIRST_DATABASE_URL and --db"
+                )
             return await work(application)
         finally:
             await application.close()
 
     return asyncio.run(go())
+
+
+async def _empty(application: App) -> bool:
+    from sqlalchemy import text
+
+    async with application.engine.connect() as conn:
+        return (await conn.execute(text("SELECT 1 FROM school LIMIT 1"))).first() is None
 
 
 def first_line(e: BaseException) -> str:

@@ -24,19 +24,27 @@ def consent_record(
     parent_id: str,
     email: Annotated[str, typer.Option("--email", help="the address this parent consented to")],
     method: Annotated[str, typer.Option("--method", help=" | ".join(METHODS))],
-    on: OnOpt = None,
     evidence: Annotated[
-        Path | None,
+        Path,
         typer.Option(
-            "--evidence", help="a copy of the consent: the scanned form or the parent's email"
+            "--evidence",
+            help="the written consent: the signed form or the parent's email, as a file",
+        ),
+    ],
+    on: OnOpt = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason", help="why this parent may take an address another parent withdrew"
         ),
     ] = None,
     by: ByOpt = "cli",
     db: DbOpt = None,
 ) -> None:
-    """Record a parent's written consent to email (refused if another parent holds the address)."""
+    """Record a parent's written consent to email, with its evidence (refused if another parent
+    holds the same mailbox)."""
     # A copy that cannot be read: the boundary names the file.
-    copy = (evidence.name, evidence.read_bytes()) if evidence is not None else None
+    copy = (evidence.name, evidence.read_bytes())
 
     from casework.consent import record_consent
 
@@ -51,6 +59,7 @@ def consent_record(
             by,
             application.clock.now(),
             copy,
+            reason,
         )
         kept = f"; evidence sha256 {c.evidence_sha256}" if c.evidence_sha256 else ""
         typer.echo(f"consent {c.id}: parent {c.parent_id} at {c.email} from {c.given_on}{kept}")

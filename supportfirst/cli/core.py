@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from casework.csvfiles import COLUMNS
-from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, fail, parse_date, run
+from supportfirst.cli.common import DbOpt, JsonOpt, counted, emit_json, fail, parse_date, run
 
 if TYPE_CHECKING:
     from attendance.authorities import AuthorityRules
@@ -27,7 +27,7 @@ def init(db: DbOpt = None) -> None:
     async def work(application: App) -> str:
         return application.shown_url  # never the password
 
-    typer.echo(f"database ready: {run(db, work)}")
+    typer.echo(f"database ready: {run(db, work, reads=False)}")
 
 
 @commands.command("import")
@@ -50,9 +50,9 @@ def import_(
         )
         for warning in summary.warnings:
             typer.echo(warning)
-        typer.echo(f"{file}: {summary.rows} {kind} rows, {summary.changed} changed")
+        typer.echo(f"{file}: {counted(summary.rows, kind + ' row')}, {summary.changed} changed")
 
-    run(db, work)
+    run(db, work, reads=False)  # the first import is into an empty database
 
 
 def _threshold_entry(r: PupilThreshold) -> dict[str, object]:
@@ -105,7 +105,9 @@ def threshold(
             )
             for c in r.conflicts:
                 typer.echo(f"  registers disagree: {c.describe()} (one school must correct it)")
-        typer.echo(f"{sum(r.met for r in results)} pupils meet the threshold on {day}")
+        met = sum(r.met for r in results)
+        meet = "meets" if met == 1 else "meet"
+        typer.echo(f"{counted(met, 'pupil')} {meet} the threshold on {day}")
 
     run(db, work)
 
@@ -130,7 +132,7 @@ def review(
         for e in events:
             fields = ", ".join(f"{k}={v}" for k, v in e.payload().items() if k not in ("upn", "on"))
             typer.echo(f"{e.kind} {e.upn} {fields}")
-        typer.echo(f"{len(events)} events on {day}")
+        typer.echo(f"{counted(len(events), 'event')} on {day}")
 
     run(db, work)
 
@@ -154,8 +156,10 @@ def audit_verify(
         if not report.ok:
             for problem in report.problems:
                 typer.echo(f"audit: {problem}", err=True)
-            raise fail(f"the audit log has been tampered with ({len(report.problems)} problems)")
-        typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+            problems = counted(len(report.problems), "problem")
+            raise fail(f"the audit log has been tampered with ({problems})")
+        entries = counted(report.entries, "entry", "entries")
+        typer.echo(f"audit log intact: {entries}, head {report.head}")
 
     run(db, work)
 

@@ -4,13 +4,25 @@ here, in the order `--help` lists them, and every run passes through the one err
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
-from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack, penalties
+from supportfirst.cli import (
+    cases,
+    chat,
+    consent,
+    core,
+    demo,
+    letters,
+    mail,
+    pack,
+    parents,
+    penalties,
+)
 from supportfirst.cli import web as _web  # noqa: F401  (adds `staff link` to chat's staff)
 from supportfirst.cli.boundary import explain
-from supportfirst.cli.common import DbOpt, complain
+from supportfirst.cli.common import DbOpt, Verbosity, complain
 
 app = typer.Typer(
     help="Support-first school attendance: registers, the national threshold, Notices to Improve.",
@@ -33,21 +45,44 @@ for sub, name in (
     (chat.alerts_app, "alerts"),
     (penalties.penalty_app, "penalty"),  # cases.py's, with agree|state|list added
     (consent.consent_app, "consent"),
+    (parents.parent_app, "parent"),
     (letters.letter_app, "letter"),
 ):
     app.add_typer(sub, name=name)
 
 
 @app.callback()
-def _global_options(ctx: typer.Context, db: DbOpt = None) -> None:
+def _global_options(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Name the database and data folder on stderr (anywhere on the line)."
+        ),
+    ] = False,
+) -> None:
     """`supportfirst --db URL COMMAND …` works as well as `supportfirst COMMAND … --db URL`:
     the URL waits in the root context for the command's own --db (common.DbOpt)."""
     ctx.obj = db
+    Verbosity.on = Verbosity.on or verbose
+
+
+def _lift_verbose(args: list[str]) -> list[str]:
+    """`--verbose` after the command is the root's option too: moved to the front (before any
+    `--`, after which everything is an argument)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--verbose" not in args[:end]:
+        return args
+    return ["--verbose", *(a for i, a in enumerate(args) if i >= end or a != "--verbose")]
 
 
 def main() -> None:
     try:
-        app()
+        # Not standalone: Click's usage errors reach the boundary, which makes them one line
+        # instead of Typer's box; the exit code of typer.Exit comes back as the result.
+        args = _lift_verbose(sys.argv[1:])
+        code = app(args, standalone_mode=False, prog_name="supportfirst")
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:
@@ -56,5 +91,7 @@ def main() -> None:
             raise
         for line in failure.lines:
             typer.echo(line, err=True)
-        complain(failure.message)
+        if failure.message:
+            complain(failure.message)
         sys.exit(failure.code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.common import DbOpt, UserError, fail, run
+from supportfirst.cli.common import DbOpt, UserError, counted, fail, run
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -52,7 +52,8 @@ def pack_command(
             application.clock.now(),
         )
         write_atomically(out, done.data)
-        typer.echo(f"{out}: {len(done.pack.files)} files, manifest SHA-256 {done.manifest_sha256}")
+        files = counted(len(done.pack.files), "file")
+        typer.echo(f"{out}: {files}, manifest SHA-256 {done.manifest_sha256}")
 
     run(db, work)
 
@@ -75,4 +76,6 @@ def verify_command(
         typer.echo(p)
     if problems:
         raise fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
-    typer.echo(f"{file}: all {len(files) - 1} files match the manifest")
+    n = len(files) - 1
+    every = "the 1 file matches" if n == 1 else f"all {counted(n, 'file')} match"
+    typer.echo(f"{file}: {every} the manifest")

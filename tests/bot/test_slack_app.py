@@ -22,6 +22,8 @@ from tests.slackapi import (
     view_submission_payload,
 )
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 __all__ = ["endpoint"]  # the fixture
 
 
@@ -72,6 +74,7 @@ async def test_an_nti_from_the_form_is_issued_and_the_officer_told(
         date(2025, 3, 1),
         "o",
         NOW,
+        FORM,
     )
     status, _ = await endpoint.post(slash_command_body(text=f"nti {b.UPN_1}", user_id="U1OFFICER"))
     [opened] = await slack_api.wait_for_calls("views.open")

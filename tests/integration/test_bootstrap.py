@@ -25,6 +25,8 @@ from tests import builders as b
 from tests.cases import one_family
 from tests.integration.test_serve import free_port
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@riverside.example")
 
@@ -78,7 +80,15 @@ async def test_a_letter_sent_with_dkim_configured_is_signed_in_its_stored_eviden
 async def one_signed_letter(app: App) -> bytes:
     await one_family(app, NOW)
     await record_consent(
-        app.uow(), app.evidence(), "P1", "alex@example.org", "form", date(2025, 3, 10), "o", NOW
+        app.uow(),
+        app.evidence(),
+        "P1",
+        "alex@example.org",
+        "form",
+        date(2025, 3, 10),
+        "o",
+        NOW,
+        FORM,
     )
     sent = await send_letter(
         app.uow(), app.mailroom(), "initial_concern", b.UPN_1, STAFF, date(2025, 3, 10), NOW

@@ -323,8 +323,17 @@ def test_consent_record_keeps_the_evidence_and_list_shows_it(cli: Cli) -> None:
         form,
     )
     assert out.returncode == 0, out.stderr
-    shared = cli("consent", "record", "P1", "--email", "JO@example.org", "--method", "email")
+    mail = cli.file("reply.eml", b"From: alex@example.org\r\n\r\nYes, email me.\r\n")
+    disguised = "--email", "JO+school@Example.org", "--method", "email", "--evidence", mail
+    shared = cli("consent", "record", "P1", *disguised)
     assert shared.returncode == 1 and "already held by parent P2" in shared.stderr
+    assert len(shared.stderr.strip().splitlines()) == 1
+    bare = cli("consent", "record", "P1", "--email", "alex@example.org", "--method", "email")
+    assert bare.returncode != 0 and bare.stdout == ""
+    assert bare.stderr.strip().splitlines() == [
+        "supportfirst: consent record: missing option '--evidence' "
+        "(see supportfirst consent record --help)"
+    ]
     [c] = json.loads(cli("consent", "list", "--upn", b.UPN_1, "--json").stdout)["consents"]
     assert (c["parent_id"], c["email"], c["upns"]) == ("P2", "jo@example.org", [b.UPN_1])
     stored = cli.folder / "data" / "evidence" / c["evidence_sha256"][:2] / c["evidence_sha256"][2:4]

@@ -29,8 +29,11 @@ def _pupils() -> bytes:
 def cli(tmp_path: Path) -> Cli:
     run = Cli(tmp_path)
     parents = b.csv_bytes(
-        "parent_id,upn,name,email,relationship",
-        [f"P1,{b.UPN_1},Alex Taylor,alex@example.org,mother", f"P3,{UPN_17},Lee Moss,,mother"],
+        b.PARENTS_HEADER,
+        [
+            f"P1,{b.UPN_1},Alex Taylor,alex@example.org,mother,{b.ADDRESS_1}",
+            f"P3,{UPN_17},Lee Moss,,mother,{b.ADDRESS_2}",
+        ],
     )
     for kind, data in (
         ("schools", b.schools()),

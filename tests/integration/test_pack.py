@@ -25,6 +25,8 @@ from supportfirst.bootstrap import App
 from tests import builders as b
 from tests.cases import one_family
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 NOW = datetime(2025, 3, 14, 16, 0, tzinfo=UTC)
 SEEN: list[PackView] = []
 
@@ -178,7 +180,15 @@ async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case:
     from documents.chronology import chronology_pdf
 
     await record_consent(
-        case.uow(), case.evidence(), "P2", "jo@example.org", "email", date(2025, 3, 1), "o", NOW
+        case.uow(),
+        case.evidence(),
+        "P2",
+        "jo@example.org",
+        "email",
+        date(2025, 3, 1),
+        "o",
+        NOW,
+        FORM,
     )
     for _ in range(24):  # 2 emails each: 48, and the fixture's letter and reply
         await send_letter(

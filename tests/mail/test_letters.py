@@ -23,9 +23,7 @@ RENDERER = LetterRenderer()
 
 async def school(la: str = "Essex", parent_name: str = "Alex Taylor") -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
-    parents = b.csv_bytes(
-        "parent_id,upn,name,email,relationship", [f'P1,{b.UPN_1},"{parent_name}",,mother']
-    )
+    parents = b.csv_bytes(b.PARENTS_HEADER, [f'P1,{b.UPN_1},"{parent_name}",,mother,{b.ADDRESS_1}'])
     gone = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
     marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), absent=gone, code="O")
     for kind, data in (

@@ -29,6 +29,8 @@ from tests.slackapi import (
     view_submission_payload,
 )
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 SECRET = "e2e-signing-secret"
 NOW = datetime(2025, 3, 7, 15, 0, tzinfo=UTC)
 
@@ -45,7 +47,7 @@ async def test_an_nti_issued_from_slack_reaches_the_parents_mailbox(
     await add_staff(school.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
     parent = unique_address("alex")
     await record_consent(
-        school.uow(), school.evidence(), "P1", parent, "form", date(2025, 3, 1), "o", NOW
+        school.uow(), school.evidence(), "P1", parent, "form", date(2025, 3, 1), "o", NOW, FORM
     )
     runner = web.AppRunner(make_web_app(school, slack_app(school)))
     await runner.setup()

@@ -25,13 +25,15 @@ from supportfirst.sending import Sender
 from tests import builders as b
 from tests.mailservers import MailServers, unique_address
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ON = date(2025, 3, 10)
 TRANSIT = (b"Return-Path:", b"Delivered-To:", b"Received:")  # what Postfix/Dovecot prepend
 
 
 async def email_parent(app: App, address: str) -> str:
-    await record_consent(app.uow(), app.evidence(), "P1", address, "form", ON, "officer", NOW)
+    await record_consent(app.uow(), app.evidence(), "P1", address, "form", ON, "officer", NOW, FORM)
     sent = await send_letter(
         app.uow(), app.mailroom(), "initial_concern", b.UPN_1, Staff("Ms Patel"), ON, NOW
     )

@@ -27,6 +27,8 @@ from tests import builders as b
 from tests.cases import one_family
 from tests.mail.smtpservers import Sink, scripted_server
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ON = date(2025, 3, 10)
 STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@school.test")
@@ -44,7 +46,7 @@ async def case(app: App) -> App:
 
 
 async def consent(app: App, parent: str = "P1", email: str = PARENT, on: date = ON) -> None:
-    await record_consent(app.uow(), app.evidence(), parent, email, "form", on, "officer", NOW)
+    await record_consent(app.uow(), app.evidence(), parent, email, "form", on, "officer", NOW, FORM)
 
 
 async def letter(app: App, template: str = "initial_concern") -> list[tuple[str, str | None]]:
@@ -122,10 +124,10 @@ async def test_an_address_shared_with_another_parent_is_not_used(case: App) -> N
         case,
         "parents",
         b.csv_bytes(
-            "parent_id,upn,name,email,relationship",
+            b.PARENTS_HEADER,
             [
-                f"P1,{b.UPN_1},Alex Taylor,{PARENT},mother",
-                f"P2,{b.UPN_1},Jo Taylor,{PARENT},father",
+                f"P1,{b.UPN_1},Alex Taylor,{PARENT},mother,{b.ADDRESS_1}",
+                f"P2,{b.UPN_1},Jo Taylor,{PARENT},father,{b.ADDRESS_2}",
             ],
         ),
     )

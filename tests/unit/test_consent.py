@@ -12,6 +12,8 @@ from casework.imports import import_csv
 from tests import builders as b
 from tests.fakes import FakeEvidence, FakeUnitOfWork
 
+FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
+
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 ON = date(2025, 3, 7)
 
@@ -36,7 +38,7 @@ async def consent(
     method: str = "form",
 ) -> object:
     return await record_consent(
-        uow, evidence or FakeEvidence(), parent, email, method, ON, "Ms Patel", NOW
+        uow, evidence or FakeEvidence(), parent, email, method, ON, "Ms Patel", NOW, FORM
     )
 
 
@@ -90,3 +92,72 @@ async def test_a_new_consent_supersedes_the_old_and_withdrawal_ends_it(uow: Fake
     ]
     with pytest.raises(Refused, match="no consent to email in force"):
         await withdraw_consent(uow, "P1", date(2025, 4, 2), "Ms Patel", NOW)
+
+
+async def test_consent_without_its_written_evidence_is_refused(uow: FakeUnitOfWork) -> None:
+    for copy in (None, ("empty.pdf", b"")):
+        with pytest.raises(Refused, match="consent to email must be in writing"):
+            await record_consent(
+                uow, FakeEvidence(), "P2", "jo@example.org", "form", ON, "Ms Patel", NOW, copy
+            )
+    assert await list_consents(uow) == []
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        "alex+school@example.org",  # plus-addressing
+        "ALEX@Example.Org",  # case
+    ],
+)
+async def test_another_parents_address_in_disguise_is_refused_as_shared(
+    uow: FakeUnitOfWork, disguise: str
+) -> None:
+    # P1's address is on the parents file (alex@example.org).
+    with pytest.raises(Refused, match="already held by parent P1"):
+        await consent(uow, "P2", disguise)
+
+
+@pytest.mark.parametrize(
+    ("held", "disguise"),
+    [
+        ("jo.taylor@gmail.com", "JoTaylor@gmail.com"),  # Gmail ignores dots
+        ("jo.taylor@gmail.com", "jotaylor+school@googlemail.com"),  # googlemail is gmail
+        ("jotaylor@googlemail.com", "j.o.taylor@gmail.com"),
+    ],
+)
+async def test_a_gmail_address_with_dots_or_googlemail_is_one_mailbox(
+    uow: FakeUnitOfWork, held: str, disguise: str
+) -> None:
+    await consent(uow, "P2", held)
+    with pytest.raises(Refused, match="already held by parent P2"):
+        await consent(uow, "P1", disguise)
+
+
+async def test_an_address_another_parent_withdrew_needs_a_reason(uow: FakeUnitOfWork) -> None:
+    await consent(uow, "P2", "family@example.org")
+    await withdraw_consent(uow, "P2", date(2025, 3, 8), "Ms Patel", NOW)
+    later = date(2025, 3, 10)
+    with pytest.raises(
+        Refused,
+        match="was parent P2's mailbox until they withdrew consent on 2025-03-08: give --reason",
+    ):
+        await record_consent(
+            uow, FakeEvidence(), "P1", "Family+x@example.org", "form", later, "Ms Patel", NOW, FORM
+        )
+    taken = await record_consent(
+        uow,
+        FakeEvidence(),
+        "P1",
+        "family@example.org",
+        "form",
+        later,
+        "Ms Patel",
+        NOW,
+        FORM,
+        reason="Jo moved out; the family mailbox is now Alex's alone (phoned 10 Mar)",
+    )
+    assert taken.parent_id == "P1"
+    audit = await uow.audit.all()
+    assert audit[-1].action == "consent.recorded" and "Jo moved out" in audit[-1].details
+    assert '"previously_held_by":"P2"' in audit[-1].details

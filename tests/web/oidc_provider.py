@@ -83,7 +83,9 @@ class Provider:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         if challenge.rstrip(b"=").decode() != grant["code_challenge"]:
             return web.json_response({"error": "invalid_grant", "why": "PKCE"}, status=400)
-        return web.json_response({"id_token": self._id_token(grant["nonce"]), "token_type": "Bearer"})
+        return web.json_response(
+            {"id_token": self._id_token(grant["nonce"]), "token_type": "Bearer"}
+        )
 
     def _id_token(self, nonce: str) -> str:
         now = int(time.time())
