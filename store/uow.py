@@ -59,7 +59,8 @@ class SqlUnitOfWork:
         """PostgreSQL: a transaction-scoped advisory lock keyed by the name's hash. SQLite: the
         unit of work began with BEGIN IMMEDIATE, so it already holds the one write lock."""
         if self.engine.dialect.name == "postgresql":
-            await self.session.execute(
+            conn = await self.session.connection()
+            await conn.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name}
             )
 
