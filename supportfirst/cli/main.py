@@ -3,11 +3,23 @@ here, in the order `--help` lists them, and every run passes through the one err
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
-from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack, penalties
+from supportfirst.cli import (
+    cases,
+    chat,
+    consent,
+    core,
+    demo,
+    keys,
+    letters,
+    mail,
+    pack,
+    penalties,
+)
 from supportfirst.cli.boundary import explain
 from supportfirst.cli.common import DbOpt, complain
 
@@ -33,6 +45,7 @@ for sub, name in (
     (penalties.penalty_app, "penalty"),  # cases.py's, with agree|state|list added
     (consent.consent_app, "consent"),
     (letters.letter_app, "letter"),
+    (keys.key_app, "key"),
 ):
     app.add_typer(sub, name=name)
 
@@ -45,6 +58,9 @@ def _global_options(ctx: typer.Context, db: DbOpt = None) -> None:
 
 
 def main() -> None:
+    # Every file the service writes holds personal data or evidence: its user's only (0600,
+    # folders 0700), whatever the shell's umask.
+    os.umask(0o077)
     try:
         app()
     except KeyboardInterrupt:
