@@ -118,8 +118,9 @@ def route_line(r: ParentRoute) -> str:
 
 def safe_name(text: str) -> str:
     """A file name made from ids that came from outside: letters, digits, `.`, `_`, `-` kept,
-    anything else `_`, never starting with a dot, at most 120 characters."""
+    anything else `_`, no `..`, never starting with a dot, at most 120 characters."""
     name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in text)
+    name = name.replace("..", "__")
     return ("_" + name[1:] if name.startswith(".") else name)[:120] or "file"
 
 
