@@ -262,6 +262,7 @@ async def _pack(app: App, report: DemoReport, target: str, now: datetime) -> Non
         check = check_pack(f, app.signing_key.public(), PublicKey.parse)
     report.say(
         f"Referral pack: {pack_path} ({len(done.pack.files)} files; "
-        f"verify: {list(check.problems) or 'ok'}; signed by {check.signed_by})"
+        f"verify: {list(check.problems) or 'ok'})"
     )
+    report.say(f"Signed by the school's key {check.signed_by} (`supportfirst key show`)")
     report.say(f"Signed audit heads: {app.settings.audit_heads_path}")
