@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Coroutine
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -100,7 +99,8 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 async def serve_forever(application: App, host: str, port: int) -> None:
     """Serve until cancelled. The loops run under one TaskGroup: a loop that dies takes the
     service down with its error (the exit is non-zero), it never keeps running half-alive."""
-    os.umask(0o077)  # as the CLI does: every file written holds personal data (0600)
+    # The umask (077) is set by the CLI's entry, `supportfirst serve` included: a process-wide
+    # setting, so not here, where tests run the service inside their own process.
     configure_logging()
     runner = web.AppRunner(make_web_app(application, application.slack))
     await runner.setup()
