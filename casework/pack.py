@@ -166,7 +166,11 @@ def _attachments(raw: bytes) -> list[tuple[str, bytes]]:
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:80] or "file"
+    """A name from a parent's attachment or an imported id as one path segment: never `..`,
+    never hidden (a leading dot), nothing but ASCII letters, digits, `.`, `_`, `-`."""
+    kept = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
+    kept = kept.replace("..", "__")
+    return ("_" + kept[1:] if kept.startswith(".") else kept)[:80] or "file"
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,45 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from casework.pack import ChronologyRenderer, Pack, build_pack
-from casework.ports import Evidence, UnitOfWork
+from casework.audit import record_head
+from casework.pack import ChronologyRenderer, Pack, PackFile, build_pack
+from casework.ports import Evidence, HeadLog, Signer, UnitOfWork
 
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+HEAD = "audit-head.txt"
+MANIFEST_PURPOSE = b"supportfirst pack manifest\n"
 
 
-def pack_zip(pack: Pack) -> bytes:
-    """Deterministic: entries in manifest order, each dated when the pack was generated."""
+def manifest_message(manifest: bytes) -> bytes:
+    return MANIFEST_PURPOSE + manifest
+
+
+def manifest_signature(manifest: bytes, signer: Signer) -> bytes:
+    """`manifest.sig`: the Ed25519 signature over the manifest's exact bytes, and the public key
+    that made it (which the local authority compares with the one the school gave it)."""
+    doc = {
+        "algorithm": "Ed25519",
+        "public_key": signer.public_key,
+        "signature": signer.sign(manifest_message(manifest)),
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode()
+
+
+def pack_zip(pack: Pack, signer: Signer | None = None) -> bytes:
+    """Deterministic: entries in manifest order, each dated when the pack was generated; the
+    manifest is signed when a signer is given."""
     stamp = pack.generated_at.timetuple()[:6]
+    manifest = pack.manifest()
+    entries = [(f.path, f.content) for f in pack.files] + [(MANIFEST, manifest)]
+    if signer is not None:
+        entries.append((SIGNATURE, manifest_signature(manifest, signer)))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for path, content in [(f.path, f.content) for f in pack.files] + [
-            (MANIFEST, pack.manifest())
-        ]:
+        for path, content in entries:
             info = zipfile.ZipInfo(path, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, content)
@@ -55,9 +77,17 @@ def verify_files(files: Mapping[str, bytes]) -> list[str]:
             problems.append(f"{path}: changed (its SHA-256 does not match the manifest)")
         elif len(data) != entry.get("size"):
             problems.append(f"{path}: changed (its size does not match the manifest)")
-    for path in sorted(set(files) - set(listed) - {MANIFEST}):
+    for path in sorted(set(files) - set(listed) - {MANIFEST, SIGNATURE}):
         problems.append(f"{path}: extra (not in the manifest)")
     return problems
+
+
+@dataclass(frozen=True)
+class Seal:
+    """The service's key and the head file: what makes a pack provably the school's."""
+
+    signer: Signer
+    heads: HeadLog
 
 
 @dataclass(frozen=True)
@@ -75,11 +105,20 @@ async def export_pack(
     by: str,
     to: str,
     now: datetime,
+    seal: Seal | None = None,
 ) -> Exported:
     """Build and zip the pack, and record in the audit log who exported it, where to, and the
-    hashes of its manifest and ZIP (so the school can later show what it sent)."""
+    hashes of its manifest and ZIP (so the school can later show what it sent). With a seal the
+    audit head is written to the head file and into the pack, and the manifest is signed."""
     pack = await build_pack(uow, evidence, render, upn, now)
-    data = pack_zip(pack)
+    signer = None
+    if seal is not None:
+        signer = seal.signer
+        mark = await record_head(uow, seal.signer, seal.heads, now)
+        what = "the audit chain's signed head when the pack was built (date, entries, head)"
+        head_file = PackFile(HEAD, (mark.text() + "\n").encode(), what)
+        pack = replace(pack, files=(*pack.files, head_file))
+    data = pack_zip(pack, signer)
     manifest = hashlib.sha256(pack.manifest()).hexdigest()
     async with uow:
         details = {

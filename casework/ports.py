@@ -22,6 +22,7 @@ from casework.records import (
     AlertPostRecord,
     AuditRecord,
     CalendarRow,
+    ChainTip,
     Change,
     Claimed,
     Delivery,
@@ -284,6 +285,32 @@ class Audit(Protocol):
         ...
 
     async def all(self) -> list[AuditRecord]: ...
+    async def tip(self) -> ChainTip:
+        """How many entries, the newest one's hash, and the first signed entry's number."""
+        ...
+
+
+class Signer(Protocol):
+    """Signs with the service's private key (Ed25519), kept outside the database."""
+
+    @property
+    def public_key(self) -> str: ...
+    def sign(self, message: bytes) -> str: ...
+
+
+class Verifier(Protocol):
+    """Checks signatures against one public key (the service's, or the one the LA recorded)."""
+
+    @property
+    def public_key(self) -> str: ...
+    def verify(self, message: bytes, signature: str) -> bool: ...
+
+
+class HeadLog(Protocol):
+    """The append-only file of signed audit heads, outside the database."""
+
+    def append(self, line: str) -> None: ...
+    def lines(self) -> list[str]: ...
 
 
 class ImportLog(Protocol):

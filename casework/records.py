@@ -210,6 +210,14 @@ class AuditRecord:
     details: str
     prev_hash: str
     hash: str
+    signature: str | None = None  # Ed25519 over the hash (casework/audit.py); None before signing
+
+
+@dataclass(frozen=True)
+class ChainTip:
+    entries: int
+    head: str
+    signed_from: int | None  # the first signed entry's seq; None while nothing is signed
 
 
 @dataclass(frozen=True)

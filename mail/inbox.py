@@ -15,9 +15,12 @@ Both are blocking (imap-tools is); callers run them in a thread.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
 import re
 import socket
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +32,7 @@ from casework.inbound import Arrived
 from mail.urls import server_url
 
 _UID = re.compile(rb"UID (\d+)")
+log = logging.getLogger("supportfirst.mail")
 
 
 class InboxUrlError(ValueError):
@@ -57,24 +61,66 @@ def _arrival(path: Path) -> list[int | str]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
 
 
+def _read_regular(path: Path) -> bytes | None:
+    """The file's bytes, opened without following a link (O_NOFOLLOW) and only if it is a
+    regular file; None otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            return None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        return f.read()
+
+
 class MaildirInbox:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = f"maildir:{path.resolve()}"
+        self.skipped: list[Path] = []  # links and folders found in new/, reported once each
         for sub in ("new", "cur", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
 
     def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
-        files = sorted(
-            (p for p in (self.path / "new").iterdir() if not p.name.startswith(".")),
-            key=_arrival,
-        )
-        files = files[:limit]
-        return Batch([Arrived(p.read_bytes(), self.name) for p in files], None, files)
+        files = sorted(self._messages(), key=_arrival)[:limit]
+        arrived, kept = [], []
+        for p in files:
+            data = _read_regular(p)
+            if data is None:  # replaced by a link or a folder since it was listed
+                self._skip(p)
+                continue
+            arrived.append(Arrived(data, self.name))
+            kept.append(p)
+        return Batch(arrived, None, kept)
+
+    def _messages(self) -> list[Path]:
+        """The regular files in new/. A symlink (it could point at /etc/shadow) or a folder is
+        not mail: it is skipped and reported, never read, and does not stop the others."""
+        found = []
+        with os.scandir(self.path / "new") as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                    self._skip(Path(entry.path))
+                    continue
+                found.append(Path(entry.path))
+        return found
+
+    def _skip(self, path: Path) -> None:
+        if path not in self.skipped:
+            self.skipped.append(path)
+            log.warning("%s: not a regular file (a link or a folder): skipped, not read", path)
 
     def acknowledge(self, batch: Batch) -> None:
         for p in batch.files:
             target = self.path / "cur" / (p.name.split(":", 1)[0] + ":2,S")
+            if target.is_dir() and not target.is_symlink():  # a folder in the way: go beside it
+                self._skip(target)
+                target = target.with_name(f"{target.name.split(':', 1)[0]}.{time.time_ns()}:2,S")
             with contextlib.suppress(FileNotFoundError):  # another ingester moved it first
                 os.replace(p, target)
 

@@ -28,7 +28,10 @@ def inbox_folder(data_dir: Path) -> Path:
 
 
 def outbound_folder(data_dir: Path, address: str) -> Path:
-    return data_dir / "maildir" / "outbound" / SAFE.sub("_", address.lower())
+    """The recipient's address comes from outside: only its safe characters make the folder's
+    name, and never a leading dot (`..` must not climb out of outbound/)."""
+    name = SAFE.sub("_", address.lower())[:200]
+    return data_dir / "maildir" / "outbound" / ("_" + name[1:] if name.startswith(".") else name)
 
 
 class MaildirDelivery:

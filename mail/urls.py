@@ -29,7 +29,7 @@ def server_url(
     the setting and what was `expected`."""
     parts = urlsplit(url)
     if parts.scheme not in schemes or not parts.hostname or (need_user and not parts.username):
-        raise error(f"{setting} {url!r}: expected {expected}")
+        raise error(f"{setting} {_without_password(url)!r}: expected {expected}")
     tls = parts.scheme == schemes[1]
     return ServerUrl(
         parts.hostname,
@@ -39,3 +39,12 @@ def server_url(
         unquote(parts.password) if parts.password else None,
         unquote(parts.path.lstrip("/")),
     )
+
+
+def _without_password(url: str) -> str:
+    """A URL as an error may show it: the password (and anything that might be one) hidden."""
+    scheme, sep, rest = url.partition("://")
+    login, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    return f"{scheme}{sep}{login.partition(':')[0]}:***@{host}"

@@ -7,12 +7,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from casework.audit import GENESIS, canonical, entry_hash
-from casework.records import AuditRecord
+from casework.audit import GENESIS, canonical, entry_hash, sign_entry
+from casework.ports import Signer
+from casework.records import AuditRecord, ChainTip
 from store.tables import AuditEntry
 
 # Any constant: serialises appends across processes sharing one PostgreSQL database.
@@ -20,13 +21,16 @@ _AUDIT_LOCK = 0x5F_A0D17
 
 
 def _record(e: AuditEntry) -> AuditRecord:
-    return AuditRecord(e.seq, e.at, e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash)
+    return AuditRecord(
+        e.seq, e.at, e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash, e.signature
+    )
 
 
 class SqlAudit:
-    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession, postgres: bool, signer: Signer | None = None) -> None:
         self.session = session
         self.postgres = postgres
+        self.signer = signer  # every entry is signed once the service has its key
 
     async def append(
         self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
@@ -52,7 +56,10 @@ class SqlAudit:
         for action, subject, details in items:
             seq, body = seq + 1, canonical(details)
             digest = entry_hash(seq, at, actor, action, subject, body, prev)
-            records.append(AuditRecord(seq, at, actor, action, subject, body, prev, digest))
+            signature = sign_entry(self.signer, digest)
+            records.append(
+                AuditRecord(seq, at, actor, action, subject, body, prev, digest, signature)
+            )
             prev = digest
         if records:
             conn = await self.session.connection()
@@ -70,3 +77,20 @@ class SqlAudit:
     async def all(self) -> list[AuditRecord]:
         rows = await self.session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))
         return [_record(e) for e in rows]
+
+    async def tip(self) -> ChainTip:
+        last = (
+            await self.session.exec(
+                select(AuditEntry.seq, AuditEntry.hash)
+                .order_by(col(AuditEntry.seq).desc())
+                .limit(1)
+            )
+        ).first()
+        first_signed = (
+            await self.session.exec(
+                select(func.min(AuditEntry.seq)).where(col(AuditEntry.signature).is_not(None))
+            )
+        ).first()
+        if last is None:
+            return ChainTip(0, GENESIS, None)
+        return ChainTip(last[0], last[1], first_signed)

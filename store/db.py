@@ -26,7 +26,8 @@ def async_url(url: str) -> str:
         return u.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if backend in ("postgresql", "postgres"):
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise DatabaseUrlError(f"unsupported database {url!r}: use sqlite:///FILE or postgresql://…")
+    shown = u.render_as_string(hide_password=True)  # a message never carries the password
+    raise DatabaseUrlError(f"unsupported database {shown!r}: use sqlite:///FILE or postgresql://…")
 
 
 def sync_url(url: str) -> str:

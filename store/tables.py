@@ -238,6 +238,7 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(sa_column=Column(SAText, nullable=False))
     prev_hash: str
     hash: str
+    signature: str | None = None  # Ed25519 over the hash; None for entries before signing
 
 
 class Consent(SQLModel, table=True):

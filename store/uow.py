@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from casework.ports import Signer
 from store.audit import SqlAudit
 from store.cases import SqlCases
 from store.chat import SqlChat
@@ -20,8 +21,9 @@ from store.sessions import SqlWebSessions
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, signer: Signer | None = None) -> None:
         self.engine = engine
+        self.signer = signer  # signs each audit entry (store/signing.py)
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
     async def __aenter__(self) -> SqlUnitOfWork:
@@ -34,7 +36,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.mail = SqlMail(self.session, postgres)
         self.chat = SqlChat(self.session)
-        self.audit = SqlAudit(self.session, postgres)
+        self.audit = SqlAudit(self.session, postgres, self.signer)
         self.imports = SqlImportLog(self.session)
         self.sessions = SqlWebSessions(self.session)
         return self

@@ -28,15 +28,17 @@ from bot.slack.app import build_app
 from bot.teams import TeamsWebhook
 from bot.views import AlertView
 from casework.packview import PackView
+from casework.packzip import Seal
 from casework.records import AlertPostRecord
 from supportfirst.bootstrap import App
+from supportfirst.settings import reveal
 
 log = logging.getLogger("supportfirst.alerts")
 
 
 def slack_client(application: App, token: str | None = None) -> AsyncWebClient | None:
     s = application.settings
-    token = token or s.slack_bot_token
+    token = token or reveal(s.slack_bot_token)
     if not token:
         return None
     client = AsyncWebClient(token=token, base_url=s.slack_api_url or AsyncWebClient.BASE_URL)
@@ -136,7 +138,8 @@ def render_chronology(view: PackView) -> bytes:
 
 
 def commands(application: App) -> Commands:
-    return Commands(application.uow, application.mailroom, render_chronology)
+    seal = Seal(application.signing_key, application.heads())
+    return Commands(application.uow, application.mailroom, render_chronology, seal)
 
 
 SCOPES = ("commands", "chat:write", "im:write", "channels:history", "groups:history", "files:write")
@@ -149,7 +152,7 @@ def oauth_settings(application: App) -> AsyncOAuthSettings | None:
         return None
     return AsyncOAuthSettings(
         client_id=s.slack_client_id,
-        client_secret=s.slack_client_secret,
+        client_secret=reveal(s.slack_client_secret),
         scopes=list(SCOPES),
         installation_store=AsyncSQLAlchemyInstallationStore(s.slack_client_id, engine),
         state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
@@ -171,7 +174,7 @@ def slack_app(application: App) -> AsyncApp | None:
     if client is None or not (s.slack_signing_secret or s.slack_app_token):
         return None
     # Without a signing secret every HTTP request fails verification (401): Socket Mode only.
-    secret = s.slack_signing_secret or ""
+    secret = reveal(s.slack_signing_secret) or ""
     return build_app(
         commands(application),
         application.uow,
@@ -186,7 +189,7 @@ def slack_app(application: App) -> AsyncApp | None:
 async def socket_mode(application: App, app: AsyncApp) -> AsyncSocketModeHandler | None:
     """Connect over Socket Mode when SLACK_APP_TOKEN is set (the connection is the proof of
     who is calling; no request signatures)."""
-    token = application.settings.slack_app_token
+    token = reveal(application.settings.slack_app_token)
     if not token:
         return None
     handler = AsyncSocketModeHandler(app, token)

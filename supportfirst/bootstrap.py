@@ -9,9 +9,11 @@ slack_bolt), each exactly once. Tests replace an adapter by passing it (`clock=`
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from alembic.runtime.migration import MigrationContext
@@ -26,6 +28,7 @@ from mail.letters import LetterRenderer
 from mail.postroom import Postroom
 from store.db import alembic_config, make_engine, prepare, sync_url, upgrade
 from store.evidence import EvidenceStore
+from store.signing import HeadFile, SigningKey, create_key, load_key
 from store.uow import SqlUnitOfWork
 from supportfirst.settings import Settings, load_settings
 
@@ -80,6 +83,14 @@ def shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def private_folder(path: Path) -> None:
+    """The data folder holds pupils' and parents' personal data: only the service's own user
+    may enter it (0700), whatever the umask was when it was made."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        path.chmod(0o700)
+
+
 def build_postroom(settings: Settings) -> Postroom:
     """The postroom signs every email when a DKIM selector is configured (the key was checked
     when the settings were read)."""
@@ -104,7 +115,20 @@ class App:
     overrides: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.signing_key)
+
+    @cached_property
+    def signing_key(self) -> SigningKey:
+        """The key that signs the audit chain, the head file and pack manifests. In the data
+        folder it is made on first use (so every install signs from its first entry); a key
+        named by SUPPORTFIRST_SIGNING_KEY must already be there (`key init`)."""
+        path = self.settings.signing_key_path
+        if self.settings.signing_key is None and not path.exists():
+            return create_key(path)
+        return load_key(path)
+
+    def heads(self) -> HeadFile:
+        return HeadFile(self.settings.audit_heads_path)
 
     def evidence(self) -> EvidenceStore:
         return self.evidence_store
@@ -164,6 +188,7 @@ def bootstrap(
     """Settings (from the environment when not given: SettingsError on a bad one), the schema
     brought up to date (`migrate`), and every adapter; keyword arguments replace an adapter."""
     settings = settings or load_settings()
+    private_folder(settings.data_dir)
     url = db or settings.db_url
     if migrate:
         ensure_schema(url)

@@ -6,6 +6,7 @@ back, a breached notice, and a referral pack. It prints where everything is."""
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,10 +21,12 @@ from casework.consent import record_consent
 from casework.imports import import_csv
 from casework.letters import Staff
 from casework.notices import issue_nti
-from casework.packzip import export_pack, read_zip, verify_files
+from casework.packcheck import check_pack
+from casework.packzip import Seal, export_pack
 from casework.records import EmailRecord
 from casework.sending import send_letter
 from casework.thresholds import daily_review
+from store.signing import PublicKey
 from supportfirst.alerting import Alerts, render_chronology
 from supportfirst.bootstrap import App
 from supportfirst.ingesting import ingest_once, open_inbox
@@ -260,13 +263,19 @@ async def _show_alerts(app: App, report: DemoReport) -> None:
 
 
 async def _pack(app: App, report: DemoReport, target: str, now: datetime) -> None:
+    seal = Seal(app.signing_key, app.heads())
     done = await export_pack(
-        app.uow(), app.evidence(), render_chronology, target, STAFF.name, "file", now
+        app.uow(), app.evidence(), render_chronology, target, STAFF.name, "file", now, seal
     )
     pack_path = app.settings.data_dir / f"referral-pack-{target}.zip"
-    pack_path.write_bytes(done.data)
-    problems = verify_files(read_zip(done.data))
+    fd = os.open(pack_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(done.data)
+    with pack_path.open("rb") as f:
+        check = check_pack(f, app.signing_key.public(), PublicKey.parse)
     report.say(
         f"Referral pack: {pack_path} ({counted(len(done.pack.files), 'file')}; "
-        f"verify: {problems or 'ok'})"
+        f"verify: {list(check.problems) or 'ok'})"
     )
+    report.say(f"Signed by the school's key {check.signed_by} (`supportfirst key show`)")
+    report.say(f"Signed audit heads: {app.settings.audit_heads_path}")

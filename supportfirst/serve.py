@@ -22,6 +22,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
+from casework.audit import record_head
 from casework.thresholds import daily_review
 from mail.sender import SmtpServer
 from supportfirst.alerting import socket_mode
@@ -49,6 +50,9 @@ async def _review_loop(application: App) -> None:
         try:
             events = await daily_review(application.uow(), clock.today(), clock.now())
             log.info("daily review for %s: %d events", clock.today(), len(events))
+            # The day's head, signed, outside the database: a cut tail shows tomorrow.
+            heads = application.heads()
+            await record_head(application.uow(), application.signing_key, heads, clock.now())
         except Exception:  # the database may be away for a while: the next review will run
             log.exception("daily review failed; will try again at the next review time")
         await asyncio.sleep(_seconds_until(at, datetime.now()))
@@ -107,6 +111,8 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 async def serve_forever(application: App, host: str, port: int) -> None:
     """Serve until cancelled. The loops run under one TaskGroup: a loop that dies takes the
     service down with its error (the exit is non-zero), it never keeps running half-alive."""
+    # The umask (077) is set by the CLI's entry, `supportfirst serve` included: a process-wide
+    # setting, so not here, where tests run the service inside their own process.
     configure_logging()
     runner = web.AppRunner(make_web_app(application, application.slack))
     await runner.setup()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "SUPPORTFIRST_"
@@ -62,12 +62,24 @@ def variable(name: str) -> str:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    """The URL without its password (nor a query, which for a webhook is its key), for
+    messages and logs."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not even a URL: show only its scheme
+        return url.partition(":")[0] + ":***"
+    if parts.query:
+        parts = parts._replace(query="***")
+    if password is None:
+        return parts.geturl()
+    user, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}").geturl()
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """A secret's value, for the one place that hands it to a server (never to a message)."""
+    return secret.get_secret_value() if secret is not None else None
 
 
 class Settings(BaseSettings):
@@ -76,9 +88,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=find_data_dir)
-    database_url: str | None = None
-    smtp_url: str | None = None
-    imap_url: str | None = None
+    database_url: str | None = Field(default=None, repr=False)  # may hold a password
+    smtp_url: str | None = Field(default=None, repr=False)  # may hold a password
+    imap_url: str | None = Field(default=None, repr=False)  # may hold a password
     imap_sent_folder: str | None = None  # e.g. "Sent": keep a copy of each email sent there
     inbox_maildir: Path | None = None
     from_address: str = Field(default="attendance@localhost", alias="SUPPORTFIRST_FROM")
@@ -90,20 +102,23 @@ class Settings(BaseSettings):
     ingest_batch: int = Field(default=200, ge=1)  # messages filed per transaction
     send_batch: int = Field(default=200, ge=1)  # emails one worker claims at a time (bench/)
     sender_idle_seconds: float = Field(default=2.0, gt=0)  # how often an idle sender looks
-    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
-    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
-    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")  # Socket Mode
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")  # Socket Mode
     # Multi-workspace installs (Bolt's OAuth flow at /slack/install): the app's credentials.
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
-    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_team_id: str | None = None  # with OAuth: the workspace alerts are posted in
     slack_api_url: str | None = None  # SUPPORTFIRST_SLACK_API_URL: tests point it at a stand-in
     slack_alert_channel: str | None = None  # where alerts go when no route says otherwise
-    teams_webhook_url: str | None = None  # a Teams Workflows webhook for alerts
+    teams_webhook_url: str | None = Field(default=None, repr=False)  # a Teams webhook: its
+    # query string is its key, so it is shown redacted
     case_url: str | None = None  # e.g. https://supportfirst.school.example/cases/{upn}
     # Where staff reach `serve`'s case pages (links in alerts and sign-in links); https in
     # production, where session cookies are then sent only over https.
     public_url: str = "http://127.0.0.1:3000"
+    signing_key: Path | None = None  # the Ed25519 private key (default: in the data folder)
+    audit_heads_file: Path | None = None  # the signed heads (default: in the data folder)
     review_time: time = time(18, 0)  # local time the daily review runs, after registers close
 
     @field_validator("review_time", mode="before")
@@ -158,6 +173,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'supportfirst.db').resolve()}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key or self.data_dir / "signing-key.pem"
+
+    @property
+    def audit_heads_path(self) -> Path:
+        return self.audit_heads_file or self.data_dir / "audit-heads.log"
 
     @property
     def mail_domain(self) -> str:

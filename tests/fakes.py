@@ -24,13 +24,14 @@ from attendance.consent import ConsentRecord, address_key
 from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.postal import AddressVersion, current
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
-from casework.audit import GENESIS, canonical, entry_hash
+from casework.audit import GENESIS, canonical, entry_hash, sign_entry
 from casework.events import Event
-from casework.ports import UnitOfWork
+from casework.ports import Signer, UnitOfWork
 from casework.records import (
     DELIVERED,
     AuditRecord,
     CalendarRow,
+    ChainTip,
     Change,
     Delivery,
     DeliveryState,
@@ -472,6 +473,11 @@ class FakeOutbox:
 @dataclass
 class FakeAudit:
     entries: list[AuditRecord] = field(default_factory=list)
+    signer: Signer | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FakeAudit:
+        """The key is shared, not copied, by each unit of work's copy of the state."""
+        return FakeAudit(copy.deepcopy(self.entries, memo), self.signer)
 
     async def append(
         self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
@@ -480,15 +486,9 @@ class FakeAudit:
         seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
         body = canonical(details)
         at = now.astimezone(UTC)
+        digest = entry_hash(seq, at, actor, action, subject, body, prev)
         record = AuditRecord(
-            seq,
-            at,
-            actor,
-            action,
-            subject,
-            body,
-            prev,
-            entry_hash(seq, at, actor, action, subject, body, prev),
+            seq, at, actor, action, subject, body, prev, digest, sign_entry(self.signer, digest)
         )
         self.entries.append(record)
         return record
@@ -503,6 +503,12 @@ class FakeAudit:
 
     async def all(self) -> list[AuditRecord]:
         return list(self.entries)
+
+    async def tip(self) -> ChainTip:
+        if not self.entries:
+            return ChainTip(0, GENESIS, None)
+        signed = next((e.seq for e in self.entries if e.signature), None)
+        return ChainTip(self.entries[-1].seq, self.entries[-1].hash, signed)
 
 
 @dataclass
@@ -596,8 +602,9 @@ class FakeUnitOfWork:
     repositories show the committed state (reading them there is for assertions).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, signer: Signer | None = None) -> None:
         self._saved = FakeState()
+        self._saved.audit.signer = signer
         self._live = copy.deepcopy(self._saved)
         self.committed = False
         self.snapshots = 0  # how many units of work asked for one consistent snapshot

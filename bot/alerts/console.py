@@ -4,6 +4,7 @@ default when neither Slack nor Teams is configured."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +23,8 @@ class ConsoleAlerts:
         line = f"ALERT {view.kind} {view.upn} {json.dumps(detail, sort_keys=True)}"
         if self.log_file is not None:  # the file first: once the line is seen, it is logged
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.log_file.open("a", encoding="utf-8") as f:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            with open(os.open(self.log_file, flags, 0o600), "a", encoding="utf-8") as f:
                 f.write(f"{datetime.now(UTC).isoformat()} {line}\n")
         print(line, flush=True)
         return None, None

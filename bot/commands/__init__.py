@@ -18,7 +18,7 @@ from casework.errors import CaseworkError
 from casework.letters import Staff
 from casework.notices import issue_nti
 from casework.pack import ChronologyRenderer
-from casework.packzip import export_pack
+from casework.packzip import Seal, export_pack
 from casework.ports import UnitOfWork
 from casework.records import StaffRecord
 from casework.sending import Mailroom, send_letter
@@ -42,10 +42,12 @@ class Commands:
         new_uow: Callable[[], UnitOfWork],
         mailroom: Callable[[], Mailroom],
         render_chronology: ChronologyRenderer | None = None,
+        seal: Seal | None = None,
     ):
         self.new_uow = new_uow
         self.mailroom = mailroom
         self.render_chronology = render_chronology
+        self.seal = seal  # signs each pack's manifest, as `supportfirst pack` does
         self.guard = Guard(new_uow)
         self.alerts = AlertCommands(new_uow, self.guard)
 
@@ -185,6 +187,7 @@ class Commands:
             who.name,
             f"slack:{ask.user_id}",
             ask.now,
+            self.seal,
         )
         name = f"referral-pack-{upn}-{ask.on.isoformat()}.zip"
         return Answer(

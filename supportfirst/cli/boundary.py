@@ -72,10 +72,11 @@ def _explain_setup(error: Exception) -> Failure | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from store.db import DatabaseUrlError
+    from store.signing import SigningKeyError
     from supportfirst.bootstrap import LoopDied
     from supportfirst.settings import SettingsError, one_line
 
-    if isinstance(error, DatabaseUrlError | SettingsError | LoopDied):
+    if isinstance(error, DatabaseUrlError | SettingsError | LoopDied | SigningKeyError):
         return Failure([], str(error))
     if isinstance(error, ValidationError):
         return Failure([], one_line(error))

@@ -7,8 +7,10 @@ must not pay for the database layer, which `run` imports when a command actually
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -136,3 +138,18 @@ def route_line(r: ParentRoute) -> str:
         return f"  parent {r.parent_id}: queued for email {r.message_id} ({r.reason})"
     how = f"print letter {r.printed_id} and its slip (letter print {r.printed_id} --out DIR)"
     return f"  parent {r.parent_id}: {how}, for post or hand delivery ({r.reason})"
+
+
+def safe_name(text: str) -> str:
+    """A file name made from ids that came from outside: letters, digits, `.`, `_`, `-` kept,
+    anything else `_`, no `..`, never starting with a dot, at most 120 characters."""
+    name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in text)
+    name = name.replace("..", "__")
+    return ("_" + name[1:] if name.startswith(".") else name)[:120] or "file"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only the service's user can read (0600), never through a symlink."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)

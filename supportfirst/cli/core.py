@@ -119,11 +119,14 @@ def review(
     db: DbOpt = None,
 ) -> None:
     """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events."""
+    from casework.audit import record_head
     from casework.thresholds import daily_review
 
     async def work(application: App) -> None:
         day = parse_date(on)
-        events = await daily_review(application.uow(), day, application.clock.now())
+        now = application.clock.now()
+        events = await daily_review(application.uow(), day, now)
+        await record_head(application.uow(), application.signing_key, application.heads(), now)
         if json_:
             emit_json(
                 {"on": day.isoformat(), "events": [{"kind": e.kind, **e.payload()} for e in events]}
@@ -146,20 +149,34 @@ def audit_verify(
             help="a head hash recorded earlier: also catches entries cut off the end",
         ),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="the public key to check signatures with (default: ours)"),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """Check the audit chain: any changed, inserted or deleted entry fails."""
+    """Check the audit chain: any changed, inserted, deleted or re-hashed entry fails, and so
+    does a head in the head file that the chain no longer holds (entries cut off the end)."""
     from casework.audit import verify_audit
+    from store.signing import PublicKey
 
     async def work(application: App) -> None:
-        report = await verify_audit(application.uow(), expect_head)
+        verifier = PublicKey.parse(key) if key else application.signing_key.public()
+        heads = application.heads().lines()
+        report = await verify_audit(application.uow(), expect_head, verifier, heads)
+        for note in report.notes:
+            typer.echo(f"audit: {note}", err=True)
         if not report.ok:
             for problem in report.problems:
                 typer.echo(f"audit: {problem}", err=True)
             problems = counted(len(report.problems), "problem")
             raise fail(f"the audit log has been tampered with ({problems})")
         entries = counted(report.entries, "entry", "entries")
-        typer.echo(f"audit log intact: {entries}, head {report.head}")
+        heads_on_file = counted(len(heads), "head")
+        typer.echo(
+            f"audit log intact: {entries}, head {report.head}, "
+            f"signed by {verifier.public_key}, {heads_on_file} on file"
+        )
 
     run(db, work)
 

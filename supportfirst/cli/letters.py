@@ -15,6 +15,8 @@ from supportfirst.cli.common import (
     route_json,
     route_line,
     run,
+    safe_name,
+    write_private,
 )
 
 if TYPE_CHECKING:
@@ -125,10 +127,11 @@ def letter_print(
     async def work(application: App) -> None:
         files = await printed_files(application.uow(), application.evidence(), printed_id)
         c = files.copy
-        out.mkdir(parents=True, exist_ok=True)
-        stem = f"{printed_id}-{c.template}-{c.upn}-{c.parent_id}"
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The ids come from imported files: only their safe characters become a file name.
+        stem = safe_name(f"{printed_id}-{c.template}-{c.upn}-{c.parent_id}")
         for name, data in ((f"{stem}.pdf", files.letter), (f"{stem}-slip.pdf", files.slip)):
-            (out / name).write_bytes(data)
+            write_private(out / name, data)
             typer.echo(str(out / name))
 
     run(db, work)

@@ -199,12 +199,17 @@ def mail_ingest(
             raise UserError(f"cannot read {inbox.name}: {e}") from None
         finally:
             inbox.close()
-        doc = {
+        doc: dict[str, object] = {
             "read": totals.read,
             "new": totals.new,
             "matched": totals.matched,
             "quarantined": totals.quarantined,
         }
+        skipped = [str(p) for p in getattr(inbox, "skipped", [])]
+        for path in skipped:  # links and folders in the Maildir: never read (mail/inbox.py)
+            typer.echo(f"{path}: skipped, not a regular file (a link or a folder)", err=True)
+        if skipped:
+            doc["skipped"] = skipped
         if json_:
             emit_json(doc)
         else:

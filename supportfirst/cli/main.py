@@ -3,6 +3,7 @@ here, in the order `--help` lists them, and every run passes through the one err
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from supportfirst.cli import (
     consent,
     core,
     demo,
+    keys,
     letters,
     mail,
     pack,
@@ -47,6 +49,7 @@ for sub, name in (
     (consent.consent_app, "consent"),
     (parents.parent_app, "parent"),
     (letters.letter_app, "letter"),
+    (keys.key_app, "key"),
 ):
     app.add_typer(sub, name=name)
 
@@ -78,6 +81,9 @@ def _lift_verbose(args: list[str]) -> list[str]:
 
 
 def main() -> None:
+    # Every file the service writes holds personal data or evidence: its user's only (0600,
+    # folders 0700), whatever the shell's umask.
+    os.umask(0o077)
     try:
         # Not standalone: Click's usage errors reach the boundary, which makes them one line
         # instead of Typer's box; the exit code of typer.Exit comes back as the result.

@@ -19,7 +19,8 @@ commands = typer.Typer()
 def write_atomically(path: Path, data: bytes) -> None:
     """The whole ZIP or nothing: a killed export never leaves half a pack behind."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:  # personal data: the service's user only
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -35,7 +36,7 @@ def pack_command(
 ) -> None:
     """Build the referral pack for the local authority: chronology.pdf, every email as .eml,
     attachments, consent, slips and a manifest that `verify` checks."""
-    from casework.packzip import export_pack
+    from casework.packzip import Seal, export_pack
 
     async def work(application: App) -> None:
         from documents.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
@@ -50,6 +51,7 @@ def pack_command(
             by,
             f"file:{out.name}",
             application.clock.now(),
+            Seal(application.signing_key, application.heads()),
         )
         write_atomically(out, done.data)
         files = counted(len(done.pack.files), "file")
@@ -61,21 +63,36 @@ def pack_command(
 @commands.command("verify")
 def verify_command(
     file: Annotated[Path, typer.Argument(help="a referral pack ZIP")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="the school's public key (as `key show` printed it, or a file)"),
+    ] = None,
+    max_size: Annotated[
+        int, typer.Option("--max-size", help="refuse a ZIP that would unpack to more bytes")
+    ] = 2 * 1024**3,
 ) -> None:
-    """Check every file in a pack against its manifest: each changed, missing or extra file is
-    named, and the exit code is non-zero if there is any."""
-    from casework.packzip import read_zip, verify_files
+    """Check every file in a pack against its manifest, and the manifest's signature: each
+    changed, missing or extra file is named, and the exit code is non-zero if there is any."""
+    from casework.packcheck import PackRefused, check_pack
+    from store.signing import PublicKey
 
-    data = file.read_bytes()  # a file that cannot be read: the boundary names it
-    try:
-        files = read_zip(data)
-    except Exception as e:  # not a ZIP at all
-        raise fail(f"{file}: not a readable ZIP ({e})") from None
-    problems = verify_files(files)
-    for p in problems:
+    verifier = PublicKey.parse(key) if key is not None else None
+    with open(file, "rb") as f:  # a file that cannot be read: the boundary names it
+        try:
+            report = check_pack(f, verifier, PublicKey.parse, max_size)
+        except PackRefused as e:
+            raise fail(f"{file}: refused: {e}") from None
+    for p in report.problems:
         typer.echo(p)
-    if problems:
-        raise fail(f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
-    n = len(files) - 1
+    if report.problems:
+        raise fail(f"{file}: {counted(len(report.problems), 'problem')}")
+    n = report.files
     every = "the 1 file matches" if n == 1 else f"all {counted(n, 'file')} match"
     typer.echo(f"{file}: {every} the manifest")
+    if report.key_checked:
+        typer.echo(f"signed by the key given: {report.signed_by}")
+    else:
+        typer.echo(
+            f"signed by {report.signed_by}: compare it with the key the school gave you "
+            "(or pass --key)"
+        )

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from attendance.consent import ConsentRecord
-from casework.ports import UnitOfWork
+from casework.ports import Signer, UnitOfWork
 from casework.records import ParentRow, PupilRow, SchoolRow
 from store.db import make_engine
+from store.signing import SigningKey, create_key
 from store.uow import SqlUnitOfWork
 from tests.conftest import truncate
 from tests.fakes import FakeUnitOfWork
@@ -32,8 +33,25 @@ UPN, OTHER_UPN = "A123456789012", "B123456789013"
 async def uow(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> AsyncIterator[UnitOfWork]:
+    async for u in _backend(request, tmp_path, sqlite_template, None):
+        yield u
+
+
+@pytest.fixture(params=["fake", "sqlite", "postgres"])
+async def signed_uow(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[tuple[UnitOfWork, SigningKey]]:
+    """A unit of work whose audit entries are signed, and the key that signs them."""
+    key = create_key(tmp_path / "signing-key.pem")
+    async for u in _backend(request, tmp_path, sqlite_template, key):
+        yield u, key
+
+
+async def _backend(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, signer: Signer | None
+) -> AsyncIterator[UnitOfWork]:
     if request.param == "fake":
-        yield FakeUnitOfWork()
+        yield FakeUnitOfWork(signer)
         return
     if request.param == "sqlite":
         path = tmp_path / "contract.db"
@@ -43,7 +61,7 @@ async def uow(
         url = request.getfixturevalue("pg_url")
         truncate(url)
     engine = make_engine(url)
-    yield SqlUnitOfWork(engine)
+    yield SqlUnitOfWork(engine, signer)
     await engine.dispose()
 
 

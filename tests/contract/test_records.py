@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from attendance.consent import ConsentRecord
-from casework.audit import GENESIS
+from casework.audit import GENESIS, entry_message
 from casework.events import NtiIssued, ThresholdMet
 from casework.ports import UnitOfWork
-from casework.records import AlertPostRecord, AlertState, StaffRecord
+from casework.records import AlertPostRecord, AlertState, ChainTip, StaffRecord
+from store.signing import SigningKey
 from tests.contract.conftest import DAY, NOW, OTHER_UPN, UPN, consent, seed
 
 
@@ -129,6 +130,22 @@ async def test_the_audit_log_is_one_hash_chain(uow: UnitOfWork) -> None:
     async with uow:
         assert await uow.audit.all() == [one, two, three]
         assert await uow.audit.head() == three.hash
+        assert await uow.audit.tip() == ChainTip(3, three.hash, None)  # nothing signed
+
+
+async def test_signed_entries_and_the_chain_tip(signed_uow: tuple[UnitOfWork, SigningKey]) -> None:
+    signed, key = signed_uow
+    async with signed:
+        assert await signed.audit.tip() == ChainTip(0, GENESIS, None)
+        one, two = await signed.audit.append_many(
+            "office", [("note", "pupil:A1", {}), ("note", "pupil:B1", {"n": 2})], NOW
+        )
+        await signed.commit()
+    assert one.signature and two.signature and one.signature != two.signature
+    assert key.verify(entry_message(two.hash), two.signature)
+    async with signed:
+        assert await signed.audit.all() == [one, two]  # the signature is stored and read back
+        assert await signed.audit.tip() == ChainTip(2, two.hash, 1)
 
 
 async def test_nothing_is_kept_unless_committed(uow: UnitOfWork) -> None:

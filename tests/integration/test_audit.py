@@ -31,19 +31,20 @@ async def sql(app: App, statement: str) -> None:
 
 
 async def test_an_untouched_chain_verifies(chain: App) -> None:
-    report = await verify_audit(chain.uow())
+    report = await verify_audit(chain.uow(), verifier=chain.signing_key.public())
     assert report.ok and report.entries == 4 and report.head != GENESIS
+    assert report.signed_from == 1
 
 
 async def test_a_changed_entry_is_detected(chain: App) -> None:
     await sql(chain, "UPDATE audit_entry SET details = '{}' WHERE seq = 2")
-    report = await verify_audit(chain.uow())
+    report = await verify_audit(chain.uow(), verifier=chain.signing_key.public())
     assert report.problems == ("entry 2: content changed since it was written",)
 
 
 async def test_a_deleted_entry_is_detected(chain: App) -> None:
     await sql(chain, "DELETE FROM audit_entry WHERE seq = 2")
-    problems = (await verify_audit(chain.uow())).problems
+    problems = (await verify_audit(chain.uow(), verifier=chain.signing_key.public())).problems
     assert problems[0] == "entry 2: missing (next entry is 3)"
 
 
@@ -65,13 +66,15 @@ async def test_an_inserted_entry_is_detected_even_with_a_valid_own_hash(chain: A
             )
         )
         await uow.commit()
-    problems = (await verify_audit(chain.uow())).problems
+    problems = (await verify_audit(chain.uow(), verifier=chain.signing_key.public())).problems
     assert "entry 3: does not follow the entry before it" in problems[0]
 
 
 async def test_entries_cut_from_the_end_are_caught_with_the_recorded_head(chain: App) -> None:
-    head = (await verify_audit(chain.uow())).head
+    head = (await verify_audit(chain.uow(), verifier=chain.signing_key.public())).head
     await sql(chain, "DELETE FROM audit_entry WHERE seq = 4")
-    assert (await verify_audit(chain.uow())).ok  # the chain alone cannot tell
-    report = await verify_audit(chain.uow(), expect_head=head)
+    assert (
+        await verify_audit(chain.uow(), verifier=chain.signing_key.public())
+    ).ok  # the chain alone cannot tell
+    report = await verify_audit(chain.uow(), expect_head=head, verifier=chain.signing_key.public())
     assert not report.ok and "no longer in the chain" in report.problems[0]

@@ -219,6 +219,10 @@ def test_pack_then_verify_and_a_tampered_pack_fails_naming_the_file(cli: Cli) ->
     assert "manifest SHA-256" in done.stdout
     ok = cli("verify", "pack.zip")
     assert ok.returncode == 0 and "match the manifest" in ok.stdout
+    key = cli("key", "show").stdout.strip()
+    signed = cli("verify", "pack.zip", "--key", key)
+    assert signed.returncode == 0 and f"signed by the key given: {key}" in signed.stdout
+    assert (cli.folder / "pack.zip").stat().st_mode & 0o777 == 0o600  # personal data
     files = read_zip((cli.folder / "pack.zip").read_bytes())
     files["chronology.pdf"] = files["chronology.pdf"] + b" "
     with zipfile.ZipFile(cli.folder / "tampered.zip", "w") as z:

@@ -10,6 +10,7 @@ from email.policy import default
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
 from casework.consent import record_consent
 from casework.imports import import_csv
@@ -39,7 +40,7 @@ async def test_an_nti_issued_from_slack_reaches_the_parents_mailbox(
     school: App, slack_api: SlackStandIn, mail_servers: MailServers
 ) -> None:
     s = school.settings
-    s.slack_bot_token, s.slack_signing_secret = slack_api.token, SECRET
+    s.slack_bot_token, s.slack_signing_secret = SecretStr(slack_api.token), SecretStr(SECRET)
     s.slack_api_url = slack_api.base_url
     gone = [(date(2025, 3, d), x) for d in range(3, 8) for x in ("AM", "PM")]
     marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), absent=gone, code="O")
