@@ -137,7 +137,7 @@ def test_names_from_imported_files_never_become_paths(tmp_path: Path) -> None:
         "schools": b.schools(),
         "pupils": b.pupils(),
         "parents": b.csv_bytes(
-            "parent_id,upn,name,email,relationship", [f"{evil},{b.UPN_1},Alex Taylor,,mother"]
+            b.PARENTS_HEADER, [f"{evil},{b.UPN_1},Alex Taylor,,mother,{b.ADDRESS_1}"]
         ),
     }
     for kind, data in files.items():
