@@ -18,7 +18,7 @@ from casework.events import (
     TimeLimitNear,
     UnresolvedN,
 )
-from casework.notice_review import review_notice, review_time_limits
+from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
 from casework.records import Episode, PupilCount
 
@@ -198,9 +198,7 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     marks. Each event is raised once, however often the review is run."""
     async with uow:
         events = await _review_thresholds(uow, on, now)
-        for notice in await uow.cases.notices(open_only=True):
-            if notice.issued_on <= on:
-                events += await review_notice(uow, notice, on, now)
+        events += await review_notices(uow, on, now)
         events += await _review_unresolved_n(uow, on)
         events += await review_time_limits(uow, on, now)
         events += await _review_episode_time_limits(uow, on, now)

@@ -18,6 +18,9 @@ def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}")
 
 
+ENDED = "'improved', 'not_improved', 'undecided'"  # what a review may find at a period's end
+
+
 class School(SQLModel, table=True):
     urn: str = Field(primary_key=True, max_length=16)
     name: str
@@ -164,7 +167,10 @@ class CaseEntry(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """A Notice to Improve and its improvement period."""
 
-    __table_args__ = (one_of("notice", "status", records.NoticeStatus),)
+    __table_args__ = (
+        one_of("notice", "status", records.NoticeStatus),
+        CheckConstraint(f"review_outcome IN ({ENDED})", name="ck_notice_review_outcome"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)
     authority: str
@@ -180,6 +186,13 @@ class Notice(SQLModel, table=True):
     breached_on: date | None = None
     ended_on: date | None = None
     met_on: date | None = None  # the day the threshold relied on was met (None: issued_on)
+    served_start: date | None = None  # the period as served (0012); null until all are served
+    served_end: date | None = None
+    review_outcome: str | None = None  # improved | not_improved | undecided (CHECK in 0012)
+    further_at_end: int | None = None
+    decided_by: str | None = None
+    decided_on: date | None = None
+    decision_reason: str | None = Field(default=None, sa_column=Column(SAText, nullable=True))
 
 
 class NoticeDelivery(SQLModel, table=True):
