@@ -62,7 +62,9 @@ def missing_registers(
 ) -> list[date]:
     """School days of the period with no mark at all for the pupil."""
     marked = {m.day for m in marks}
-    return [d for d in _days(period.start, period.end) if calendar.is_school_day(d) and d not in marked]
+    return [
+        d for d in _days(period.start, period.end) if calendar.is_school_day(d) and d not in marked
+    ]
 
 
 def end_of_period(
@@ -79,11 +81,7 @@ def end_of_period(
     if further > allowed:
         reasons = (f"{further} further unauthorised sessions ({allowed} allowed)",)
         return EndOfPeriod(Finding.NOT_IMPROVED, further, reasons)
-    within = [
-        m
-        for m in marks
-        if m.code == UNRESOLVED and period.start <= m.day <= period.end
-    ]
+    within = [m for m in marks if m.code == UNRESOLVED and period.start <= m.day <= period.end]
     reasons_found: list[str] = []
     if missing:
         shown = ", ".join(d.isoformat() for d in missing[:5])

@@ -69,15 +69,15 @@ async def replan(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime)
     return replace(notice, served_start=start, served_end=end)
 
 
-async def not_served(
-    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
-) -> list[Event]:
+async def not_served(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime) -> list[Event]:
     """NtiNotServed once, when a parent is still unserved 3 school days after issue."""
     pupil = await uow.registry.pupil(notice.upn)
     calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
-    if calendar.school_days_between(notice.issued_on, on) - calendar.is_school_day(
-        notice.issued_on
-    ) < NOT_SERVED_SCHOOL_DAYS:
+    if (
+        calendar.school_days_between(notice.issued_on, on)
+        - calendar.is_school_day(notice.issued_on)
+        < NOT_SERVED_SCHOOL_DAYS
+    ):
         return []
     entries = await uow.cases.entries(notice.upn)
     if any(e.kind == "nti_not_served" and e.details.get("notice_id") == notice.id for e in entries):

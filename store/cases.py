@@ -15,13 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from attendance.penalty import PenaltyKind, PenaltyRecord, PenaltyState
 from casework.records import (
     DELIVERED,
+    OPEN_NOTICE,
     Delivery,
     DeliveryState,
     Entry,
     Episode,
     HowDelivered,
     NoticeRecord,
-    OPEN_NOTICE,
     NoticeStatus,
     Route,
 )
