@@ -11,7 +11,7 @@ from attendance.calendar import SchoolCalendar
 from attendance.holiday import ThresholdRoute, route
 from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
 from attendance.threshold import Conflict
-from casework.authorities import rules_for_pupil
+from casework.authorities import rules_for_pupil as rules_for_pupil  # re-exported: its old home
 from casework.events import (
     Event,
     ThresholdMet,
