@@ -12,7 +12,7 @@ from attendance.nti_outcome import EndOfPeriod, end_of_period, missing_registers
 from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiNotServed
 from casework.ports import UnitOfWork
-from casework.records import Delivery, DeliveryState, NoticeRecord
+from casework.records import OPEN_NOTICE, Delivery, DeliveryState, NoticeRecord
 
 SYSTEM = "supportfirst"
 # A delivery that is evidence of receipt: the server accepted the email, or staff recorded
@@ -112,3 +112,29 @@ async def end_of_period_for(
     ]
     missing = missing_registers(calendar, period, marks)
     return end_of_period(period, notice.max_further_sessions, further, missing, marks, not_engaged)
+
+
+async def replan_on_delivery(
+    uow: UnitOfWork, notice_id: int, on: date, now: datetime
+) -> str | None:
+    """After a printed notice is delivered: re-plan its period; a warning when it no longer
+    runs as planned (delivered on or after the planned start, or later than issue)."""
+    notice = await uow.cases.notice(notice_id)
+    if notice is None or notice.status not in OPEN_NOTICE:
+        return None
+    notice = await replan(uow, notice, on, now)
+    planned = (notice.period_start, notice.period_end)
+    if notice.served_start is None:
+        if on < notice.period_start:
+            return None
+        waiting = ", ".join(await unserved_parents(uow, notice_id))
+        return (
+            f"Notice to Improve {notice_id}'s planned period started on {notice.period_start}; "
+            f"it cannot start until parent {waiting} is served too"
+        )
+    if (notice.served_start, notice.served_end) == planned and on < notice.period_start:
+        return None
+    return (
+        f"Notice to Improve {notice_id} was planned to run {planned[0]} to {planned[1]}; "
+        f"served on every parent, it now runs {notice.served_start} to {notice.served_end}"
+    )

@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from supportfirst.cli import cases, chat, consent, core, demo, letters, mail, pack, penalties
+from supportfirst.cli import (
+    cases,
+    chat,
+    consent,
+    core,
+    demo,
+    letters,
+    mail,
+    notices,
+    pack,
+    penalties,
+)
 from supportfirst.cli.boundary import explain
 from supportfirst.cli.common import DbOpt, complain
 
@@ -22,7 +33,7 @@ for commands in (core.commands, demo.commands, pack.commands):
     app.add_typer(commands)
 for sub, name in (
     (cases.case_app, "case"),
-    (cases.nti_app, "nti"),
+    (notices.nti_app, "nti"),  # cases.py's, with close|withdraw added
     (core.audit_app, "audit"),
     (core.authority_app, "authority"),
     (mail.outbox_app, "outbox"),
