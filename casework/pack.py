@@ -29,7 +29,7 @@ from attendance.threshold import (
 )
 from casework.audit import GENESIS
 from casework.caselog import case_log
-from casework.checklist import case_facts
+from casework.checklist import case_facts, notice_service
 from casework.packview import ChecklistLine, PackView, ParentLine, TimelineRow, WeekPoint
 from casework.ports import Evidence, UnitOfWork
 from casework.pupils import school_name
@@ -208,6 +208,7 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
     async with uow:
         await uow.snapshot()
         pupil, entries, notices = await case_log(uow, upn)
+        served, unserved = await notice_service(uow, notices)
         return _CaseFile(
             pupil=pupil,
             school=await school_name(uow, pupil),
@@ -219,7 +220,7 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
             printed=await uow.mail.printed_for(upn),
             marks=await uow.marks.for_pupil(upn),
             entries=entries,
-            checklist=referral_checklist(case_facts(entries, len(notices))),
+            checklist=referral_checklist(case_facts(entries, served, unserved)),
             head=await uow.audit.head() or GENESIS,
         )
 
