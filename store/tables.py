@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstra
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
 
+from attendance.nti_outcome import Finding
 from casework import records
 
 
@@ -16,9 +17,6 @@ def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
     """The column holds one of the enum's values (migration 0008 added these)."""
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}")
-
-
-ENDED = "'improved', 'not_improved', 'undecided'"  # what a review may find at a period's end
 
 
 class School(SQLModel, table=True):
@@ -169,7 +167,7 @@ class Notice(SQLModel, table=True):
 
     __table_args__ = (
         one_of("notice", "status", records.NoticeStatus),
-        CheckConstraint(f"review_outcome IN ({ENDED})", name="ck_notice_review_outcome"),
+        one_of("notice", "review_outcome", Finding),  # what the review found at its end
     )
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import SQLModel
 
+from attendance.nti_outcome import Finding
 from attendance.penalty import PenaltyState
 from casework.records import (
     AlertState,
@@ -35,6 +36,7 @@ from tests.conftest import PG_ADMIN
 
 STATES = [
     ("notice", "status", NoticeStatus),
+    ("notice", "review_outcome", Finding),
     ("notice_delivery", "route", Route),
     ("notice_delivery", "state", DeliveryState),
     ("outgoing_mail", "state", EmailState),
