@@ -150,3 +150,76 @@ def test_nti_close_and_withdraw_refuse_and_are_audited(cli: Cli) -> None:
     ok(cli, "audit", "verify")  # the chain, with the withdrawal in it, still holds
     missing = cli("nti", "close", "9", "--outcome", "improved", "--reason", "x", "--by", "M")
     assert missing.returncode != 0 and "no Notice to Improve 9" in missing.stderr
+
+
+def test_no_registers_end_undecided_then_a_correction_reopens(cli: Cli) -> None:
+    issued = issue(cli)
+    # Handed over on Tuesday 11th (that day's absence is before the period): runs from the 12th.
+    for parent in issued["parents"]:
+        ok(
+            cli,
+            "letter",
+            "delivered",
+            str(parent["printed_id"]),
+            "--how",
+            "hand",
+            "--by",
+            "Ms Patel",
+            "--on",
+            "2025-03-11",
+        )
+    [n] = ok(cli, "case", "show", b.UPN_1, "--json")["notices"]
+    assert (n["served_start"], n["served_end"]) == ("2025-03-12", "2025-05-06")
+    # Registers stop on 12 March: the period cannot be shown to have improved.
+    [ended] = [
+        e
+        for e in ok(cli, "review", "--on", "2025-05-07", "--json")["events"]
+        if e["kind"] == "NtiEnded"
+    ]
+    assert ended["outcome"] == "undecided" and ended["further_sessions"] == 0
+    assert ended["reasons"][0].startswith("registers missing for ")
+    assert ": 2025-03-13, 2025-03-14, 2025-03-17," in ended["reasons"][0]
+    [n] = ok(cli, "case", "show", b.UPN_1, "--json")["notices"]
+    assert (n["status"], n["review_outcome"]) == ("undecided", "undecided")
+    # The school sends the missing weeks, 28 April unauthorised: the ended period reopens.
+    gone = [(date(2025, 4, 28), "AM"), (date(2025, 4, 28), "PM")]
+    rows = b.marks(b.UPN_1, date(2025, 3, 13), date(2025, 5, 6), absent=gone)
+    ok(cli, "import", "marks", cli.file("rest.csv", b.csv_bytes(b.MARKS_HEADER, rows)))
+    [reopened] = [
+        e
+        for e in ok(cli, "review", "--on", "2025-05-08", "--json")["events"]
+        if e["kind"] == "NtiReopened"
+    ]
+    assert (reopened["further_before"], reopened["further_sessions"]) == (0, 2)
+    assert reopened["status"] == "breached"
+    assert kinds(cli, "2025-05-09") == ["NtiBreached", "NtiEnded"]
+    close = cli(
+        "nti",
+        "close",
+        "1",
+        "--outcome",
+        "improved",
+        "--reason",
+        "Seems fine",
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-05-09",
+    )
+    assert close.returncode != 0 and "say in --reason why, in at least 5 words" in close.stderr
+    done = ok(
+        cli,
+        "nti",
+        "close",
+        "1",
+        "--outcome",
+        "not_improved",
+        "--reason",
+        "Two further sessions, refer",
+        "--by",
+        "Ms Patel",
+        "--on",
+        "2025-05-09",
+        "--json",
+    )
+    assert done["status"] == "not_improved" and done["finding"] == "not_improved"
