@@ -77,8 +77,10 @@ class CaseFacts:
     parent_engaged: bool | None = None
     attendance_contract: bool = False
     no_contract_reason: str | None = None
-    notice_to_improve: bool = False
+    notice_to_improve: bool = False  # a notice, not withdrawn, served on every parent
     no_nti_reason: str | None = None
+    # A notice not withdrawn whose service on these parents is not evidenced ("N: parent …").
+    nti_unserved: tuple[str, ...] = ()
     lets_talk_used: bool | None = None
     lets_talk_reason: str | None = None
     early_help_drop_in_used: bool | None = None
@@ -201,13 +203,7 @@ def _interventions(facts: CaseFacts) -> list[ChecklistItem]:
             "no Attendance Contract: record why none was made "
             "(e.g. the parents did not attend the meeting)",
         ),
-        _done_or_reason(
-            "notice_to_improve",
-            "Notice to Improve",
-            facts.notice_to_improve,
-            facts.no_nti_reason,
-            "no Notice to Improve: record why none was used",
-        ),
+        _notice_to_improve(facts),
         _used_or_reason(
             "lets_talk", "Let's Talk: We Miss You", facts.lets_talk_used, facts.lets_talk_reason
         ),
@@ -219,6 +215,25 @@ def _interventions(facts: CaseFacts) -> list[ChecklistItem]:
         ),
         _used_or_reason("taf", "a TAF (Team Around the Family)", facts.taf_used, facts.taf_reason),
     ]
+
+
+def _notice_to_improve(facts: CaseFacts) -> ChecklistItem:
+    """A notice counts only when each parent's service is evidenced (seed 004: "clear
+    evidence of how you know that they have received it")."""
+    if facts.nti_unserved:
+        return ChecklistItem(
+            "notice_to_improve",
+            "Notice to Improve",
+            False,
+            "no evidence it reached each parent: " + "; ".join(facts.nti_unserved),
+        )
+    return _done_or_reason(
+        "notice_to_improve",
+        "Notice to Improve",
+        facts.notice_to_improve,
+        facts.no_nti_reason,
+        "no Notice to Improve: record why none was used",
+    )
 
 
 def _views(facts: CaseFacts) -> list[ChecklistItem]:

@@ -55,3 +55,10 @@ async def list_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
         recorded = await uow.registry.recorded_rules()
         names = await uow.registry.authorities_in_use()
     return {n: rules_for(n, recorded) for n in sorted(names | {r.name for r in recorded.values()})}
+
+
+async def rules_for_pupil(uow: UnitOfWork, upn: str) -> AuthorityRules:
+    pupil = await uow.registry.pupil(upn)
+    school = await uow.registry.school(pupil.school_urn) if pupil else None
+    recorded = await uow.registry.recorded_rules()
+    return rules_for(school.local_authority if school else "", recorded)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral, referral_checklist
 from casework.caselog import case_log
+from casework.notice_service import unserved_parents
 from casework.ports import UnitOfWork
-from casework.records import Entry
+from casework.records import Entry, NoticeRecord, NoticeStatus
 
 # Entries that mean a copy of a letter or email is on file.
 LETTER_KINDS = ("letter_sent", "nti_issued")
@@ -32,7 +33,7 @@ def _last(entries: list[Entry], kind: str, **match: str) -> Entry | None:
     return found[-1] if found else None
 
 
-def case_facts(entries: list[Entry], notices: int) -> CaseFacts:
+def case_facts(entries: list[Entry], notices: int, nti_unserved: tuple[str, ...] = ()) -> CaseFacts:
     def count(kind: str) -> int:
         return sum(e.kind == kind for e in entries)
 
@@ -54,6 +55,7 @@ def case_facts(entries: list[Entry], notices: int) -> CaseFacts:
         attendance_contract=any(e.kind == "contract" and e.details.get("agreed") for e in entries),
         no_contract_reason=reason("attendance_contract"),
         notice_to_improve=notices > 0,
+        nti_unserved=nti_unserved,
         no_nti_reason=reason("notice_to_improve"),
         lets_talk_used=lets_talk[0],
         lets_talk_reason=lets_talk[1],
@@ -68,7 +70,27 @@ def case_facts(entries: list[Entry], notices: int) -> CaseFacts:
     )
 
 
+async def notice_service(
+    uow: UnitOfWork, notices: list[NoticeRecord]
+) -> tuple[int, tuple[str, ...]]:
+    """Inside an open unit of work: how many notices (not withdrawn) are served on every
+    parent, and for the others which parents have no evidence of receipt."""
+    served, gaps = 0, []
+    for n in notices:
+        if n.status is NoticeStatus.WITHDRAWN:
+            continue  # issued in error: it counts for nothing
+        waiting = await unserved_parents(uow, n.id)
+        if not waiting:
+            served += 1
+        for parent_id in waiting:
+            parent = await uow.registry.parent(parent_id)
+            name = f" ({parent.name})" if parent and parent.name else ""
+            gaps.append(f"notice {n.id}: parent {parent_id}{name} not served")
+    return served, tuple(gaps)
+
+
 async def checklist(uow: UnitOfWork, upn: str) -> Checklist:
     async with uow:
         _, entries, notices = await case_log(uow, upn)
-    return Checklist(upn, referral_checklist(case_facts(entries, len(notices))))
+        served, unserved = await notice_service(uow, notices)
+    return Checklist(upn, referral_checklist(case_facts(entries, served, unserved)))

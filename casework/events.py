@@ -43,10 +43,35 @@ class NtiBreached(Event):
 
 @dataclass(frozen=True)
 class NtiEnded(Event):
+    """The improvement period is over: `outcome` improved, not_improved or undecided (what
+    the evidence says; staff decide with `nti close`), with the reasons."""
+
     notice_id: int = 0
     outcome: str = ""
     further_sessions: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NtiNotServed(Event):
+    """A notice is still not served on every parent 3 school days after issue: its period
+    cannot start until it is (once per notice)."""
+
+    notice_id: int = 0
+    issued_on: date | None = None
+    parents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NtiReopened(Event):
+    """A correction put counted absence inside an ended improvement period: the notice is
+    open again and its outcome must be decided afresh."""
+
+    notice_id: int = 0
+    further_before: int = 0
+    further_sessions: int = 0
+    status: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ class Today:
 
 
 def _notice_line(n: NoticeRecord) -> str:
-    return f"Notice to Improve {n.id} ({n.status}) until {n.period_end}"
+    if n.served_end is None:
+        return f"Notice to Improve {n.id} ({n.status}): not yet served on every parent"
+    return f"Notice to Improve {n.id} ({n.status}) until {n.served_end}"
 
 
 async def today_for(uow: UnitOfWork, slack_user_id: str, on: date, now: datetime) -> Today:

@@ -97,12 +97,16 @@ async def issue_nti(
 
 
 async def _refuse_a_second_notice(uow: UnitOfWork, upn: str, on: date) -> None:
-    running = [n for n in await uow.cases.notices(upn, open_only=True) if n.period_end >= on]
+    # An open notice not yet served has not started: it blocks another (withdraw it instead).
+    running = [
+        n
+        for n in await uow.cases.notices(upn, open_only=True)
+        if n.served_end is None or n.served_end >= on
+    ]
     if running:
-        raise Refused(
-            f"Notice to Improve {running[0].id} is already running for {upn} "
-            f"until {running[0].period_end}"
-        )
+        first = running[0]
+        until = f"until {first.served_end}" if first.served_end else "(not yet served)"
+        raise Refused(f"Notice to Improve {first.id} is already running for {upn} {until}")
 
 
 async def _parents_to_serve(uow: UnitOfWork, upn: str) -> list[ParentRow]:

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from attendance.service import email_deemed_received
+from attendance.service import UK, email_deemed_received
 from casework.events import DiskFull, EmailFailed, NoticeNotServed
 from casework.letters import TITLES
+from casework.notice_service import replan_on_delivery
 from casework.ports import Evidence, UnitOfWork
 from casework.records import Accepted, Claimed, EmailRecord, SendOutcome
 
@@ -129,6 +130,7 @@ async def apply_outcome(uow: UnitOfWork, c: Claimed, o: SendOutcome, worker: str
         )
         if c.notice_id is not None:
             await uow.cases.delivery_sent(c.message_id, received)
+            await replan_on_delivery(uow, c.notice_id, o.at.astimezone(UK).date(), o.at)
         return "sent"
     if o.outcome == "not_begun":  # never handed over (the journal failed first): as it was
         await uow.mail.requeue(o, worker)
@@ -188,6 +190,8 @@ async def record_batch(
             c = by_id[o.mail_id]
             if c.notice_id is not None:
                 await uow.cases.delivery_sent(c.message_id, email_deemed_received(o.at))
+                # The period runs from the last parent's receipt: re-planned as they come in.
+                await replan_on_delivery(uow, c.notice_id, o.at.astimezone(UK).date(), o.at)
         counts["sent"] = len(accepted)
         for o in outcomes:
             if o.outcome != "sent":

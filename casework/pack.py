@@ -30,7 +30,7 @@ from attendance.threshold import (
 )
 from casework.audit import GENESIS
 from casework.caselog import case_log
-from casework.checklist import case_facts
+from casework.checklist import case_facts, notice_service
 from casework.packparents import parent_lines
 from casework.packview import ChecklistLine, PackView, TimelineRow, WeekPoint
 from casework.ports import Evidence, UnitOfWork
@@ -55,6 +55,11 @@ WHAT = {
     "nti_issued": "Notice to Improve issued",
     "nti_breached": "Notice to Improve breached",
     "nti_ended": "Notice to Improve ended",
+    "nti_period": "Notice to Improve served: period",
+    "nti_not_served": "Notice to Improve not yet served",
+    "nti_reopened": "Notice to Improve reopened",
+    "nti_closed": "Notice to Improve closed",
+    "nti_withdrawn": "Notice to Improve withdrawn",
     "threshold_met": "Threshold met",
     "letter_sent": "Letter sent",
     "letter_delivered": "Letter delivered",
@@ -217,6 +222,7 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
         await uow.snapshot()
         pupil, entries, notices = await case_log(uow, upn)
         parents = await uow.registry.parents_of(upn)
+        served, unserved = await notice_service(uow, notices)
         return _CaseFile(
             pupil=pupil,
             school=await school_name(uow, pupil),
@@ -229,7 +235,7 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
             printed=await uow.mail.printed_for(upn),
             marks=await uow.marks.for_pupil(upn),
             entries=entries,
-            checklist=referral_checklist(case_facts(entries, len(notices))),
+            checklist=referral_checklist(case_facts(entries, served, unserved)),
             head=await uow.audit.head() or GENESIS,
         )
 

@@ -145,9 +145,28 @@ class Cases(Protocol):
         """Staff posted or handed over the printed notice to this parent."""
         ...
 
+    async def notice(self, notice_id: int) -> NoticeRecord | None: ...
+    async def notice_served(self, notice_id: int, start: date | None, end: date | None) -> None:
+        """The period as served (None, None: not every parent is served yet)."""
+        ...
+
     async def notice_breached(self, notice_id: int, on: date) -> None: ...
-    async def notice_ended(self, notice_id: int, outcome: NoticeStatus, on: date) -> None:
-        """The improvement period ended: `outcome` is improved or not_improved."""
+    async def notice_ended(
+        self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
+    ) -> None:
+        """The improvement period ended: `outcome` is improved, not_improved or undecided
+        (the review's finding, kept as review_outcome), `further` the sessions counted."""
+        ...
+
+    async def notice_decided(
+        self, notice_id: int, status: NoticeStatus, by: str, reason: str, on: date
+    ) -> None:
+        """Staff closed (improved, not_improved) or withdrew the notice."""
+        ...
+
+    async def notice_reopened(self, notice_id: int, status: NoticeStatus) -> None:
+        """A correction put counted absence inside the ended period: open again (in_progress
+        or breached), its end, finding and decision cleared (the chronology keeps them)."""
         ...
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]: ...

@@ -13,10 +13,18 @@ from datetime import date, datetime
 from attendance.penalty import deemed_receipt
 from casework.errors import NotFound, Refused
 from casework.letters import TITLES
+from casework.notice_service import replan_on_delivery
 from casework.ports import Evidence, UnitOfWork
 from casework.records import HowDelivered, PrintedCopy
 
 HOW = {"post": "posted first class", "hand": "delivered by hand"}
+
+
+@dataclass(frozen=True)
+class RecordedDelivery:
+    copy: PrintedCopy
+    # Set when the delivery moved a notice's improvement period, or leaves it unable to start.
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ async def printed_files(uow: UnitOfWork, evidence: Evidence, printed_id: int) ->
 
 async def record_delivery(
     uow: UnitOfWork, printed_id: int, how: str, on: date, by: str, now: datetime
-) -> PrintedCopy:
+) -> RecordedDelivery:
     """`how` is post or hand; refused when it was recorded already (the slip is the record)."""
     if how not in HOW:
         raise Refused(f"--how: {how!r} is not one of {', '.join(HOW)}")
@@ -52,8 +60,10 @@ async def record_delivery(
         way = HowDelivered(how)
         received = deemed_receipt(on) if way is HowDelivered.POST else on
         await uow.mail.printed_delivered(printed_id, way, on, by, received)
+        warning = None
         if copy.notice_id is not None:
             await uow.cases.delivery_confirmed(copy.notice_id, copy.parent_id, way, received)
+            warning = await replan_on_delivery(uow, copy.notice_id, on, now)
         title = TITLES.get(copy.template, copy.template)
         details = {
             "printed_id": printed_id,
@@ -67,6 +77,7 @@ async def record_delivery(
         await uow.cases.add_entry(copy.upn, on, "letter_delivered", by, summary, details, now)
         await uow.audit.append(by, "letter.delivered", f"pupil:{copy.upn}", details, now)
         await uow.commit()
-    return replace(
+    delivered = replace(
         copy, delivered_how=way, delivered_on=on, delivered_by=by, deemed_received_on=received
     )
+    return RecordedDelivery(delivered, warning)

@@ -45,7 +45,14 @@ class NoticeStatus(StrEnum):
     BREACHED = "breached"
     IMPROVED = "improved"
     NOT_IMPROVED = "not_improved"
+    # The period ended but the evidence cannot say improved (registers missing, an N
+    # unresolved, non-engagement logged): staff decide (`nti close`).
+    UNDECIDED = "undecided"
     WITHDRAWN = "withdrawn"
+
+
+# A notice whose improvement period is still being reviewed day by day.
+OPEN_NOTICE = frozenset({NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED})
 
 
 class HowDelivered(StrEnum):
@@ -180,6 +187,18 @@ class NoticeRecord:
     # The day the threshold was met that the notice relies on (issue date or up to 10 school
     # weeks before); the window runs from window_start to it. None: the issue date.
     met_on: date | None = None
+    # The period as served: it starts the school day after the last parent's deemed receipt
+    # (period_start/period_end stay the planned one). None until every parent is served.
+    served_start: date | None = None
+    served_end: date | None = None
+    # What the review found at the period's end (NoticeStatus value), and the further
+    # sessions it counted then (a later correction above it reopens the notice).
+    review_outcome: str | None = None
+    further_at_end: int | None = None
+    # Staff's decision: `nti close` or `nti withdraw`.
+    decided_by: str | None = None
+    decided_on: date | None = None
+    decision_reason: str | None = None
 
 
 @dataclass(frozen=True)

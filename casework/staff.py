@@ -22,6 +22,8 @@ ALERT_KINDS = (
     "NtiIssued",
     "NtiBreached",
     "NtiEnded",
+    "NtiNotServed",
+    "NtiReopened",
     "NoticeNotServed",
     "EmailFailed",
     "ParentReplied",

@@ -41,7 +41,11 @@ async def pupil_status(uow: UnitOfWork, upn: str, on: date) -> PupilStatus:
         rules = await rules_for_pupil(uow, upn)
         result = evaluate(await uow.marks.for_pupil(upn), on, rules.policy)
         entries = await uow.cases.entries(upn)
-        notices = [n for n in await uow.cases.notices(upn, open_only=True) if n.period_end >= on]
+        notices = [
+            n
+            for n in await uow.cases.notices(upn, open_only=True)
+            if n.served_end is None or n.served_end >= on  # unserved: not started, still open
+        ]
         parents = []
         for p in await uow.registry.parents_of(upn):
             consent = consent_on(await uow.consents.for_parent(p.parent_id), on)

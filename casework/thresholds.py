@@ -9,19 +9,18 @@ from attendance.age import compulsory_school_age, of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.holiday import ThresholdRoute, route
-from attendance.nti import ImprovementPeriod, Outcome, review
 from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
 from attendance.threshold import Conflict
+from casework.authorities import rules_for_pupil as rules_for_pupil  # re-exported: its old home
 from casework.events import (
     Event,
-    NtiBreached,
-    NtiEnded,
     ThresholdMet,
     TimeLimitNear,
     UnresolvedN,
 )
+from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
-from casework.records import Episode, NoticeRecord, NoticeStatus, PupilCount
+from casework.records import Episode, PupilCount
 
 SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
@@ -47,13 +46,6 @@ async def authority_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
     """The rules in force for every LA that has a school on record."""
     recorded = await uow.registry.recorded_rules()
     return {la: rules_for(la, recorded) for la in await uow.registry.authorities_in_use()}
-
-
-async def rules_for_pupil(uow: UnitOfWork, upn: str) -> AuthorityRules:
-    pupil = await uow.registry.pupil(upn)
-    school = await uow.registry.school(pupil.school_urn) if pupil else None
-    recorded = await uow.registry.recorded_rules()
-    return rules_for(school.local_authority if school else "", recorded)
 
 
 async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
@@ -140,52 +132,6 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
     return events
 
 
-async def _review_notice(
-    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
-) -> list[Event]:
-    rules = await rules_for_pupil(uow, notice.upn)
-    period = ImprovementPeriod(notice.period_start, notice.period_end)
-    further = await uow.marks.count_codes(
-        notice.upn, period.start, min(on, period.end), rules.threshold_codes
-    )
-    outcome = review(period, notice.max_further_sessions, further, on)
-    events: list[Event] = []
-    if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
-        await uow.cases.notice_breached(notice.id, on)
-        breach = NtiBreached(notice.upn, on, notice.id, further, notice.max_further_sessions)
-        await uow.cases.add_entry(
-            notice.upn,
-            on,
-            "nti_breached",
-            SYSTEM,
-            f"Notice to Improve {notice.id}: {further} further unauthorised sessions since "
-            f"{period.start} (sufficient improvement allows {notice.max_further_sessions}). "
-            "Tell the parents before requesting legal intervention.",
-            breach.payload(),
-            now,
-        )
-        events.append(breach)
-    if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
-        await uow.cases.notice_ended(notice.id, NoticeStatus(outcome), on)
-        ended = NtiEnded(notice.upn, on, notice.id, str(outcome), further)
-        text = (
-            "improved: close the notice"
-            if outcome is Outcome.IMPROVED
-            else "not improved: refer to the local authority"
-        )
-        await uow.cases.add_entry(
-            notice.upn,
-            on,
-            "nti_ended",
-            SYSTEM,
-            f"Notice to Improve {notice.id} ended on {period.end}, {text}.",
-            ended.payload(),
-            now,
-        )
-        events.append(ended)
-    return events
-
-
 async def _review_unresolved_n(uow: UnitOfWork, on: date) -> list[Event]:
     """`N` must be replaced by a proper code quickly: alert once when it has not been."""
     events: list[Event] = []
@@ -212,49 +158,6 @@ def _school_days_since(calendar: SchoolCalendar, day: date, on: date) -> int:
     if not calendar.terms:
         return sum((day + timedelta(days=i)).weekday() < 5 for i in range(1, (on - day).days + 1))
     return calendar.school_days_between(day + timedelta(days=1), on)
-
-
-async def _review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
-    """Notices that breached or ended without improvement and have no decision on legal
-    intervention yet: alert once when the prosecution time limit is near."""
-    events: list[Event] = []
-    for notice in await uow.cases.notices():
-        if notice.status not in ("breached", "not_improved") or notice.issued_on > on:
-            continue
-        entries = await uow.cases.entries(notice.upn)
-        if any(
-            (e.kind == "time_limit_near" and e.details.get("notice_id") == notice.id)
-            or (
-                e.kind == "decision"
-                and e.details.get("about") == "legal_intervention"
-                and e.on >= notice.issued_on
-            )
-            for e in entries
-        ):
-            continue
-        rules = await rules_for_pupil(uow, notice.upn)
-        offence = first_offence(
-            await uow.marks.for_pupil(notice.upn),
-            notice.period_start,
-            notice.period_end,
-            rules.threshold_codes,
-        )
-        if offence is None or not time_limit_near(offence, on):
-            continue
-        event = TimeLimitNear(notice.upn, on, notice.id, offence, prosecution_deadline(offence))
-        await uow.cases.add_entry(
-            notice.upn,
-            on,
-            "time_limit_near",
-            SYSTEM,
-            f"Notice to Improve {notice.id}: a prosecution for the absence on {offence} must be "
-            f"laid by {prosecution_deadline(offence)}. Refer to the local authority now, or "
-            "record the decision not to.",
-            event.payload(),
-            now,
-        )
-        events.append(event)
-    return events
 
 
 async def _review_episode_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
@@ -296,11 +199,9 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     async with uow:
         await uow.exclusive("daily_review")  # two serve processes: one review at a time
         events = await _review_thresholds(uow, on, now)
-        for notice in await uow.cases.notices(open_only=True):
-            if notice.issued_on <= on:
-                events += await _review_notice(uow, notice, on, now)
+        events += await review_notices(uow, on, now)
         events += await _review_unresolved_n(uow, on)
-        events += await _review_time_limits(uow, on, now)
+        events += await review_time_limits(uow, on, now)
         events += await _review_episode_time_limits(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from attendance.penalty import PenaltyKind, PenaltyRecord, PenaltyState
 from casework.records import (
     DELIVERED,
+    OPEN_NOTICE,
     Delivery,
     DeliveryState,
     Entry,
@@ -32,7 +33,7 @@ from store.tables import (
     ThresholdEpisode,
 )
 
-OPEN_STATUSES = (NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED)
+OPEN_STATUSES = tuple(OPEN_NOTICE)
 
 
 def _notice(n: Notice) -> NoticeRecord:
@@ -53,6 +54,13 @@ def _notice(n: Notice) -> NoticeRecord:
         n.breached_on,
         n.ended_on,
         n.met_on,
+        n.served_start,
+        n.served_end,
+        n.review_outcome,
+        n.further_at_end,
+        n.decided_by,
+        n.decided_on,
+        n.decision_reason,
     )
 
 
@@ -198,22 +206,53 @@ class SqlCases:
             for d in rows
         ]
 
-    async def _notice_row(self, notice_id: int) -> Notice:
+    async def notice(self, notice_id: int) -> NoticeRecord | None:
+        row = await self.session.get(Notice, notice_id)
+        return _notice(row) if row else None
+
+    async def _change(self, notice_id: int, **values: Any) -> None:
         row = await self.session.get(Notice, notice_id)
         assert row is not None
-        return row
+        for name, value in values.items():
+            setattr(row, name, value)
+        self.session.add(row)
+        await self.session.flush()
+
+    async def notice_served(self, notice_id: int, start: date | None, end: date | None) -> None:
+        await self._change(notice_id, served_start=start, served_end=end)
 
     async def notice_breached(self, notice_id: int, on: date) -> None:
-        row = await self._notice_row(notice_id)
-        row.status, row.breached_on = NoticeStatus.BREACHED, on
-        self.session.add(row)
-        await self.session.flush()
+        await self._change(notice_id, status=NoticeStatus.BREACHED, breached_on=on)
 
-    async def notice_ended(self, notice_id: int, outcome: NoticeStatus, on: date) -> None:
-        row = await self._notice_row(notice_id)
-        row.status, row.ended_on = outcome, on
-        self.session.add(row)
-        await self.session.flush()
+    async def notice_ended(
+        self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
+    ) -> None:
+        await self._change(
+            notice_id,
+            status=outcome,
+            ended_on=on,
+            review_outcome=str(outcome),
+            further_at_end=further,
+        )
+
+    async def notice_decided(
+        self, notice_id: int, status: NoticeStatus, by: str, reason: str, on: date
+    ) -> None:
+        await self._change(
+            notice_id, status=status, decided_by=by, decided_on=on, decision_reason=reason
+        )
+
+    async def notice_reopened(self, notice_id: int, status: NoticeStatus) -> None:
+        await self._change(
+            notice_id,
+            status=status,
+            ended_on=None,
+            review_outcome=None,
+            further_at_end=None,
+            decided_by=None,
+            decided_on=None,
+            decision_reason=None,
+        )
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
         rows = await self.session.exec(

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstra
 from sqlalchemy import Text as SAText
 from sqlmodel import Field, SQLModel
 
+from attendance.nti_outcome import Finding
 from casework import records
 
 
@@ -166,7 +167,10 @@ class CaseEntry(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """A Notice to Improve and its improvement period."""
 
-    __table_args__ = (one_of("notice", "status", records.NoticeStatus),)
+    __table_args__ = (
+        one_of("notice", "status", records.NoticeStatus),
+        one_of("notice", "review_outcome", Finding),  # what the review found at its end
+    )
     id: int | None = Field(default=None, primary_key=True)
     upn: str = Field(foreign_key="pupil.upn", index=True)
     authority: str
@@ -182,6 +186,13 @@ class Notice(SQLModel, table=True):
     breached_on: date | None = None
     ended_on: date | None = None
     met_on: date | None = None  # the day the threshold relied on was met (None: issued_on)
+    served_start: date | None = None  # the period as served (0012); null until all are served
+    served_end: date | None = None
+    review_outcome: str | None = None  # improved | not_improved | undecided (CHECK in 0012)
+    further_at_end: int | None = None
+    decided_by: str | None = None
+    decided_on: date | None = None
+    decision_reason: str | None = Field(default=None, sa_column=Column(SAText, nullable=True))
 
 
 class NoticeDelivery(SQLModel, table=True):

@@ -23,6 +23,7 @@ from casework.letters import Staff
 from casework.notices import issue_nti
 from casework.packcheck import check_pack
 from casework.packzip import Seal, export_pack
+from casework.printed import record_delivery
 from casework.records import EmailRecord
 from casework.sending import send_letter
 from casework.thresholds import daily_review
@@ -172,9 +173,10 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
         now,
     )
     report.say(f"Notice to Improve {notice.notice_id} for {target} until {notice.period_end}")
-    await _send_and_answer(app, report, met)
+    await _send_and_answer(app, report, met, now)
+    start = await _hand_over(app, report, notice.notice_id, target, now)
     await _read_back(app, report)
-    await _breach(app, report, target, notice.period_start + timedelta(days=2), now)
+    await _breach(app, report, target, start + timedelta(days=2), now)
     await _show_alerts(app, report)
     await _pack(app, report, target, now)
     report.say(f"Database: {app.url}")
@@ -208,10 +210,12 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
     return met
 
 
-async def _send_and_answer(app: App, report: DemoReport, met: list[str]) -> None:
+async def _send_and_answer(app: App, report: DemoReport, met: list[str], now: datetime) -> None:
     """Send the outbox; then a parent replies, one is away, and one address bounces."""
     async with smtp_server(app) as server:
         sender = Sender(app, server)
+        # The demo's day: the server's acceptance is what serves the notice (CPR 6.26).
+        sender.transport.clock = lambda: now
         try:
             sent = await sender.drain()
         finally:
@@ -229,6 +233,24 @@ async def _send_and_answer(app: App, report: DemoReport, met: list[str]) -> None
             raw = _reply(email, token_address.format(email.token), auto)
             await _deliver(raw, token_address.format(email.token), email.recipient, server.port)
         await _deliver(_bounce(bounced, domain), bounced.envelope_from, "", server.port)
+
+
+async def _hand_over(
+    app: App, report: DemoReport, notice_id: int, target: str, now: datetime
+) -> date:
+    """The printed notice handed to each parent without email consent; the period as served."""
+    async with app.uow() as uow:
+        copies = [c for c in await uow.mail.printed_for(target) if c.notice_id == notice_id]
+    for copy in copies:
+        await record_delivery(app.uow(), copy.id, "hand", REVIEW_ON, STAFF.name, now)
+    async with app.uow() as uow:
+        notice = await uow.cases.notice(notice_id)
+    assert notice is not None and notice.served_start is not None, "the notice is served"
+    report.say(
+        f"Notice to Improve {notice_id} served on each parent ({len(copies)} by hand): "
+        f"it runs {notice.served_start} to {notice.served_end}"
+    )
+    return notice.served_start
 
 
 async def _read_back(app: App, report: DemoReport) -> None:

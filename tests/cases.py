@@ -25,3 +25,15 @@ async def one_family(app: App, now: datetime, marks_from: date | None = None) ->
     if marks_from is not None:
         rows = b.marks(b.UPN_1, marks_from, date(2025, 3, 14), absent=ABSENT_WEEK, code="O")
         await import_csv(app.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, rows), "o", now)
+
+
+async def hand_over(app: App, upn: str, on: date, now: datetime, how: str = "hand") -> None:
+    """Record every printed letter for `upn` not yet delivered as delivered `how` on `on`
+    (a notice is served, and its period runs, only once each parent has it)."""
+    from casework.printed import record_delivery
+
+    async with app.uow() as uow:
+        copies = await uow.mail.printed_for(upn)
+    for copy in copies:
+        if copy.delivered_on is None:
+            await record_delivery(app.uow(), copy.id, how, on, "Ms Patel", now)

@@ -400,13 +400,45 @@ class FakeCases:
     async def deliveries(self, notice_id: int) -> list[Delivery]:
         return sorted(self.notice_deliveries.get(notice_id, []), key=lambda d: d.parent_id)
 
-    async def notice_breached(self, notice_id: int, on: date) -> None:
-        notice = self.notice_rows[notice_id]
-        self.notice_rows[notice_id] = replace(notice, status=NoticeStatus.BREACHED, breached_on=on)
+    async def notice(self, notice_id: int) -> NoticeRecord | None:
+        return self.notice_rows.get(notice_id)
 
-    async def notice_ended(self, notice_id: int, outcome: NoticeStatus, on: date) -> None:
-        notice = self.notice_rows[notice_id]
-        self.notice_rows[notice_id] = replace(notice, status=outcome, ended_on=on)
+    def _change(self, notice_id: int, **values: Any) -> None:
+        self.notice_rows[notice_id] = replace(self.notice_rows[notice_id], **values)
+
+    async def notice_served(self, notice_id: int, start: date | None, end: date | None) -> None:
+        self._change(notice_id, served_start=start, served_end=end)
+
+    async def notice_breached(self, notice_id: int, on: date) -> None:
+        self._change(notice_id, status=NoticeStatus.BREACHED, breached_on=on)
+
+    async def notice_ended(
+        self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
+    ) -> None:
+        self._change(
+            notice_id,
+            status=outcome,
+            ended_on=on,
+            review_outcome=str(outcome),
+            further_at_end=further,
+        )
+
+    async def notice_decided(
+        self, notice_id: int, status: NoticeStatus, by: str, reason: str, on: date
+    ) -> None:
+        self._change(notice_id, status=status, decided_by=by, decided_on=on, decision_reason=reason)
+
+    async def notice_reopened(self, notice_id: int, status: NoticeStatus) -> None:
+        self._change(
+            notice_id,
+            status=status,
+            ended_on=None,
+            review_outcome=None,
+            further_at_end=None,
+            decided_by=None,
+            decided_on=None,
+            decision_reason=None,
+        )
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
         wanted = set(parent_ids)

@@ -13,7 +13,9 @@ TITLES = {
     "ThresholdMet": "Threshold met: the school must now consider action",
     "NtiIssued": "Notice to Improve issued",
     "NtiBreached": "Notice to Improve breached",
-    "NtiEnded": "Notice to Improve ended",
+    "NtiEnded": "Notice to Improve ended: staff decide",
+    "NtiNotServed": "A Notice to Improve is not yet served",
+    "NtiReopened": "A Notice to Improve was reopened by a correction",
     "NoticeNotServed": "A formal notice was NOT served",
     "EmailFailed": "A letter could not be emailed",
     "ParentReplied": "A parent replied",
@@ -21,7 +23,9 @@ TITLES = {
     "TimeLimitNear": "A prosecution time limit is near",
     "DiskFull": "Emails are not being sent: the disk is full",
 }
-URGENT = frozenset({"NtiBreached", "NoticeNotServed", "TimeLimitNear", "DiskFull"})
+URGENT = frozenset(
+    {"NtiBreached", "NoticeNotServed", "NtiNotServed", "NtiReopened", "TimeLimitNear", "DiskFull"}
+)
 
 
 def _said(kind: str, p: dict[str, Any]) -> str:
@@ -37,7 +41,22 @@ def _said(kind: str, p: dict[str, Any]) -> str:
             f"Notice {p.get('notice_id')}: {p.get('further_sessions')} further "
             f"sessions where {p.get('allowed')} were allowed."
         ),
-        "NtiEnded": lambda: f"Notice {p.get('notice_id')} ended: {p.get('outcome')}.",
+        "NtiEnded": lambda: (
+            f"Notice {p.get('notice_id')} ended: the evidence says "
+            f"{str(p.get('outcome')).replace('_', ' ')}"
+            f"{' (' + '; '.join(p.get('reasons') or ()) + ')' if p.get('reasons') else ''}. "
+            "Record the decision (nti close)."
+        ),
+        "NtiNotServed": lambda: (
+            f"Notice {p.get('notice_id')}, issued {p.get('issued_on')}, has still not reached "
+            f"{len(p.get('parents') or ())} parent(s): its period cannot start until it is "
+            "posted or handed over and recorded."
+        ),
+        "NtiReopened": lambda: (
+            f"Notice {p.get('notice_id')}: a register correction puts "
+            f"{p.get('further_sessions')} further sessions in its ended period (it ended with "
+            f"{p.get('further_before')}): decide its outcome again."
+        ),
         "NoticeNotServed": lambda: (
             f"The {p.get('template')} email to a parent bounced or was "
             "refused, so it has not been served: serve it another way."

@@ -122,7 +122,7 @@ class Commands:
         if s.open_notice is not None:
             return Answer(
                 f"Notice to Improve {s.open_notice.id} is already running until "
-                f"{s.open_notice.period_end}.",
+                f"{s.open_notice.served_end or s.open_notice.period_end}.",
                 refused=True,
                 upn=s.pupil.upn,
             )

@@ -17,7 +17,8 @@ def status_text(s: PupilStatus) -> str:
     ]
     if s.open_notice:
         n = s.open_notice
-        lines.append(f"Notice to Improve {n.id}: {n.period_start} to {n.period_end} ({n.status})")
+        runs = f"{n.served_start} to {n.served_end}" if n.served_end else "not yet served"
+        lines.append(f"Notice to Improve {n.id}: {runs} ({n.status})")
     for parent in s.parents:
         how = f"email to {parent.email}" if parent.email else "post (no consent to email)"
         lines.append(f"Parent {parent.parent_id} {parent.name}: {how}")

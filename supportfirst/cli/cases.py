@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -90,6 +91,10 @@ def case_log(
     run(db, work)
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 @case_app.command("show")
 def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
     """The pupil's chronology, oldest first."""
@@ -121,7 +126,13 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
                             "issued_on": n.issued_on.isoformat(),
                             "period_start": n.period_start.isoformat(),
                             "period_end": n.period_end.isoformat(),
+                            # The period as served (null until every parent is served).
+                            "served_start": _iso(n.served_start),
+                            "served_end": _iso(n.served_end),
                             "status": n.status,
+                            "review_outcome": n.review_outcome,
+                            "decided_by": n.decided_by,
+                            "decision_reason": n.decision_reason,
                         }
                         for n in c.notices
                     ],
@@ -132,7 +143,14 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
         for e in c.entries:
             typer.echo(f"{e.on}  {e.kind:<16} {e.by:<16} {e.summary}")
         for n in c.notices:
-            typer.echo(f"NTI {n.id}: {n.period_start} to {n.period_end}, {n.status}")
+            served = (
+                f"served: {n.served_start} to {n.served_end}"
+                if n.served_start
+                else "not yet served on every parent"
+            )
+            typer.echo(
+                f"NTI {n.id}: planned {n.period_start} to {n.period_end}, {served}, {n.status}"
+            )
 
     run(db, work)
 

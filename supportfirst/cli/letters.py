@@ -152,12 +152,14 @@ def letter_delivered(
     from casework.printed import record_delivery
 
     async def work(application: App) -> None:
-        copy = await record_delivery(
+        done = await record_delivery(
             application.uow(), printed_id, how, parse_date(on), by, application.clock.now()
         )
         typer.echo(
-            f"printed letter {printed_id} ({copy.template}) {how}: deemed received "
-            f"{copy.deemed_received_on}"
+            f"printed letter {printed_id} ({done.copy.template}) {how}: deemed received "
+            f"{done.copy.deemed_received_on}"
         )
+        if done.warning:
+            typer.echo(f"  warning: {done.warning}", err=True)
 
     run(db, work)

@@ -18,6 +18,7 @@ from supportfirst.cli import (
     keys,
     letters,
     mail,
+    notices,
     pack,
     parents,
     penalties,
@@ -37,7 +38,7 @@ for commands in (core.commands, demo.commands, pack.commands):
     app.add_typer(commands)
 for sub, name in (
     (cases.case_app, "case"),
-    (cases.nti_app, "nti"),
+    (notices.nti_app, "nti"),  # cases.py's, with close|withdraw added
     (core.audit_app, "audit"),
     (core.authority_app, "authority"),
     (mail.outbox_app, "outbox"),

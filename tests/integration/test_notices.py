@@ -22,6 +22,7 @@ from casework.thresholds import daily_review
 from store.outbox import SqlOutbox
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import hand_over
 
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 WEEK = [f"2025-03-0{d}" for d in range(3, 8)]  # Mon 3 - Fri 7 March
@@ -56,7 +57,8 @@ async def review(app: App, on: date) -> list[object]:
     return [e for e in await daily_review(app.uow(), on, NOW) if not isinstance(e, ThresholdMet)]
 
 
-async def nti(app: App, on: str, allowed: int = 0) -> int:
+async def nti(app: App, on: str, allowed: int = 0, served: bool = True) -> int:
+    """Issue the notice and, with `served`, hand it to each parent that day."""
     notice = await issue_nti(
         app.uow(),
         app.mailroom(),
@@ -67,6 +69,8 @@ async def nti(app: App, on: str, allowed: int = 0) -> int:
         allowed,
         NOW,
     )
+    if served:
+        await hand_over(app, b.UPN_1, date.fromisoformat(on), NOW)
     return notice.notice_id
 
 
@@ -151,11 +155,14 @@ async def test_a_breached_notice_ends_not_improved(case: App) -> None:
     await absent(case, ["2025-04-28"], start="2025-03-10", end="2025-05-02")
     events = await review(case, date(2025, 5, 5))
     assert [type(e) for e in events] == [NtiBreached, NtiEnded]
-    assert events[1] == NtiEnded(b.UPN_1, date(2025, 5, 5), notice_id, "not_improved", 2)
+    reasons = ("2 further unauthorised sessions (0 allowed)",)
+    assert events[1] == NtiEnded(
+        b.UPN_1, date(2025, 5, 5), notice_id, "not_improved", 2, reasons=reasons
+    )
 
 
 async def test_issue_and_review_land_in_the_chronology_and_the_outbox(case: App) -> None:
-    await nti(case, "2025-03-07")
+    await nti(case, "2025-03-07", served=False)
     await daily_review(case.uow(), date(2025, 3, 7), NOW)
     c = await chronology(case.uow(), b.UPN_1)
     kinds = [e.kind for e in c.entries]

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import SQLModel
 
+from attendance.nti_outcome import Finding
 from attendance.penalty import PenaltyState
 from casework.records import (
     AlertState,
@@ -35,6 +36,7 @@ from tests.conftest import PG_ADMIN
 
 STATES = [
     ("notice", "status", NoticeStatus),
+    ("notice", "review_outcome", Finding),
     ("notice_delivery", "route", Route),
     ("notice_delivery", "state", DeliveryState),
     ("outgoing_mail", "state", EmailState),
@@ -287,4 +289,35 @@ def test_0011_gives_existing_penalty_notices_their_state(empty_url: str) -> None
         assert [tuple(r) for r in states] == [(1, "issued"), (2, "withdrawn")]
         with pytest.raises(sa.exc.IntegrityError, match="ck_penalty_notice_state|CHECK"):
             conn.execute(sa.text("UPDATE penalty_notice SET state = 'lost' WHERE id = 1"))
+    engine.dispose()
+
+
+def test_0012_keeps_notices_and_checks_the_finding(empty_url: str) -> None:
+    """0012 adds the period as served and the review's finding: existing notices keep every
+    value (not served yet: re-planned by the next review); down again, `undecided` reopens."""
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0011")
+    engine = _engine(empty_url)
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    with engine.begin() as conn:
+        for table, values in [r for r in ROWS if r[0] in ("school", "pupil", "notice")]:
+            conn.execute(metadata.tables[table].insert().values(**values))
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT status, breached_on, served_start, review_outcome FROM notice")
+        ).one()
+        # SQLite gives dates back as text from a plain query.
+        assert (row[0], str(row[1]), row[2], row[3]) == ("breached", DAY.isoformat(), None, None)
+        with pytest.raises(sa.exc.IntegrityError, match="ck_notice_review_outcome|CHECK"):
+            conn.execute(sa.text("UPDATE notice SET review_outcome = 'fine' WHERE id = 1"))
+        conn.rollback()
+        conn.execute(
+            sa.text("UPDATE notice SET status = 'undecided', review_outcome = 'undecided'")
+        )
+        conn.commit()
+    command.downgrade(config, "0011")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT status FROM notice")).scalar_one() == "in_progress"
     engine.dispose()

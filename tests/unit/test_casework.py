@@ -16,6 +16,7 @@ from casework.events import ThresholdMet
 from casework.imports import ImportSummary, import_csv
 from casework.notices import issue_nti
 from casework.penalties import agree_penalty, check_penalty, record_penalty
+from casework.printed import record_delivery
 from casework.records import Delivery, NoticeRecord
 from casework.thresholds import daily_review
 from tests import builders as b
@@ -302,6 +303,18 @@ async def test_an_issued_nti_counts_as_a_letter_and_the_nti_on_file(case: FakeUn
     await issue_nti(
         case, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW
     )
+    # Printed and not yet handed over: no evidence it reached either parent.
+    result = await checklist(case, b.UPN_1)
+    assert not result.ready
+    detail = {i.key: i.detail for i in result.items}["notice_to_improve"]
+    assert detail == (
+        "no evidence it reached each parent: notice 1: parent P1 (Alex Taylor) not served; "
+        "notice 1: parent P2 (Jo Taylor) not served"
+    )
+    async with case:
+        copies = await case.mail.printed_for(b.UPN_1)
+    for copy in copies:
+        await record_delivery(case, copy.id, "hand", date(2025, 3, 7), "Ms Patel", NOW)
     result = await checklist(case, b.UPN_1)
     assert result.ready
     assert {i.key: i.detail for i in result.items}["notice_to_improve"] == "on file"

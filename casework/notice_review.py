@@ -1,0 +1,175 @@
+"""The daily review of Notices to Improve (called by casework.thresholds.daily_review): a
+notice runs only once every parent is served (the period is re-planned from the last deemed
+receipt); breaches; what the evidence says at the period's end; a later correction that
+reopens an ended period; the prosecution time limit for notices that failed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from attendance.nti import ImprovementPeriod, Outcome, review
+from attendance.nti_outcome import EndOfPeriod, Finding
+from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
+from casework.authorities import rules_for_pupil
+from casework.events import Event, NtiBreached, NtiEnded, NtiReopened, TimeLimitNear
+from casework.notice_service import end_of_period_for, not_served, replan
+from casework.ports import UnitOfWork
+from casework.records import OPEN_NOTICE, NoticeRecord, NoticeStatus
+
+SYSTEM = "supportfirst"
+ENDED = frozenset({NoticeStatus.IMPROVED, NoticeStatus.NOT_IMPROVED, NoticeStatus.UNDECIDED})
+ENDED_TEXT = {
+    Finding.IMPROVED: "improved on the evidence: close the notice (nti close)",
+    Finding.NOT_IMPROVED: "not improved: refer to the local authority",
+    Finding.UNDECIDED: "undecided: the evidence cannot show improvement",
+}
+
+
+async def review_notices(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    """Every notice issued by `on`: open ones day by day, ended ones for a correction."""
+    events: list[Event] = []
+    for notice in await uow.cases.notices():
+        if notice.issued_on > on:
+            continue
+        if notice.status in OPEN_NOTICE:
+            events += await review_notice(uow, notice, on, now)
+        elif notice.status in ENDED:
+            events += await _review_correction(uow, notice, on, now)
+    return events
+
+
+async def review_notice(
+    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
+) -> list[Event]:
+    notice = await replan(uow, notice, on, now)
+    if notice.served_start is None or notice.served_end is None:
+        # Not served on every parent: no breach or outcome can run against them.
+        return await not_served(uow, notice, on, now)
+    rules = await rules_for_pupil(uow, notice.upn)
+    period = ImprovementPeriod(notice.served_start, notice.served_end)
+    further = await uow.marks.count_codes(
+        notice.upn, period.start, min(on, period.end), rules.threshold_codes
+    )
+    outcome = review(period, notice.max_further_sessions, further, on)
+    events: list[Event] = []
+    if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
+        await uow.cases.notice_breached(notice.id, on)
+        breach = NtiBreached(notice.upn, on, notice.id, further, notice.max_further_sessions)
+        await uow.cases.add_entry(
+            notice.upn,
+            on,
+            "nti_breached",
+            SYSTEM,
+            f"Notice to Improve {notice.id}: {further} further unauthorised sessions since "
+            f"{period.start} (sufficient improvement allows {notice.max_further_sessions}). "
+            "Tell the parents before requesting legal intervention.",
+            breach.payload(),
+            now,
+        )
+        events.append(breach)
+    if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
+        end = await end_of_period_for(uow, notice, period, further)
+        events.append(await _ended(uow, notice, period, end, on, now))
+    return events
+
+
+async def _ended(
+    uow: UnitOfWork,
+    notice: NoticeRecord,
+    period: ImprovementPeriod,
+    end: EndOfPeriod,
+    on: date,
+    now: datetime,
+) -> NtiEnded:
+    await uow.cases.notice_ended(notice.id, NoticeStatus(end.finding), on, end.further)
+    ended = NtiEnded(notice.upn, on, notice.id, str(end.finding), end.further, reasons=end.reasons)
+    why = f" ({'; '.join(end.reasons)})" if end.reasons else ""
+    await uow.cases.add_entry(
+        notice.upn,
+        on,
+        "nti_ended",
+        SYSTEM,
+        f"Notice to Improve {notice.id} ended on {period.end}, {ENDED_TEXT[end.finding]}{why}. "
+        "Staff record the decision (nti close).",
+        ended.payload(),
+        now,
+    )
+    return ended
+
+
+async def _review_correction(
+    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
+) -> list[Event]:
+    """An ended period whose count a correction has since raised is open again."""
+    if notice.served_start is None or notice.served_end is None or notice.further_at_end is None:
+        return []
+    rules = await rules_for_pupil(uow, notice.upn)
+    further = await uow.marks.count_codes(
+        notice.upn, notice.served_start, notice.served_end, rules.threshold_codes
+    )
+    if further <= notice.further_at_end:
+        return []
+    breached = further > notice.max_further_sessions
+    status = NoticeStatus.BREACHED if breached else NoticeStatus.IN_PROGRESS
+    await uow.cases.notice_reopened(notice.id, status)
+    event = NtiReopened(notice.upn, on, notice.id, notice.further_at_end, further, str(status))
+    decided = (
+        f"; the decision recorded by {notice.decided_by} ({notice.status}) no longer stands"
+        if notice.decided_by
+        else ""
+    )
+    await uow.cases.add_entry(
+        notice.upn,
+        on,
+        "nti_reopened",
+        SYSTEM,
+        f"Notice to Improve {notice.id} reopened: a correction to the registers puts "
+        f"{further} further unauthorised sessions in its period {notice.served_start} to "
+        f"{notice.served_end} (it ended with {notice.further_at_end}){decided}.",
+        event.payload(),
+        now,
+    )
+    return [event]
+
+
+async def review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+    """Notices that breached or ended without improvement and have no decision on legal
+    intervention yet: alert once when the prosecution time limit is near."""
+    events: list[Event] = []
+    for notice in await uow.cases.notices():
+        if notice.status not in ("breached", "not_improved") or notice.issued_on > on:
+            continue
+        entries = await uow.cases.entries(notice.upn)
+        if any(
+            (e.kind == "time_limit_near" and e.details.get("notice_id") == notice.id)
+            or (
+                e.kind == "decision"
+                and e.details.get("about") == "legal_intervention"
+                and e.on >= notice.issued_on
+            )
+            for e in entries
+        ):
+            continue
+        rules = await rules_for_pupil(uow, notice.upn)
+        offence = first_offence(
+            await uow.marks.for_pupil(notice.upn),
+            notice.served_start or notice.period_start,
+            notice.served_end or notice.period_end,
+            rules.threshold_codes,
+        )
+        if offence is None or not time_limit_near(offence, on):
+            continue
+        event = TimeLimitNear(notice.upn, on, notice.id, offence, prosecution_deadline(offence))
+        await uow.cases.add_entry(
+            notice.upn,
+            on,
+            "time_limit_near",
+            SYSTEM,
+            f"Notice to Improve {notice.id}: a prosecution for the absence on {offence} must be "
+            f"laid by {prosecution_deadline(offence)}. Refer to the local authority now, or "
+            "record the decision not to.",
+            event.payload(),
+            now,
+        )
+        events.append(event)
+    return events

@@ -1,0 +1,140 @@
+"""Whether a Notice to Improve has been served on every parent, the period as served, and the
+evidence read at its end (attendance/nti_outcome.py has the rules)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from attendance.calendar import CalendarError
+from attendance.nti import ImprovementPeriod
+from attendance.nti_outcome import EndOfPeriod, end_of_period, missing_registers, served_period
+from casework.authorities import rules_for_pupil
+from casework.events import Event, NtiNotServed
+from casework.ports import UnitOfWork
+from casework.records import OPEN_NOTICE, Delivery, DeliveryState, NoticeRecord
+
+SYSTEM = "supportfirst"
+# A delivery that is evidence of receipt: the server accepted the email, or staff recorded
+# posting or handing over the printed notice.
+SERVED = frozenset({DeliveryState.SENT, DeliveryState.POSTED, DeliveryState.HAND_DELIVERED})
+# Still unserved this many school days after issue: staff are told (once per notice).
+NOT_SERVED_SCHOOL_DAYS = 3
+
+
+def receipt(d: Delivery) -> date | None:
+    """The day this parent is deemed to have received the notice, None when not evidenced."""
+    return d.deemed_received_on if d.state in SERVED else None
+
+
+async def unserved_parents(uow: UnitOfWork, notice_id: int) -> list[str]:
+    return [d.parent_id for d in await uow.cases.deliveries(notice_id) if receipt(d) is None]
+
+
+async def _period(uow: UnitOfWork, notice: NoticeRecord) -> ImprovementPeriod | None:
+    deliveries = await uow.cases.deliveries(notice.id)
+    pupil = await uow.registry.pupil(notice.upn)
+    calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
+    rules = await rules_for_pupil(uow, notice.upn)
+    try:
+        return served_period(calendar, notice.issued_on, [receipt(d) for d in deliveries], rules)
+    except CalendarError:
+        return None  # the calendar does not reach that far yet: re-planned once it does
+
+
+async def replan(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime) -> NoticeRecord:
+    """Store the period as the deliveries now evidence it (None while a parent is unserved, or
+    a bounce took service back); a change is written to the chronology."""
+    period = await _period(uow, notice)
+    start, end = (period.start, period.end) if period else (None, None)
+    if (start, end) == (notice.served_start, notice.served_end):
+        return notice
+    await uow.cases.notice_served(notice.id, start, end)
+    planned = f"planned {notice.period_start} to {notice.period_end}"
+    if period is None:
+        summary = f"Notice to Improve {notice.id} is no longer served on every parent ({planned})."
+    else:
+        summary = (
+            f"Notice to Improve {notice.id} served on every parent: its improvement period "
+            f"runs {start} to {end} ({planned})."
+        )
+    details = {
+        "notice_id": notice.id,
+        "planned_start": notice.period_start,
+        "planned_end": notice.period_end,
+        "served_start": start,
+        "served_end": end,
+    }
+    await uow.cases.add_entry(notice.upn, on, "nti_period", SYSTEM, summary, details, now)
+    return replace(notice, served_start=start, served_end=end)
+
+
+async def not_served(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime) -> list[Event]:
+    """NtiNotServed once, when a parent is still unserved 3 school days after issue."""
+    pupil = await uow.registry.pupil(notice.upn)
+    calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
+    if (
+        calendar.school_days_between(notice.issued_on, on)
+        - calendar.is_school_day(notice.issued_on)
+        < NOT_SERVED_SCHOOL_DAYS
+    ):
+        return []
+    entries = await uow.cases.entries(notice.upn)
+    if any(e.kind == "nti_not_served" and e.details.get("notice_id") == notice.id for e in entries):
+        return []
+    parents = tuple(await unserved_parents(uow, notice.id))
+    event = NtiNotServed(notice.upn, on, notice.id, notice.issued_on, parents)
+    await uow.cases.add_entry(
+        notice.upn,
+        on,
+        "nti_not_served",
+        SYSTEM,
+        f"Notice to Improve {notice.id}, issued {notice.issued_on}, is not yet served on "
+        f"parent {', '.join(parents)}: its improvement period cannot start until it is. "
+        "Post or hand it over and record it (letter delivered).",
+        event.payload(),
+        now,
+    )
+    return [event]
+
+
+async def end_of_period_for(
+    uow: UnitOfWork, notice: NoticeRecord, period: ImprovementPeriod, further: int
+) -> EndOfPeriod:
+    """What the evidence says at the end: registers, unresolved N, non-engagement."""
+    pupil = await uow.registry.pupil(notice.upn)
+    calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
+    marks = await uow.marks.for_pupil(notice.upn)
+    not_engaged = [
+        e.on
+        for e in await uow.cases.entries(notice.upn)
+        if e.kind == "engagement" and e.details.get("engaged") is False
+    ]
+    missing = missing_registers(calendar, period, marks)
+    return end_of_period(period, notice.max_further_sessions, further, missing, marks, not_engaged)
+
+
+async def replan_on_delivery(
+    uow: UnitOfWork, notice_id: int, on: date, now: datetime
+) -> str | None:
+    """After a printed notice is delivered: re-plan its period; a warning when it no longer
+    runs as planned (delivered on or after the planned start, or later than issue)."""
+    notice = await uow.cases.notice(notice_id)
+    if notice is None or notice.status not in OPEN_NOTICE:
+        return None
+    notice = await replan(uow, notice, on, now)
+    planned = (notice.period_start, notice.period_end)
+    if notice.served_start is None:
+        if on < notice.period_start:
+            return None
+        waiting = ", ".join(await unserved_parents(uow, notice_id))
+        return (
+            f"Notice to Improve {notice_id}'s planned period started on {notice.period_start}; "
+            f"it cannot start until parent {waiting} is served too"
+        )
+    if (notice.served_start, notice.served_end) == planned and on < notice.period_start:
+        return None
+    return (
+        f"Notice to Improve {notice_id} was planned to run {planned[0]} to {planned[1]}; "
+        f"served on every parent, it now runs {notice.served_start} to {notice.served_end}"
+    )
