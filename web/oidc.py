@@ -11,7 +11,7 @@ import base64
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import aiohttp
@@ -100,7 +100,7 @@ class OidcClient:
     async def _key_set(self, refresh: bool = False) -> KeySet:
         if self._keys is None or refresh:
             published = await self._get((await self.config())["jwks_uri"])
-            self._keys = KeySet.import_key_set(published)  # type: ignore[arg-type]
+            self._keys = KeySet.import_key_set(cast(Any, published))
         return self._keys
 
     async def verified_claims(self, id_token: str, nonce: str) -> dict[str, Any]:
