@@ -310,6 +310,11 @@ async def send_due(
     return await finish_batch(new_uow, worker, prepared, outcomes, clock)
 
 
+def journal_error(e: OSError) -> str:
+    """What a journal write failure says, as staff see it in the DiskFull alert."""
+    return f"{e.strerror or e} ({e.filename or 'the send journal'})"
+
+
 async def _disk_full(uow: UnitOfWork, worker: str, error: str, left: int, now: datetime) -> None:
     recent = await uow.outbox.recent(now - DISK_FULL_QUIET, limit=1000)
     if not any(p.kind == "DiskFull" for p in recent):
@@ -321,7 +326,7 @@ async def _journal_unwritable(
 ) -> BatchReport:
     """Nothing was handed over: every email of the batch goes back to the queue as it was,
     and staff hear of it once an hour at most (the loop retries every few seconds)."""
-    error = f"{e.strerror or e} ({getattr(e, 'filename', None) or 'the send journal'})"
+    error = journal_error(e)
     async with uow:
         for c in batch:
             await uow.mail.requeue(SendOutcome(c.id, "not_begun", now, text=error), worker)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from casework.outgoing import Journal, JournalEntry
+from casework.outgoing import Journal, JournalEntry, journal_error
 from casework.records import Claimed, SendOutcome
 from mail.urls import server_url
 
@@ -229,8 +229,7 @@ def _drain(work: asyncio.Queue[tuple[Claimed, bytes]]) -> list[tuple[Claimed, by
 
 
 def _not_begun(items: list[tuple[Claimed, bytes]], e: OSError, at: datetime) -> list[SendOutcome]:
-    text = f"{e.strerror or e} ({e.filename or 'the send journal'})"
-    return [SendOutcome(c.id, "not_begun", at, text=text) for c, _ in items]
+    return [SendOutcome(c.id, "not_begun", at, text=journal_error(e)) for c, _ in items]
 
 
 async def _reset(client: aiosmtplib.SMTP) -> None:
