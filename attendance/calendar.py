@@ -15,6 +15,20 @@ from datetime import date, timedelta
 _SEARCH_LIMIT_DAYS = 120
 
 
+# The dates a register, a date of birth or a notice can carry. Outside them date arithmetic
+# (a window 10 weeks back, a period 6 weeks on) would run off Python's calendar, and no such
+# date is ever a real one here: a year 1 or 9999 in a file is a typing or export error.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def out_of_range(day: date) -> str | None:
+    """Why `day` is not a date supportfirst works with, or None when it is."""
+    if EARLIEST <= day <= LATEST:
+        return None
+    return f"{day.isoformat()} is outside {EARLIEST.year}-{LATEST.year}"
+
+
 class CalendarError(ValueError):
     """The calendar cannot answer: usually a term that has not been imported yet."""
 

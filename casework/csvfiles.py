@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from attendance.calendar import out_of_range
 from attendance.codes import CodeError, parse_code
 from attendance.postal import PostalAddress, PostalError, normal_phone, normal_postcode
 from casework.records import CalendarRow, MarkRow, ParentRow, PupilRow, SchoolRow
@@ -55,9 +56,12 @@ def _text(row: dict[str, str], name: str, required: bool = True) -> str:
 def _date(row: dict[str, str], name: str) -> date:
     value = _text(row, name)
     try:
-        return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("bad")
+        day = date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("bad")
     except ValueError:
         raise RowError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if (why := out_of_range(day)) is not None:
+        raise RowError(name, why)
+    return day
 
 
 def _upn(row: dict[str, str], name: str = "upn") -> str:

@@ -58,6 +58,14 @@ async def _review_loop(application: App) -> None:
         await asyncio.sleep(_seconds_until(at, datetime.now()))
 
 
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -84,9 +92,15 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
         bolt = slack
 
         async def slack_events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(
-                await bolt.async_dispatch(await to_bolt_request(request))
-            )
+            if not _utf8(await request.read()):  # Bolt decodes it unchecked: a 500
+                return web.Response(status=400, text="the request body is not UTF-8")
+            try:
+                # Bolt parses the body before it checks the signature, and a `payload` that is
+                # not a JSON object raises there.
+                bolt_request = await to_bolt_request(request)
+            except (ValueError, AttributeError, TypeError):
+                return web.Response(status=400, text="not a Slack request")
+            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
         web_app.router.add_post("/slack/events", slack_events)
         flow = bolt.oauth_flow

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from attendance.calendar import out_of_range
 from supportfirst.words import counted as counted  # for every command's output
 
 if TYPE_CHECKING:
@@ -63,9 +64,12 @@ def parse_date(value: str | None, option: str = "--on") -> date:
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UserError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+    if (why := out_of_range(day)) is not None:
+        raise UserError(f"{option}: {why}")
+    return day
 
 
 class Verbosity:
