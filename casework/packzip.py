@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -97,19 +97,21 @@ class Exported:
     manifest_sha256: str
 
 
-async def export_pack(
+# Where a built pack goes (a file written and synced, a direct message uploaded): it returns
+# only once the pack is safely there, and raises when it is not.
+PackWriter = Callable[[bytes], Awaitable[None]]
+
+
+async def prepare_export(
     uow: UnitOfWork,
     evidence: Evidence,
     render: ChronologyRenderer,
     upn: str,
-    by: str,
-    to: str,
     now: datetime,
     seal: Seal | None = None,
 ) -> Exported:
-    """Build and zip the pack, and record in the audit log who exported it, where to, and the
-    hashes of its manifest and ZIP (so the school can later show what it sent). With a seal the
-    audit head is written to the head file and into the pack, and the manifest is signed."""
+    """Build and zip the pack. With a seal the audit head is written to the head file and into
+    the pack, and the manifest is signed. Nothing says it was exported yet: `record_export`."""
     pack = await build_pack(uow, evidence, render, upn, now)
     signer = None
     if seal is not None:
@@ -119,15 +121,38 @@ async def export_pack(
         head_file = PackFile(HEAD, (mark.text() + "\n").encode(), what)
         pack = replace(pack, files=(*pack.files, head_file))
     data = pack_zip(pack, signer)
-    manifest = hashlib.sha256(pack.manifest()).hexdigest()
+    return Exported(pack, data, hashlib.sha256(pack.manifest()).hexdigest())
+
+
+async def record_export(uow: UnitOfWork, done: Exported, by: str, to: str, now: datetime) -> None:
+    """The audit entry for a pack that reached `to`: who exported it, and the hashes of its
+    manifest and ZIP (so the school can later show what it sent)."""
     async with uow:
         details = {
-            "files": len(pack.files),
-            "manifest_sha256": manifest,
-            "zip_sha256": hashlib.sha256(data).hexdigest(),
-            "audit_head": pack.audit_head,
+            "files": len(done.pack.files),
+            "manifest_sha256": done.manifest_sha256,
+            "zip_sha256": hashlib.sha256(done.data).hexdigest(),
+            "audit_head": done.pack.audit_head,
             "to": to,
         }
-        await uow.audit.append(by, "pack.built", f"pupil:{pack.upn}", details, now)
+        await uow.audit.append(by, "pack.built", f"pupil:{done.pack.upn}", details, now)
         await uow.commit()
-    return Exported(pack, data, manifest)
+
+
+async def export_pack(
+    uow: UnitOfWork,
+    evidence: Evidence,
+    render: ChronologyRenderer,
+    upn: str,
+    by: str,
+    to: str,
+    now: datetime,
+    write: PackWriter,
+    seal: Seal | None = None,
+) -> Exported:
+    """Build the pack, write it, and only then audit the export: a write that fails (a full
+    disk, a folder gone) leaves no entry saying a pack went anywhere."""
+    done = await prepare_export(uow, evidence, render, upn, now, seal)
+    await write(done.data)
+    await record_export(uow, done, by, to, now)
+    return done

@@ -78,7 +78,9 @@ def chronology_html(view: PackView) -> str:
 
 
 def chronology_pdf(view: PackView) -> bytes:
-    """The chronology as PDF: the same bytes for the same view, dated `view.generated_at`."""
-    from documents.pdf import html_pdf  # WeasyPrint takes ~0.6 s to import: only when printing
+    """The chronology as PDF/A (archived as evidence): the same bytes for the same view, dated
+    `view.generated_at`."""
+    from documents.pdf import ARCHIVAL, html_pdf  # WeasyPrint takes ~0.6 s to import
 
-    return html_pdf(chronology_html(view), view.title, view.generated_at, _stylesheet())
+    html = chronology_html(view)
+    return html_pdf(html, view.title, view.generated_at, _stylesheet(), ARCHIVAL)

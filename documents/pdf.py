@@ -9,6 +9,7 @@ reached the HTML can neither tell anyone the letter was printed nor change the P
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -75,6 +76,9 @@ class OnlyDataURLs(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no typ
 
 
 _ENVIRONMENT = threading.Lock()
+# What a document kept as evidence for years is written as (ISO 19005-2, level B: it looks the
+# same wherever it is opened, fonts embedded, colours defined by an output intent).
+ARCHIVAL = "pdf/a-2b"
 
 
 @contextmanager
@@ -93,10 +97,26 @@ def _font_timestamps(created: datetime) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def html_pdf(html: str, title: str, created: datetime, stylesheet: str) -> bytes:
+def _srgb_profile() -> Any:
+    """The sRGB ICC profile WeasyPrint ships, read and closed (its ColorProfile keeps a copy)."""
+    from importlib.resources import files
+
+    from weasyprint.css import ColorProfile
+
+    data = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    return ColorProfile(
+        io.BytesIO(data), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+    )
+
+
+def html_pdf(
+    html: str, title: str, created: datetime, stylesheet: str, variant: str | None = None
+) -> bytes:
     """An HTML document laid out by WeasyPrint with `stylesheet`, as PDF: the same bytes for the
     same input, every time. `created` (aware) gives the PDF's dates and the fonts' timestamps;
-    the file identifier is a hash of the content; only `data:` URLs are fetched."""
+    the file identifier is a hash of the content; only `data:` URLs are fetched. `variant` is
+    WeasyPrint's `pdf_variant` (ARCHIVAL: PDF/A-2b, with its XMP metadata and sRGB output
+    intent)."""
     if created.tzinfo is None:
         raise ValueError("a PDF needs an aware `created` datetime, not a naive one")
     fetcher = OnlyDataURLs()
@@ -104,11 +124,17 @@ def html_pdf(html: str, title: str, created: datetime, stylesheet: str) -> bytes
         stylesheets=[CSS(string=stylesheet, url_fetcher=fetcher)]
     )
     document.metadata.title = title
+    options: dict[str, Any] = {}
+    if variant is not None:
+        # WeasyPrint would open its sRGB profile itself and never close the file (a
+        # ResourceWarning); given the profile already read, it is the output intent all the same.
+        document.color_profiles["srgb"] = _srgb_profile()
+        options = {"pdf_variant": variant, "output_intent": "given"}
     stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     document.metadata.created = document.metadata.modified = stamp
     with _font_timestamps(created):
         # True: pydyf makes the trailer /ID from an MD5 of the objects, nothing random.
-        pdf: bytes = document.write_pdf(pdf_identifier=True)
+        pdf: bytes = document.write_pdf(pdf_identifier=True, **options)
     return pdf
 
 

@@ -6,7 +6,6 @@ back, a breached notice, and a referral pack. It prints where everything is."""
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +29,7 @@ from casework.thresholds import daily_review
 from store.signing import PublicKey
 from supportfirst.alerting import Alerts, render_chronology
 from supportfirst.bootstrap import App
+from supportfirst.files import write_atomically
 from supportfirst.ingesting import ingest_once, open_inbox
 from supportfirst.sending import Sender, smtp_server
 from supportfirst.words import counted
@@ -286,13 +286,22 @@ async def _show_alerts(app: App, report: DemoReport) -> None:
 
 async def _pack(app: App, report: DemoReport, target: str, now: datetime) -> None:
     seal = Seal(app.signing_key, app.heads())
-    done = await export_pack(
-        app.uow(), app.evidence(), render_chronology, target, STAFF.name, "file", now, seal
-    )
     pack_path = app.settings.data_dir / f"referral-pack-{target}.zip"
-    fd = os.open(pack_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(done.data)
+
+    async def write(data: bytes) -> None:
+        write_atomically(pack_path, data)
+
+    done = await export_pack(
+        app.uow(),
+        app.evidence(),
+        render_chronology,
+        target,
+        STAFF.name,
+        f"file:{pack_path.name}",
+        now,
+        write,
+        seal,
+    )
     with pack_path.open("rb") as f:
         check = check_pack(f, app.signing_key.public(), PublicKey.parse)
     report.say(

@@ -18,7 +18,7 @@ from casework.errors import CaseworkError
 from casework.letters import Staff
 from casework.notices import issue_nti
 from casework.pack import ChronologyRenderer
-from casework.packzip import Seal, export_pack
+from casework.packzip import Seal, prepare_export, record_export
 from casework.ports import UnitOfWork
 from casework.records import StaffRecord
 from casework.sending import Mailroom, send_letter
@@ -179,20 +179,23 @@ class Commands:
         if self.render_chronology is None:
             return Answer("Referral packs cannot be built here.", refused=True)
         upn = args[0].upper()
-        done = await export_pack(
+        done = await prepare_export(
             self.new_uow(),
             self.mailroom().evidence,
             self.render_chronology,
             upn,
-            who.name,
-            f"slack:{ask.user_id}",
             ask.now,
             self.seal,
         )
         name = f"referral-pack-{upn}-{ask.on.isoformat()}.zip"
+
+        async def delivered() -> None:  # audited once the surface has handed it over
+            await record_export(self.new_uow(), done, who.name, f"slack:{ask.user_id}", ask.now)
+
         return Answer(
             f"The referral pack for {upn}: {len(done.pack.files)} files, manifest SHA-256 "
             f"{done.manifest_sha256}. Check it with `supportfirst verify {name}`.",
             upn=upn,
             attachment=(name, done.data),
+            delivered=delivered,
         )

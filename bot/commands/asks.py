@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,3 +23,5 @@ class Answer:
     upn: str | None = None
     prefill: tuple[str, ...] = ()  # what the form shows: the support logged, the latest entries
     attachment: tuple[str, bytes] | None = None  # a file for the requester only (the pack)
+    # What to record once the attachment has reached the requester (the pack's export entry).
+    delivered: Callable[[], Awaitable[None]] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import Body, Deps, just_ack
@@ -38,7 +39,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         text = answer.text
         if answer.attachment is not None:
-            text = await _send_pack(client, user, answer.text, answer.attachment)
+            try:
+                text = await _send_pack(client, user, answer.text, answer.attachment)
+            except SlackApiError as e:  # not exported: nothing is audited as sent
+                error = e.response.get("error", "unknown error")
+                await respond(
+                    text=f"The pack could not be sent to you ({error}): try again.",
+                    response_type="ephemeral",
+                )
+                return
+            if answer.delivered is not None:
+                await answer.delivered()
         await respond(text=text, response_type="ephemeral")
 
     app.command("/attendance")(ack=just_ack, lazy=[attendance])

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from supportfirst.cli.common import DbOpt, UserError, counted, fail, run
+from supportfirst.files import write_atomically
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
 
 commands = typer.Typer()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """The whole ZIP or nothing: a killed export never leaves half a pack behind."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:  # personal data: the service's user only
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 @commands.command("pack")
@@ -43,6 +32,13 @@ def pack_command(
 
         if out.parent and not out.parent.exists():
             raise UserError(f"--out: the folder {out.parent} does not exist")
+
+        async def write(data: bytes) -> None:
+            try:
+                write_atomically(out, data)
+            except OSError as e:
+                raise UserError(f"--out: {out} could not be written ({e.strerror or e})") from None
+
         done = await export_pack(
             application.uow(),
             application.evidence(),
@@ -51,9 +47,9 @@ def pack_command(
             by,
             f"file:{out.name}",
             application.clock.now(),
+            write,
             Seal(application.signing_key, application.heads()),
         )
-        write_atomically(out, done.data)
         files = counted(len(done.pack.files), "file")
         typer.echo(f"{out}: {files}, manifest SHA-256 {done.manifest_sha256}")
 

@@ -150,8 +150,25 @@ async def test_the_pack_goes_to_the_requester_by_dm_and_a_read_only_user_gets_no
     assert upload.args["channel_id"] == "DU1OFFICER"
     [sent] = slack_api.uploads.values()
     assert sent.data is not None and verify_files(read_zip(sent.data)) == []
+    await slack_api.wait_for_calls("response_url", count=2)  # answered after the upload
     async with endpoint.app.uow() as uow:
-        assert (await uow.audit.all())[-1].action == "pack.built"
+        built = (await uow.audit.all())[-1]
+    assert built.action == "pack.built" and json.loads(built.details)["to"] == "slack:U1OFFICER"
+
+
+async def test_a_pack_that_slack_would_not_take_is_not_audited_as_exported(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    slack_api.fail("files.completeUploadExternal", "invalid_channel")
+    url = slack_api.response_url()
+    body = slash_command_body(text=f"pack {b.UPN_1}", user_id="U1OFFICER", response_url=url)
+    status, _ = await endpoint.post(body)
+    assert status == 200
+    await slack_api.wait_for_calls("files.completeUploadExternal", timeout=60)
+    [answer] = await slack_api.wait_for_calls("response_url")
+    assert answer.args["text"] == "The pack could not be sent to you (invalid_channel): try again."
+    async with endpoint.app.uow() as uow:
+        assert all(e.action != "pack.built" for e in await uow.audit.all())
 
 
 async def test_the_decision_button_records_the_decision_and_reason_in_the_chronology(

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import mailbox
+import sqlite3
 import subprocess
 import sys
 import zipfile
+from contextlib import closing
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -233,3 +235,26 @@ def test_pack_then_verify_and_a_tampered_pack_fails_naming_the_file(cli: Cli) ->
     assert "1 problem" in bad.stderr
     audit = cli("audit", "verify")
     assert audit.returncode == 0
+
+
+def exports(cli: Cli) -> list[str]:  # noqa: F811
+    """The `to` of every pack export in the audit log, read straight from the database."""
+    with closing(sqlite3.connect(cli.folder / "data" / "supportfirst.db")) as db:
+        rows = db.execute("SELECT details FROM audit_entry WHERE action = 'pack.built'")
+        return [json.loads(details)["to"] for (details,) in rows]
+
+
+def test_a_pack_that_cannot_be_written_is_not_audited_and_leaves_nothing(cli: Cli) -> None:  # noqa: F811
+    consent(cli)
+    (cli.folder / "taken").mkdir()  # the file name is a folder: the rename onto it fails
+    failed = cli("pack", b.UPN_1, "--out", "taken", "--by", "Ms Patel")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    [line] = failed.stderr.strip().splitlines()
+    assert "--out: taken could not be written" in line
+    assert list((cli.folder / "taken").iterdir()) == []
+    assert not [p for p in cli.folder.iterdir() if p.name.endswith(".tmp")]  # no half pack
+    assert exports(cli) == []
+    written = cli("pack", b.UPN_1, "--out", "pack.zip", "--by", "Ms Patel")
+    assert written.returncode == 0, written.stderr
+    assert exports(cli) == ["file:pack.zip"]
+    assert cli("audit", "verify").returncode == 0

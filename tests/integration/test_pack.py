@@ -3,6 +3,7 @@ each changed, missing or extra file."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import zipfile
@@ -18,7 +19,7 @@ from casework.inbound import Arrived, file_messages
 from casework.letters import Staff
 from casework.pack import Pack, build_pack
 from casework.packview import PackView
-from casework.packzip import pack_zip, read_zip, verify_files
+from casework.packzip import export_pack, pack_zip, read_zip, verify_files
 from casework.sending import send_letter
 from mail.reading import read_message
 from supportfirst.bootstrap import App
@@ -213,3 +214,30 @@ async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case:
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Call number 0" in text and "Call number 149" in text
     assert "Team Around the Family" in text and "MISSING" in text  # the checklist
+
+
+async def test_an_export_whose_write_fails_is_not_audited(case: App) -> None:
+    async def full_disk(data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    async with case.uow() as uow:
+        before = len(await uow.audit.all())
+    with pytest.raises(OSError, match="No space"):
+        await export_pack(
+            case.uow(), case.evidence(), fake_pdf, b.UPN_1, "Ms Patel", "file:x.zip", NOW, full_disk
+        )
+    async with case.uow() as uow:
+        assert len(await uow.audit.all()) == before
+
+    written: list[bytes] = []
+
+    async def keep(data: bytes) -> None:
+        written.append(data)
+
+    done = await export_pack(
+        case.uow(), case.evidence(), fake_pdf, b.UPN_1, "Ms Patel", "file:x.zip", NOW, keep
+    )
+    assert written == [done.data]
+    async with case.uow() as uow:
+        entry = (await uow.audit.all())[-1]
+    assert entry.action == "pack.built" and json.loads(entry.details)["to"] == "file:x.zip"

@@ -218,3 +218,37 @@ def test_the_chart_scale_reaches_above_the_highest_week() -> None:
         int("".join(t.itertext())) for t in root.iter(f"{SVG}text") if (t.text or "").isdigit()
     ]
     assert scale[0] == 0 and max(scale) > 37
+
+
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+PDFAID = "{http://www.aiim.org/pdfa/ns/id/}"
+
+
+def test_the_chronology_is_archived_as_pdf_a(rendered: tuple[bytes, float]) -> None:
+    """PDF/A-2b (veraPDF is not available here): the XMP metadata claims the part and
+    conformance, the title and dates agree with the document information, an sRGB output
+    intent with its ICC profile is embedded, and every font is embedded."""
+    reader = PdfReader(io.BytesIO(rendered[0]))
+    assert reader.pdf_header == "%PDF-1.7"
+    catalog = reader.trailer["/Root"]
+    packet = catalog["/Metadata"].get_object().get_data()
+    xmp = ET.fromstring(packet.split(b"?>", 1)[1].rsplit(b"<?", 1)[0])  # inside the xpacket
+    claims = {k: v for d in xmp.iter(f"{RDF}Description") for k, v in d.attrib.items()}
+    assert claims[f"{PDFAID}part"] == "2" and claims[f"{PDFAID}conformance"] == "B"
+    texts = {e.tag.rsplit("}", 1)[1]: (e.text or "") for e in xmp.iter()}
+    assert texts["li"] == "Referral pack: Sam Okafor-Smith"
+    assert texts["CreateDate"] == texts["ModifyDate"] == "2025-06-09T08:15:00+00:00"
+    [intent] = catalog["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    profile = intent["/DestOutputProfile"].get_object()
+    assert profile["/N"] == 3 and profile.get_data()[36:40] == b"acsp"  # an ICC profile, RGB
+    assert "sRGB" in str(intent.get("/OutputConditionIdentifier", ""))
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descendant = font.get_object()
+            fonts = descendant.get("/DescendantFonts", [descendant])
+            for f in fonts:
+                descriptor = f.get_object()["/FontDescriptor"].get_object()
+                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), descriptor
+    assert "/Encrypt" not in reader.trailer
