@@ -84,13 +84,12 @@ async def _parent_addresses(uow: UnitOfWork, email: EmailRecord) -> set[str]:
 async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: datetime) -> Filed:
     email = await _match(uow, r)
     reason = await _quarantine_reason(uow, r, email)
-    case_email = email if reason is None else None
-    record = _inbound(a, sha256, r, case_email, reason, now)
+    record = _inbound(a, sha256, r, email, reason, now)
     inbound_id = await uow.mail.add_inbound(record)
     if inbound_id is None:
         return Filed(record, new=False)
-    if case_email is not None:
-        await _on_case(uow, case_email, r, sha256, now)
+    if email is not None and reason is None:
+        await _on_case(uow, email, r, sha256, now)
     return Filed(record, new=True)
 
 
@@ -119,8 +118,9 @@ def _inbound(
     reason: str | None,
     now: datetime,
 ) -> InboundRecord:
-    """The stored record: attached to `email`'s case, or quarantined with `reason`."""
-    upn = email.upn if email is not None else None
+    """The stored record: attached to `email`'s case, or quarantined with `reason` (still
+    naming the email of ours it answers, if any, for staff deciding where it belongs)."""
+    upn = email.upn if email is not None and reason is None else None
     return InboundRecord(
         sha256,
         len(a.raw),

@@ -64,6 +64,8 @@ WHAT = {
     "letter_sent": "Letter sent",
     "letter_delivered": "Letter delivered",
     "parent_replied": "Parent replied",
+    "mail_attached": "Email attached from the quarantine",
+    "mail_dismissed": "Email dismissed from the quarantine",
     "address_checked": "Address checked",
     "auto_reply": "Automatic reply",
     "read_receipt": "Read receipt",
@@ -135,7 +137,7 @@ def _how(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str]:
         return "offered " + ", ".join(d.get("ways_offered", [])), ""
     if e.kind == "engagement":
         return "", "engaged" if d.get("engaged") else "not engaged"
-    if e.kind in ("parent_replied", "auto_reply", "delivery_confirmed"):
+    if e.kind in ("parent_replied", "auto_reply", "delivery_confirmed", "mail_attached"):
         return f"email from {d.get('from') or '-'}", ""
     if e.kind == "decision":
         return str(d.get("about", "")).replace("_", " "), str(d.get("reason", ""))

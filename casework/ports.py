@@ -17,6 +17,7 @@ from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.postal import AddressVersion
 from attendance.threshold import Mark
 from casework.events import Event
+from casework.quarantine_records import Quarantine
 from casework.records import (
     Accepted,
     AlertPostRecord,
@@ -359,6 +360,8 @@ class UnitOfWork(Protocol):
     def imports(self) -> ImportLog: ...
     @property
     def sessions(self) -> WebSessions: ...
+    @property
+    def quarantine(self) -> Quarantine: ...
 
     async def snapshot(self) -> None:
         """From here to the end of this unit of work every read sees one consistent state

@@ -10,6 +10,8 @@ from typing import Any
 from attendance.penalty import PenaltyState as PenaltyState  # a stored state: store/tables.py
 from attendance.postal import PostalAddress
 from attendance.threshold import Conflict
+from casework.inbound_records import InboundRecord as InboundRecord
+from casework.inbound_records import Triage as Triage
 
 
 # The fixed sets of states the store keeps; store/tables.py turns each into a CHECK constraint.
@@ -347,25 +349,6 @@ class EmailRecord:
     failure: str | None
     deemed_received_on: date | None
     claimed_by: str | None = None
-
-
-@dataclass(frozen=True)
-class InboundRecord:
-    sha256: str
-    size: int
-    mailbox: str
-    uidvalidity: int | None
-    uid: int | None
-    message_id: str | None
-    from_address: str | None
-    subject: str | None
-    mail_class: str
-    reason: str | None
-    upn: str | None
-    outgoing_id: int | None
-    quarantined: bool
-    received_at: datetime
-    id: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -347,6 +347,7 @@ class InboundMail(SQLModel, table=True):
     """Every message read from the inbox, stored raw (evidence) before it was parsed."""
 
     __tablename__ = "inbound_mail"
+    __table_args__ = (one_of("inbound_mail", "triage", records.Triage),)
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(unique=True)  # the same bytes read twice are one message
     size: int
@@ -362,6 +363,12 @@ class InboundMail(SQLModel, table=True):
     outgoing_id: int | None = Field(default=None, foreign_key="outgoing_mail.id")
     quarantined: bool
     received_at: datetime
+    # Staff's triage of a quarantined message: attached to a case, or dismissed, and why.
+    triage: str | None = None
+    triaged_by: str | None = None
+    triaged_at: datetime | None = None
+    triage_reason: str | None = None
+    parent_id: str | None = Field(default=None, foreign_key="parent.parent_id")
 
 
 class MailboxState(SQLModel, table=True):

@@ -16,6 +16,7 @@ from store.consents import SqlConsents
 from store.mail import SqlMail
 from store.marks import SqlMarks
 from store.outbox import SqlImportLog, SqlOutbox
+from store.quarantine import SqlQuarantine
 from store.registry import SqlRegistry
 from store.sessions import SqlWebSessions
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(self.session, postgres, self.signer)
         self.imports = SqlImportLog(self.session)
         self.sessions = SqlWebSessions(self.session)
+        self.quarantine = SqlQuarantine(self.session)
         return self
 
     async def __aexit__(

@@ -50,7 +50,7 @@ from casework.records import (
     SchoolRow,
 )
 from tests.fakes_chat import FakeChat, FakeWebSessions
-from tests.fakes_mail import FakeMail
+from tests.fakes_mail import FakeMail, FakeQuarantine
 
 OPEN_STATUSES = (NoticeStatus.IN_PROGRESS, NoticeStatus.BREACHED)
 
@@ -620,11 +620,13 @@ class FakeState:
     mail: FakeMail = field(init=False)
     chat: FakeChat = field(default_factory=FakeChat)
     sessions: FakeWebSessions = field(default_factory=FakeWebSessions)
+    quarantine: FakeQuarantine = field(init=False)
 
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
         self.consents = FakeConsents(self.registry)
         self.mail = FakeMail(self.consents.records)
+        self.quarantine = FakeQuarantine(self.mail.received)
 
 
 class FakeUnitOfWork:
@@ -681,6 +683,10 @@ class FakeUnitOfWork:
     @property
     def sessions(self) -> FakeWebSessions:
         return self._live.sessions
+
+    @property
+    def quarantine(self) -> FakeQuarantine:
+        return self._live.quarantine
 
     def state(self) -> FakeState:
         """A copy of the committed state."""

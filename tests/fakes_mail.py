@@ -20,6 +20,7 @@ from casework.records import (
     PrintedCopy,
     QueuedEmail,
     SendOutcome,
+    Triage,
 )
 from casework.sending import Mailroom, Printable
 from mail.letters import LetterRenderer
@@ -212,6 +213,44 @@ class FakeMail:
         self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime
     ) -> None:
         self.states[mailbox] = (uidvalidity, last_uid)
+
+
+@dataclass
+class FakeQuarantine:
+    """The quarantine over FakeMail's received list (the same list: one inbox)."""
+
+    received: list[InboundRecord]
+
+    async def waiting(self) -> list[InboundRecord]:
+        return [r for r in self.received if r.quarantined and r.triage is None]
+
+    async def triaged_since(self, since: datetime) -> list[InboundRecord]:
+        done = [r for r in self.received if r.triaged_at is not None and r.triaged_at >= since]
+        return sorted(done, key=lambda r: (r.triaged_at, r.id), reverse=True)
+
+    async def message(self, inbound_id: int) -> InboundRecord | None:
+        return next((r for r in self.received if r.id == inbound_id), None)
+
+    async def settle(
+        self,
+        inbound_id: int,
+        triage: Triage,
+        by: str,
+        reason: str,
+        at: datetime,
+        upn: str | None = None,
+        parent_id: str | None = None,
+    ) -> bool:
+        for i, r in enumerate(self.received):
+            if r.id == inbound_id and r.quarantined and r.triage is None:
+                settled = replace(
+                    r, triage=triage, triaged_by=by, triaged_at=at, triage_reason=reason
+                )
+                if triage is Triage.ATTACHED:
+                    settled = replace(settled, upn=upn, parent_id=parent_id, quarantined=False)
+                self.received[i] = settled
+                return True
+        return False
 
 
 @dataclass(frozen=True)

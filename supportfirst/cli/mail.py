@@ -256,6 +256,10 @@ def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
                 "sha256": r.sha256,
                 "received_at": r.received_at.isoformat(),
                 "failed_recipients": _failed_recipients(evidence, r.mail_class, r.sha256),
+                "triage": r.triage,  # staff's: attached or dismissed from the quarantine
+                "triaged_by": r.triaged_by,
+                "triage_reason": r.triage_reason,
+                "parent_id": r.parent_id,
             }
             for r in records
         ]

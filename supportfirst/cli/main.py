@@ -22,6 +22,7 @@ from supportfirst.cli import (
     pack,
     parents,
     penalties,
+    quarantine,
 )
 from supportfirst.cli import web as _web  # noqa: F401  (adds `staff link` to chat's staff)
 from supportfirst.cli.boundary import explain
@@ -43,7 +44,7 @@ for sub, name in (
     (core.authority_app, "authority"),
     (mail.outbox_app, "outbox"),
     (mail.evidence_app, "evidence"),
-    (mail.mail_app, "mail"),
+    (quarantine.mail_app, "mail"),  # mail.py's, with quarantine|attach|dismiss added
     (chat.staff_app, "staff"),
     (chat.alerts_app, "alerts"),
     (penalties.penalty_app, "penalty"),  # cases.py's, with agree|state|list added
