@@ -15,7 +15,7 @@ from casework.errors import NotFound, Refused
 from casework.events import ParentReplied
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import InboundRecord, Triage
+from casework.records import InboundRecord, ParentRow, PupilRow, Triage
 
 TRIAGED_SHOWN_FOR = timedelta(days=30)  # the inbox page's "recently triaged" list
 
@@ -41,6 +41,53 @@ async def recently_triaged(uow: UnitOfWork, now: datetime) -> list[InboundRecord
 async def quarantined_message(uow: UnitOfWork, ref: str) -> InboundRecord:
     async with uow:
         return await _find(uow, ref)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A case the message may belong to, and why (for staff to check, never to trust)."""
+
+    upn: str
+    pupil_name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class TriageView:
+    message: InboundRecord
+    suggestions: tuple[Suggestion, ...]
+    pupil: PupilRow | None  # the pupil staff named, to confirm before attaching
+    parents: tuple[ParentRow, ...]  # that pupil's parents: which one wrote it?
+
+
+async def triage_view(uow: UnitOfWork, ref: str, upn: str | None = None) -> TriageView:
+    """One message with the cases it may belong to; with `upn`, that pupil and parents."""
+    async with uow:
+        message = await _find(uow, ref)
+        found = await _suggestions(uow, message)
+        pupil = await known_pupil(uow, upn.strip().upper()) if upn else None
+        parents = tuple(await uow.registry.parents_of(pupil.upn)) if pupil else ()
+    return TriageView(message, found, pupil, parents)
+
+
+async def _suggestions(uow: UnitOfWork, message: InboundRecord) -> tuple[Suggestion, ...]:
+    found: dict[str, Suggestion] = {}
+    ours = await uow.mail.email_by_id(message.outgoing_id) if message.outgoing_id else None
+    if ours is not None:
+        why = f"it answers our email to {ours.recipient} ({ours.template.replace('_', ' ')})"
+        found[ours.upn] = Suggestion(ours.upn, await _name(uow, ours.upn), why)
+    if message.from_address:
+        for parent_id in await uow.registry.parents_with_email(message.from_address):
+            parent = await uow.registry.parent(parent_id)
+            if parent is not None and parent.upn not in found:
+                why = f"the sender's address is on file for {parent.name} ({parent.parent_id})"
+                found[parent.upn] = Suggestion(parent.upn, await _name(uow, parent.upn), why)
+    return tuple(found.values())
+
+
+async def _name(uow: UnitOfWork, upn: str) -> str:
+    pupil = await uow.registry.pupil(upn)
+    return f"{pupil.first_name} {pupil.last_name}" if pupil else upn
 
 
 async def _find(uow: UnitOfWork, ref: str) -> InboundRecord:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, signin
+from web import inbox, pages, signin
 from web.deps import WebDeps
 from web.render import stylesheet
 from web.security import page_headers
@@ -32,3 +32,7 @@ def add_case_pages(app: web.Application, deps: WebDeps) -> None:
     r.add_get("/cases/{upn}", pages.one_case)
     r.add_get("/cases/{upn}/files/{sha256:[0-9a-f]{64}}", pages.download)
     r.add_post("/cases/{upn}/{act:acknowledge|decision|note}", pages.act)
+    r.add_get("/inbox", inbox.inbox)
+    r.add_get("/inbox/{id:[0-9]+}", inbox.one_message)
+    r.add_get("/inbox/{id:[0-9]+}/raw", inbox.download)
+    r.add_post("/inbox/{id:[0-9]+}/{act:attach|dismiss}", inbox.act)

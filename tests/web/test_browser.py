@@ -105,3 +105,44 @@ async def test_the_content_security_policy_blocks_injected_script(site: Site, br
     )
     assert ran is False
     await context.close()
+
+
+async def test_a_quarantined_message_is_attached_without_javascript_and_passes_axe(
+    site: Site, browser: Any
+) -> None:
+    from tests.web.test_inbox_pages import quarantine
+
+    m = await quarantine(site)
+    context = await browser.new_context(java_script_enabled=False, bypass_csp=True)
+    page = await context.new_page()
+    await sign_in(page, site)
+    await page.get_by_role("link", name="Inbox").click()
+    assert await violations_off(context, page.url) == []
+    await page.get_by_role("link", name="Sam <b>ill</b>").click()
+    assert await violations_off(context, page.url) == []
+    await page.get_by_label("The pupil's UPN").fill(b.UPN_1)
+    await page.get_by_role("button", name="Find the pupil").click()
+    assert await violations_off(context, page.url) == []
+    await page.get_by_label("Alex Taylor (mother, P1)", exact=False).check()
+    await page.get_by_label("Why it belongs on this case").fill("Mum wrote from work")
+    await page.get_by_role("button", name="Attach to Sam0's case").click()
+    await page.wait_for_url("**/inbox?done=attached")
+    async with site.app.uow() as uow:
+        message = await uow.quarantine.message(m)
+        [*_, last] = await uow.cases.entries(b.UPN_1)
+    assert message is not None and (message.upn, message.parent_id) == (b.UPN_1, "P1")
+    assert (last.kind, last.details["reason"]) == ("parent_replied", "Mum wrote from work")
+    await context.close()
+
+
+async def violations_off(context: Any, url: str) -> list[str]:
+    """axe needs script: the page as served, checked in a second tab that runs it."""
+    tab = await context.browser.new_context(
+        bypass_csp=True, storage_state=await context.storage_state()
+    )
+    page = await tab.new_page()
+    await page.goto(url)
+    assert page.url == url  # signed in there too, not sent to the sign-in page
+    found = await violations(page)
+    await tab.close()
+    return found

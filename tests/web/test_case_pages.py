@@ -7,8 +7,9 @@ import re
 
 import aiohttp
 
+from documents.chronology import day
 from tests import builders as b
-from tests.web.conftest import OFFICER, READER, Site
+from tests.web.conftest import NOW, OFFICER, ON, READER, Site
 
 
 def csrf_of(html: str) -> str:
@@ -119,3 +120,26 @@ async def test_files_download_exactly_as_stored_and_only_this_pupils(site: Site)
         async with s.get(site.url(f"/cases/{b.UPN_1}/files/{'0' * 64}")) as r:
             assert r.status == 404
     assert "web.downloaded" in await audit_actions(site)
+
+
+async def test_each_notice_shows_its_planned_and_its_served_period(site: Site) -> None:
+    from datetime import date
+
+    from casework.notices import issue_nti
+    from tests.cases import hand_over
+
+    app = site.app
+    await issue_nti(app.uow(), app.mailroom(), b.UPN_1, "Ms Patel", "No absence", ON, 0, NOW)
+    async with await site.signed_in(OFFICER.slack_user_id) as s:
+        async with s.get(site.url(f"/cases/{b.UPN_1}")) as r:
+            before = await r.text()
+        await hand_over(app, b.UPN_1, date(2025, 3, 12), NOW)
+        async with s.get(site.url(f"/cases/{b.UPN_1}")) as r:
+            after = await r.text()
+    async with app.uow() as uow:
+        [n] = await uow.cases.notices(b.UPN_1)
+    planned = f"as planned</th><td>{day(n.period_start)} to {day(n.period_end)}</td>"
+    assert planned in before and planned in after
+    assert "not yet served on every parent: the period has not started" in before
+    assert n.served_start == date(2025, 3, 13) and n.served_end is not None
+    assert f"as served</th><td>{day(n.served_start)} to {day(n.served_end)}" in after

@@ -1,0 +1,117 @@
+"""/inbox: the quarantine triaged from the pages. Staff who may act on cases see what waits,
+open a message as stored (its text, and the bytes to download), and attach it to a case (naming
+the pupil, then confirming which parent wrote it, if one did) or dismiss it, with a reason.
+The same use cases as `mail attach|dismiss`; every view, download and act is audited."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from casework.errors import NotFound, Refused
+from casework.message_view import MessageView, message_view
+from casework.ports import Evidence
+from casework.quarantine import (
+    attach_message,
+    dismiss_message,
+    quarantined_message,
+    recently_triaged,
+    triage_view,
+    waiting,
+)
+from web.pages import ACT, _admit, _audit
+from web.render import page
+from web.signin import deps, form, html
+
+DONE = {"attached": "attached to the case", "dismissed": "dismissed"}
+
+
+async def inbox(request: web.Request) -> web.Response:
+    member, session = await _admit(request, ACT, "inbox")
+    d = deps(request)
+    held = await waiting(d.new_uow())
+    triaged = await recently_triaged(d.new_uow(), d.now())
+    await _audit(request, member, "web.viewed", "inbox")
+    done = DONE.get(request.query.get("done", ""))
+    return html(
+        page("inbox", me=member, csrf=session.csrf_token, held=held, triaged=triaged, done=done)
+    )
+
+
+def _not_found(e: NotFound) -> web.HTTPNotFound:
+    return web.HTTPNotFound(
+        text=page("message", title="Not found", text=str(e)), content_type="text/html"
+    )
+
+
+async def one_message(request: web.Request) -> web.Response:
+    ref = request.match_info["id"]
+    member, session = await _admit(request, ACT, f"mail:{ref}")
+    d = deps(request)
+    upn = request.query.get("upn", "").strip() or None
+    problem = None
+    try:
+        view = await triage_view(d.new_uow(), ref, upn)
+    except NotFound as e:
+        if upn is None:
+            raise _not_found(e) from None
+        view, problem = await triage_view(d.new_uow(), ref), str(e)  # a mistyped UPN
+    await _audit(request, member, "web.viewed", f"mail:{view.message.id}")
+    shown = _shown(d.evidence(), view.message.sha256)
+    return html(
+        page(
+            "inbox_message",
+            me=member,
+            csrf=session.csrf_token,
+            view=view,
+            shown=shown,
+            upn=upn or "",
+            problem=problem,
+        )
+    )
+
+
+def _shown(evidence: Evidence, sha256: str) -> MessageView:
+    try:
+        return message_view(evidence.get(sha256))
+    except LookupError:  # the evidence store lost it: say so (evidence show says more)
+        return MessageView((), None, False, (), f"its stored bytes ({sha256}) are missing")
+
+
+async def download(request: web.Request) -> web.Response:
+    ref = request.match_info["id"]
+    member, _ = await _admit(request, ACT, f"mail:{ref}")
+    d = deps(request)
+    try:
+        message = await quarantined_message(d.new_uow(), ref)
+    except NotFound as e:
+        raise _not_found(e) from None
+    try:
+        raw = d.evidence().get(message.sha256)
+    except LookupError:
+        raise web.HTTPNotFound(
+            text=f"the stored bytes of message {message.id} are missing"
+        ) from None
+    await _audit(request, member, "web.downloaded", f"mail:{message.id}")
+    return web.Response(
+        body=raw,
+        content_type="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="message-{message.id}.eml"'},
+    )
+
+
+async def act(request: web.Request) -> web.Response:
+    ref, what = request.match_info["id"], request.match_info["act"]
+    member, session = await _admit(request, ACT, f"mail:{ref}")
+    fields = await form(request, session)
+    d = deps(request)
+    reason, now = fields.get("reason", ""), d.now()
+    try:
+        if what == "attach":
+            parent = fields.get("parent") or None
+            upn = fields.get("upn", "")
+            await attach_message(d.new_uow(), ref, upn, reason, member.name, now, parent)
+        else:
+            await dismiss_message(d.new_uow(), ref, reason, member.name, now)
+    except (Refused, NotFound) as e:
+        return html(page("message", title="Not done", text=str(e)), status=400)
+    raise web.HTTPSeeOther(f"/inbox?done={what}ed")
