@@ -213,7 +213,9 @@ class _FastMarks:
         return MarkRow(upn, urn, day, session, code)
 
 
-def parse(kind: str, name: str, data: bytes) -> Parsed:
+def parse(
+    kind: str, name: str, data: bytes, tick: Callable[[int], None] | None = None
+) -> Parsed:
     """Parse one file; `problems` lists every bad row. Rows are returned only if there are none."""
     if kind not in COLUMNS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
@@ -226,7 +228,11 @@ def parse(kind: str, name: str, data: bytes) -> Parsed:
     if not text.strip():
         out.problems.append(f"{name}:1: header: the file is empty")
         return out
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    # Excel saves CSV with `;` where the decimal mark is a comma: a header with `;` and no
+    # comma is read that way.
+    sep = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip().lower() for h in next(reader)]
     missing = [c for c in COLUMNS[kind] if c not in header]
     if missing:
@@ -239,9 +245,11 @@ def parse(kind: str, name: str, data: bytes) -> Parsed:
     fast = _FastMarks(header) if kind == "marks" else None
     last = reader.line_num
     try:
-        for row in reader:
+        for n, row in enumerate(reader, start=1):
             # A quoted field may span lines: name the line the record starts on.
             line, last = last + 1, reader.line_num
+            if tick is not None and n % 5000 == 0:
+                tick(5000)
             if len(row) > len(header):
                 out.problems.append(f"{name}:{line}: -: more fields than the header has")
                 continue

@@ -21,8 +21,10 @@ class Refused(CaseworkError):
 class ImportRejected(CaseworkError):
     """A CSV file was rejected whole; `problems` are `FILE:LINE: field: reason` lines."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
+        # How many there were in all, when `problems` shows only some (the report has them all).
+        self.total = len(problems) if total is None else total
         super().__init__("\n".join(problems))
 
 

@@ -136,3 +136,14 @@ class DiskFull(Event):
     worker: str = ""
     error: str = ""
     left_queued: int = 0
+
+
+@dataclass(frozen=True)
+class ImportFailed(Event):
+    """A file from the drop folder was rejected: nothing of it was stored; it waits in
+    `failed/` with its error report. `upn` is empty: it is about a file, not a pupil."""
+
+    file: str = ""
+    problems: int = 0
+    first: str = ""
+    report: str = ""

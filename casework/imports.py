@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from casework.csvfiles import parse
+from casework.csvfiles import Parsed, parse
 from casework.errors import ImportRejected
+from casework.events import ImportFailed
 from casework.ports import UnitOfWork
 from casework.records import Change, MarkConflict, MarkRow, ParentRow
 
@@ -91,9 +92,7 @@ def _parent_consistency(name: str, rows: list[tuple[int, ParentRow]]) -> list[st
     return problems
 
 
-async def _not_school_days(
-    uow: UnitOfWork, name: str, rows: list[tuple[int, MarkRow]]
-) -> list[str]:
+async def not_school_days(uow: UnitOfWork, name: str, rows: list[tuple[int, MarkRow]]) -> list[str]:
     """The calendar governs: a mark other than `#` on a day the school was not open is a
     recording error, not an absence (DOMAIN.md, "What makes a case fail")."""
     calendars = {urn: await uow.registry.calendar(urn) for urn in {r.school_urn for _, r in rows}}
@@ -113,9 +112,23 @@ async def _not_school_days(
 
 
 async def import_csv(
-    uow: UnitOfWork, kind: str, name: str, data: bytes, actor: str, now: datetime
+    uow: UnitOfWork,
+    kind: str,
+    name: str,
+    data: bytes,
+    actor: str,
+    now: datetime,
+    tick: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    parsed = parse(kind, name, data)
+    """Import one file of CONTRACT.md's CSV; `tick(rows)` is told as rows are read."""
+    parsed = parse(kind, name, data, tick)
+    return await import_parsed(uow, kind, name, data, parsed, actor, now)
+
+
+async def import_parsed(
+    uow: UnitOfWork, kind: str, name: str, data: bytes, parsed: Parsed, actor: str, now: datetime
+) -> ImportSummary:
+    """Check and store rows already read from `data` (our CSV or an MIS export)."""
     problems = parsed.problems
     key, what = _KEYS[kind]
     rows, dupes = _duplicates(name, parsed.rows, key, what)
@@ -126,32 +139,49 @@ async def import_csv(
         if kind == "parents":
             problems += _parent_consistency(name, rows)
         if kind == "marks":
-            problems += await _not_school_days(uow, name, rows)
+            problems += await not_school_days(uow, name, rows)
         if problems:
-            problems.sort(key=_line_of)
-            raise ImportRejected(problems)
-        changed, corrections, warnings = await _apply(uow, kind, [r for _, r in rows], name, now)
-        if changed:
-            sha = hashlib.sha256(data).hexdigest()
-            await uow.imports.record(kind, name, sha, len(rows), changed, now)
-            await uow.audit.append(
-                actor,
-                f"import.{kind}",
-                name,
-                {"sha256": sha, "rows": len(rows), "changed": changed},
-                now,
-            )
-            # A change to something already stored keeps its own entry: who, when, old, new.
-            await uow.audit.append_many(
-                actor,
-                [
-                    (f"{kind}.corrected", c.subject, {"old": c.old, "new": c.new, "source": name})
-                    for c in corrections
-                ],
-                now,
-            )
-            await uow.commit()
+            raise ImportRejected(sorted_problems(problems))
+        changed, corrections, warnings = await store_rows(
+            uow, kind, [r for _, r in rows], name, now
+        )
+        await record_import(uow, kind, name, data, len(rows), changed, corrections, actor, now)
         return ImportSummary(kind, len(rows), changed, tuple(warnings))
+
+
+async def record_import(
+    uow: UnitOfWork,
+    kind: str,
+    name: str,
+    data: bytes,
+    rows: int,
+    changed: int,
+    corrections: list[Change],
+    actor: str,
+    now: datetime,
+) -> None:
+    """The import run and its audit entries, then commit; nothing when nothing changed."""
+    if not changed:
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    await uow.imports.record(kind, name, sha, rows, changed, now)
+    await uow.audit.append(
+        actor, f"import.{kind}", name, {"sha256": sha, "rows": rows, "changed": changed}, now
+    )
+    # A change to something already stored keeps its own entry: who, when, old, new.
+    await uow.audit.append_many(
+        actor,
+        [
+            (f"{kind}.corrected", c.subject, {"old": c.old, "new": c.new, "source": name})
+            for c in corrections
+        ],
+        now,
+    )
+    await uow.commit()
+
+
+def sorted_problems(problems: list[str]) -> list[str]:
+    return sorted(problems, key=_line_of)
 
 
 def _line_of(problem: str) -> tuple[int, str]:
@@ -169,7 +199,7 @@ def conflict_warning(name: str, found: MarkConflict) -> str:
     )
 
 
-async def _apply(
+async def store_rows(
     uow: UnitOfWork, kind: str, rows: list[Any], name: str, now: datetime
 ) -> tuple[int, list[Change], list[str]]:
     """Store the rows; return how many changed anything, the changes to stored values, and
@@ -190,3 +220,17 @@ async def _apply(
     else:
         changes = await uow.registry.add_calendar(rows)
     return len(changes), [c for c in changes if c.old], []
+
+
+async def import_failed(
+    uow: UnitOfWork, file: str, problems: list[str], report: str, now: datetime
+) -> None:
+    """Staff are told that a file was refused (the ImportFailed alert), in its own
+    transaction: the import itself stored nothing."""
+    async with uow:
+        first = problems[0] if problems else ""
+        await uow.outbox.add(ImportFailed("", now.date(), file, len(problems), first, report), now)
+        await uow.audit.append(
+            "drop-folder", "import.failed", file, {"problems": len(problems)}, now
+        )
+        await uow.commit()

@@ -30,6 +30,7 @@ ALERT_KINDS = (
     "UnresolvedN",
     "TimeLimitNear",
     "DiskFull",
+    "ImportFailed",
 )
 _DESTINATION = re.compile(r"^(console|teams|slack:[A-Z0-9]+|slack-dm:[A-Z0-9]+)$")
 

@@ -27,6 +27,7 @@ from casework.thresholds import daily_review
 from mail.sender import SmtpServer
 from supportfirst.alerting import socket_mode
 from supportfirst.bootstrap import App, LoopDied
+from supportfirst.dropfolder import DropFolder, import_settled, watch_forever
 from supportfirst.ingesting import ingest_forever
 from supportfirst.logs import configure_logging
 from supportfirst.sending import Sender, smtp_server
@@ -43,11 +44,20 @@ def _seconds_until(at: time, now: datetime) -> float:
     return (target - now).total_seconds()
 
 
-async def _review_loop(application: App) -> None:
+def drop_folder(application: App) -> DropFolder | None:
+    folder = application.settings.import_dir
+    if folder is None:
+        return None
+    return DropFolder(folder, application.settings.import_settle_seconds)
+
+
+async def _review_loop(application: App, drop: DropFolder | None) -> None:
     at = application.settings.review_time  # a `time`: checked when the settings were read
     clock = application.clock
     while True:
         try:
+            if drop is not None:  # the evening's exports first: the review sees them
+                await import_settled(application, drop)
             events = await daily_review(application.uow(), clock.today(), clock.now())
             log.info("daily review for %s: %d events", clock.today(), len(events))
             # The day's head, signed, outside the database: a cut tail shows tomorrow.
@@ -145,7 +155,14 @@ async def serve_forever(application: App, host: str, port: int) -> None:
             _say_where_mail_goes(application, server)
             idle = application.settings.sender_idle_seconds
             async with asyncio.TaskGroup() as loops:
-                loops.create_task(_supervised("daily review", _review_loop(application)))
+                drop = drop_folder(application)
+                loops.create_task(_supervised("daily review", _review_loop(application, drop)))
+                if drop is not None:
+                    every = application.settings.import_scan_seconds
+                    loops.create_task(
+                        _supervised("drop folder", watch_forever(application, drop, every))
+                    )
+                    print(f"importing what lands in {drop.folder}", flush=True)
                 loops.create_task(_supervised("alerts", application.alerts.run_forever()))
                 loops.create_task(_supervised("sender", sender.run_forever(idle)))
                 loops.create_task(

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     signing_key: Path | None = None  # the Ed25519 private key (default: in the data folder)
     audit_heads_file: Path | None = None  # the signed heads (default: in the data folder)
     review_time: time = time(18, 0)  # local time the daily review runs, after registers close
+    # The drop folder `serve` imports the MIS's exports from (supportfirst/dropfolder.py).
+    import_dir: Path | None = None
+    import_scan_seconds: float = Field(default=60.0, gt=0)  # how often it looks
+    import_settle_seconds: float = Field(default=10.0, ge=0)  # unchanged this long: written
 
     @field_validator("review_time", mode="before")
     @classmethod

@@ -22,9 +22,18 @@ TITLES = {
     "UnresolvedN": "An N mark is still unresolved",
     "TimeLimitNear": "A prosecution time limit is near",
     "DiskFull": "Emails are not being sent: the disk is full",
+    "ImportFailed": "A register file from the MIS was not imported",
 }
 URGENT = frozenset(
-    {"NtiBreached", "NoticeNotServed", "NtiNotServed", "NtiReopened", "TimeLimitNear", "DiskFull"}
+    {
+        "NtiBreached",
+        "NoticeNotServed",
+        "NtiNotServed",
+        "NtiReopened",
+        "TimeLimitNear",
+        "DiskFull",
+        "ImportFailed",
+    }
 )
 
 
@@ -74,6 +83,11 @@ def _said(kind: str, p: dict[str, Any]) -> str:
             f"The sender cannot write its journal ({p.get('error')}), so "
             f"{p.get('left_queued')} emails wait in the queue, none sent: free disk space on the "
             "server; sending resumes by itself."
+        ),
+        "ImportFailed": lambda: (
+            f"{p.get('file')} was refused whole ({p.get('problems')} problem(s), the first: "
+            f"{p.get('first')}). It waits in failed/ beside {p.get('report')}: correct the "
+            "export and put it in the folder again."
         ),
     }
     return sentences.get(kind, lambda: kind)()

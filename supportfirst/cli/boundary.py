@@ -33,7 +33,7 @@ def explain(error: Exception) -> Failure | None:
     if isinstance(error, ClickException):
         return _explain_usage(error)
     if isinstance(error, ImportRejected):
-        n = len(error.problems)
+        n = error.total
         return Failure(error.problems, f"nothing was imported: {n} problem{'s' if n != 1 else ''}")
     if isinstance(error, CaseworkError | UserError):
         return Failure([], str(error))

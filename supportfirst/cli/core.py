@@ -30,27 +30,74 @@ def init(db: DbOpt = None) -> None:
     typer.echo(f"database ready: {run(db, work, reads=False)}")
 
 
+IMPORT_KINDS = (*COLUMNS, "ctf")
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="marks as an MIS exports them: sims, arbor, bromcom")
+]
+SchoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--school",
+        help="the school's URN (an MIS export names none; a CTF: the "
+        "destination, when the file names none)",
+    ),
+]
+CodesOpt = Annotated[
+    Path | None, typer.Option("--codes", help="the school's own letters: a CSV local,code")
+]
+ColumnsOpt = Annotated[
+    str | None, typer.Option("--columns", help="which columns hold what: upn=UPN,date=Date,...")
+]
+DateFormatOpt = Annotated[
+    str | None, typer.Option("--date-format", help="e.g. %d/%m/%Y (default: the format's)")
+]
+
+
 @commands.command("import")
 def import_(
-    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(COLUMNS)}")],
-    file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row)")],
+    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(IMPORT_KINDS)}")],
+    file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row) or the CTF")],
     by: Annotated[str, typer.Option("--by", help="who is importing (for the audit log)")] = "cli",
+    format_: FormatOpt = None,
+    school: SchoolOpt = None,
+    codes: CodesOpt = None,
+    columns: ColumnsOpt = None,
+    date_format: DateFormatOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Import one CSV file: all or nothing; every bad row reported as FILE:LINE: field: reason."""
-    if kind not in COLUMNS:
-        raise fail(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")
-    data = file.read_bytes()  # a file that cannot be read: the boundary names it
+    """Import one file: all or nothing; every bad row reported as FILE:LINE: field: reason
+    (the first 20 on the terminal, all of them in FILE.errors.csv when there are more)."""
+    if kind not in IMPORT_KINDS:
+        raise fail(f"unknown kind {kind!r}: use one of {', '.join(IMPORT_KINDS)}")
+    from casework.errors import ImportRejected
+    from supportfirst.cli.progress import rows_progress
+    from supportfirst.importing import (
+        MAX_SHOWN,
+        ImportOptionError,
+        ImportRequest,
+        check,
+        import_file,
+        shown,
+        write_report,
+    )
 
-    from casework.imports import import_csv
+    request = ImportRequest(kind, file, by, format_, school, codes, columns, date_format)
+    try:
+        check(request)
+    except ImportOptionError as e:
+        raise fail(str(e)) from None
 
     async def work(application: App) -> None:
-        summary = await import_csv(
-            application.uow(), kind, str(file), data, by, application.clock.now()
-        )
+        try:
+            with rows_progress(file) as tick:
+                summary = await import_file(application, request, tick)
+        except ImportRejected as e:
+            report = write_report(file, e.problems) if len(e.problems) > MAX_SHOWN else None
+            raise ImportRejected(shown(str(file), e.problems, report), e.total) from None
         for warning in summary.warnings:
             typer.echo(warning)
-        typer.echo(f"{file}: {counted(summary.rows, kind + ' row')}, {summary.changed} changed")
+        what = "pupil" if kind == "ctf" else kind + " row"
+        typer.echo(f"{file}: {counted(summary.rows, what)}, {summary.changed} changed")
 
     run(db, work, reads=False)  # the first import is into an empty database
 

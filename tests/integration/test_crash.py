@@ -82,3 +82,55 @@ async def test_a_killed_import_leaves_nothing_half_written_and_a_rerun_completes
     assert (stored, runs) in ((0, 0), (count, 1)), f"half an import stored (exit {code})"
     run(tmp_path, app.url, "import", "marks", str(marks))
     assert (await state(app))[:2] == (count, 1)
+
+
+def big_ctf(folder: Path) -> tuple[Path, int]:
+    """A CTF of 300 pupils with an autumn term's marks each (about 40,000 sessions)."""
+    from attendance.upn import check_letter
+    from tests import ctfs
+
+    start, end = date(2024, 9, 2), date(2024, 12, 22)
+    marks = ctfs.marks_string(start, end)
+    pupils = []
+    for i in range(300):
+        digits = f"{900000000000 + i:012d}"
+        year = ctfs.Year("2024", start, marks)
+        pupils.append(ctfs.Pupil(check_letter("X" + digits) + digits, years=[year]))
+    (folder / "big.xml").write_bytes(ctfs.ctf(pupils))
+    return folder / "big.xml", 300 * sum(ch not in "-" for ch in marks)
+
+
+async def ctf_state(app: App) -> tuple[int, int, int, int]:
+    async with app.engine.connect() as conn:
+        counts = [
+            (await conn.execute(text(sql))).scalar_one()
+            for sql in (
+                "SELECT count(*) FROM mark",
+                "SELECT count(*) FROM pupil",
+                "SELECT count(*) FROM school",
+                "SELECT count(*) FROM import_run WHERE kind = 'ctf'",
+            )
+        ]
+    return counts[0], counts[1], counts[2], counts[3]
+
+
+@pytest.mark.parametrize("delay", [0.8, 1.6])
+async def test_a_killed_ctf_import_stores_nothing_of_it_and_a_rerun_stores_it_all(
+    app: App, tmp_path: Path, delay: float
+) -> None:
+    for kind, data in (("schools", b.schools()), ("calendar", b.calendar())):
+        (tmp_path / f"{kind}.csv").write_bytes(data)
+        run(tmp_path, app.url, "import", kind, f"{kind}.csv")
+    ctf, count = big_ctf(tmp_path)
+    proc = subprocess.Popen(
+        command(app.url, "import", "ctf", str(ctf)),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)  # the kill lands at a random moment of the import: on purpose
+    proc.send_signal(signal.SIGKILL)
+    code = proc.wait(60)
+    assert await ctf_state(app) in ((0, 0, 2, 0), (count, 300, 3, 1)), f"half stored ({code})"
+    run(tmp_path, app.url, "import", "ctf", str(ctf))
+    assert await ctf_state(app) == (count, 300, 3, 1)

@@ -1,0 +1,65 @@
+"""Progress of a long import on a terminal (rich): rows read, rows/s, time left. Nothing at all
+when stderr is not a terminal (a scheduled job, a pipe, the tests)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Below this many lines an import takes a moment: no bar.
+LONG_IMPORT_LINES = 20_000
+
+
+def _lines(file: Path) -> int:
+    try:
+        with file.open("rb") as f:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    except OSError:
+        return 0  # the import itself names the file it cannot read
+
+
+@contextmanager
+def rows_progress(file: Path, stream: object = None) -> Iterator[Callable[[int], None] | None]:
+    """A `tick(rows)` to call as rows are read, or None when no bar is shown."""
+    out = stream if stream is not None else sys.stderr
+    if not getattr(out, "isatty", lambda: False)():
+        yield None
+        return
+    total = _lines(file)
+    if total < LONG_IMPORT_LINES:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed or 0:,.0f} rows/s")
+
+    console = Console(file=out, stderr=stream is None)  # type: ignore[arg-type]
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"reading {file.name}", total=max(total - 1, 1))
+
+        def tick(rows: int) -> None:
+            progress.advance(task, rows)
+
+        yield tick

@@ -1,0 +1,191 @@
+"""The drop folder (SUPPORTFIRST_IMPORT_DIR): the MIS's scheduled export lands there and `serve`
+imports it, all or nothing, before the daily review (and every few seconds besides).
+
+A file is read only once it has settled (the same size and time for SUPPORTFIRST_IMPORT_SETTLE_
+SECONDS: an exporter still writing it is left alone), and never when its name starts with `.` or
+ends in `.part`, `.tmp` or `~` (an exporter that writes under a temporary name and renames it).
+It is claimed by renaming it into `processing/`: a rename succeeds once, so two `serve`
+processes watching one folder never import one file twice. Then it moves to `done/`, or to
+`failed/` with its error report beside it and an ImportFailed alert.
+
+What a file is, from its name (docs/imports.md):
+    schools_*.csv, pupils_*.csv, parents_*.csv, calendar_*.csv, marks_*.csv   our CSV files
+    marks_FORMAT_URN_*.csv (FORMAT sims, arbor or bromcom)                     an MIS export
+    ctf_*.xml, or any *.xml; ctf_URN_*.xml names the destination school        a CTF
+A school's own codes for its MIS export: `codes_URN.csv` in the folder (kept, not imported).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import socket
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from casework.errors import ImportRejected
+from supportfirst.importing import (
+    MIS_FORMATS,
+    ImportOptionError,
+    ImportRequest,
+    error_report,
+    import_file,
+)
+
+if TYPE_CHECKING:
+    from supportfirst.bootstrap import App
+
+log = logging.getLogger("supportfirst")
+CSV_KINDS = ("schools", "pupils", "parents", "calendar", "marks")
+_URN = re.compile(r"^\d{6,7}$")
+_TEMPORARY = (".part", ".tmp", "~", ".crdownload")
+
+
+class NotAnImport(ValueError):
+    """A file name that says neither what the file is nor, for an export, whose it is."""
+
+
+def request_for(path: Path, folder: Path) -> ImportRequest:
+    """What the name says this file is."""
+    parts = path.stem.lower().split("_")
+    if path.suffix.lower() == ".xml":
+        urn = parts[1] if parts[0] == "ctf" and len(parts) > 1 and _URN.match(parts[1]) else None
+        return ImportRequest("ctf", path, "drop-folder", school=urn)
+    if path.suffix.lower() != ".csv" or parts[0] not in CSV_KINDS:
+        raise NotAnImport(
+            f"{path.name}: the name says neither what it is nor whose it is: name it "
+            "KIND_….csv (schools, pupils, parents, calendar, marks), marks_FORMAT_URN_….csv "
+            "or ctf_….xml (docs/imports.md)"
+        )
+    if parts[0] == "marks" and len(parts) > 1 and parts[1] in MIS_FORMATS:
+        if len(parts) < 3 or not _URN.match(parts[2]):
+            raise NotAnImport(
+                f"{path.name}: an MIS export's name gives the school: marks_{parts[1]}_URN_….csv"
+            )
+        codes = folder / f"codes_{parts[2]}.csv"
+        return ImportRequest(
+            "marks", path, "drop-folder", parts[1], parts[2], codes if codes.exists() else None
+        )
+    return ImportRequest(parts[0], path, "drop-folder")
+
+
+@dataclass
+class DropFolder:
+    folder: Path
+    settle_seconds: float
+
+    def __post_init__(self) -> None:
+        for sub in ("processing", "done", "failed"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.owner = f"{socket.gethostname()}.{os.getpid()}"
+
+    def _candidates(self) -> dict[Path, tuple[int, int]]:
+        found = {}
+        for p in self.folder.iterdir():
+            if p.name.startswith(".") or p.name.endswith(_TEMPORARY) or not p.is_file():
+                continue
+            if p.name.lower().startswith("codes_") or p.name.endswith(".errors.csv"):
+                continue
+            st = p.stat()
+            found[p] = (st.st_size, st.st_mtime_ns)
+        return found
+
+    async def settled(self) -> list[Path]:
+        """Files unchanged over the settle time, oldest first."""
+        before = self._candidates()
+        if not before:
+            return []
+        await asyncio.sleep(self.settle_seconds)
+        after = self._candidates()
+        ready = [p for p, sig in before.items() if after.get(p) == sig]
+        return sorted(ready, key=lambda p: (before[p][1], p.name))
+
+    def claim(self, path: Path) -> Path | None:
+        """Rename into processing/: None when another process took it first."""
+        target = self.folder / "processing" / f"{self.owner}~{path.name}"
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return None
+        return target
+
+    def recover(self) -> None:
+        """Files a process of this host claimed and did not finish (it died): back in line."""
+        host = socket.gethostname()
+        for p in (self.folder / "processing").iterdir():
+            owner, _, name = p.name.partition("~")
+            o_host, _, pid = owner.rpartition(".")
+            if o_host == host and pid.isdigit() and not _alive(int(pid)):
+                os.rename(p, self.folder / name)
+
+    def _finish(self, claimed: Path, to: str, report: bytes | None = None) -> Path:
+        name = claimed.name.partition("~")[2]
+        target = self.folder / to / name
+        os.replace(claimed, target)
+        if report is not None:
+            path = target.with_name(name + ".errors.csv")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(report)
+        return target
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def import_one(application: App, drop: DropFolder, path: Path) -> str | None:
+    """Claim and import one settled file; what became of it, or None if another took it."""
+    claimed = drop.claim(path)
+    if claimed is None:
+        return None
+    name = path.name
+    try:
+        request = request_for(path, drop.folder)
+        summary = await import_file(application, replace(request, file=claimed, label=name))
+    except (ImportRejected, NotAnImport, ImportOptionError) as e:
+        problems = e.problems if isinstance(e, ImportRejected) else [str(e)]
+        done = drop._finish(claimed, "failed", error_report(name, problems))
+        from casework.imports import import_failed
+
+        report = f"{done.name}.errors.csv"
+        await import_failed(application.uow(), name, problems, report, application.clock.now())
+        log.warning(
+            "drop folder: %s refused (%d problems): see %s",
+            name,
+            len(problems),
+            done.with_name(report),
+        )
+        return "failed"
+    drop._finish(claimed, "done")
+    log.info("drop folder: %s imported: %d rows, %d changed", name, summary.rows, summary.changed)
+    return "done"
+
+
+async def import_settled(application: App, drop: DropFolder) -> dict[str, str]:
+    """Every settled file, one at a time (the review sees them all imported)."""
+    out = {}
+    for path in await drop.settled():
+        result = await import_one(application, drop, path)
+        if result is not None:
+            out[path.name] = result
+    return out
+
+
+async def watch_forever(application: App, drop: DropFolder, every: float) -> None:
+    drop.recover()
+    while True:
+        try:
+            await import_settled(application, drop)
+        except Exception:  # the database may be away: the files wait for the next look
+            log.exception("drop folder: could not import; will look again")
+        await asyncio.sleep(every)

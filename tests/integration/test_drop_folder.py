@@ -1,0 +1,126 @@
+"""The drop folder with real `serve` processes: a file written slowly is imported once, when
+it is whole; a bad one lands in failed/ with its errors and an ImportFailed alert; two `serve`
+on one PostgreSQL database import each file once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from supportfirst.bootstrap import App
+from tests import builders as b
+from tests import mis_exports as m
+from tests.integration.test_serve import line_with, start_serve
+
+
+def cli(url: str, folder: Path, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "supportfirst", *args, "--db", url],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def school(url: str, folder: Path) -> None:
+    for kind, data in (
+        ("schools", b.schools()),
+        ("pupils", b.pupils()),
+        ("calendar", b.calendar()),
+    ):
+        (folder / f"{kind}.csv").write_bytes(data)
+        cli(url, folder, "import", kind, f"{kind}.csv")
+
+
+def env(url: str, folder: Path, drop: Path) -> dict[str, str]:
+    return {
+        "SUPPORTFIRST_DATABASE_URL": url,
+        "SUPPORTFIRST_DATA_DIR": str(folder / "data"),
+        "SUPPORTFIRST_IMPORT_DIR": str(drop),
+        "SUPPORTFIRST_IMPORT_SCAN_SECONDS": "0.3",
+        "SUPPORTFIRST_IMPORT_SETTLE_SECONDS": "1.5",
+    }
+
+
+async def arrives(path: Path, timeout: float = 60) -> None:
+    """The service moves files on its own time: look until `path` is there."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        await asyncio.sleep(0.2)
+
+
+async def runs(app: App) -> list[tuple[str, str]]:
+    async with app.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT kind, file_name FROM import_run WHERE kind = 'marks' ORDER BY id")
+        )
+        return [(r[0], r[1]) for r in rows.all()]
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(proc.wait(), 30) in (0, 130)
+
+
+async def test_a_slow_file_is_imported_once_and_a_bad_one_fails_with_an_alert(
+    app: App, tmp_path: Path
+) -> None:
+    school(app.url, tmp_path)
+    drop = tmp_path / "drop"
+    proc = await start_serve(env(app.url, tmp_path, drop), ready="importing what lands in")
+    try:
+        data = m.sims(m.contract_rows())
+        slow = drop / "marks_sims_100001_2025-03-14.csv"
+        for i in range(0, len(data), len(data) // 4):  # the exporter writes in bursts
+            with slow.open("ab") as f:
+                f.write(data[i : i + len(data) // 4])
+            await asyncio.sleep(0.6)
+        await arrives(drop / "done" / slow.name)
+        bad = b.csv_bytes(b.MARKS_HEADER, ["C123456789012,100001,2025-03-03,AM,/"])
+        (drop / "marks_2025-03-14.csv").write_bytes(bad)
+        await arrives(drop / "failed" / "marks_2025-03-14.csv.errors.csv")
+        assert proc.stdout is not None
+        alert = await line_with(proc.stdout, "ALERT ImportFailed")
+        assert "marks_2025-03-14.csv" in alert
+    finally:
+        await stop(proc)
+    assert await runs(app) == [("marks", slow.name)]
+    report = (drop / "failed" / "marks_2025-03-14.csv.errors.csv").read_text().splitlines()
+    assert report[1] == (
+        "marks_2025-03-14.csv,2,upn,unknown pupil 'C123456789012' (import the pupils file first)"
+    )
+    assert list((drop / "processing").iterdir()) == []
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_two_serve_processes_import_each_file_once(app: App, tmp_path: Path) -> None:
+    school(app.url, tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    rows = m.contract_rows()
+    weeks = [rows[i : i + 20] for i in range(0, len(rows), 20)]
+    names = [f"marks_sims_100001_part{i:02d}.csv" for i in range(len(weeks))]
+    for name, part in zip(names, weeks, strict=True):
+        (drop / name).write_bytes(m.sims(part))
+    procs = [
+        await start_serve(env(app.url, tmp_path / f"s{i}", drop), ready="importing what lands")
+        for i in range(2)
+    ]
+    try:
+        for name in names:
+            await arrives(drop / "done" / name)
+    finally:
+        for proc in procs:
+            await stop(proc)
+    assert sorted(await runs(app)) == [("marks", n) for n in names]
+    assert list((drop / "failed").iterdir()) == []
