@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
 
+from attendance.calendar import out_of_range
 from attendance.codes import CODES
 from attendance.upn import upn_problem
 
@@ -147,9 +148,12 @@ def _required(e: Element, name: str) -> str:
 def _date(e: Element, name: str) -> date:
     value = _required(e, name)
     try:
-        return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("bad")
+        day = date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("bad")
     except ValueError:
         raise CtfError(name, f"{value!r} is not a date (YYYY-MM-DD)", _line(e)) from None
+    if (why := out_of_range(day)) is not None:
+        raise CtfError(name, why, _line(e))
+    return day
 
 
 def school(e: Element | None) -> CtfSchool | None:
@@ -162,6 +166,8 @@ def school(e: Element | None) -> CtfSchool | None:
 
 def session_marks(start: date, marks: str) -> list[CtfSession]:
     """The sessions a marks string records from `start`: two characters a day, AM then PM."""
+    if len(marks) > 2 * 731:  # a YearData is one school year
+        raise CtfError("AttendanceMarks", f"has {len(marks)} characters: more than two years")
     if len(marks) % 2:
         raise CtfError("AttendanceMarks", f"has {len(marks)} characters: two a day are expected")
     out = []

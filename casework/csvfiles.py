@@ -213,9 +213,7 @@ class _FastMarks:
         return MarkRow(upn, urn, day, session, code)
 
 
-def parse(
-    kind: str, name: str, data: bytes, tick: Callable[[int], None] | None = None
-) -> Parsed:
+def parse(kind: str, name: str, data: bytes, tick: Callable[[int], None] | None = None) -> Parsed:
     """Parse one file; `problems` lists every bad row. Rows are returned only if there are none."""
     if kind not in COLUMNS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(COLUMNS)}")

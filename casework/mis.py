@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from attendance.calendar import out_of_range
 from attendance.codes import CodeError, parse_code
 from casework.csvfiles import Parsed
 from casework.records import MarkRow
@@ -93,7 +94,10 @@ def custom_layout(spec: str, base: Layout | None) -> Layout:
 
 def local_codes(name: str, data: bytes) -> dict[str, str]:
     """A school's own letters: a CSV `local,code` (header row), each code in the 2024 set."""
-    text = data.decode("utf-8-sig")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MisError(f"{name}:1: encoding: a codes file is UTF-8") from None
     reader = csv.DictReader(io.StringIO(text))
     if [h.strip().lower() for h in reader.fieldnames or []][:2] != ["local", "code"]:
         raise MisError(f"{name}:1: header: a codes file has the columns local,code")
@@ -168,9 +172,12 @@ class _Reader:
         value = self._cell(row, "date")
         for fmt in self.date_formats:
             try:
-                return datetime.strptime(value, fmt), "%H" in fmt
+                when = datetime.strptime(value, fmt)
             except ValueError:
                 continue
+            if (why := out_of_range(when.date())) is not None:
+                raise _RowError(self.headers["date"], why)
+            return when, "%H" in fmt
         shown = " or ".join(_human(f) for f in self.date_formats[:2])
         raise _RowError(self.headers["date"], f"{value!r} is not a date ({shown})")
 

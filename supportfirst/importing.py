@@ -135,9 +135,10 @@ def shown(name: str, problems: list[str], report: Path | None) -> list[str]:
         hint = _date_hint(problems) if "date" in field.lower() else ""
         return [
             f"{name}: {field}: every one of {len(problems)} rows fails: {problems[0]}{hint}",
-            f"({where})",
+            f"{name}: {where}",
         ]
-    return [*problems[:MAX_SHOWN], f"... and {len(problems) - MAX_SHOWN} more ({where})"]
+    more = f"{name}: ... and {len(problems) - MAX_SHOWN} more ({where})"
+    return [*problems[:MAX_SHOWN], more]
 
 
 def _date_hint(problems: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -92,7 +93,10 @@ def import_(
             with rows_progress(file) as tick:
                 summary = await import_file(application, request, tick)
         except ImportRejected as e:
-            report = write_report(file, e.problems) if len(e.problems) > MAX_SHOWN else None
+            report = None
+            if len(e.problems) > MAX_SHOWN:
+                with contextlib.suppress(OSError):  # a folder we may not write: say so below
+                    report = write_report(file, e.problems)
             raise ImportRejected(shown(str(file), e.problems, report), e.total) from None
         for warning in summary.warnings:
             typer.echo(warning)

@@ -73,7 +73,7 @@ def test_many_bad_dates_are_said_once_and_all_written_to_the_report(cli: Cli) ->
         f"m.csv: date: every one of {len(rows)} rows fails: m.csv:2: date: '07/01/2025' is not "
         "a date (YYYY-MM-DD); every date is DD/MM/YYYY: use --format sims (or arbor, bromcom) "
         "or --date-format %d/%m/%Y",
-        f"(all {len(rows)} are in m.csv.errors.csv)",
+        f"m.csv: all {len(rows)} are in m.csv.errors.csv",
         f"supportfirst: nothing was imported: {len(rows)} problems",
     ]
     report = list(csv.reader(io.StringIO((cli.folder / "m.csv.errors.csv").read_text())))
@@ -88,7 +88,8 @@ def test_many_mixed_problems_show_the_first_twenty(cli: Cli) -> None:
     rows += [f"{b.UPN_1},{b.SCHOOL_A},not a day,AM,/"]
     out = cli("import", "marks", cli.file("m.csv", b.csv_bytes(b.MARKS_HEADER, rows)))
     lines = out.stderr.splitlines()
-    assert len(lines) == 22 and lines[20] == "... and 6 more (all 26 are in m.csv.errors.csv)"
+    assert len(lines) == 22
+    assert lines[20] == "m.csv: ... and 6 more (all 26 are in m.csv.errors.csv)"
     assert lines[-1] == "supportfirst: nothing was imported: 26 problems"
 
 
