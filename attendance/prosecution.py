@@ -35,3 +35,10 @@ def first_offence(
 def time_limit_near(offence: date, on: date, warn_before: timedelta = WARN_BEFORE) -> bool:
     deadline = prosecution_deadline(offence)
     return deadline - warn_before <= on <= deadline
+
+
+def may_be_near(start: date, end: date, on: date, warn_before: timedelta = WARN_BEFORE) -> bool:
+    """Whether the time limit can be near on `on` for any offence in [start, end]: the
+    deadline only moves later with the offence, so a window whose first day is not yet near,
+    or whose last day is past, needs no look at its marks."""
+    return prosecution_deadline(start) - warn_before <= on <= prosecution_deadline(end)

@@ -9,12 +9,18 @@ from datetime import date, datetime
 
 from attendance.nti import ImprovementPeriod, Outcome, review
 from attendance.nti_outcome import EndOfPeriod, Finding
-from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
+from attendance.prosecution import (
+    first_offence,
+    may_be_near,
+    prosecution_deadline,
+    time_limit_near,
+)
 from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiBreached, NtiEnded, NtiReopened, TimeLimitNear
-from casework.notice_service import end_of_period_for, not_served, replan
+from casework.notice_service import end_of_period_for, not_served, planned, record_period
 from casework.ports import UnitOfWork
-from casework.records import OPEN_NOTICE, NoticeRecord, NoticeStatus
+from casework.pupil_facts import PupilFacts, counted, facts_of
+from casework.records import OPEN_NOTICE, MarkRow, NoticeRecord, NoticeStatus
 
 SYSTEM = "supportfirst"
 ENDED = frozenset({NoticeStatus.IMPROVED, NoticeStatus.NOT_IMPROVED, NoticeStatus.UNDECIDED})
@@ -26,29 +32,76 @@ ENDED_TEXT = {
 
 
 async def review_notices(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
-    """Every notice issued by `on`: open ones day by day, ended ones for a correction."""
+    """Every notice issued by `on`: open ones day by day, ended ones for a correction. What
+    they need is read for all of them at once (a county has thousands running)."""
+    notices = [n for n in await uow.cases.notices() if n.issued_on <= on]
+    running = [n for n in notices if n.status in OPEN_NOTICE]
+    ended = [n for n in notices if n.status in ENDED and n.served_start and n.served_end]
+    facts = await facts_of(uow, {n.upn for n in running + ended})
+    deliveries = await uow.cases.deliveries_of(n.id for n in running)
+    alerted = await uow.cases.entries_of_kinds({n.upn for n in running}, ["nti_not_served"])
+    codes = frozenset().union(*(facts.rules(n.upn).threshold_codes for n in running + ended))
+    # Counted marks since the oldest running notice was issued, and over the ended periods.
+    since = await _with_codes(
+        uow, running, min((n.issued_on for n in running), default=on), on, codes
+    )
+    within = await _with_codes(
+        uow,
+        ended,
+        min((n.served_start for n in ended if n.served_start), default=on),
+        max((n.served_end for n in ended if n.served_end), default=on),
+        codes,
+    )
     events: list[Event] = []
-    for notice in await uow.cases.notices():
-        if notice.issued_on > on:
+    for notice in sorted(running + ended, key=lambda n: n.id):
+        if notice.status in ENDED:
+            events += await _review_correction(uow, notice, on, now, facts, within)
             continue
-        if notice.status in OPEN_NOTICE:
-            events += await review_notice(uow, notice, on, now)
-        elif notice.status in ENDED:
-            events += await _review_correction(uow, notice, on, now)
+        period = planned(
+            notice,
+            deliveries.get(notice.id, []),
+            facts.calendar(notice.upn),
+            facts.rules(notice.upn),
+        )
+        notice = await record_period(uow, notice, period, on, now)
+        if notice.served_start is None or notice.served_end is None:
+            # Not served on every parent: no breach or outcome can run against them.
+            events += await not_served(
+                uow,
+                notice,
+                on,
+                now,
+                facts.calendar(notice.upn),
+                deliveries.get(notice.id, []),
+                alerted.get(notice.upn, []),
+            )
+        else:
+            events += await review_notice(uow, notice, on, now, facts, since)
     return events
 
 
+async def _with_codes(
+    uow: UnitOfWork, notices: list[NoticeRecord], start: date, end: date, codes: frozenset[str]
+) -> dict[str, list[MarkRow]]:
+    if not notices:
+        return {}
+    return await uow.marks.with_codes({n.upn for n in notices}, start, end, codes)
+
+
 async def review_notice(
-    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
+    uow: UnitOfWork,
+    notice: NoticeRecord,
+    on: date,
+    now: datetime,
+    facts: PupilFacts,
+    marks: dict[str, list[MarkRow]],
 ) -> list[Event]:
-    notice = await replan(uow, notice, on, now)
-    if notice.served_start is None or notice.served_end is None:
-        # Not served on every parent: no breach or outcome can run against them.
-        return await not_served(uow, notice, on, now)
-    rules = await rules_for_pupil(uow, notice.upn)
+    """A served notice: breached, or at its end, on the counted marks since it was issued."""
+    assert notice.served_start is not None and notice.served_end is not None
+    rules = facts.rules(notice.upn)
     period = ImprovementPeriod(notice.served_start, notice.served_end)
-    further = await uow.marks.count_codes(
-        notice.upn, period.start, min(on, period.end), rules.threshold_codes
+    further = counted(
+        marks.get(notice.upn, []), period.start, min(on, period.end), rules.threshold_codes
     )
     outcome = review(period, notice.max_further_sessions, further, on)
     events: list[Event] = []
@@ -98,14 +151,21 @@ async def _ended(
 
 
 async def _review_correction(
-    uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime
+    uow: UnitOfWork,
+    notice: NoticeRecord,
+    on: date,
+    now: datetime,
+    facts: PupilFacts,
+    marks: dict[str, list[MarkRow]],
 ) -> list[Event]:
     """An ended period whose count a correction has since raised is open again."""
     if notice.served_start is None or notice.served_end is None or notice.further_at_end is None:
         return []
-    rules = await rules_for_pupil(uow, notice.upn)
-    further = await uow.marks.count_codes(
-        notice.upn, notice.served_start, notice.served_end, rules.threshold_codes
+    further = counted(
+        marks.get(notice.upn, []),
+        notice.served_start,
+        notice.served_end,
+        facts.rules(notice.upn).threshold_codes,
     )
     if further <= notice.further_at_end:
         return []
@@ -136,10 +196,17 @@ async def review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[E
     """Notices that breached or ended without improvement and have no decision on legal
     intervention yet: alert once when the prosecution time limit is near."""
     events: list[Event] = []
-    for notice in await uow.cases.notices():
-        if notice.status not in ("breached", "not_improved") or notice.issued_on > on:
-            continue
-        entries = await uow.cases.entries(notice.upn)
+    due = [
+        n
+        for n in await uow.cases.notices()
+        if n.status in ("breached", "not_improved")
+        and n.issued_on <= on
+        and may_be_near(n.served_start or n.period_start, n.served_end or n.period_end, on)
+    ]
+    entries = await uow.cases.entries_of_kinds(
+        {n.upn for n in due}, ["time_limit_near", "decision"]
+    )
+    for notice in due:
         if any(
             (e.kind == "time_limit_near" and e.details.get("notice_id") == notice.id)
             or (
@@ -147,7 +214,7 @@ async def review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[E
                 and e.details.get("about") == "legal_intervention"
                 and e.on >= notice.issued_on
             )
-            for e in entries
+            for e in entries.get(notice.upn, [])
         ):
             continue
         rules = await rules_for_pupil(uow, notice.upn)

@@ -3,16 +3,18 @@ evidence read at its end (attendance/nti_outcome.py has the rules)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from attendance.calendar import CalendarError
+from attendance.authorities import AuthorityRules
+from attendance.calendar import CalendarError, SchoolCalendar
 from attendance.nti import ImprovementPeriod
 from attendance.nti_outcome import EndOfPeriod, end_of_period, missing_registers, served_period
 from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiNotServed
 from casework.ports import UnitOfWork
-from casework.records import OPEN_NOTICE, Delivery, DeliveryState, NoticeRecord
+from casework.records import OPEN_NOTICE, Delivery, DeliveryState, Entry, NoticeRecord
 
 SYSTEM = "supportfirst"
 # A delivery that is evidence of receipt: the server accepted the email, or staff recorded
@@ -31,21 +33,40 @@ async def unserved_parents(uow: UnitOfWork, notice_id: int) -> list[str]:
     return [d.parent_id for d in await uow.cases.deliveries(notice_id) if receipt(d) is None]
 
 
-async def _period(uow: UnitOfWork, notice: NoticeRecord) -> ImprovementPeriod | None:
-    deliveries = await uow.cases.deliveries(notice.id)
-    pupil = await uow.registry.pupil(notice.upn)
-    calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
-    rules = await rules_for_pupil(uow, notice.upn)
+def planned(
+    notice: NoticeRecord,
+    deliveries: Sequence[Delivery],
+    calendar: SchoolCalendar,
+    rules: AuthorityRules,
+) -> ImprovementPeriod | None:
+    """The period as these deliveries evidence it (None while a parent is unserved)."""
     try:
         return served_period(calendar, notice.issued_on, [receipt(d) for d in deliveries], rules)
     except CalendarError:
         return None  # the calendar does not reach that far yet: re-planned once it does
 
 
+async def _period(uow: UnitOfWork, notice: NoticeRecord) -> ImprovementPeriod | None:
+    deliveries = await uow.cases.deliveries(notice.id)
+    pupil = await uow.registry.pupil(notice.upn)
+    calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
+    return planned(notice, deliveries, calendar, await rules_for_pupil(uow, notice.upn))
+
+
 async def replan(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime) -> NoticeRecord:
     """Store the period as the deliveries now evidence it (None while a parent is unserved, or
     a bounce took service back); a change is written to the chronology."""
-    period = await _period(uow, notice)
+    return await record_period(uow, notice, await _period(uow, notice), on, now)
+
+
+async def record_period(
+    uow: UnitOfWork,
+    notice: NoticeRecord,
+    period: ImprovementPeriod | None,
+    on: date,
+    now: datetime,
+) -> NoticeRecord:
+    """Store `period` (from `planned`) as the notice's served period when it changed."""
     start, end = (period.start, period.end) if period else (None, None)
     if (start, end) == (notice.served_start, notice.served_end):
         return notice
@@ -69,20 +90,26 @@ async def replan(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime)
     return replace(notice, served_start=start, served_end=end)
 
 
-async def not_served(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime) -> list[Event]:
-    """NtiNotServed once, when a parent is still unserved 3 school days after issue."""
-    pupil = await uow.registry.pupil(notice.upn)
-    calendar = await uow.registry.calendar(pupil.school_urn if pupil else "")
+async def not_served(
+    uow: UnitOfWork,
+    notice: NoticeRecord,
+    on: date,
+    now: datetime,
+    calendar: SchoolCalendar,
+    deliveries: Sequence[Delivery],
+    alerted: Iterable[Entry],
+) -> list[Event]:
+    """NtiNotServed once (`alerted`: the pupil's nti_not_served entries), when a parent is
+    still unserved 3 school days after issue."""
     if (
         calendar.school_days_between(notice.issued_on, on)
         - calendar.is_school_day(notice.issued_on)
         < NOT_SERVED_SCHOOL_DAYS
     ):
         return []
-    entries = await uow.cases.entries(notice.upn)
-    if any(e.kind == "nti_not_served" and e.details.get("notice_id") == notice.id for e in entries):
+    if any(e.details.get("notice_id") == notice.id for e in alerted):
         return []
-    parents = tuple(await unserved_parents(uow, notice.id))
+    parents = tuple(d.parent_id for d in deliveries if receipt(d) is None)
     event = NtiNotServed(notice.upn, on, notice.id, notice.issued_on, parents)
     await uow.cases.add_entry(
         notice.upn,

@@ -9,7 +9,12 @@ from attendance.age import compulsory_school_age, of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.holiday import ThresholdRoute, route
-from attendance.prosecution import first_offence, prosecution_deadline, time_limit_near
+from attendance.prosecution import (
+    first_offence,
+    may_be_near,
+    prosecution_deadline,
+    time_limit_near,
+)
 from attendance.threshold import Conflict
 from casework.authorities import rules_for_pupil as rules_for_pupil  # re-exported: its old home
 from casework.events import (
@@ -164,12 +169,15 @@ async def _review_episode_time_limits(uow: UnitOfWork, on: date, now: datetime) 
     """Every open threshold episode, NTI or not (a term-time holiday case too): alert once when
     the oldest session its window relies on is six weeks from leaving the six months."""
     events: list[Event] = []
-    for upn, episode in sorted((await uow.cases.open_episodes()).items()):
-        met_on = episode.first_met_on
-        if met_on > on or any(
-            e.kind == "time_limit_near" and e.details.get("episode_met_on") == met_on.isoformat()
-            for e in await uow.cases.entries(upn)
-        ):
+    due = [
+        e
+        for e in (await uow.cases.open_episodes()).values()
+        if e.first_met_on <= on and may_be_near(e.window_start, e.first_met_on, on)
+    ]
+    alerted = await uow.cases.entries_of_kinds({e.upn for e in due}, ["time_limit_near"])
+    for episode in sorted(due, key=lambda e: e.upn):
+        upn, met_on = episode.upn, episode.first_met_on
+        if any(e.details.get("episode_met_on") == met_on.isoformat() for e in alerted.get(upn, [])):
             continue
         rules = await rules_for_pupil(uow, upn)
         marks = await uow.marks.for_pupil(upn)

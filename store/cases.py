@@ -25,6 +25,7 @@ from casework.records import (
     NoticeStatus,
     Route,
 )
+from store.registry import chunks
 from store.tables import (
     CaseEntry,
     Notice,
@@ -64,6 +65,25 @@ def _notice(n: Notice) -> NoticeRecord:
     )
 
 
+def _entry(e: CaseEntry) -> Entry:
+    return Entry(
+        id=e.id or 0,
+        upn=e.upn,
+        on=e.occurred_on,
+        recorded_at=e.recorded_at,
+        kind=e.kind,
+        by=e.by,
+        summary=e.summary,
+        details=json.loads(e.details),
+    )
+
+
+def _delivery(d: NoticeDelivery) -> Delivery:
+    return Delivery(
+        d.parent_id, Route(d.route), DeliveryState(d.state), d.message_id, d.deemed_received_on
+    )
+
+
 class SqlCases:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -98,19 +118,23 @@ class SqlCases:
             .where(CaseEntry.upn == upn)
             .order_by(col(CaseEntry.occurred_on), col(CaseEntry.id))
         )
-        return [
-            Entry(
-                id=e.id or 0,
-                upn=e.upn,
-                on=e.occurred_on,
-                recorded_at=e.recorded_at,
-                kind=e.kind,
-                by=e.by,
-                summary=e.summary,
-                details=json.loads(e.details),
+        return [_entry(e) for e in rows]
+
+    async def entries_of_kinds(
+        self, upns: Iterable[str], kinds: Iterable[str]
+    ) -> dict[str, list[Entry]]:
+        found: dict[str, list[Entry]] = {}
+        kinds = sorted(set(kinds))
+        for chunk in chunks(upns):
+            rows = await self.session.exec(
+                select(CaseEntry)
+                .where(col(CaseEntry.upn).in_(chunk))
+                .where(col(CaseEntry.kind).in_(kinds))
+                .order_by(col(CaseEntry.occurred_on), col(CaseEntry.id))
             )
-            for e in rows
-        ]
+            for e in rows:
+                found.setdefault(e.upn, []).append(_entry(e))
+        return found
 
     async def open_episodes(self) -> dict[str, Episode]:
         rows = await self.session.exec(
@@ -190,21 +214,19 @@ class SqlCases:
         return [_notice(n) for n in await self.session.exec(stmt)]
 
     async def deliveries(self, notice_id: int) -> list[Delivery]:
-        rows = await self.session.exec(
-            select(NoticeDelivery)
-            .where(NoticeDelivery.notice_id == notice_id)
-            .order_by(col(NoticeDelivery.parent_id))
-        )
-        return [
-            Delivery(
-                d.parent_id,
-                Route(d.route),
-                DeliveryState(d.state),
-                d.message_id,
-                d.deemed_received_on,
+        return (await self.deliveries_of([notice_id])).get(notice_id, [])
+
+    async def deliveries_of(self, notice_ids: Iterable[int]) -> dict[int, list[Delivery]]:
+        found: dict[int, list[Delivery]] = {}
+        for chunk in chunks(notice_ids):
+            rows = await self.session.exec(
+                select(NoticeDelivery)
+                .where(col(NoticeDelivery.notice_id).in_(chunk))
+                .order_by(col(NoticeDelivery.notice_id), col(NoticeDelivery.parent_id))
             )
-            for d in rows
-        ]
+            for d in rows:
+                found.setdefault(d.notice_id, []).append(_delivery(d))
+        return found
 
     async def notice(self, notice_id: int) -> NoticeRecord | None:
         row = await self.session.get(Notice, notice_id)

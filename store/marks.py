@@ -21,6 +21,7 @@ from attendance.calendar import week_monday
 from attendance.codes import UNAUTHORISED_CODES, is_school_session
 from attendance.threshold import Mark, Session, conflicts, effective, session_bit
 from casework.records import Change, MarkChanges, MarkConflict, MarkRow, PupilCount
+from store.registry import chunks
 from store.tables import Mark as MarkTable
 from store.tables import MarkCorrection, UnresolvedNAlert
 from store.thresholds import threshold_counts
@@ -298,6 +299,23 @@ class SqlMarks:
         )
         stmt = select(func.count()).select_from(sessions)
         return int((await self.session.exec(stmt)).one())
+
+    async def with_codes(
+        self, upns: Iterable[str], start: date, end: date, codes: frozenset[str]
+    ) -> dict[str, list[MarkRow]]:
+        found: dict[str, list[MarkRow]] = {}
+        for chunk in chunks(upns):
+            rows = await self.session.exec(
+                select(MarkTable)
+                .where(col(MarkTable.upn).in_(chunk))
+                .where(MarkTable.day >= start, MarkTable.day <= end)
+                .where(col(MarkTable.code).in_(sorted(codes)))
+            )
+            for m in rows:
+                found.setdefault(m.upn, []).append(
+                    MarkRow(m.upn, m.school_urn, m.day, m.session, m.code)
+                )
+        return found
 
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         rows = await self.session.exec(

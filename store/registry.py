@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlmodel import SQLModel, col, select
@@ -18,13 +18,15 @@ from casework.records import CalendarRow, Change, ParentRow, PupilRow, SchoolRow
 from store.address_tables import ParentAddress
 from store.tables import AuthorityRule, CalendarEntry, Parent, Pupil, PupilParent, School
 
+K = TypeVar("K", str, int)
 _CHUNK = 5000  # keeps IN (...) lists well under SQLite's bound-parameter limit
 
 
-def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
-    items = list(items)
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
+def chunks(items: Iterable[K]) -> Iterable[list[K]]:
+    """`items` once each, sorted, in lists short enough for one `IN (...)`."""
+    listed = sorted(set(items))
+    for i in range(0, len(listed), _CHUNK):
+        yield listed[i : i + _CHUNK]
 
 
 def _diff(row: SQLModel, new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -61,7 +63,7 @@ class SqlRegistry:
         if existing is not None:
             return existing
         found: set[str] = set()
-        for chunk in _chunks(urns):
+        for chunk in chunks(urns):
             found.update(
                 await self.session.exec(select(School.urn).where(col(School.urn).in_(chunk)))
             )
@@ -73,7 +75,7 @@ class SqlRegistry:
         if existing is not None:
             return existing
         found: set[str] = set()
-        for chunk in _chunks(upns):
+        for chunk in chunks(upns):
             found.update(
                 await self.session.exec(select(Pupil.upn).where(col(Pupil.upn).in_(chunk)))
             )
@@ -81,7 +83,7 @@ class SqlRegistry:
 
     async def dates_of_birth(self, upns: Iterable[str]) -> dict[str, date]:
         found: dict[str, date] = {}
-        for chunk in _chunks(set(upns)):
+        for chunk in chunks(set(upns)):
             rows = await self.session.exec(
                 select(col(Pupil.upn), col(Pupil.date_of_birth)).where(col(Pupil.upn).in_(chunk))
             )
@@ -195,6 +197,35 @@ class SqlRegistry:
             [(r.start, r.end) for r in rows if r.kind == "term"],
             [(r.start, r.end) for r in rows if r.kind == "closure"],
         )
+
+    async def calendars(self, school_urns: Iterable[str]) -> dict[str, SchoolCalendar]:
+        entries: dict[str, list[CalendarEntry]] = {urn: [] for urn in school_urns}
+        for chunk in chunks(entries):
+            rows = await self.session.exec(
+                select(CalendarEntry).where(col(CalendarEntry.school_urn).in_(chunk))
+            )
+            for r in rows:
+                entries[r.school_urn].append(r)
+        return {
+            urn: SchoolCalendar.of(
+                [(r.start, r.end) for r in rows if r.kind == "term"],
+                [(r.start, r.end) for r in rows if r.kind == "closure"],
+            )
+            for urn, rows in entries.items()
+        }
+
+    async def schools_of(self, upns: Iterable[str]) -> dict[str, SchoolRow]:
+        found: dict[str, SchoolRow] = {}
+        for chunk in chunks(set(upns)):
+            rows = await self.session.exec(
+                select(
+                    col(Pupil.upn), col(School.urn), col(School.name), col(School.local_authority)
+                )
+                .join(School, col(School.urn) == col(Pupil.school_urn))
+                .where(col(Pupil.upn).in_(chunk))
+            )
+            found.update((upn, SchoolRow(urn, name, la)) for upn, urn, name, la in rows)
+        return found
 
     async def _upsert(
         self, model: type[SQLModel], key: Any, subject: str, values: dict[str, Any]

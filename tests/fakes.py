@@ -152,6 +152,18 @@ class FakeRegistry:
             [(r.start, r.end) for r in rows if r.kind == "closure"],
         )
 
+    async def calendars(self, school_urns: Iterable[str]) -> dict[str, SchoolCalendar]:
+        return {urn: await self.calendar(urn) for urn in school_urns}
+
+    async def schools_of(self, upns: Iterable[str]) -> dict[str, SchoolRow]:
+        found = {}
+        for upn in upns:
+            pupil = self.pupils.get(upn)
+            school = self.schools.get(pupil["school_urn"]) if pupil else None
+            if school:
+                found[upn] = SchoolRow(**school)
+        return found
+
     async def upsert_schools(self, rows: Sequence[SchoolRow]) -> list[Change]:
         changes = [_upsert(self.schools, r.urn, f"school:{r.urn}", asdict(r)) for r in rows]
         return [c for c in changes if c]
@@ -294,6 +306,15 @@ class FakeMarks:
             }
         )
 
+    async def with_codes(
+        self, upns: Iterable[str], start: date, end: date, codes: frozenset[str]
+    ) -> dict[str, list[MarkRow]]:
+        wanted, found = set(upns), dict[str, list[MarkRow]]()
+        for (upn, day, session, urn), code in sorted(self.marks.items()):
+            if upn in wanted and start <= day <= end and code in codes:
+                found.setdefault(upn, []).append(MarkRow(upn, urn, day, session, code))
+        return found
+
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         first: dict[tuple[str, date, str], MarkRow] = {}
         for (upn, day, session, urn), code in sorted(self.marks.items()):
@@ -343,6 +364,15 @@ class FakeCases:
 
     async def entries(self, upn: str) -> list[Entry]:
         return sorted((e for e in self.case_entries if e.upn == upn), key=lambda e: (e.on, e.id))
+
+    async def entries_of_kinds(
+        self, upns: Iterable[str], kinds: Iterable[str]
+    ) -> dict[str, list[Entry]]:
+        wanted, of_kind, found = set(upns), set(kinds), dict[str, list[Entry]]()
+        for e in sorted(self.case_entries, key=lambda e: (e.on, e.id)):
+            if e.upn in wanted and e.kind in of_kind:
+                found.setdefault(e.upn, []).append(e)
+        return found
 
     async def open_episodes(self) -> dict[str, Episode]:
         return {e.upn: e for e in self.episodes if e.ended_on is None}
@@ -399,6 +429,9 @@ class FakeCases:
 
     async def deliveries(self, notice_id: int) -> list[Delivery]:
         return sorted(self.notice_deliveries.get(notice_id, []), key=lambda d: d.parent_id)
+
+    async def deliveries_of(self, notice_ids: Iterable[int]) -> dict[int, list[Delivery]]:
+        return {n: await self.deliveries(n) for n in notice_ids if self.notice_deliveries.get(n)}
 
     async def notice(self, notice_id: int) -> NoticeRecord | None:
         return self.notice_rows.get(notice_id)

@@ -1,0 +1,41 @@
+"""What the daily review needs to know of many pupils at once (their LA's rules, their
+school's calendar, their counted marks), read in a few statements rather than a few for every
+pupil: a county reviews thousands of notices and episodes each day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from attendance.authorities import AuthorityRules, rules_for
+from attendance.calendar import SchoolCalendar
+from casework.ports import UnitOfWork
+from casework.records import MarkRow, SchoolRow
+
+
+@dataclass(frozen=True)
+class PupilFacts:
+    schools: dict[str, SchoolRow]
+    calendars: dict[str, SchoolCalendar]
+    recorded: dict[str, AuthorityRules]
+
+    def rules(self, upn: str) -> AuthorityRules:
+        """As casework.authorities.rules_for_pupil."""
+        school = self.schools.get(upn)
+        return rules_for(school.local_authority if school else "", self.recorded)
+
+    def calendar(self, upn: str) -> SchoolCalendar:
+        school = self.schools.get(upn)
+        return self.calendars.get(school.urn, SchoolCalendar()) if school else SchoolCalendar()
+
+
+async def facts_of(uow: UnitOfWork, upns: Iterable[str]) -> PupilFacts:
+    schools = await uow.registry.schools_of(set(upns))
+    calendars = await uow.registry.calendars({s.urn for s in schools.values()})
+    return PupilFacts(schools, calendars, await uow.registry.recorded_rules())
+
+
+def counted(marks: Iterable[MarkRow], start: date, end: date, codes: frozenset[str]) -> int:
+    """As Marks.count_codes: each session once, whichever schools recorded it."""
+    return len({(m.day, m.session) for m in marks if start <= m.day <= end and m.code in codes})
