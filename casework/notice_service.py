@@ -3,6 +3,7 @@ evidence read at its end (attendance/nti_outcome.py has the rules)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -41,9 +42,14 @@ def planned(
 ) -> ImprovementPeriod | None:
     """The period as these deliveries evidence it (None while a parent is unserved)."""
     try:
-        return served_period(calendar, notice.issued_on, [receipt(d) for d in deliveries], rules)
+        return _served(calendar, notice.issued_on, tuple(receipt(d) for d in deliveries), rules)
     except CalendarError:
         return None  # the calendar does not reach that far yet: re-planned once it does
+
+
+# A county's notices share a few calendars, issue days and rules: each period is worked out
+# once (the daily review re-plans every running notice).
+_served = functools.lru_cache(maxsize=4096)(served_period)
 
 
 async def _period(uow: UnitOfWork, notice: NoticeRecord) -> ImprovementPeriod | None:

@@ -101,6 +101,12 @@ class Marks(Protocol):
         """The marks that stand for each session, every school's combined (threshold.effective)."""
         ...
 
+    async def for_pupils(
+        self, upns: Iterable[str], start: date, end: date
+    ) -> dict[str, list[Mark]]:
+        """As for_pupil, for many pupils at once, the sessions in [start, end] only."""
+        ...
+
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         """These pupils' sessions two schools recorded different real marks for."""
         ...

@@ -32,6 +32,9 @@ SYSTEM = "supportfirst"
 # registers) would only bury today's alerts.
 N_LOOKBACK_DAYS = 60
 HOLIDAY = ThresholdRoute.TERM_TIME_HOLIDAY
+# A county's first review opens thousands of episodes: their windows' marks are read this many
+# pupils at a time.
+NEW_EPISODES_AT_ONCE = 2000
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,27 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
     events: list[Event] = []
     met = {r.upn: r for r in await _results(uow, on) if r.met}
     episodes = await uow.cases.open_episodes()
-    for upn, r in sorted(met.items()):
-        if upn in episodes or r.window_start is None:
-            continue
+    new = [r for upn, r in sorted(met.items()) if upn not in episodes and r.window_start]
+    for i in range(0, len(new), NEW_EPISODES_AT_ONCE):
+        events += await _open_episodes(uow, new[i : i + NEW_EPISODES_AT_ONCE], on, now)
+    for upn, episode in episodes.items():
+        # Reviews may be re-run for earlier dates; only a later review can end an episode.
+        if upn not in met and on > episode.first_met_on:
+            await uow.cases.close_episode(upn, on)
+    return events
+
+
+async def _open_episodes(
+    uow: UnitOfWork, met: list[PupilThreshold], on: date, now: datetime
+) -> list[Event]:
+    """A threshold episode and its ThresholdMet for each pupil newly over the threshold."""
+    events: list[Event] = []
+    windows = await uow.marks.for_pupils(
+        [r.upn for r in met], min(r.window_start or on for r in met), on
+    )
+    for r in met:
+        upn = r.upn
+        assert r.window_start is not None
         await uow.cases.open_episode(
             Episode(
                 upn=upn,
@@ -114,8 +135,7 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
                 window_start=r.window_start,
             )
         )
-        marks = await uow.marks.for_pupil(upn)
-        how = route(marks, r.window_start, on)
+        how = route(windows.get(upn, []), r.window_start, on)
         event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start, str(how))
         await uow.cases.add_entry(
             upn,
@@ -130,10 +150,6 @@ async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[E
             now,
         )
         events.append(event)
-    for upn, episode in episodes.items():
-        # Reviews may be re-run for earlier dates; only a later review can end an episode.
-        if upn not in met and on > episode.first_met_on:
-            await uow.cases.close_episode(upn, on)
     return events
 
 
@@ -141,16 +157,20 @@ async def _review_unresolved_n(uow: UnitOfWork, on: date) -> list[Event]:
     """`N` must be replaced by a proper code quickly: alert once when it has not been."""
     events: list[Event] = []
     due = []
-    schools: dict[str, tuple[SchoolCalendar, int]] = {}  # urn: its calendar and the LA's limit
+    limits: dict[str, int] = {}  # urn: the LA's limit
     recorded = await uow.registry.recorded_rules()
-    for mark in await uow.marks.unalerted_n(on - timedelta(days=N_LOOKBACK_DAYS), on):
-        if mark.school_urn not in schools:
+    marks = await uow.marks.unalerted_n(on - timedelta(days=N_LOOKBACK_DAYS), on)
+    calendars = await uow.registry.calendars({m.school_urn for m in marks})
+    since: dict[tuple[str, date], int] = {}  # (urn, day): school days since, for every N of it
+    for mark in marks:
+        if mark.school_urn not in limits:
             school = await uow.registry.school(mark.school_urn)
             rules = rules_for(school.local_authority if school else "", recorded)
-            calendar = await uow.registry.calendar(mark.school_urn)
-            schools[mark.school_urn] = (calendar, rules.n_unresolved_school_days)
-        calendar, limit = schools[mark.school_urn]
-        days = _school_days_since(calendar, mark.day, on)
+            limits[mark.school_urn] = rules.n_unresolved_school_days
+        key = (mark.school_urn, mark.day)
+        if key not in since:
+            since[key] = _school_days_since(calendars[mark.school_urn], mark.day, on)
+        days, limit = since[key], limits[mark.school_urn]
         if days >= limit:
             due.append(mark)
             events.append(UnresolvedN(mark.upn, on, mark.day, mark.session, days))

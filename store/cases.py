@@ -151,8 +151,7 @@ class SqlCases:
         }
 
     async def open_episode(self, episode: Episode) -> None:
-        self.session.add(ThresholdEpisode(**asdict(episode)))
-        await self.session.flush()
+        self.session.add(ThresholdEpisode(**asdict(episode)))  # inserted at the next flush
 
     async def close_episode(self, upn: str, on: date) -> None:
         rows = await self.session.exec(

@@ -267,6 +267,22 @@ class SqlMarks:
         rows = await self.session.exec(select(MarkTable).where(MarkTable.upn == upn))
         return effective(Mark(m.day, Session(m.session), m.code, m.school_urn) for m in rows)
 
+    async def for_pupils(
+        self, upns: Iterable[str], start: date, end: date
+    ) -> dict[str, list[Mark]]:
+        raw: dict[str, list[Mark]] = {}
+        for chunk in chunks(upns):
+            rows = await self.session.exec(
+                select(MarkTable)
+                .where(col(MarkTable.upn).in_(chunk))
+                .where(MarkTable.day >= start, MarkTable.day <= end)
+            )
+            for m in rows:
+                raw.setdefault(m.upn, []).append(
+                    Mark(m.day, Session(m.session), m.code, m.school_urn)
+                )
+        return {upn: effective(marks) for upn, marks in raw.items()}
+
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         """The sessions of these pupils two schools recorded different real marks for."""
         if not upns:

@@ -269,6 +269,14 @@ class FakeMarks:
     async def for_pupil(self, upn: str) -> list[Mark]:
         return effective(self._raw(upn))
 
+    async def for_pupils(
+        self, upns: Iterable[str], start: date, end: date
+    ) -> dict[str, list[Mark]]:
+        found = {
+            upn: [m for m in await self.for_pupil(upn) if start <= m.day <= end] for upn in upns
+        }
+        return {upn: marks for upn, marks in found.items() if marks}
+
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         return [
             MarkConflict(upn=upn, conflict=c)

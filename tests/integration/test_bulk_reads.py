@@ -48,3 +48,8 @@ async def test_bulk_reads_match_the_one_pupil_reads(app: App) -> None:
         }
         assert len(found[b.UPN_1]) == await uow.marks.count_codes(b.UPN_1, start, end, CODES)
         assert all(m.code in CODES and start <= m.day <= end for m in found[b.UPN_1])
+        windows = await uow.marks.for_pupils([b.UPN_1, b.UPN_2], start, end)
+        assert set(windows) == {b.UPN_1}
+        assert windows[b.UPN_1] == [
+            m for m in await uow.marks.for_pupil(b.UPN_1) if start <= m.day <= end
+        ]
