@@ -10,7 +10,7 @@ slack_bolt), each exactly once. Tests replace an adapter by passing it (`clock=`
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -162,6 +162,11 @@ class App:
         from supportfirst.alerting import slack_app
 
         return slack_app(self)
+
+    def on_another_loop(self) -> App:
+        """The same service for another event loop (another thread): its own engine, its own
+        alerts, inbox and Slack client, built there when first used; closed by `close`."""
+        return replace(self, engine=make_engine(self.url))
 
     @property
     def shown_url(self) -> str:

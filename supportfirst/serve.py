@@ -30,6 +30,7 @@ from supportfirst.bootstrap import App, LoopDied
 from supportfirst.dropfolder import DropFolder, import_settled, watch_forever
 from supportfirst.ingesting import ingest_forever
 from supportfirst.logs import configure_logging
+from supportfirst.own_loop import in_own_thread
 from supportfirst.sending import Sender, smtp_server
 from web.deps import WebDeps
 from web.routes import add_case_pages
@@ -133,8 +134,11 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 
 
 async def serve_forever(application: App, host: str, port: int) -> None:
-    """Serve until cancelled. The loops run under one TaskGroup: a loop that dies takes the
-    service down with its error (the exit is non-zero), it never keeps running half-alive."""
+    """Serve until cancelled. The HTTP listener (Slack's acks, the case pages) has this event
+    loop to itself; the background loops run on their own loop in their own thread
+    (supportfirst/own_loop.py), so an ack never waits behind the sender's or the ingester's
+    work. The loops run under one TaskGroup: a loop that dies takes the service down with its
+    error (the exit is non-zero), it never keeps running half-alive."""
     # The umask (077) is set by the CLI's entry, `supportfirst serve` included: a process-wide
     # setting, so not here, where tests run the service inside their own process.
     configure_logging()
@@ -148,10 +152,24 @@ async def serve_forever(application: App, host: str, port: int) -> None:
     )
     try:
         async with contextlib.AsyncExitStack() as stack:
+            await _connect_socket_mode(application, stack)
+            # Its own engine: connections belong to the loop that opened them.
+            await in_own_thread(
+                lambda: _background(application.on_another_loop()), "supportfirst-loops"
+            )
+    except* LoopDied as died:
+        raise died.exceptions[0] from None
+    finally:
+        await runner.cleanup()
+
+
+async def _background(application: App) -> None:
+    """The daily review, alert delivery, the sender and the ingester, until one dies."""
+    try:
+        async with contextlib.AsyncExitStack() as stack:
             server = await stack.enter_async_context(smtp_server(application))
             sender = Sender(application, server, application.settings.smtp_connections)
             stack.push_async_callback(sender.close)
-            await _connect_socket_mode(application, stack)
             _say_where_mail_goes(application, server)
             idle = application.settings.sender_idle_seconds
             async with asyncio.TaskGroup() as loops:
@@ -168,10 +186,8 @@ async def serve_forever(application: App, host: str, port: int) -> None:
                 loops.create_task(
                     _supervised("ingester", ingest_forever(application, application.inbox))
                 )
-    except* LoopDied as died:
-        raise died.exceptions[0] from None
     finally:
-        await runner.cleanup()
+        await application.close()
 
 
 async def _supervised(name: str, loop: Coroutine[Any, Any, None]) -> None:
