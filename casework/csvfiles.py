@@ -173,8 +173,18 @@ def _decode(name: str, data: bytes) -> str:
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise RowError(
             f"{name}:{line}: encoding",
-            f"byte 0x{data[e.start]:02x} at column {column} is not UTF-8: export the file as UTF-8",
+            f"byte 0x{data[e.start]:02x} at column {column} is not UTF-8: export the file as UTF-8"
+            + _looks_like(data),
         ) from None
+
+
+def _looks_like(data: bytes) -> str:
+    """What a file that is not UTF-8 probably is: Excel on Windows saves Windows-1252."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return " (it reads as Windows-1252, as Excel saves CSV: choose 'CSV UTF-8')"
 
 
 class _FastMarks:

@@ -78,6 +78,8 @@ class DropFolder:
     settle_seconds: float
 
     def __post_init__(self) -> None:
+        # The review waits for an import this process has under way (supportfirst/serve.py).
+        self.busy = asyncio.Lock()
         for sub in ("processing", "done", "failed"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.owner = f"{socket.gethostname()}.{os.getpid()}"
@@ -174,10 +176,11 @@ async def import_one(application: App, drop: DropFolder, path: Path) -> str | No
 async def import_settled(application: App, drop: DropFolder) -> dict[str, str]:
     """Every settled file, one at a time (the review sees them all imported)."""
     out = {}
-    for path in await drop.settled():
-        result = await import_one(application, drop, path)
-        if result is not None:
-            out[path.name] = result
+    async with drop.busy:
+        for path in await drop.settled():
+            result = await import_one(application, drop, path)
+            if result is not None:
+                out[path.name] = result
     return out
 
 

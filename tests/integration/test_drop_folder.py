@@ -124,3 +124,22 @@ async def test_two_serve_processes_import_each_file_once(app: App, tmp_path: Pat
             await stop(proc)
     assert sorted(await runs(app)) == [("marks", n) for n in names]
     assert list((drop / "failed").iterdir()) == []
+
+
+async def test_a_file_waiting_at_start_up_is_imported_before_the_first_review(
+    app: App, tmp_path: Path
+) -> None:
+    """The evening's export is in before the review decides who met the threshold: the
+    review at start-up raises the alert for the marks that were waiting in the folder."""
+    school(app.url, tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "marks_sims_100001_2025-03-14.csv").write_bytes(m.sims(m.contract_rows()))
+    proc = await start_serve(env(app.url, tmp_path, drop))
+    try:
+        assert proc.stdout is not None
+        alert = await line_with(proc.stdout, "ALERT ThresholdMet")
+        assert b.UPN_1 in alert
+    finally:
+        await stop(proc)
+    assert (drop / "done" / "marks_sims_100001_2025-03-14.csv").exists()
