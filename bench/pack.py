@@ -89,7 +89,9 @@ async def main_async(args: argparse.Namespace) -> None:
             views.append(view)
             return chronology_pdf(view)
 
-        chronology_pdf_warm = await build_pack(app.uow(), app.evidence(), render, b.UPN_1, NOW)
+        chronology_pdf_warm = await build_pack(
+            app.uow(), app.evidence(), render, b.UPN_1, NOW, "Ms Patel"
+        )
         print(
             f"pack: {len(chronology_pdf_warm.files)} files, "
             f"{len(views[-1].timeline)} chronology entries"
@@ -97,7 +99,7 @@ async def main_async(args: argparse.Namespace) -> None:
         whole: list[float] = []
         for _ in range(args.runs):
             started = time.perf_counter()
-            pack = await build_pack(app.uow(), app.evidence(), render, b.UPN_1, NOW)
+            pack = await build_pack(app.uow(), app.evidence(), render, b.UPN_1, NOW, "Ms Patel")
             data = pack_zip(pack)
             whole.append(time.perf_counter() - started)
         html = chronology_html(views[-1])
@@ -117,7 +119,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
-            await build_pack(app.uow(), app.evidence(), chronology_pdf, b.UPN_1, NOW)
+            await build_pack(app.uow(), app.evidence(), chronology_pdf, b.UPN_1, NOW, "Ms Patel")
             profile.disable()
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(15)

@@ -75,7 +75,8 @@ async def case_page(uow: UnitOfWork, upn: str, now: datetime) -> CasePage:
                     "application/octet-stream",
                 )
             )
-    return CasePage(_view(case, now), tuple(notices), alerts, tuple(files))
+    view = _view(case, now, prepared_by="")  # a page on screen, not an exported pack
+    return CasePage(view, tuple(notices), alerts, tuple(files))
 
 
 async def stored_file(uow: UnitOfWork, upn: str, sha256: str, now: datetime) -> StoredFile | None:

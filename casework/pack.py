@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from attendance.authorities import AuthorityRules
 from attendance.consent import ConsentRecord
@@ -28,14 +30,26 @@ from attendance.threshold import (
     popcount,
     tally,
 )
+from attendance.ukdates import uk_dates_in, uk_day
 from casework.audit import GENESIS
 from casework.caselog import case_log
 from casework.checklist import case_facts, notice_service
 from casework.packparents import parent_lines
+from casework.packregister import REGISTER_CSV, register_csv, register_rows, stretches
+from casework.packservice import service_lines
 from casework.packview import ChecklistLine, PackView, TimelineRow, WeekPoint
 from casework.ports import Evidence, UnitOfWork
 from casework.pupils import school_name
-from casework.records import EmailRecord, Entry, InboundRecord, ParentRow, PrintedCopy, PupilRow
+from casework.records import (
+    Delivery,
+    EmailRecord,
+    Entry,
+    InboundRecord,
+    NoticeRecord,
+    ParentRow,
+    PrintedCopy,
+    PupilRow,
+)
 from casework.thresholds import rules_for_pupil
 
 WHAT = {
@@ -80,6 +94,9 @@ WHAT = {
 }
 
 
+UK = ZoneInfo("Europe/London")
+
+
 class ChronologyRenderer(Protocol):
     def __call__(self, view: PackView) -> bytes: ...
 
@@ -116,6 +133,7 @@ class Pack:
 
 
 def _how(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str]:
+    """How an entry happened and what came of it, in words (no server codes, no options)."""
     d = e.details
     if e.kind == "letter_sent":
         if d.get("route") == "email":
@@ -123,18 +141,24 @@ def _how(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str]:
             if email is None:
                 return f"email to {d.get('recipient')}", ""
             if email.state == "sent" and email.sent_at is not None:
+                at = email.sent_at.astimezone(UK)
+                received = email.deemed_received_on
                 outcome = (
-                    f"accepted {email.sent_at:%d %b %Y %H:%M} ({email.smtp_code} "
-                    f"{email.smtp_text or ''}); deemed received {email.deemed_received_on}"
+                    f"accepted by the parent's mail server on {uk_day(at.date())} at "
+                    f"{at:%H:%M}" + (f"; deemed received {uk_day(received)}" if received else "")
                 )
             elif email.state == "failed":
-                outcome = f"NOT delivered: {email.failure}"
+                outcome = "NOT delivered: the receiving mail server refused it"
             else:
-                outcome = f"{email.state} (not yet sent)"
-            return f"email to {email.recipient} (consent {email.consent_id})", outcome
-        return "printed for post or hand delivery", "see the hand-delivery slip"
+                outcome = "not yet sent"
+            return f"email to {email.recipient} (with their written consent)", outcome
+        return "printed, to post or hand over", "see the delivery slip"
+    if e.kind == "letter_delivered":
+        how = {"post": "posted first class", "hand": "by hand"}.get(str(d.get("delivered_how")))
+        return how or "", ""
     if e.kind == "meeting":
-        return "offered " + ", ".join(d.get("ways_offered", [])), ""
+        ways = [str(w).replace("_", " ") for w in d.get("ways_offered", [])]
+        return "offered " + ", ".join(ways), ""
     if e.kind == "engagement":
         return "", "engaged" if d.get("engaged") else "not engaged"
     if e.kind in ("parent_replied", "auto_reply", "delivery_confirmed", "mail_attached"):
@@ -142,6 +166,17 @@ def _how(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str]:
     if e.kind == "decision":
         return str(d.get("about", "")).replace("_", " "), str(d.get("reason", ""))
     return "", str(d.get("reason", "") or "")
+
+
+# The CLI commands some stored summaries name for staff: the pack says what was done instead.
+_COMMANDS = re.compile(
+    r" ?\((?:nti close|nti withdraw|letter delivered|parent address-checked|consent record)\)"
+)
+
+
+def plain(text: str) -> str:
+    """A stored summary as the pack prints it: UK dates, no command names."""
+    return uk_dates_in(_COMMANDS.sub("", text))
 
 
 def _weeks(weeks: Mapping[date, WeekTally], policy: ThresholdPolicy) -> tuple[WeekPoint, ...]:
@@ -194,6 +229,10 @@ class _CaseFile:
     received: list[InboundRecord]
     printed: list[PrintedCopy]
     marks: list[Mark]
+    recorded: list[Mark]  # every school's own marks: the register extract
+    schools: dict[str, str]  # URN: name, for each school that recorded a mark
+    notices: list[NoticeRecord]
+    deliveries: dict[int, list[Delivery]]  # notice id: each parent's delivery
     entries: list[Entry]
     checklist: tuple[ChecklistItem, ...]
     head: str
@@ -205,17 +244,18 @@ async def build_pack(
     render: ChronologyRenderer,
     upn: str,
     now: datetime,
+    prepared_by: str,
 ) -> Pack:
     case = await _read_case(uow, upn)
+    view = _view(case, now, prepared_by)
+    what = "the register extract: every session mark of the windows and periods, per school"
     files = [
+        PackFile("chronology.pdf", render(view), "the cover, chronology, chart and checklist"),
+        PackFile(REGISTER_CSV, register_csv(upn, view.register), what),
         *_mail_files(case, evidence),
         *_consent_files(case.consents, evidence),
         *_printed_files(case.printed, evidence),
     ]
-    chronology_pdf = render(_view(case, now))
-    files.insert(
-        0, PackFile("chronology.pdf", chronology_pdf, "the chronology, chart and checklist")
-    )
     return Pack(upn, now, case.head, tuple(files))
 
 
@@ -225,9 +265,18 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
         pupil, entries, notices = await case_log(uow, upn)
         parents = await uow.registry.parents_of(upn)
         served, unserved = await notice_service(uow, notices)
+        recorded = await uow.marks.recorded(upn)
+        schools = {}
+        for urn in sorted({m.school for m in recorded} | {pupil.school_urn}):
+            row = await uow.registry.school(urn)
+            schools[urn] = row.name if row else urn
         return _CaseFile(
             pupil=pupil,
             school=await school_name(uow, pupil),
+            recorded=recorded,
+            schools=schools,
+            notices=notices,
+            deliveries={n.id: await uow.cases.deliveries(n.id) for n in notices},
             rules=await rules_for_pupil(uow, upn),
             parents=parents,
             addresses={p.parent_id: await uow.registry.addresses(p.parent_id) for p in parents},
@@ -267,11 +316,28 @@ def _email_files(folder: str, emails: list[_Eml], evidence: Evidence) -> list[Pa
     return files
 
 
+def _sent_stem(n: int, e: EmailRecord) -> str:
+    return f"{n:03d}-{e.template}-{_safe(e.parent_id)}"
+
+
+def _printed_stem(p: PrintedCopy) -> str:
+    return f"slips/{p.id:03d}-{p.template}-{_safe(p.parent_id)}"
+
+
+def _proof_files(case: _CaseFile) -> dict[str, str]:
+    """Where the pack files each notice's proof of service: message id, or slip:<printed id>."""
+    found = {
+        e.message_id: f"emails/sent/{_sent_stem(n, e)}.eml" for n, e in enumerate(case.sent, 1)
+    }
+    found.update({f"slip:{p.id}": f"{_printed_stem(p)}-slip.pdf" for p in case.printed})
+    return found
+
+
 def _mail_files(case: _CaseFile, evidence: Evidence) -> list[PackFile]:
     """Every email sent and received on the case, in the order they were stored."""
     sent = [
         _Eml(
-            stem=f"{n:03d}-{e.template}-{_safe(e.parent_id)}",
+            stem=_sent_stem(n, e),
             sha256=e.sha256,
             what=f"email {e.message_id} to {e.recipient}, {e.state}",
             whose=f"email {e.message_id}",
@@ -324,7 +390,7 @@ def _consent_files(consents: list[ConsentRecord], evidence: Evidence) -> list[Pa
 def _printed_files(printed: list[PrintedCopy], evidence: Evidence) -> list[PackFile]:
     files: list[PackFile] = []
     for p in printed:
-        stem = f"slips/{p.id:03d}-{p.template}-{_safe(p.parent_id)}"
+        stem = _printed_stem(p)
         delivered = (
             f", {p.delivered_how} on {p.delivered_on} by {p.delivered_by}"
             if p.delivered_on
@@ -345,10 +411,12 @@ def _printed_files(printed: list[PrintedCopy], evidence: Evidence) -> list[PackF
     return files
 
 
-def _view(case: _CaseFile, now: datetime) -> PackView:
+def _view(case: _CaseFile, now: datetime, prepared_by: str) -> PackView:
     pupil, upn = case.pupil, case.pupil.upn
     emails = {e.message_id: e for e in case.sent}
     name = f"{pupil.first_name} {pupil.last_name}"
+    policy = case.rules.policy
+    covered = stretches(case.entries, case.notices, case.marks, policy)
     return PackView(
         f"Referral pack: {name} ({upn})",
         now,
@@ -367,9 +435,16 @@ def _view(case: _CaseFile, now: datetime) -> PackView:
         tuple(
             ChecklistLine(i.label, _state(i.satisfied, i.detail), i.detail) for i in case.checklist
         ),
-        _weeks(tally(case.marks), case.rules.policy),
+        _weeks(tally(case.marks), policy),
         THRESHOLD_SESSIONS,
         case.head,
+        school_urn=pupil.school_urn,
+        prepared_by=prepared_by,
+        register=register_rows(case.recorded, covered, case.schools, policy),
+        stretches=covered,
+        service=service_lines(
+            case.notices, case.deliveries, case.parents, emails, case.printed, _proof_files(case)
+        ),
     )
 
 
@@ -382,4 +457,4 @@ def _state(satisfied: bool, detail: str) -> str:
 
 def _how_summary(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str, str]:
     how, outcome = _how(e, emails)
-    return how, e.summary, outcome
+    return plain(how), plain(e.summary), plain(outcome)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from attendance.consent import ConsentRecord
 from attendance.postal import AddressVersion
+from attendance.ukdates import uk_day
 from casework.addresses import ADDRESS_CHECKED
 from casework.packview import AddressLine, ParentLine
 from casework.records import Entry, ParentRow
@@ -27,7 +28,7 @@ def parent_lines(
         if parent.parent_id not in in_force:
             return f"post: no consent to email{phone}"
         c = in_force[parent.parent_id]
-        return f"email {c.email} (consent {c.id}, {c.method}, {c.given_on}){phone}"
+        return f"email {c.email} (written consent {c.id}, {c.method}, {uk_day(c.given_on)}){phone}"
 
     checked = {
         str(e.details.get("parent_id")): e.on for e in entries if e.kind == ADDRESS_CHECKED

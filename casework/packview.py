@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from casework.packregister import RegisterRow, Stretch
+from casework.packservice import ServiceLine
+
 
 @dataclass(frozen=True)
 class WeekPoint:
@@ -68,3 +71,9 @@ class PackView:
     weeks: tuple[WeekPoint, ...]
     threshold: int  # sessions in a window that meet the national threshold (10)
     audit_head: str
+    school_urn: str = ""
+    school_address: str = ""  # one line; "" when the school's address is not on file
+    prepared_by: str = ""  # who exported the pack
+    register: tuple[RegisterRow, ...] = ()  # the register extract (casework/packregister.py)
+    stretches: tuple[Stretch, ...] = ()  # the windows and periods the extract covers
+    service: tuple[ServiceLine, ...] = ()  # each parent's receipt of each formal notice

@@ -107,12 +107,13 @@ async def prepare_export(
     evidence: Evidence,
     render: ChronologyRenderer,
     upn: str,
+    by: str,
     now: datetime,
     seal: Seal | None = None,
 ) -> Exported:
     """Build and zip the pack. With a seal the audit head is written to the head file and into
     the pack, and the manifest is signed. Nothing says it was exported yet: `record_export`."""
-    pack = await build_pack(uow, evidence, render, upn, now)
+    pack = await build_pack(uow, evidence, render, upn, now, by)
     signer = None
     if seal is not None:
         signer = seal.signer
@@ -152,7 +153,7 @@ async def export_pack(
 ) -> Exported:
     """Build the pack, write it, and only then audit the export: a write that fails (a full
     disk, a folder gone) leaves no entry saying a pack went anywhere."""
-    done = await prepare_export(uow, evidence, render, upn, now, seal)
+    done = await prepare_export(uow, evidence, render, upn, by, now, seal)
     await write(done.data)
     await record_export(uow, done, by, to, now)
     return done

@@ -107,6 +107,10 @@ class Marks(Protocol):
         """As for_pupil, for many pupils at once, the sessions in [start, end] only."""
         ...
 
+    async def recorded(self, upn: str) -> list[Mark]:
+        """Every mark as each school recorded it (the register itself), by day, session, school."""
+        ...
+
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         """These pupils' sessions two schools recorded different real marks for."""
         ...

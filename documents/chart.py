@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
 from attendance.threshold import THRESHOLD_WEEKS
+from attendance.ukdates import MONTHS
 from casework.packview import WeekPoint
 
 FONT = "DejaVu Sans, sans-serif"
@@ -23,6 +24,7 @@ LINE = "#1f3a5f"
 THRESHOLD = "#b00020"
 AXIS = "#333333"
 GRID = "#dddddd"
+PERIOD = "#fbe9c6"  # a Notice to Improve's improvement period, behind the bars
 
 # Room around the plot: the scale on the left, the legend above, the week labels below.
 LEFT, RIGHT, TOP, BOTTOM = 34.0, 12.0, 34.0, 30.0
@@ -42,9 +44,6 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", **attrs: s
         f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}"{extra}>'
         f"{escape(content, quote=False)}</text>"
     )
-
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def week_label(monday: date) -> str:
@@ -114,8 +113,21 @@ def _plot(weeks: Sequence[WeekPoint], threshold: int, width: int, height: int) -
     return _Plot(LEFT, width - RIGHT, TOP, height - BOTTOM, top, step, slot)
 
 
+@dataclass(frozen=True)
+class Band:
+    """A stretch of days shaded behind the bars: a Notice to Improve's improvement period."""
+
+    start: date
+    end: date
+    label: str  # short: "NTI 1"
+
+
 def attendance_chart_svg(
-    weeks: Sequence[WeekPoint], threshold: int, width: int = 680, height: int = 260
+    weeks: Sequence[WeekPoint],
+    threshold: int,
+    width: int = 680,
+    height: int = 260,
+    bands: Sequence[Band] = (),
 ) -> str:
     """The pupil's unauthorised absence by school week, as an SVG string (see the module)."""
     parts = _open(width, height, "Unauthorised absence by school week")
@@ -124,6 +136,7 @@ def attendance_chart_svg(
     else:
         plot = _plot(weeks, threshold, width, height)
         parts += [
+            *_bands(plot, weeks, bands),
             *_scale(plot),
             *_bars(plot, weeks),
             *_threshold(plot, threshold),
@@ -131,9 +144,38 @@ def attendance_chart_svg(
             _axes(plot),
             *_week_labels(plot, weeks, height),
             *_legend(plot),
+            *(_band_legend(plot) if parts_with(bands, weeks) else []),
         ]
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def parts_with(bands: Sequence[Band], weeks: Sequence[WeekPoint]) -> bool:
+    """Whether any band touches a week shown."""
+    return any(
+        w.monday <= b.end and b.start <= w.monday + timedelta(days=4) for b in bands for w in weeks
+    )
+
+
+def _bands(plot: _Plot, weeks: Sequence[WeekPoint], bands: Sequence[Band]) -> list[str]:
+    """Each period shaded over the school weeks it touches, labelled at its top left."""
+    parts = []
+    for band in bands:
+        touched = [
+            i
+            for i, w in enumerate(weeks)
+            if w.monday <= band.end and band.start <= w.monday + timedelta(days=4)
+        ]
+        if not touched:
+            continue
+        x = plot.left + touched[0] * plot.slot
+        w = (touched[-1] - touched[0] + 1) * plot.slot
+        parts += [
+            f'<rect class="period" x="{_num(x)}" y="{_num(plot.top)}" width="{_num(w)}" '
+            f'height="{_num(plot.bottom - plot.top)}" fill="{PERIOD}"/>',
+            _text(x + 3, plot.top + 11, band.label, fill=LINE, font_size="9"),
+        ]
+    return parts
 
 
 def _no_registers(width: int, height: int) -> list[str]:
@@ -248,5 +290,18 @@ def _legend(plot: _Plot) -> list[str]:
         f'<line x1="{_num(lx2)}" y1="{_num(ly - 3.5)}" x2="{_num(lx2 + 16)}" '
         f'y2="{_num(ly - 3.5)}" stroke="{LINE}" stroke-width="1.8"/>',
         _text(lx2 + 20, ly, f"In the {THRESHOLD_WEEKS} school weeks to that week"),
+        "</g>",
+    ]
+
+
+def _band_legend(plot: _Plot) -> list[str]:
+    """Said only when a period is drawn: the shading is a Notice to Improve's period."""
+    label = "NTI improvement period"
+    ly = 12.0
+    lx = plot.right - len(label) * CHAR_WIDTH - 14  # the top row's right end, clear of the rest
+    return [
+        '<g class="legend">',
+        f'<rect x="{_num(lx)}" y="{_num(ly - 8)}" width="10" height="9" fill="{PERIOD}"/>',
+        _text(lx + 14, ly, label),
         "</g>",
     ]

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from attendance.ukdates import uk_day
 from casework.packview import PackView
-from documents.chart import MONTHS, attendance_chart_svg
+from documents.chart import Band, attendance_chart_svg
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "pack/chronology.html.j2"
@@ -29,7 +30,7 @@ STATES = ("done", "not_applicable", "missing")
 
 def day(on: date) -> str:
     """A date as "3 Mar 2025", in English whatever the locale."""
-    return f"{on.day} {MONTHS[on.month - 1]} {on.year}"
+    return uk_day(on)
 
 
 def moment(at: datetime) -> str:
@@ -47,6 +48,9 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["day"] = day
+    env.filters["weekday"] = lambda on: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[
+        on.weekday()
+    ]
     return env
 
 
@@ -63,7 +67,10 @@ def chronology_html(view: PackView) -> str:
     if unknown:
         raise ValueError(f"unknown checklist state(s): {', '.join(unknown)}")
     missing = sum(c.state == "missing" for c in view.checklist)
-    chart = Markup(attendance_chart_svg(view.weeks, view.threshold))  # built escaped
+    bands = [
+        Band(s.start, s.end, f"NTI {s.notice_id}") for s in view.stretches if s.kind == "period"
+    ]
+    chart = Markup(attendance_chart_svg(view.weeks, view.threshold, bands=bands))  # escaped
     return (
         _environment()
         .get_template(TEMPLATE)
@@ -73,6 +80,7 @@ def chronology_html(view: PackView) -> str:
             generated=moment(view.generated_at),
             missing=missing,
             ready=bool(view.checklist) and missing == 0,
+            period_labels=[s.label for s in view.stretches if s.kind == "period"],
         )
     )
 

@@ -283,6 +283,16 @@ class SqlMarks:
                 )
         return {upn: effective(marks) for upn, marks in raw.items()}
 
+    async def recorded(self, upn: str) -> list[Mark]:
+        """Every school's own mark for each session, as it stands after corrections."""
+        stmt = (
+            select(MarkTable)
+            .where(MarkTable.upn == upn)
+            .order_by(col(MarkTable.day), col(MarkTable.session), col(MarkTable.school_urn))
+        )
+        rows = await self.session.exec(stmt)
+        return [Mark(m.day, Session(m.session), m.code, m.school_urn) for m in rows]
+
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         """The sessions of these pupils two schools recorded different real marks for."""
         if not upns:

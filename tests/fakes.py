@@ -277,6 +277,9 @@ class FakeMarks:
         }
         return {upn: marks for upn, marks in found.items() if marks}
 
+    async def recorded(self, upn: str) -> list[Mark]:
+        return sorted(self._raw(upn), key=lambda m: (m.day, m.session, m.school))
+
     async def conflicts(self, upns: Sequence[str]) -> list[MarkConflict]:
         return [
             MarkConflict(upn=upn, conflict=c)

@@ -184,6 +184,7 @@ class Commands:
             self.mailroom().evidence,
             self.render_chronology,
             upn,
+            who.name,
             ask.now,
             self.seal,
         )

@@ -85,7 +85,7 @@ def _header(raw: bytes, name: bytes) -> bytes:
 
 
 async def pack_of(app: App) -> Pack:
-    return await build_pack(app.uow(), app.evidence(), fake_pdf, b.UPN_1, NOW)
+    return await build_pack(app.uow(), app.evidence(), fake_pdf, b.UPN_1, NOW, "Ms Patel")
 
 
 async def test_the_pack_holds_every_email_as_stored_and_a_manifest_of_them(case: App) -> None:
@@ -139,7 +139,7 @@ class CountingTransactions:
 
 async def test_the_pack_reads_the_case_as_one_snapshot(case: App) -> None:
     uow = CountingTransactions(case.uow())
-    pack = await build_pack(uow, case.evidence(), fake_pdf, b.UPN_1, NOW)
+    pack = await build_pack(uow, case.evidence(), fake_pdf, b.UPN_1, NOW, "Ms Patel")
     assert uow.opened == 1  # the chronology, checklist and emails all come from one transaction
     assert SEEN[-1].timeline and SEEN[-1].checklist and len(pack.files) > 1
 
@@ -204,7 +204,7 @@ async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case:
     for n in range(150):
         request = LogRequest(b.UPN_1, "contact", "Mr Jones", date(2025, 3, 11), f"Call number {n}")
         await log_entry(case.uow(), request, NOW)
-    pack = await build_pack(case.uow(), case.evidence(), chronology_pdf, b.UPN_1, NOW)
+    pack = await build_pack(case.uow(), case.evidence(), chronology_pdf, b.UPN_1, NOW, "Ms Patel")
     emails = [f for f in pack.files if f.path.startswith("emails/")]
     async with case.uow() as uow:
         stored = {e.sha256 for e in await uow.mail.emails_for(b.UPN_1)}

@@ -174,6 +174,11 @@ async def test_a_printed_letter_carries_the_address_where_the_envelope_window_sh
     slip_text = PdfReader(io.BytesIO(school.evidence().get(copy.slip_sha256))).pages[0]
     text = " ".join(slip_text.extract_text().split())
     assert "Address delivered to Flat 3, 40 Station Road, Chelmsford, CM1 2AB" in text
+    # Either way of serving it, with boxes to write in: posted first class, or by hand.
+    for box in ("Posted first class on (date)", "Posted by (name)", "Delivered by hand", "Time"):
+        assert box in text, box
+    assert "Address on the envelope Flat 3, 40 Station Road, Chelmsford, CM1 2AB" in text
+    assert len(PdfReader(io.BytesIO(school.evidence().get(copy.slip_sha256))).pages) == 1
     logged = [e for e in entries if e.kind == "letter_sent" and e.details["parent_id"] == "P2"]
     assert logged[0].details["address"] == "Flat 3, 40 Station Road, Chelmsford, CM1 2AB"
 
@@ -227,7 +232,9 @@ async def test_the_pack_lists_every_address_with_the_day_first_seen_and_the_last
 
     await load(school, "parents", _moved_parents(), LATER, "parents-may.csv")
     await record_address_check(school.uow(), "P2", date(2025, 5, 2), "Ms Patel", LATER)
-    pack = await build_pack(school.uow(), school.evidence(), chronology_pdf, b.UPN_1, LATER)
+    pack = await build_pack(
+        school.uow(), school.evidence(), chronology_pdf, b.UPN_1, LATER, "Ms Patel"
+    )
     pdf = next(f.content for f in pack.files if f.path == "chronology.pdf")
     text = " ".join(
         " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
