@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, default
 from email.utils import make_msgid
 
 import aiosmtplib
@@ -39,6 +40,36 @@ TERM = (date(2025, 9, 3), date(2025, 12, 19))
 HALF_TERM = (date(2025, 10, 27), date(2025, 10, 31))
 REVIEW_ON = date(2025, 11, 14)
 STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000")
+
+
+@dataclass
+class DemoClock:
+    """The demonstration's own time, moved on by each step, so that everything it records
+    (the chronology, the evidence, the audit log, the pack's "generated") is dated in the term
+    it plays, in order, and never after the pack was made."""
+
+    at: datetime = field(
+        default_factory=lambda: datetime.combine(REVIEW_ON, datetime.min.time(), UTC)
+    )
+
+    def now(self) -> datetime:
+        return self.at
+
+    def today(self) -> date:
+        return self.at.date()
+
+    def move(self, day: date, hour: int, minute: int = 0) -> datetime:
+        """On to `day` at hour:minute UK time (GMT in the autumn term), never backwards."""
+        later = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
+            hours=hour, minutes=minute
+        )
+        self.at = max(self.at, later)
+        return self.at
+
+
+def _clock(app: App) -> DemoClock:
+    """The app's clock when it is the demo's own (the CLI), else a fresh one (tests)."""
+    return app.clock if isinstance(app.clock, DemoClock) else DemoClock()
 
 
 @dataclass
@@ -80,23 +111,70 @@ def _registers(upns: list[str], absent: set[str], until: date, rnd: random.Rando
     return _csv("upn,school_urn,date,session,code", rows)
 
 
+FIRST = ["Sam", "Alex", "Jo", "Priya", "Tom", "Aisha", "Leo", "Maya", "Noah", "Zara"]
+MOTHERS = ["Claire", "Fatima", "Emma", "Grace", "Nadia", "Ruth", "Sophie", "Joanne"]
+FATHERS = ["David", "Imran", "James", "Kwame", "Mark", "Oliver", "Piotr", "Steven"]
+SURNAMES = [
+    "Taylor", "Khan", "Patel", "Smith", "Okafor", "Jones", "Nowak", "Brown", "Wilson", "Ahmed",
+    "Evans", "Murphy", "Clarke", "Hughes", "Walsh", "Begum", "Green", "Hall", "Wood", "Lewis",
+    "Mensah", "Kowalski", "Roberts", "Price", "Turner", "Reid", "Ali", "Shaw", "Cole", "Fox",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Family:
+    """One pupil and their parents: one surname, and a date of birth in their year group."""
+
+    upn: str
+    first: str
+    surname: str
+    born: date
+    year: int
+
+    @property
+    def mother(self) -> str:
+        return f"{MOTHERS[int(self.upn[1:]) % len(MOTHERS)]} {self.surname}"
+
+    @property
+    def father(self) -> str:
+        return f"{FATHERS[int(self.upn[1:]) % len(FATHERS)]} {self.surname}"
+
+
+def _families(rnd: random.Random) -> list[Family]:
+    families = []
+    for n in range(1, 301):
+        year = 1 + n % 6  # Years 1 to 6 in 2025/26: born September to August, 6 to 11 years before
+        born = date(2025 - 5 - year, 9, 1) + timedelta(days=rnd.randrange(365))
+        families.append(Family(f"D{n:012d}", rnd.choice(FIRST), _surname(n), born, year))
+    return families
+
+
+def _surname(n: int) -> str:
+    return SURNAMES[(n * 7) % len(SURNAMES)]
+
+
+def _mother_email(upn: str) -> str:
+    """The address the pupil's mother gave (her own first name and the family's surname)."""
+    n = int(upn[1:])
+    return f"{MOTHERS[n % len(MOTHERS)].lower()}.{_surname(n).lower()}{n}@example.org"
+
+
 async def _load_school(app: App, rnd: random.Random, now: datetime) -> tuple[list[str], set[str]]:
-    upns = [f"D{n:012d}" for n in range(1, 301)]
+    families = _families(rnd)
+    upns = [f.upn for f in families]
     absent = set(rnd.sample(upns, 24))
-    names = ["Sam", "Alex", "Jo", "Priya", "Tom", "Aisha", "Leo", "Maya", "Noah", "Zara"]
     files = {
         "schools": _csv("urn,name,local_authority", [f"{URN},Riverside Primary,Essex"]),
         "pupils": _csv(
             "upn,first_name,last_name,date_of_birth,school_urn,year_group",
-            [
-                f"{u},{rnd.choice(names)},Pupil{i},2016-0{1 + i % 9}-1{i % 9},{URN},{1 + i % 6}"
-                for i, u in enumerate(upns)
-            ],
+            [f"{f.upn},{f.first},{f.surname},{f.born},{URN},{f.year}" for f in families],
         ),
         "parents": _csv(
             "parent_id,upn,name,email,relationship,address_line_1,address_line_2,town,postcode",
-            [f"M{u},{u},Parent M{u[-3:]},,mother,{_home(i)}" for i, u in enumerate(upns)]
-            + [f"F{u},{u},Parent F{u[-3:]},,father,{_home(i)}" for i, u in enumerate(upns)][::2],
+            [f"M{f.upn},{f.upn},{f.mother},,mother,{_home(i)}" for i, f in enumerate(families)]
+            + [f"F{f.upn},{f.upn},{f.father},,father,{_home(i)}" for i, f in enumerate(families)][
+                ::2
+            ],
         ),
         "calendar": _csv(
             "school_urn,kind,start,end",
@@ -119,11 +197,11 @@ async def _deliver(raw: bytes, to: str, envelope_from: str, port: int) -> None:
         await smtp.sendmail(envelope_from, [to], raw)
 
 
-def _reply(email: EmailRecord, reply_to: str, auto: bool) -> bytes:
+def _reply(email: EmailRecord, subject: str, reply_to: str, auto: bool) -> bytes:
     msg = EmailMessage(policy=SMTP)
     msg["From"] = email.recipient
     msg["To"] = reply_to
-    msg["Subject"] = "Automatic reply: away" if auto else "Re: Sam's attendance"
+    msg["Subject"] = f"Automatic reply: {subject}" if auto else f"Re: {subject}"
     msg["In-Reply-To"] = email.message_id
     msg["Message-ID"] = make_msgid(domain="example.org")
     if auto:
@@ -154,12 +232,13 @@ def _bounce(email: EmailRecord, school_domain: str) -> bytes:
 async def run_demo(app: App, seed: int = 2025) -> DemoReport:
     report = DemoReport()
     rnd = random.Random(seed)
-    now = datetime.combine(REVIEW_ON, datetime.min.time(), UTC) + timedelta(hours=16)
-    upns, absent = await _load_school(app, rnd, now)
+    clock = _clock(app)
+    upns, absent = await _load_school(app, rnd, clock.move(REVIEW_ON, 8))
     report.say(
         f"School: Riverside Primary (Essex), {counted(len(upns), 'pupil')}, "
         f"registers to {REVIEW_ON}"
     )
+    now = clock.move(REVIEW_ON, 16)
     met = await _first_letters(app, report, now)
     target = met[0]
     notice = await issue_nti(
@@ -173,12 +252,14 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
         now,
     )
     report.say(f"Notice to Improve {notice.notice_id} for {target} until {notice.period_end}")
-    await _send_and_answer(app, report, met, now)
-    start = await _hand_over(app, report, notice.notice_id, target, now)
+    await _send_and_answer(app, report, met, clock.move(REVIEW_ON, 16, 5))
+    start = await _hand_over(app, report, notice.notice_id, target, clock.move(REVIEW_ON, 16, 20))
+    clock.move(start, 9)  # the replies are read on the Monday morning
     await _read_back(app, report)
-    await _breach(app, report, target, start + timedelta(days=2), now)
+    breach_day = start + timedelta(days=2)
+    await _breach(app, report, target, breach_day, clock.move(breach_day + timedelta(days=1), 16))
     await _show_alerts(app, report)
-    await _pack(app, report, target, now)
+    await _pack(app, report, target, clock.move(breach_day + timedelta(days=1), 17))
     report.say(f"Database: {app.url}")
     report.say(f"Parents' mailboxes: {app.settings.data_dir / 'maildir' / 'outbound'}")
     report.say(f"The school's inbox: {app.settings.data_dir / 'maildir' / 'inbox'}")
@@ -197,7 +278,7 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
                 app.uow(),
                 app.evidence(),
                 f"M{upn}",
-                f"mother.{upn.lower()}@example.org",
+                _mother_email(upn),
                 "form",
                 date(2025, 9, 10),
                 "demo",
@@ -230,7 +311,9 @@ async def _send_and_answer(app: App, report: DemoReport, met: list[str], now: da
         token_address = app.settings.from_address.replace("@", "+{}@")
         replying, away, bounced = emails[0], emails[1], emails[2]
         for email, auto in ((replying, False), (away, True)):
-            raw = _reply(email, token_address.format(email.token), auto)
+            original = message_from_bytes(app.evidence().get(email.sha256), policy=default)
+            subject = str(original["Subject"])
+            raw = _reply(email, subject, token_address.format(email.token), auto)
             await _deliver(raw, token_address.format(email.token), email.recipient, server.port)
         await _deliver(_bounce(bounced, domain), bounced.envelope_from, "", server.port)
 

@@ -26,7 +26,7 @@ def demo(
     import asyncio
 
     from supportfirst.bootstrap import bootstrap
-    from supportfirst.demo import run_demo
+    from supportfirst.demo import DemoClock, run_demo
     from supportfirst.settings import Settings
 
     if out.exists() and any(out.iterdir()):
@@ -46,7 +46,7 @@ def demo(
         teams_webhook_url=None,
     )
     started = time.monotonic()
-    application = bootstrap(settings)
+    application = bootstrap(settings, clock=DemoClock())  # the term it plays, not today
 
     async def go() -> list[str]:
         try:
