@@ -99,7 +99,8 @@ def adaptive_card(alert: AlertView) -> Json:
     ]
     if alert.facts:
         body.append(fact_set(alert.facts))
-    actions = [open_url("Open the case", alert.case_url)] if alert.case_url else []
+    label = "Open the case" if alert.upn else "Open the page"  # a service alert: its page
+    actions = [open_url(label, alert.case_url)] if alert.case_url else []
     return card(body, actions, fallback_text=f"{alert.title}: {alert.pupil}")
 
 

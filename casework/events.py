@@ -147,3 +147,12 @@ class ImportFailed(Event):
     problems: int = 0
     first: str = ""
     report: str = ""
+
+
+@dataclass(frozen=True)
+class MailQuarantined(Event):
+    """Messages wait in the quarantine for staff to attach or dismiss (once a day at most, a
+    count: the messages themselves are for the inbox page). `upn` is empty: no case yet."""
+
+    waiting: int = 0
+    oldest_received_on: date | None = None

@@ -9,10 +9,10 @@ attached, which is evidence but not engagement."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from casework.errors import NotFound, Refused
-from casework.events import ParentReplied
+from casework.events import MailQuarantined, ParentReplied
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.records import InboundRecord, ParentRow, PupilRow, Triage
@@ -247,3 +247,15 @@ async def dismiss_message(
     return Triaged(
         message, Triage.DISMISSED, ours.upn if ours else None, "mail_dismissed" if ours else None
     )
+
+
+async def review_quarantine(uow: UnitOfWork, on: date, now: datetime) -> list[MailQuarantined]:
+    """Inside the daily review's unit of work: one MailQuarantined a day while mail waits."""
+    held = await uow.quarantine.waiting()
+    if not held:
+        return []
+    recent = await uow.outbox.recent(now - timedelta(days=2), limit=1000)
+    if any(e.kind == "MailQuarantined" and e.on == on for e in recent):
+        return []
+    oldest = min(m.received_at for m in held).date()
+    return [MailQuarantined("", on, len(held), oldest)]

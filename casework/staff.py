@@ -31,6 +31,7 @@ ALERT_KINDS = (
     "TimeLimitNear",
     "DiskFull",
     "ImportFailed",
+    "MailQuarantined",
 )
 _DESTINATION = re.compile(r"^(console|teams|slack:[A-Z0-9]+|slack-dm:[A-Z0-9]+)$")
 

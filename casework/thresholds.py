@@ -25,6 +25,7 @@ from casework.events import (
 )
 from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
+from casework.quarantine import review_quarantine
 from casework.records import Episode, PupilCount
 
 SYSTEM = "supportfirst"
@@ -231,6 +232,7 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
         events += await _review_unresolved_n(uow, on)
         events += await review_time_limits(uow, on, now)
         events += await _review_episode_time_limits(uow, on, now)
+        events += await review_quarantine(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)
         await uow.commit()

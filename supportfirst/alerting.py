@@ -29,7 +29,7 @@ from bot.teams import TeamsWebhook
 from bot.views import AlertView
 from casework.packview import PackView
 from casework.packzip import Seal
-from casework.records import AlertPostRecord
+from casework.records import AlertPostRecord, PendingEvent
 from supportfirst.bootstrap import App
 from supportfirst.settings import reveal
 
@@ -88,8 +88,13 @@ class Alerts:
             self.channels["teams"] = TeamsAlerts(self.teams)
             self.default.append("teams")
 
-    def case_url(self, upn: str) -> str | None:
-        return self.application.settings.pupil_url(upn)
+    def case_url(self, event: PendingEvent) -> str | None:
+        """Where an alert's link goes: the pupil's page, the inbox for mail waiting there."""
+        if event.upn:
+            return self.application.settings.pupil_url(event.upn)
+        if event.kind == "MailQuarantined":
+            return f"{self.application.settings.public_url.rstrip('/')}/inbox"
+        return None
 
     async def _installed_token(self) -> None:
         """Use the workspace's installed bot token (it changes when the app is reinstalled)."""

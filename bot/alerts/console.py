@@ -20,6 +20,8 @@ class ConsoleAlerts:
         self, destination: str, view: AlertView, thread: AlertPostRecord | None
     ) -> tuple[str | None, str | None]:
         detail = {"title": view.title, "pupil": view.pupil, "what": view.what_happened}
+        if view.case_url:  # the page to open: the pupil's case, or the inbox
+            detail["link"] = view.case_url
         line = f"ALERT {view.kind} {view.upn} {json.dumps(detail, sort_keys=True)}"
         if self.log_file is not None:  # the file first: once the line is seen, it is logged
             self.log_file.parent.mkdir(parents=True, exist_ok=True)

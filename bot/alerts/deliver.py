@@ -62,7 +62,7 @@ async def deliver_alerts(
     new_uow: Callable[[], UnitOfWork],
     channels: Mapping[str, AlertChannel],
     default: Sequence[str],
-    case_url: Callable[[str], str | None],
+    case_url: Callable[[PendingEvent], str | None],
     clock: Callable[[], datetime],
     limit: int = 100,
 ) -> Delivered:
@@ -98,7 +98,7 @@ async def _show(
     channel: AlertChannel,
     destination: str,
     event: PendingEvent,
-    case_url: Callable[[str], str | None],
+    case_url: Callable[[PendingEvent], str | None],
     clock: Callable[[], datetime],
 ) -> bool:
     """Show one event at one destination unless it is there already; True if posted now."""
@@ -126,7 +126,7 @@ async def _show(
                 )
             )
             await uow.commit()
-    view = alert_view(event, pupil, case_url(event.upn) if event.upn else None)
+    view = alert_view(event, pupil, case_url(event))
     shown = await channel.post(destination, view, thread)
     await _finish(new_uow, event.id, destination, shown, clock)
     return True

@@ -23,6 +23,7 @@ TITLES = {
     "TimeLimitNear": "A prosecution time limit is near",
     "DiskFull": "Emails are not being sent: the disk is full",
     "ImportFailed": "A register file from the MIS was not imported",
+    "MailQuarantined": "Mail waits in the quarantine",
 }
 URGENT = frozenset(
     {
@@ -79,6 +80,11 @@ def _said(kind: str, p: dict[str, Any]) -> str:
             f"after {p.get('school_days')} school days."
         ),
         "TimeLimitNear": lambda: "The time limit for a prosecution is near.",
+        "MailQuarantined": lambda: (
+            f"{p.get('waiting')} message(s) matched no case (the oldest received "
+            f"{p.get('oldest_received_on')}): open the inbox to attach each to its case or "
+            "dismiss it."
+        ),
         "DiskFull": lambda: (
             f"The sender cannot write its journal ({p.get('error')}), so "
             f"{p.get('left_queued')} emails wait in the queue, none sent: free disk space on the "

@@ -46,6 +46,8 @@ def alert_blocks(view: AlertView) -> list[Block]:
     ]
     key = f"{view.event_id}|{view.upn or ''}"
     if not view.upn:  # the buttons act on a pupil's case; a service alert has none
+        if view.case_url:  # but it may have a page to open (the inbox)
+            blocks.append(section(f"<{view.case_url}|Open the page>"))
         return [b for b in blocks if b is not None]
     blocks.append(
         actions(

@@ -10,12 +10,15 @@ import pytest
 
 from casework.consent import record_consent
 from casework.errors import NotFound, Refused
+from casework.events import MailQuarantined
 from casework.inbound import Arrived, file_messages
 from casework.letters import Staff
 from casework.quarantine import attach_message, dismiss_message, recently_triaged, waiting
 from casework.records import InboundRecord, Triage
 from casework.sending import send_letter
+from casework.thresholds import daily_review
 from mail.reading import read_message
+from supportfirst.alerting import Alerts
 from supportfirst.bootstrap import App
 from tests import builders as b
 from tests.cases import one_family
@@ -135,3 +138,25 @@ async def test_dismissing_a_reply_from_a_stranger_to_our_email_is_on_that_case(
     done = await dismiss_message(family.uow(), str(m.id), "not the family", "Ms P", LATER)
     assert done.upn == b.UPN_1 and (await entries(family))[-1] == ("mail_dismissed", "Ms P")
     assert (await actions(family))[-1] == ("mail.dismissed", f"pupil:{b.UPN_1}")
+
+
+async def test_the_daily_review_says_once_a_day_that_mail_waits_and_links_the_inbox(
+    family: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await kinds_of_review(family, date(2025, 3, 10)) == []  # nothing waits yet
+    await arrive(family, STRANGER)
+    assert await kinds_of_review(family, date(2025, 3, 10)) == [("MailQuarantined", 1)]
+    assert await kinds_of_review(family, date(2025, 3, 10)) == []  # once that day
+    await Alerts(family).deliver()
+    line = capsys.readouterr().out
+    assert (
+        line.startswith("ALERT MailQuarantined ")
+        and '"link": "http://127.0.0.1:3000/inbox"' in line
+    )
+    assert await kinds_of_review(family, date(2025, 3, 11)) == [("MailQuarantined", 1)]
+
+
+async def kinds_of_review(app: App, on: date) -> list[tuple[str, int]]:
+    now = datetime.combine(on, NOW.time(), UTC)
+    found = await daily_review(app.uow(), on, now)
+    return [(e.kind, e.waiting) for e in found if isinstance(e, MailQuarantined)]
