@@ -1,8 +1,9 @@
 """The "support first" road map and the checklist the LA will ask for before a referral.
 
 Any stage may be skipped, but the LA expects to see why: `skipped_stages` tells the caller which
-stages a move skips so it can demand a reason. `referral_checklist` turns what the case log holds
-into the items the Attendance Compliance Team (ACT) asks for, so gaps show before "submit".
+stages a move skips so it can demand a reason. `case_log_items` turns what the case log holds
+into the items the Attendance Compliance Team (ACT) asks for, so gaps show before "submit"
+(attendance/referral_evidence.py adds the items that need evidence beyond the log's counts).
 """
 
 from __future__ import annotations
@@ -87,15 +88,8 @@ class CaseFacts:
     early_help_drop_in_reason: str | None = None
     taf_used: bool | None = None
     taf_reason: str | None = None
-    views_recorded: frozenset[str] = frozenset()
-    siblings_recorded: bool = False
     circumstances_recorded: bool = False
     letters_on_file: int = 0
-
-    def __post_init__(self) -> None:
-        unknown = self.views_recorded - VIEWS.keys()
-        if unknown:
-            raise ValueError(f"unknown views {sorted(unknown)}: expected some of {sorted(VIEWS)}")
 
 
 @dataclass(frozen=True)
@@ -154,20 +148,14 @@ def _chronology(facts: CaseFacts) -> ChecklistItem:
     )
 
 
-def referral_checklist(facts: CaseFacts) -> tuple[ChecklistItem, ...]:
-    """One item per thing the ACT asks for in a referral for legal intervention."""
+def case_log_items(facts: CaseFacts) -> tuple[ChecklistItem, ...]:
+    """The items the case log's counts answer (the views and siblings items are placed here
+    and decided in attendance/referral_evidence.py)."""
     return (
         _chronology(facts),
         _letters(facts),
         *_interventions(facts),
-        *_views(facts),
-        _recorded(
-            "siblings",
-            "Siblings at other schools",
-            facts.siblings_recorded,
-            "recorded",
-            "record any siblings at other schools (their attendance may matter)",
-        ),
+        *_placeholders(),
         _recorded(
             "circumstances",
             "Change of address or circumstances",
@@ -236,16 +224,12 @@ def _notice_to_improve(facts: CaseFacts) -> ChecklistItem:
     )
 
 
-def _views(facts: CaseFacts) -> list[ChecklistItem]:
+def _placeholders() -> list[ChecklistItem]:
+    # Unsatisfied until the evidence decides them: a caller that forgets is never "ready".
+    keys = [(f"view_{view}", f"View of the {who}") for view, who in VIEWS.items()]
     return [
-        _recorded(
-            f"view_{view}",
-            f"View of the {who}",
-            view in facts.views_recorded,
-            "recorded",
-            f"record the {who}'s view of the referral",
-        )
-        for view, who in VIEWS.items()
+        ChecklistItem(key, label, False, "not checked")
+        for key, label in [*keys, ("siblings", "Siblings at other schools")]
     ]
 
 

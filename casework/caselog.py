@@ -40,6 +40,8 @@ class LogRequest:
     used: bool | None = None
     role: str | None = None
     about: str | None = None
+    supports: bool | None = None  # a view: does it support the referral?
+    checked: bool | None = None  # siblings: were the other schools checked?
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,21 @@ def _service(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
 
 
 def _view(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
-    return {"role": _one_of(req.role, frozenset(VIEWS), "--role")}
+    role = _one_of(req.role, frozenset(VIEWS), "--role")
+    # The ACT reads the view for its stance: an objection must show as one, not as "recorded".
+    if req.supports is None:
+        raise Refused(
+            f"say whether the {VIEWS[role]} supports the referral (--supports or --objects)"
+        )
+    return {"role": role, "supports": req.supports}
+
+
+def _siblings(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
+    if req.checked is None:
+        raise Refused(
+            "say whether siblings at other schools were checked (--checked or --not-checked)"
+        )
+    return {"checked": req.checked}
 
 
 def _decision(req: LogRequest, _current: Stage | None) -> dict[str, Any]:
@@ -140,7 +156,7 @@ KIND_DETAILS: dict[str, Callable[[LogRequest, Stage | None], dict[str, Any]]] = 
     "service": _service,
     "view": _view,
     "decision": _decision,
-    "siblings": _plain,
+    "siblings": _siblings,
     "circumstances": _plain,
     "note": _plain,
 }

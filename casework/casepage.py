@@ -31,7 +31,7 @@ class CasePage:
 
 
 async def case_page(uow: UnitOfWork, upn: str, now: datetime) -> CasePage:
-    case = await _read_case(uow, upn)
+    case = await _read_case(uow, upn, now.date())
     async with uow:
         notices = [
             (n, tuple(await uow.cases.deliveries(n.id))) for n in await uow.cases.notices(upn)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral, referral_checklist
+from attendance.referral_evidence import (
+    ParentAddressCheck,
+    ReferralEvidence,
+    StaffView,
+    referral_checklist,
+)
+from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral
+from casework.addresses import ADDRESS_CHECKED
 from casework.caselog import case_log
 from casework.notice_service import unserved_parents
 from casework.ports import UnitOfWork
-from casework.records import Entry, NoticeRecord, NoticeStatus
+from casework.records import EmailState, Entry, NoticeRecord, NoticeStatus
 
 # Entries that mean a copy of a letter or email is on file.
 LETTER_KINDS = ("letter_sent", "nti_issued")
@@ -63,8 +71,6 @@ def case_facts(entries: list[Entry], notices: int, nti_unserved: tuple[str, ...]
         early_help_drop_in_reason=early_help[1],
         taf_used=taf[0],
         taf_reason=taf[1],
-        views_recorded=frozenset(e.details["role"] for e in entries if e.kind == "view"),
-        siblings_recorded=count("siblings") > 0,
         circumstances_recorded=count("circumstances") > 0,
         letters_on_file=sum(e.kind in LETTER_KINDS for e in entries),
     )
@@ -89,8 +95,48 @@ async def notice_service(
     return served, tuple(gaps)
 
 
-async def checklist(uow: UnitOfWork, upn: str) -> Checklist:
+def _views(entries: list[Entry]) -> dict[str, StaffView]:
+    """The latest view each role recorded (a later view replaces an earlier one)."""
+    return {
+        e.details["role"]: StaffView(e.details.get("supports"), e.summary)
+        for e in entries
+        if e.kind == "view"
+    }
+
+
+async def referral_evidence(
+    uow: UnitOfWork, upn: str, entries: list[Entry], on: date
+) -> ReferralEvidence:
+    """Inside an open unit of work: the evidence beyond the log's counts, as of `on` (the
+    emails' states are as they are now)."""
+    entries = [e for e in entries if e.on <= on]
+    siblings = _last(entries, "siblings")
+    states = [m.state for m in await uow.mail.emails_for(upn)]
+    checks: dict[str, date] = {}
+    for e in entries:
+        if e.kind == ADDRESS_CHECKED:
+            checks[e.details["parent_id"]] = max(e.on, checks.get(e.details["parent_id"], e.on))
+    parents = tuple(
+        ParentAddressCheck(p.parent_id, p.name, p.address is not None, checks.get(p.parent_id))
+        for p in await uow.registry.parents_of(upn)
+    )
+    return ReferralEvidence(
+        on=on,
+        views=_views(entries),
+        # Entries from before a check was asked for carry no "checked": not evidence of one.
+        siblings_checked=bool(siblings.details.get("checked")) if siblings else None,
+        meeting_ways=tuple(
+            tuple(e.details.get("ways_offered", ())) for e in entries if e.kind == "meeting"
+        ),
+        emails_queued=sum(s in (EmailState.QUEUED, EmailState.SENDING) for s in states),
+        emails_failed=sum(s is EmailState.FAILED for s in states),
+        parents=parents,
+    )
+
+
+async def checklist(uow: UnitOfWork, upn: str, on: date) -> Checklist:
     async with uow:
         _, entries, notices = await case_log(uow, upn)
         served, unserved = await notice_service(uow, notices)
-    return Checklist(upn, referral_checklist(case_facts(entries, served, unserved)))
+        evidence = await referral_evidence(uow, upn, entries, on)
+    return Checklist(upn, referral_checklist(case_facts(entries, served, unserved), evidence))

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from attendance.authorities import AuthorityRules
 from attendance.consent import ConsentRecord
 from attendance.postal import AddressVersion
-from attendance.stages import ChecklistItem, referral_checklist
+from attendance.referral_evidence import referral_checklist
+from attendance.stages import ChecklistItem
 from attendance.threshold import (
     THRESHOLD_SESSIONS,
     Mark,
@@ -33,7 +34,7 @@ from attendance.threshold import (
 from attendance.ukdates import uk_dates_in, uk_day
 from casework.audit import GENESIS
 from casework.caselog import case_log
-from casework.checklist import case_facts, notice_service
+from casework.checklist import case_facts, notice_service, referral_evidence
 from casework.packparents import parent_lines
 from casework.packregister import REGISTER_CSV, register_csv, register_rows, stretches
 from casework.packservice import service_lines
@@ -246,7 +247,7 @@ async def build_pack(
     now: datetime,
     prepared_by: str,
 ) -> Pack:
-    case = await _read_case(uow, upn)
+    case = await _read_case(uow, upn, now.date())
     view = _view(case, now, prepared_by)
     what = "the register extract: every session mark of the windows and periods, per school"
     files = [
@@ -259,7 +260,7 @@ async def build_pack(
     return Pack(upn, now, case.head, tuple(files))
 
 
-async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
+async def _read_case(uow: UnitOfWork, upn: str, on: date) -> _CaseFile:
     async with uow:
         await uow.snapshot()
         pupil, entries, notices = await case_log(uow, upn)
@@ -286,7 +287,10 @@ async def _read_case(uow: UnitOfWork, upn: str) -> _CaseFile:
             printed=await uow.mail.printed_for(upn),
             marks=await uow.marks.for_pupil(upn),
             entries=entries,
-            checklist=referral_checklist(case_facts(entries, served, unserved)),
+            checklist=referral_checklist(
+                case_facts(entries, served, unserved),
+                await referral_evidence(uow, upn, entries, on),
+            ),
             head=await uow.audit.head() or GENESIS,
         )
 

@@ -26,14 +26,16 @@ from casework.status import pupil_status
 
 USAGE = """\
 `/attendance status UPN`: sessions in the window, stage, notice, consent per parent
-`/attendance log UPN support_offered|contact|note|circumstances|siblings SUMMARY…`
+`/attendance log UPN support_offered|contact|note|circumstances|siblings_checked SUMMARY…`
 `/attendance letter TEMPLATE UPN`: email to consenting parents, print + slip for the rest
 `/attendance nti UPN`: the Notice to Improve form (only when the law allows one)
 `/attendance consent PARENT_ID EMAIL form|email|portal|verbal-confirmed-in-writing`
 `/attendance pack UPN`: the referral pack
 `/attendance help`"""
 __all__ = ["USAGE", "AlertRef", "Answer", "Ask", "Commands", "Guard", "status_text"]
-CHAT_LOG_KINDS = ("support_offered", "contact", "note", "circumstances", "siblings")
+CHAT_LOG_KINDS = ("support_offered", "contact", "note", "circumstances", "siblings_checked")
+# From chat, siblings are logged once checked (the summary says what was found); a check not
+# yet made is no entry at all, so the checklist keeps showing the gap.
 
 
 class Commands:
@@ -92,7 +94,10 @@ class Commands:
                 "decisions have their own forms.",
                 refused=True,
             )
-        request = LogRequest(upn, kind, who.name, ask.on, summary)
+        if kind == "siblings_checked":
+            request = LogRequest(upn, "siblings", who.name, ask.on, summary, checked=True)
+        else:
+            request = LogRequest(upn, kind, who.name, ask.on, summary)
         entry = await log_entry(self.new_uow(), request, ask.now)
         return Answer(f"Logged {kind.replace('_', ' ')} for {upn} (entry {entry}).", upn=upn)
 

@@ -62,6 +62,14 @@ def case_log(
     about: Annotated[
         str | None, typer.Option("--about", help=f"with --kind decision: {', '.join(DECISIONS)}")
     ] = None,
+    supports: Annotated[
+        bool | None,
+        typer.Option("--supports/--objects", help="with --kind view: the stance on the referral"),
+    ] = None,
+    checked: Annotated[
+        bool | None,
+        typer.Option("--checked/--not-checked", help="with --kind siblings: the check was made"),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Log a contact, an offer of support, a meeting, engagement or a stage change."""
@@ -84,6 +92,8 @@ def case_log(
             used,
             role,
             about,
+            supports,
+            checked,
         )
         entry_id = await log_entry(application.uow(), request, application.clock.now())
         typer.echo(f"logged entry {entry_id} for {request.upn}")
@@ -156,16 +166,18 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
 
 
 @case_app.command("checklist")
-def case_checklist(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
-    """What the LA will ask for before a referral, and what is still missing."""
+def case_checklist(upn: str, on: OnOpt = None, json_: JsonOpt = False, db: DbOpt = None) -> None:
+    """What the LA will ask for before a referral, and what is still missing (as of --on)."""
     from casework.checklist import checklist
 
     async def work(application: App) -> None:
-        c = await checklist(application.uow(), upn.upper())
+        day = parse_date(on) if on else application.clock.now().date()
+        c = await checklist(application.uow(), upn.upper(), day)
         if json_:
             emit_json(
                 {
                     "upn": c.upn,
+                    "on": day.isoformat(),
                     "ready": c.ready,
                     "items": [
                         {

@@ -89,7 +89,9 @@ async def test_a_printed_notice_not_posted_runs_only_from_its_receipt(case: App)
         NtiNotServed(b.UPN_1, date(2025, 3, 12), notice_id, date(2025, 3, 7), ("P1", "P2"))
     ]
     assert await review(case, date(2025, 3, 13)) == []
-    gap = {i.key: i for i in (await checklist(case.uow(), b.UPN_1)).items}["notice_to_improve"]
+    gap = {i.key: i for i in (await checklist(case.uow(), b.UPN_1, date(2025, 6, 30))).items}[
+        "notice_to_improve"
+    ]
     assert not gap.satisfied and "parent P1 (Alex Taylor) not served" in gap.detail
 
     # Posted first class on Thu 13 March: deemed received Mon 17th, the period starts Tue 18th.
@@ -101,7 +103,9 @@ async def test_a_printed_notice_not_posted_runs_only_from_its_receipt(case: App)
     assert served.served_start == date(2025, 3, 18)
     # Same length: 6 school weeks from Tue 18 March (to a Monday), Easter's two weeks added.
     assert served.served_end == date(2025, 5, 12)
-    gap = {i.key: i for i in (await checklist(case.uow(), b.UPN_1)).items}["notice_to_improve"]
+    gap = {i.key: i for i in (await checklist(case.uow(), b.UPN_1, date(2025, 6, 30))).items}[
+        "notice_to_improve"
+    ]
     assert gap.satisfied
 
     # The absence before the period started never counts; absence inside it is a breach.
@@ -251,7 +255,9 @@ async def test_a_withdrawn_notice_counts_for_nothing(case: App) -> None:
         "withdrawn",
         "Issued to the wrong family",
     )
-    item = {i.key: i for i in (await checklist(case.uow(), b.UPN_1)).items}["notice_to_improve"]
+    item = {i.key: i for i in (await checklist(case.uow(), b.UPN_1, date(2025, 6, 30))).items}[
+        "notice_to_improve"
+    ]
     assert not item.satisfied and item.detail == "no Notice to Improve: record why none was used"
     assert await review(case, date(2025, 3, 12)) == []  # no NtiNotServed for it either
     with pytest.raises(Refused, match="was withdrawn on 2025-03-10"):

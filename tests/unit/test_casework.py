@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from casework.addresses import record_address_check
 from casework.audit import verify_chain
 from casework.caselog import LogRequest, log_entry
 from casework.checklist import checklist
@@ -272,21 +273,23 @@ FULL_CASE = [
     entry("service", service="lets_talk", used=True),
     entry("service", service="early_help_drop_in", used=False, reason="Family declined"),
     entry("service", service="taf", used=True),
-    entry("view", role="senior_attendance_champion"),
-    entry("view", role="senco"),
-    entry("view", role="dsl"),
-    entry("siblings", summary="No siblings at other schools"),
+    entry("meeting", ways_offered=("phone", "home_visit")),
+    entry("view", role="senior_attendance_champion", supports=True),
+    entry("view", role="senco", supports=True),
+    entry("view", role="dsl", supports=True),
+    entry("siblings", summary="No siblings at other schools", checked=True),
     entry("circumstances", summary="No change of address"),
 ]
 
 
-async def test_a_case_with_everything_logged_is_ready_but_for_letters(
+async def test_a_case_with_everything_logged_is_ready_but_for_letters_and_parents(
     uow: FakeUnitOfWork,
 ) -> None:
     for request in FULL_CASE:
         await log_entry(uow, request, NOW)
-    result = await checklist(uow, b.UPN_1)
-    assert [i.key for i in result.items if not i.satisfied] == ["letters"]
+    result = await checklist(uow, b.UPN_1, date(2025, 3, 10))
+    assert [i.key for i in result.items if not i.satisfied] == ["letters", "address_checked"]
+    assert {i.key: i.detail for i in result.items}["address_checked"] == "no parents on record"
     assert not result.ready
 
 
@@ -304,7 +307,7 @@ async def test_an_issued_nti_counts_as_a_letter_and_the_nti_on_file(case: FakeUn
         case, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW
     )
     # Printed and not yet handed over: no evidence it reached either parent.
-    result = await checklist(case, b.UPN_1)
+    result = await checklist(case, b.UPN_1, date(2025, 3, 10))
     assert not result.ready
     detail = {i.key: i.detail for i in result.items}["notice_to_improve"]
     assert detail == (
@@ -315,6 +318,12 @@ async def test_an_issued_nti_counts_as_a_letter_and_the_nti_on_file(case: FakeUn
         copies = await case.mail.printed_for(b.UPN_1)
     for copy in copies:
         await record_delivery(case, copy.id, "hand", date(2025, 3, 7), "Ms Patel", NOW)
-    result = await checklist(case, b.UPN_1)
+    result = await checklist(case, b.UPN_1, date(2025, 3, 10))
+    assert [i.key for i in result.items if not i.satisfied] == ["address_checked"]
+    for parent in ("P1", "P2"):
+        await record_address_check(case, parent, date(2025, 3, 7), "Ms Patel", NOW)
+    result = await checklist(case, b.UPN_1, date(2025, 3, 10))
     assert result.ready
+    # Six months and a day later the checks are stale: the case is not ready any more.
+    assert not (await checklist(case, b.UPN_1, date(2025, 9, 8))).ready
     assert {i.key: i.detail for i in result.items}["notice_to_improve"] == "on file"

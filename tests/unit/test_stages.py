@@ -2,15 +2,16 @@ import dataclasses
 
 import pytest
 
+from attendance.referral_evidence import referral_checklist
 from attendance.stages import (
     CaseFacts,
     Stage,
     parse_stage,
     ready_for_referral,
-    referral_checklist,
     skipped_stages,
     stage_order,
 )
+from tests.unit.test_referral_evidence import EVIDENCE
 
 COMPLETE = CaseFacts(
     support_offered=3,
@@ -24,15 +25,13 @@ COMPLETE = CaseFacts(
     early_help_drop_in_used=True,
     taf_used=False,
     taf_reason="family declined consent",
-    views_recorded=frozenset({"senior_attendance_champion", "senco", "dsl"}),
-    siblings_recorded=True,
     circumstances_recorded=True,
     letters_on_file=4,
 )
 
 
 def missing(facts: CaseFacts) -> set[str]:
-    return {item.key for item in referral_checklist(facts) if not item.satisfied}
+    return {item.key for item in referral_checklist(facts, EVIDENCE) if not item.satisfied}
 
 
 def test_stages_follow_the_road_map_order() -> None:
@@ -73,13 +72,18 @@ def test_moving_back_skips_nothing() -> None:
 
 def test_a_complete_case_is_ready_for_referral() -> None:
     assert missing(COMPLETE) == set()
-    assert ready_for_referral(referral_checklist(COMPLETE))
+    assert ready_for_referral(referral_checklist(COMPLETE, EVIDENCE))
 
 
 def test_an_empty_case_log_flags_every_item() -> None:
-    items = referral_checklist(CaseFacts())
-    assert all(not item.satisfied for item in items)
-    assert len(items) == 12
+    items = referral_checklist(CaseFacts(), dataclasses.replace(EVIDENCE, views={}))
+    assert [i.key for i in items if i.satisfied] == [
+        "siblings",
+        "meeting_offered",
+        "mail_sent",
+        "address_checked",
+    ]
+    assert len(items) == 15
     assert not ready_for_referral(items)
 
 
@@ -99,25 +103,16 @@ def test_an_empty_checklist_is_not_ready() -> None:
         ({"lets_talk_used": None}, "lets_talk"),
         ({"early_help_drop_in_used": False}, "early_help_drop_in"),
         ({"taf_reason": None}, "taf"),
-        ({"views_recorded": frozenset({"senco", "dsl"})}, "view_senior_attendance_champion"),
-        ({"views_recorded": frozenset({"senior_attendance_champion", "dsl"})}, "view_senco"),
-        ({"views_recorded": frozenset({"senior_attendance_champion", "senco"})}, "view_dsl"),
-        ({"siblings_recorded": False}, "siblings"),
         ({"circumstances_recorded": False}, "circumstances"),
     ],
 )
 def test_the_checklist_flags_each_missing_item(change: dict[str, object], key: str) -> None:
     facts = dataclasses.replace(COMPLETE, **change)  # type: ignore[arg-type]
     assert missing(facts) == {key}
-    assert not ready_for_referral(referral_checklist(facts))
+    assert not ready_for_referral(referral_checklist(facts, EVIDENCE))
 
 
 def test_a_service_not_used_without_a_reason_asks_why() -> None:
     facts = dataclasses.replace(COMPLETE, lets_talk_used=False)
-    item = next(i for i in referral_checklist(facts) if i.key == "lets_talk")
+    item = next(i for i in referral_checklist(facts, EVIDENCE) if i.key == "lets_talk")
     assert not item.satisfied and "why" in item.detail
-
-
-def test_an_unknown_view_is_rejected() -> None:
-    with pytest.raises(ValueError, match="headteacher"):
-        CaseFacts(views_recorded=frozenset({"headteacher"}))
