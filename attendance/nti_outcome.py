@@ -96,3 +96,30 @@ def end_of_period(
     if reasons_found:
         return EndOfPeriod(Finding.UNDECIDED, further, tuple(reasons_found))
     return EndOfPeriod(Finding.IMPROVED, further, ())
+
+
+@dataclass(frozen=True)
+class EscalationGrounds:
+    """Why a school would escalate before the period ends, as the intend letter states it."""
+
+    further: int  # threshold-code sessions since the period began
+    since: date
+    not_engaged: tuple[str, ...]  # what was logged, in the parent-readable words used
+
+    @property
+    def any(self) -> bool:
+        return self.further > 0 or bool(self.not_engaged)
+
+
+def early_escalation_grounds(
+    since: date,
+    on: date,
+    marks: Iterable[Mark],
+    codes: frozenset[str],
+    not_engaged: Iterable[tuple[date, str]],
+) -> EscalationGrounds:
+    """The further unauthorised absence from `since` to `on`, and the non-engagement logged
+    in that time (seed 001: non-engagement is itself a reason to refer)."""
+    further = sum(1 for m in marks if m.code in codes and since <= m.day <= on)
+    logged = tuple(text for day, text in sorted(not_engaged) if since <= day <= on)
+    return EscalationGrounds(further, since, logged)

@@ -10,7 +10,9 @@ accepting a referral (DOMAIN.md, "What makes a case fail"; seed 004):
 - at least one meeting offered with more than one way to meet (DOMAIN.md: phone, video, home
   visit, neutral venue: "offer several ways to talk");
 - each parent's current address checked within the last 6 months (Kent's rule; seed 004:
-  correspondence "sent to the correct address, at all times").
+  correspondence "sent to the correct address, at all times");
+- no early escalation (before a notice's period ended) without the parents told first
+  (seeds 000, 002): one made with a reason instead is a gap, shown.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class ReferralEvidence:
     emails_queued: int = 0
     emails_failed: int = 0
     parents: tuple[ParentAddressCheck, ...] = ()
+    # Acts that escalated before a notice's period ended without the parents told first.
+    untold_escalations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.views) - VIEWS.keys()
@@ -71,7 +75,17 @@ def referral_checklist(facts: CaseFacts, evidence: ReferralEvidence) -> tuple[Ch
         _meetings(evidence.meeting_ways),
         _mail(evidence.emails_queued, evidence.emails_failed),
         _addresses(evidence.parents, evidence.on),
+        _told_first(evidence.untold_escalations),
     )
+
+
+def _told_first(untold: tuple[str, ...]) -> ChecklistItem:
+    """Seeds 000, 002: before requesting legal intervention during the period, tell the
+    parents; an escalation that did not is kept with its reason and shown here."""
+    key, label = "parents_told_first", "Parents told before any early escalation"
+    if untold:
+        return ChecklistItem(key, label, False, "; ".join(untold))
+    return ChecklistItem(key, label, True, "no early escalation without the parents told")
 
 
 def _view(role: str, view: StaffView | None) -> ChecklistItem:

@@ -9,6 +9,7 @@ from typing import Any
 
 from attendance.stages import VIEWS, Stage, parse_stage, skipped_stages
 from casework.errors import Refused
+from casework.escalation import require_parents_told
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.records import Entry, NoticeRecord, PupilRow
@@ -42,6 +43,8 @@ class LogRequest:
     about: str | None = None
     supports: bool | None = None  # a view: does it support the referral?
     checked: bool | None = None  # siblings: were the other schools checked?
+    # Why the parents were not served the intend letter before an early escalation.
+    parents_not_told: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,23 @@ def _details(req: LogRequest, current: Stage | None) -> dict[str, Any]:
     return details
 
 
+def _escalation(kind: str, details: dict[str, Any]) -> str | None:
+    """The act, if this entry asks for legal intervention (which tells the parents first)."""
+    if kind == "decision" and details["about"] == "legal_intervention":
+        return "a decision on legal intervention"
+    if kind == "stage_changed" and details["stage"] == Stage.LEGAL_INTERVENTION_REFERRAL:
+        return "the move to legal_intervention_referral"
+    return None
+
+
 async def log_entry(uow: UnitOfWork, req: LogRequest, now: datetime) -> int:
     async with uow:
         await known_pupil(uow, req.upn)
         current = current_stage(await uow.cases.entries(req.upn))
         details = _details(req, current)
+        if act := _escalation(req.kind, details):
+            untold = await require_parents_told(uow, req.upn, req.on, act, req.parents_not_told)
+            details |= untold.details() if untold else {}
         entry_id = await uow.cases.add_entry(
             req.upn, req.on, req.kind, req.by, req.summary.strip(), details, now
         )

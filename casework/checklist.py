@@ -14,6 +14,7 @@ from attendance.referral_evidence import (
 from attendance.stages import CaseFacts, ChecklistItem, ready_for_referral
 from casework.addresses import ADDRESS_CHECKED
 from casework.caselog import case_log
+from casework.escalation import untold_escalations
 from casework.notice_service import unserved_parents
 from casework.ports import UnitOfWork
 from casework.records import EmailState, Entry, NoticeRecord, NoticeStatus
@@ -131,6 +132,7 @@ async def referral_evidence(
         emails_queued=sum(s in (EmailState.QUEUED, EmailState.SENDING) for s in states),
         emails_failed=sum(s is EmailState.FAILED for s in states),
         parents=parents,
+        untold_escalations=untold_escalations(entries),
     )
 
 

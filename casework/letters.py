@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
+from attendance.nti_outcome import EscalationGrounds, early_escalation_grounds
 from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import ParentRow, PupilRow
+from casework.records import Entry, NoticeRecord, ParentRow, PupilRow
 from casework.thresholds import rules_for_pupil
 
 
@@ -86,6 +87,9 @@ async def render_letter(
     notices = await uow.cases.notices(pupil.upn)
     if template in ("nti", "intend_legal_intervention") and not notices:
         raise Refused(f"{pupil.upn} has no Notice to Improve: issue one first (nti issue)")
+    grounds = None
+    if template == "intend_legal_intervention":
+        grounds = await _escalation_grounds(uow, pupil.upn, notices[-1], entries, on)
     context = {
         "school": school,
         "pupil": pupil,
@@ -101,8 +105,33 @@ async def render_letter(
         "notice": notices[-1] if notices else None,
         "granted": options.granted,
         "letter_title": TITLES.get(options.slip_for, options.slip_for),
+        "grounds": grounds,
     }
     return renderer.render(template, rules.name, context)
+
+
+async def _escalation_grounds(
+    uow: UnitOfWork, upn: str, notice: NoticeRecord, entries: list[Entry], on: date
+) -> EscalationGrounds:
+    """The intend letter says "further unauthorised absence" only where there was some, and
+    otherwise cites the non-engagement logged; with neither there is nothing to escalate."""
+    since = notice.served_start or notice.issued_on + timedelta(days=1)
+    codes = (await rules_for_pupil(uow, upn)).threshold_codes
+    not_engaged = [
+        (e.on, e.summary)
+        for e in entries
+        if e.kind == "engagement" and e.details.get("engaged") is False and e.on >= notice.issued_on
+    ]
+    grounds = early_escalation_grounds(
+        since, on, await uow.marks.for_pupil(upn), codes, not_engaged
+    )
+    if not grounds.any:
+        raise Refused(
+            f"no further unauthorised absence since {since} and no non-engagement logged since "
+            f"the notice of {notice.issued_on}: there are no grounds to tell the parents the "
+            "school intends to escalate early"
+        )
+    return grounds
 
 
 async def pupil_and_parent(uow: UnitOfWork, upn: str, parent_id: str) -> tuple[PupilRow, ParentRow]:

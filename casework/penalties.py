@@ -16,6 +16,7 @@ from attendance.penalty import (
 )
 from attendance.penalty_grounds import PenaltyCase, refusals
 from casework.errors import NotFound, Refused
+from casework.escalation import require_parents_told
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.registers import require_registers_agree
@@ -107,13 +108,16 @@ async def record_penalty(
     by: str,
     now: datetime,
     kind: PenaltyKind = PenaltyKind.ATTENDANCE,
+    parents_not_told: str | None = None,
 ) -> PenaltyDecision:
-    """Record a penalty notice the LA issued; refused where the framework does not allow one."""
+    """Record a penalty notice the LA issued; refused where the framework does not allow one,
+    or during an improvement period before the parents were told (casework/escalation.py)."""
     async with uow:
         await require_registers_agree(uow, upn)
         decision = await _decide(uow, parent_id, upn, on, kind, offence_start)
         if not decision.allowed:
             raise Refused(decision.reason)
+        untold = await require_parents_told(uow, upn, on, "a penalty notice", parents_not_told)
         penalty_id = await uow.cases.add_penalty(
             PenaltyRecord(parent_id, upn, kind, on, offence_start)
         )
@@ -125,6 +129,7 @@ async def record_penalty(
             "amount": decision.amount,
             "amount_if_paid_early": decision.amount_if_paid_early,
             "offence_start": offence_start.isoformat(),
+            **(untold.details() if untold else {}),
         }
         await uow.cases.add_entry(
             upn,

@@ -61,7 +61,9 @@ async def record_delivery(
         received = deemed_receipt(on) if way is HowDelivered.POST else on
         await uow.mail.printed_delivered(printed_id, way, on, by, received)
         warning = None
-        if copy.notice_id is not None:
+        # Only the notice itself serves the notice: the intend letter also names it, but its
+        # delivery is evidence that the parents were told (casework/escalation.py), no more.
+        if copy.notice_id is not None and copy.template == "nti":
             await uow.cases.delivery_confirmed(copy.notice_id, copy.parent_id, way, received)
             warning = await replan_on_delivery(uow, copy.notice_id, on, now)
         title = TITLES.get(copy.template, copy.template)

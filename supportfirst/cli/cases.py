@@ -30,6 +30,14 @@ penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
 ByOpt = Annotated[str, typer.Option("--by", help="the member of staff")]
+NotToldOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--parents-not-told",
+        help="before a notice's period ends: why the intend_legal_intervention letter was not "
+        "served on each parent (shown as a gap in the checklist)",
+    ),
+]
 
 
 @case_app.command("log")
@@ -70,6 +78,7 @@ def case_log(
         bool | None,
         typer.Option("--checked/--not-checked", help="with --kind siblings: the check was made"),
     ] = None,
+    parents_not_told: NotToldOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Log a contact, an offer of support, a meeting, engagement or a stage change."""
@@ -94,6 +103,7 @@ def case_log(
             about,
             supports,
             checked,
+            parents_not_told,
         )
         entry_id = await log_entry(application.uow(), request, application.clock.now())
         typer.echo(f"logged entry {entry_id} for {request.upn}")
@@ -317,6 +327,7 @@ def penalty_record(
     offence_start: Annotated[str, typer.Option("--offence-start", help="first absence covered")],
     on: OnOpt = None,
     kind: KindOpt = "attendance",
+    parents_not_told: NotToldOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record a penalty notice issued to a parent; refused beyond the framework's limits."""
@@ -332,6 +343,7 @@ def penalty_record(
             by,
             application.clock.now(),
             _kind(kind),
+            parents_not_told,
         )
         typer.echo(f"recorded: {d.reason}")
 
