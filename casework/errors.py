@@ -33,5 +33,10 @@ class RegistersDisagree(Refused):
     corrects its register, nothing legal can rest on it."""
 
 
+class RegistersMissing(Refused):
+    """A week of term in the window has no marks for a pupil on roll: the window would reach
+    back over it, so nothing legal can rest on it until the registers are imported."""
+
+
 class NotOfCompulsorySchoolAge(Refused):
     """Education Act 1996 s8: the pupil's absence on that date can found no notice or penalty."""

@@ -24,7 +24,7 @@ from casework.records import (
     PupilRow,
     Route,
 )
-from casework.registers import require_registers_agree
+from casework.registers import require_registers_agree, require_registers_complete
 from casework.sending import Mailroom, ParentRoute, queue_for_parents
 from casework.thresholds import rules_for_pupil
 
@@ -63,6 +63,8 @@ async def issue_nti(
         plan = await _plan(uow, pupil, rules, parents, on, max_further_sessions)
         window_start = plan.trigger.window_start
         assert window_start is not None  # plan_notice refuses a notice with no window
+        # A week of term without registers would have let the window reach back over it.
+        await require_registers_complete(uow, upn, window_start, on)
         record = _notice(upn, rules.name, on, by, improvement.strip(), plan, window_start)
         notice_id = await uow.cases.add_notice(record, [])
         event = NtiIssued(upn, on, notice_id, plan.period.end)

@@ -15,11 +15,13 @@ from attendance.penalty import (
     state_change_refusal,
 )
 from attendance.penalty_grounds import PenaltyCase, refusals
+from attendance.prosecution import LIMIT_MONTHS, add_months
+from attendance.registers import weeks_of
 from casework.errors import NotFound, Refused
 from casework.escalation import require_parents_told
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
-from casework.registers import require_registers_agree
+from casework.registers import registers_missing, require_registers_agree
 from casework.thresholds import rules_for_pupil
 
 AGREED = "penalty_agreed"
@@ -62,9 +64,26 @@ async def _decide(
     history = await uow.cases.penalties(parent_id, upn)
     limits = next_penalty(history, parent_id, upn, on, kind, offence_start)
     reasons = refusals(case) + (() if limits.allowed else (limits.reason,))
+    if case.needs_threshold:
+        reasons += await _registers_missing(uow, upn, offence_start, on)
     if not reasons:
         return replace(limits, reasons=())
     return replace(limits, allowed=False, reason="; ".join(reasons), reasons=reasons)
+
+
+async def _registers_missing(
+    uow: UnitOfWork, upn: str, offence_start: date | None, on: date
+) -> tuple[str, ...]:
+    """The offence period's registers must be complete: a missing week would let the
+    threshold's window reach back over it (attendance/registers.py)."""
+    start = offence_start or add_months(on, -LIMIT_MONTHS)
+    weeks = (await registers_missing(uow, {upn: start}, on)).get(upn)
+    if not weeks:
+        return ()
+    return (
+        f"registers missing for {len(weeks)} week{'s' if len(weeks) > 1 else ''} of term in "
+        f"the offence period: import the registers for the weeks of {weeks_of(weeks)} first",
+    )
 
 
 async def check_penalty(

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ from casework.records import (
     PendingEvent,
     PrintedCopy,
     PupilCount,
+    PupilRegisters,
     PupilRow,
     QueuedEmail,
     SchoolRow,
@@ -127,6 +128,14 @@ class Marks(Protocol):
     ) -> dict[str, list[MarkRow]]:
         """Every school's marks with these codes for these pupils in [start, end], by pupil:
         what count_codes counts, read once for many pupils."""
+        ...
+
+    async def registers(self, spans: Mapping[str, date], on: date) -> list[PupilRegisters]:
+        """Each pupil's registers per school from their span's start (upn → date) to `on`."""
+        ...
+
+    async def any_after(self, on: date) -> bool:
+        """Whether any mark is dated after `on`."""
         ...
 
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:

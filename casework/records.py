@@ -9,6 +9,7 @@ from typing import Any
 
 from attendance.penalty import PenaltyState as PenaltyState  # a stored state: store/tables.py
 from attendance.postal import PostalAddress
+from attendance.registers import SchoolRegister
 from attendance.threshold import Conflict
 from casework.inbound_records import InboundRecord as InboundRecord
 from casework.inbound_records import Triage as Triage
@@ -156,6 +157,20 @@ class PupilCount:
     upn: str
     unauthorised_sessions: int
     window_start: date | None
+    # For the first look at missing registers (attendance/registers.py): how many weeks the
+    # window holds, the last of them, and the pupil's school now.
+    school_weeks: int = 0
+    last_week: date | None = None
+    school_urn: str = ""
+
+
+@dataclass(frozen=True)
+class PupilRegisters:
+    """One pupil's registers over a span, as attendance/registers.py reads them."""
+
+    upn: str
+    school_weeks: frozenset[date]  # Mondays with a school session at any school
+    registers: tuple[SchoolRegister, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from attendance.age import compulsory_school_age, of_compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
-from attendance.calendar import SchoolCalendar
+from attendance.calendar import SchoolCalendar, week_monday
 from attendance.holiday import ThresholdRoute, route
 from attendance.prosecution import (
     first_offence,
@@ -15,6 +15,7 @@ from attendance.prosecution import (
     prosecution_deadline,
     time_limit_near,
 )
+from attendance.registers import may_miss_registers, term_mondays
 from attendance.threshold import Conflict
 from casework.authorities import rules_for_pupil as rules_for_pupil  # re-exported: its old home
 from casework.events import (
@@ -27,6 +28,7 @@ from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
 from casework.quarantine import review_quarantine
 from casework.records import Episode, PupilCount
+from casework.registers import registers_missing
 
 SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
@@ -49,6 +51,8 @@ class PupilThreshold:
     conflicts: tuple[Conflict, ...] = ()
     # Education Act 1996 s8: absence outside compulsory school age meets no threshold.
     compulsory_school_age: bool = True
+    # Mondays of weeks of term in the window with no marks for the pupil on roll.
+    registers_missing: tuple[date, ...] = ()
 
 
 async def authority_rules(uow: UnitOfWork) -> dict[str, AuthorityRules]:
@@ -71,6 +75,36 @@ def _result(c: PupilCount, on: date, of_age: bool = True, sessions: int = 10) ->
     )
 
 
+async def _registers_missing(
+    uow: UnitOfWork, counts: list[PupilCount], on: date
+) -> dict[str, list[date]]:
+    """Missing registers in each pupil's window, set-based for a county: a first look from the
+    counts alone (more weeks of term at their school than school weeks in the window), then
+    the store's registers for the few pupils it leaves."""
+    windows = [c for c in counts if c.window_start is not None and c.last_week is not None]
+    if not windows:
+        return {}
+    calendars = {u: await uow.registry.calendar(u) for u in {c.school_urn for c in windows}}
+    start = min(c.window_start for c in windows if c.window_start is not None)
+    terms = {urn: term_mondays(calendar, start, on) for urn, calendar in calendars.items()}
+    # Looking back at an earlier date, a school's later marks may follow a week left blank
+    # after the window's last school week: count the weeks up to DATE's.
+    later = await uow.marks.any_after(on)
+    spans = {
+        c.upn: c.window_start
+        for c in windows
+        if c.window_start is not None
+        and c.last_week is not None
+        and may_miss_registers(
+            terms[c.school_urn],
+            c.window_start,
+            week_monday(on) if later else c.last_week,
+            c.school_weeks,
+        )
+    }
+    return await registers_missing(uow, spans, on, calendars) if spans else {}
+
+
 async def _clipped(uow: UnitOfWork, c: PupilCount, born: date | None, on: date) -> PupilCount:
     """The count without sessions before the child was of compulsory school age (s8): only a
     child who became so inside the window (their first term) is recounted."""
@@ -82,13 +116,15 @@ async def _clipped(uow: UnitOfWork, c: PupilCount, born: date | None, on: date) 
     return replace(c, unauthorised_sessions=counted)
 
 
-async def _results(uow: UnitOfWork, on: date) -> list[PupilThreshold]:
+async def _results(uow: UnitOfWork, on: date, with_registers: bool = False) -> list[PupilThreshold]:
     counts = await _counts(uow, on)
     born = await uow.registry.dates_of_birth(c.upn for c in counts)
+    missing = await _registers_missing(uow, counts, on) if with_registers else {}
     results = []
     for c in counts:
         of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
-        results.append(_result(await _clipped(uow, c, born.get(c.upn), on), on, of_age))
+        result = _result(await _clipped(uow, c, born.get(c.upn), on), on, of_age)
+        results.append(replace(result, registers_missing=tuple(missing.get(c.upn, ()))))
     return results
 
 
@@ -96,7 +132,7 @@ async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list
     """Pupils meeting the threshold on `on` (with `include_all`, every pupil with a counted
     session in their window), sorted by UPN."""
     async with uow:
-        results = [r for r in await _results(uow, on) if include_all or r.met]
+        results = [r for r in await _results(uow, on, True) if include_all or r.met]
         found: dict[str, list[Conflict]] = {}
         for c in await uow.marks.conflicts([r.upn for r in results]):
             found.setdefault(c.upn, []).append(c.conflict)

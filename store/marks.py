@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -19,8 +19,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
 from attendance.codes import UNAUTHORISED_CODES, is_school_session
+from attendance.registers import SchoolRegister
 from attendance.threshold import Mark, Session, conflicts, effective, session_bit
-from casework.records import Change, MarkChanges, MarkConflict, MarkRow, PupilCount
+from casework.records import (
+    Change,
+    MarkChanges,
+    MarkConflict,
+    MarkRow,
+    PupilCount,
+    PupilRegisters,
+)
 from store.registry import chunks
 from store.tables import Mark as MarkTable
 from store.tables import MarkCorrection, UnresolvedNAlert
@@ -378,3 +386,56 @@ class SqlMarks:
     ) -> list[PupilCount]:
         conn = await self.session.connection()
         return await threshold_counts(conn, self.postgres, on, codes_by_authority, weeks)
+
+    async def registers(self, spans: Mapping[str, date], on: date) -> list[PupilRegisters]:
+        """Each pupil's registers from their span's start to `on` (attendance/registers.py):
+        three set-based reads over `mark`'s key for all the pupils at once, not one per pupil."""
+        if not spans:
+            return []
+        await self._staging("register_span", "upn VARCHAR(13) PRIMARY KEY, start DATE")
+        await self._load(
+            "register_span", ("upn", "start"), [(u, self._day(d)) for u, d in spans.items()]
+        )
+        day = self._day(on)
+        inside = await self._exec(
+            "SELECT m.upn, m.school_urn, m.day, m.code FROM register_span s "
+            "JOIN mark m ON m.upn = s.upn AND m.day >= s.start AND m.day <= :on",
+            {"on": day},
+        )
+        weeks: dict[str, set[date]] = {u: set() for u in spans}
+        marked: dict[tuple[str, str], set[date]] = {}
+        for upn, school, when, code in inside.all():
+            monday = week_monday(_as_date(when))
+            marked.setdefault((upn, school), set()).add(monday)
+            if is_school_session(code):
+                weeks[upn].add(monday)
+        outside = {
+            side: {
+                (r[0], r[1])
+                for r in await self._exec(
+                    "SELECT DISTINCT m.upn, m.school_urn FROM register_span s JOIN mark m "
+                    f"ON m.upn = s.upn AND {where}",
+                    {"on": day},
+                )
+            }
+            for side, where in (("before", "m.day < s.start"), ("after", "m.day > :on"))
+        }
+        await self._exec("DROP TABLE register_span")
+        schools: dict[str, list[SchoolRegister]] = {u: [] for u in spans}
+        for key in sorted(marked.keys() | outside["before"] | outside["after"]):
+            schools[key[0]].append(
+                SchoolRegister(
+                    key[1],
+                    frozenset(marked.get(key, ())),
+                    key in outside["before"],
+                    key in outside["after"],
+                )
+            )
+        return [PupilRegisters(u, frozenset(weeks[u]), tuple(schools[u])) for u in sorted(spans)]
+
+    async def any_after(self, on: date) -> bool:
+        """Whether any mark is dated after `on` (a look back at an earlier date)."""
+        found = await self._exec(
+            "SELECT 1 FROM mark WHERE day > :on LIMIT 1", {"on": self._day(on)}
+        )
+        return found.first() is not None

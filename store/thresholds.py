@@ -67,11 +67,12 @@ async def _postgres(
 ) -> list[PupilCount]:
     stmt = (
         text(f"""
-        SELECT p.upn, x.sessions, x.window_start
+        SELECT p.upn, x.sessions, x.window_start, x.weeks, x.last_week, p.school_urn
         FROM pupil p
         JOIN school s ON s.urn = p.school_urn
         CROSS JOIN LATERAL (
-            SELECT SUM(bit_count(t.c::bit(14)))::int AS sessions, MIN(t.monday) AS window_start
+            SELECT SUM(bit_count(t.c::bit(14)))::int AS sessions, MIN(t.monday) AS window_start,
+                   COUNT(*)::int AS weeks, MAX(t.monday) AS last_week
             FROM (
                 SELECT w.monday, ({_counted(codes)}) & {_VISIBLE} AS c
                 FROM pupil_week w
@@ -84,10 +85,27 @@ async def _postgres(
         WHERE s.local_authority IN :authorities AND x.sessions > 0
     """)
         .bindparams(bindparam("this_monday", type_=Date), bindparam("authorities", expanding=True))
-        .columns(window_start=Date)
+        .columns(window_start=Date, last_week=Date)
     )
     rows = (await conn.execute(stmt, _params(on, authorities, weeks))).all()
-    return [PupilCount(upn=r[0], unauthorised_sessions=int(r[1]), window_start=r[2]) for r in rows]
+    return [_count(r) for r in rows]
+
+
+def _count(r: Any) -> PupilCount:
+    """(upn, sessions, window start, school weeks, last week, school) as a PupilCount."""
+    return PupilCount(
+        upn=r[0],
+        unauthorised_sessions=int(r[1]),
+        window_start=_day(r[2]),
+        school_weeks=int(r[3]),
+        last_week=_day(r[4]),
+        school_urn=r[5],
+    )
+
+
+def _day(value: Any) -> date | None:
+    """SQLite hands dates back as text from raw SQL (through MIN and MAX); PostgreSQL as dates."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def _sqlite(
@@ -104,11 +122,7 @@ async def _sqlite(
     for i in range(0, len(short), 500):
         for r in await _window(conn, on, codes, authorities, weeks, None, short[i : i + 500]):
             found[r[0]] = r
-    return [
-        PupilCount(upn=r[0], unauthorised_sessions=r[1], window_start=r[2])
-        for r in found.values()
-        if r[1] > 0
-    ]
+    return [_count(r) for r in found.values() if r[1] > 0]
 
 
 async def _without_recent_weeks(
@@ -137,7 +151,7 @@ async def _window(
     weeks: int,
     bound: date | None,
     upns: list[str] | None,
-) -> list[tuple[str, int, date, int]]:
+) -> list[tuple[str, int, date, int, date, str]]:
     filters = ["w.monday <= :this_monday", "s.local_authority IN :authorities"]
     params = _params(on, authorities, weeks)
     binds = [bindparam("this_monday", type_=Date), bindparam("authorities", expanding=True)]
@@ -153,24 +167,24 @@ async def _window(
         text(f"""
         WITH visible AS (
             SELECT w.upn, w.monday, ({_counted(codes)}) AS counted, w.school,
-                   {_VISIBLE} AS vis
+                   {_VISIBLE} AS vis, p.school_urn
             FROM pupil_week w
             JOIN pupil p ON p.upn = w.upn
             JOIN school s ON s.urn = p.school_urn
             WHERE {" AND ".join(filters)}
         ),
         school_weeks AS (
-            SELECT upn, monday, counted & vis AS c,
+            SELECT upn, monday, counted & vis AS c, school_urn,
                    row_number() OVER (PARTITION BY upn ORDER BY monday DESC) AS rn
             FROM visible WHERE (school & vis) <> 0
         )
         SELECT upn, SUM({_popcount("c")}) AS sessions, MIN(monday) AS window_start,
-               COUNT(*) AS school_weeks
+               COUNT(*) AS school_weeks, MAX(monday) AS last_week, MAX(school_urn) AS school_urn
         FROM school_weeks WHERE rn <= :weeks GROUP BY upn
         HAVING SUM(c) > 0 OR COUNT(*) < :weeks
     """)
         .bindparams(*binds)
-        .columns(window_start=Date)
+        .columns(window_start=Date, last_week=Date)
     )
     rows = (await conn.execute(stmt, params)).all()
-    return [(r[0], int(r[1]), r[2], int(r[3])) for r in rows]
+    return [(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5]) for r in rows]

@@ -12,17 +12,19 @@ import copy
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
 
 from attendance.authorities import AuthorityRules
-from attendance.calendar import SchoolCalendar
+from attendance.calendar import SchoolCalendar, week_monday
+from attendance.codes import is_school_session
 from attendance.consent import ConsentRecord, address_key
 from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.postal import AddressVersion, current
+from attendance.registers import SchoolRegister
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
 from casework.audit import GENESIS, canonical, entry_hash, sign_entry
 from casework.events import Event
@@ -46,6 +48,7 @@ from casework.records import (
     ParentRow,
     PendingEvent,
     PupilCount,
+    PupilRegisters,
     PupilRow,
     SchoolRow,
 )
@@ -297,16 +300,47 @@ class FakeMarks:
             if school is None or school["local_authority"] not in codes_by_authority:
                 continue
             policy = ThresholdPolicy(codes_by_authority[school["local_authority"]], weeks=weeks)
-            result = evaluate(await self.for_pupil(upn), on, policy)
-            if result.unauthorised_sessions > 0:
+            marks = await self.for_pupil(upn)
+            result = evaluate(marks, on, policy)
+            if result.unauthorised_sessions > 0 and result.window_start is not None:
+                window = {
+                    week_monday(m.day)
+                    for m in marks
+                    if result.window_start <= m.day <= on and is_school_session(m.code)
+                }
                 results.append(
                     PupilCount(
                         upn=upn,
                         unauthorised_sessions=result.unauthorised_sessions,
                         window_start=result.window_start,
+                        school_weeks=len(window),
+                        last_week=max(window),
+                        school_urn=pupil["school_urn"] if pupil else "",
                     )
                 )
         return results
+
+    async def registers(self, spans: Mapping[str, date], on: date) -> list[PupilRegisters]:
+        found = []
+        for upn, start in sorted(spans.items()):
+            raw = self._raw(upn)
+            weeks = {
+                week_monday(m.day)
+                for m in raw
+                if start <= m.day <= on and is_school_session(m.code)
+            }
+            schools = []
+            for school in sorted({m.school for m in raw}):
+                own = [m for m in raw if m.school == school]
+                marked = frozenset(week_monday(m.day) for m in own if start <= m.day <= on)
+                before = any(m.day < start for m in own)
+                after = any(m.day > on for m in own)
+                schools.append(SchoolRegister(school, marked, before, after))
+            found.append(PupilRegisters(upn, frozenset(weeks), tuple(schools)))
+        return found
+
+    async def any_after(self, on: date) -> bool:
+        return any(day > on for (_, day, _, _) in self.marks)
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
         return len(

@@ -124,6 +124,7 @@ def _threshold_entry(r: PupilThreshold) -> dict[str, object]:
             }
             for c in r.conflicts
         ],
+        "registers_missing": [m.isoformat() for m in r.registers_missing],
     }
 
 
@@ -135,6 +136,7 @@ def threshold(
     db: DbOpt = None,
 ) -> None:
     """Pupils who meet the national threshold (10 sessions in 10 school weeks) on a date."""
+    from attendance.registers import weeks_of
     from casework.thresholds import threshold_report
 
     async def work(application: App) -> None:
@@ -156,6 +158,11 @@ def threshold(
             )
             for c in r.conflicts:
                 typer.echo(f"  registers disagree: {c.describe()} (one school must correct it)")
+            if r.registers_missing:
+                typer.echo(
+                    f"  registers missing for the weeks of {weeks_of(r.registers_missing)}: "
+                    "the window reaches back over them; import them before any notice or penalty"
+                )
         met = sum(r.met for r in results)
         meet = "meets" if met == 1 else "meet"
         typer.echo(f"{counted(met, 'pupil')} {meet} the threshold on {day}")
