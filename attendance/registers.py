@@ -79,7 +79,7 @@ def missing_weeks(
 
 
 def weeks_of(mondays: Sequence[date]) -> str:
-    """ "13 Oct, 20 Oct" (with the year where the weeks span more than one)."""
+    """Weeks named by their Mondays, "13 Oct, 20 Oct" (with the year when they span two)."""
     years = {m.year for m in mondays}
     fmt = "%-d %b" if len(years) == 1 else "%-d %b %Y"
     return ", ".join(m.strftime(fmt) for m in mondays)
