@@ -120,6 +120,11 @@ async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> N
     await issue_nti(
         uow, fake_mailroom(), b.UPN_1, "Ms Patel", "No further absence", date(2025, 3, 7), 0, NOW
     )
+    # The intend letter needs grounds: further absence, or non-engagement since the notice.
+    missed = LogRequest(
+        b.UPN_1, "engagement", "Ms Patel", date(2025, 3, 10), "Missed the review", engaged=False
+    )
+    await log_entry(uow, missed, NOW)
     result = await letter_for(
         uow,
         RENDERER,

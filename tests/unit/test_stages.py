@@ -82,8 +82,9 @@ def test_an_empty_case_log_flags_every_item() -> None:
         "meeting_offered",
         "mail_sent",
         "address_checked",
+        "parents_told_first",
     ]
-    assert len(items) == 15
+    assert len(items) == 16
     assert not ready_for_referral(items)
 
 
