@@ -112,6 +112,24 @@ class ParentReplied(Event):
     in_reply_to: str | None = None
     subject: str | None = None
     notice_id: int | None = None  # when the reply answers a notice: threaded under its alert
+    sender_verified: bool | None = None  # False: nothing proves the parent sent it
+    held_back: int = 0  # replies on this case since the last alert that raised none (1 an hour)
+
+
+@dataclass(frozen=True)
+class BounceUnverified(Event):
+    """A bounce or delivery report for one of our emails that cannot be authenticated: it
+    changed nothing (a notice stays served, or unserved); staff check with the parent or the
+    mail provider. One an hour per case; `held_back` counts those since the last alert."""
+
+    notice_id: int | None = None
+    message_id: str = ""
+    parent_id: str = ""
+    template: str = ""
+    report: str = ""  # failed, delayed or delivered: what it claims
+    reason: str = ""
+    from_address: str = ""
+    held_back: int = 0
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,6 @@ class InboundRecord:
     triaged_at: datetime | None = None
     triage_reason: str | None = None
     parent_id: str | None = None  # who wrote it, when staff said so on attaching it
+    quarantine: str | None = None  # the reason's code (casework.mail_trust.Quarantine)
+    sender_verified: bool | None = None  # None: not checked (read before checks existed)
+    authentication: str | None = None  # the DKIM, SPF and DMARC results and who checked them

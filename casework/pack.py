@@ -88,6 +88,7 @@ WHAT = {
     "email_delayed": "Email delayed",
     "email_failed": "Email failed",
     "notice_not_served": "Notice NOT served",
+    "bounce_unverified": "Delivery report not authenticated (nothing changed)",
     "consent_recorded": "Consent recorded",
     "consent_withdrawn": "Consent withdrawn",
     "alert_acknowledged": "Alert acknowledged",
@@ -162,8 +163,14 @@ def _how(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str]:
         return "offered " + ", ".join(ways), ""
     if e.kind == "engagement":
         return "", "engaged" if d.get("engaged") else "not engaged"
-    if e.kind in ("parent_replied", "auto_reply", "delivery_confirmed", "mail_attached"):
-        return f"email from {d.get('from') or '-'}", ""
+    if e.kind in (
+        "parent_replied",
+        "auto_reply",
+        "delivery_confirmed",
+        "mail_attached",
+        "bounce_unverified",
+    ):
+        return f"email from {d.get('from') or '-'}", _sender(d)
     if e.kind == "decision":
         return str(d.get("about", "")).replace("_", " "), str(d.get("reason", ""))
     return "", str(d.get("reason", "") or "")
@@ -178,6 +185,16 @@ _COMMANDS = re.compile(
 def plain(text: str) -> str:
     """A stored summary as the pack prints it: UK dates, no command names."""
     return uk_dates_in(_COMMANDS.sub("", text))
+
+
+def _sender(d: Mapping[str, object]) -> str:
+    """What was proven about who sent it (casework/mail_trust.py); nothing for entries made
+    before senders were checked."""
+    if d.get("sender_verified") is True:
+        return "sender verified (DKIM/SPF/DMARC)"
+    if d.get("sender_verified") is False or "authentication" in d:
+        return "sender NOT verified: nothing proves who sent it"
+    return ""
 
 
 def _weeks(weeks: Mapping[date, WeekTally], policy: ThresholdPolicy) -> tuple[WeekPoint, ...]:

@@ -27,6 +27,7 @@ ALERT_KINDS = (
     "NoticeNotServed",
     "EmailFailed",
     "ParentReplied",
+    "BounceUnverified",
     "UnresolvedN",
     "TimeLimitNear",
     "DiskFull",

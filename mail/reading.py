@@ -1,19 +1,25 @@
 """What the ingester needs to know of one message: its class (mail/classify.py) and the tokens
 our own addresses carry (`attendance+TOKEN@…` for replies, `attendance+bounce-TOKEN@…` for
-bounces), read from the headers a receiving server records the envelope recipient in."""
+bounces), read from the headers a receiving server records the envelope recipient in; and, when
+an authenticator is given (mail/authenticity.py), the proof of who sent it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
+from casework.mail_trust import UNCHECKED, Proof
 from mail.classify import classify
 
 # tokens are lower-case base32 (mail/compose.py: 24 characters); allow some room either way
 _TOKEN = re.compile(r"\+(bounce-)?([a-z2-7]{16,40})@", re.IGNORECASE)
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+# The queue id Postfix gave the returned message, in its delivery-status part (RFC 3464 allows
+# such X- fields): our relay's own report names the id it answered our sender with.
+_QUEUE_ID = re.compile(rb"^X-Postfix-Queue-ID:[ \t]*([0-9A-Za-z]{5,40})[ \t]*\r?$", re.M | re.I)
 
 
 @dataclass(frozen=True)
@@ -28,9 +34,11 @@ class Reading:
     bounce_tokens: tuple[str, ...]
     delayed: bool
     delivered: bool
+    proof: Proof = UNCHECKED
+    queue_ids: tuple[str, ...] = ()  # a delivery report's queue ids (X-Postfix-Queue-ID)
 
 
-def read_message(raw: bytes) -> Reading:
+def read_message(raw: bytes, authenticate: Callable[[bytes], Proof] | None = None) -> Reading:
     c = classify(raw)
     reply: list[str] = []
     bounce: list[str] = []
@@ -58,4 +66,11 @@ def read_message(raw: bytes) -> Reading:
         tuple(bounce),
         c.delayed,
         c.delivered,
+        authenticate(raw) if authenticate is not None else UNCHECKED,
+        _queue_ids(raw) if c.mail_class == "bounce" else (),
     )
+
+
+def _queue_ids(raw: bytes) -> tuple[str, ...]:
+    found = (m.decode("ascii") for m in _QUEUE_ID.findall(raw[:1_000_000]))
+    return tuple(dict.fromkeys(found))

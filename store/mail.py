@@ -330,6 +330,20 @@ class SqlMail:
             stmt = stmt.where(InboundMail.upn == upn)
         return [_inbound(m) for m in await self.session.exec(stmt)]
 
+    async def inbound_count(
+        self, since: datetime, *, upn: str | None = None, sender: str | None = None
+    ) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(InboundMail)
+            .where(col(InboundMail.received_at) >= since, col(InboundMail.quarantined).is_(False))
+        )
+        if upn is not None:
+            stmt = stmt.where(InboundMail.upn == upn)
+        if sender is not None:
+            stmt = stmt.where(func.lower(col(InboundMail.from_address)) == sender.lower())
+        return int((await self.session.exec(stmt)).one())
+
     async def inbound_by_message_id(self, message_id: str) -> InboundRecord | None:
         row = (
             await self.session.exec(select(InboundMail).where(InboundMail.message_id == message_id))

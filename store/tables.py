@@ -362,13 +362,16 @@ class InboundMail(SQLModel, table=True):
     upn: str | None = Field(default=None, foreign_key="pupil.upn", index=True)
     outgoing_id: int | None = Field(default=None, foreign_key="outgoing_mail.id")
     quarantined: bool
-    received_at: datetime
+    received_at: datetime = Field(index=True)  # the flood limits count the last hour's
     # Staff's triage of a quarantined message: attached to a case, or dismissed, and why.
     triage: str | None = None
     triaged_by: str | None = None
     triaged_at: datetime | None = None
     triage_reason: str | None = None
     parent_id: str | None = Field(default=None, foreign_key="parent.parent_id")
+    quarantine: str | None = None  # the reason's code: casework.mail_trust.Quarantine
+    sender_verified: bool | None = None  # None: read before senders were checked
+    authentication: str | None = None  # DKIM, SPF and DMARC results, and who checked them
 
 
 class MailboxState(SQLModel, table=True):

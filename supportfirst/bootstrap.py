@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casework.sending import Mailroom
+from mail.authenticity import Authenticator, Resolver
 from mail.dkim_signing import DkimSigner
 from mail.letters import LetterRenderer
 from mail.postroom import Postroom
@@ -139,6 +140,12 @@ class App:
 
     def mailroom(self) -> Mailroom:
         return self._mailroom
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """Who sent each message read from the inbox: the trusted server's results, or DKIM,
+        SPF and DMARC checked through SUPPORTFIRST_DNS_SERVER (the system's resolver if unset)."""
+        return Authenticator(self.settings.trusted_authserv_ids, Resolver(self.settings.dns_server))
 
     @cached_property
     def inbox(self) -> Inbox:

@@ -5,6 +5,7 @@ inbox has nothing new)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
         filed = await file_messages(
             application.uow(),
             application.evidence(),
-            read_message,
+            functools.partial(read_message, authenticate=application.authenticator),
             batch.arrived,
             application.clock.now(),
             batch.progress,

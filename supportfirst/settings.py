@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mail.authenticity import parse_dns_server
+
 PREFIX = "SUPPORTFIRST_"
 # Where a setting's variable is not PREFIX + its name (Slack's own conventional names).
 ALIASES = {
@@ -100,6 +102,10 @@ class Settings(BaseSettings):
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
     smtp_connections: int = Field(default=2, ge=1, le=64)  # connections kept open to the relay
     ingest_batch: int = Field(default=200, ge=1)  # messages filed per transaction
+    # The authserv-ids (comma-separated) whose Authentication-Results headers are believed:
+    # the school's own mail provider's. Without one, DKIM, SPF and DMARC are checked here.
+    trusted_authserv_id: str | None = None
+    dns_server: str | None = None  # host:port for DKIM/SPF/DMARC look-ups (default: system's)
     send_batch: int = Field(default=200, ge=1)  # emails one worker claims at a time (bench/)
     sender_idle_seconds: float = Field(default=2.0, gt=0)  # how often an idle sender looks
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -148,6 +154,18 @@ class Settings(BaseSettings):
         if scheme != "sqlite" and not parts.hostname:
             raise ValueError(f"{redacted(value)!r}: no host")
         return value
+
+    @field_validator("dns_server", mode="after")
+    @classmethod
+    def _a_dns_server(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parse_dns_server(value)  # raises ValueError (DnsServerError) saying why not
+        return value.strip()
+
+    @property
+    def trusted_authserv_ids(self) -> list[str]:
+        return [t.strip() for t in (self.trusted_authserv_id or "").split(",") if t.strip()]
 
     @field_validator("case_url", mode="after")
     @classmethod

@@ -21,7 +21,7 @@ from store.db import upgrade
 from supportfirst.bootstrap import App, bootstrap
 from supportfirst.settings import Settings
 
-pytest_plugins = ["tests.mailservers"]
+pytest_plugins = ["tests.mailservers", "tests.dnsserver"]
 
 PG_ADMIN = os.environ.get("SUPPORTFIRST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

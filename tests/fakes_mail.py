@@ -203,6 +203,18 @@ class FakeMail:
     async def inbound(self, upn: str | None = None) -> list[InboundRecord]:
         return [r for r in self.received if upn is None or r.upn == upn]
 
+    async def inbound_count(
+        self, since: datetime, *, upn: str | None = None, sender: str | None = None
+    ) -> int:
+        return sum(
+            1
+            for r in self.received
+            if r.received_at >= since
+            and not r.quarantined
+            and (upn is None or r.upn == upn)
+            and (sender is None or (r.from_address or "").lower() == sender.lower())
+        )
+
     async def inbound_by_message_id(self, message_id: str) -> InboundRecord | None:
         return next((r for r in self.received if r.message_id == message_id), None)
 

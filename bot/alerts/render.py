@@ -19,6 +19,7 @@ TITLES = {
     "NoticeNotServed": "A formal notice was NOT served",
     "EmailFailed": "A letter could not be emailed",
     "ParentReplied": "A parent replied",
+    "BounceUnverified": "A delivery report to check: it cannot be authenticated",
     "UnresolvedN": "An N mark is still unresolved",
     "TimeLimitNear": "A prosecution time limit is near",
     "DiskFull": "Emails are not being sent: the disk is full",
@@ -74,7 +75,24 @@ def _said(kind: str, p: dict[str, Any]) -> str:
         "EmailFailed": lambda: (
             f"The {p.get('template')} email to a parent failed: send it another way."
         ),
-        "ParentReplied": lambda: "A parent replied to a letter from the school.",
+        "ParentReplied": lambda: (
+            "A parent replied to a letter from the school"
+            + (
+                " (sender not verified: nothing proves the parent sent it)."
+                if p.get("sender_verified") is False
+                else "."
+            )
+            + _held_back(p, "reply", "replies")
+        ),
+        "BounceUnverified": lambda: (
+            f"A report says the {p.get('template')} email to a parent "
+            + {"delayed": "is delayed", "delivered": "was delivered"}.get(
+                str(p.get("report")), "was NOT delivered"
+            )
+            + ", but it cannot be authenticated, so nothing was changed: check with the parent "
+            "or the school's mail provider before relying on it."
+            + _held_back(p, "such report", "such reports")
+        ),
         "UnresolvedN": lambda: (
             f"The {p.get('session')} session on {p.get('day')} is still N "
             f"after {p.get('school_days')} school days."
@@ -97,6 +115,14 @@ def _said(kind: str, p: dict[str, Any]) -> str:
         ),
     }
     return sentences.get(kind, lambda: kind)()
+
+
+def _held_back(p: dict[str, Any], one: str, many: str) -> str:
+    """Alerts on one case are limited to one an hour: say how many came in between."""
+    n = int(p.get("held_back") or 0)
+    if not n:
+        return ""
+    return f" {n} more {one if n == 1 else many} since the last alert (see the case)."
 
 
 def initials(pupil: PupilRow | None) -> str:

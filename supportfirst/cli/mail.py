@@ -253,6 +253,9 @@ def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
                 "upn": r.upn,
                 "quarantined": r.quarantined,
                 "reason": r.reason,
+                "quarantine": r.quarantine,
+                "sender_verified": r.sender_verified,
+                "authentication": r.authentication,
                 "sha256": r.sha256,
                 "received_at": r.received_at.isoformat(),
                 "failed_recipients": _failed_recipients(evidence, r.mail_class, r.sha256),
@@ -269,6 +272,8 @@ def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
         for m in messages:
             where = m["upn"] or f"QUARANTINED: {m['reason']}"
             typer.echo(f"{m['id']:>5} {m['class']:<10} {m['from'] or '-'} {m['subject'] or '-'}")
+            if m["sender_verified"] is False:
+                typer.echo("      sender not verified: nothing proves it came from that address")
             typer.echo(f"      {where}")
 
     run(db, work)

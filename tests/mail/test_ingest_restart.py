@@ -20,6 +20,10 @@ from tests.mail.test_roundtrip import email_parent, evidence_for, kinds, reply
 from tests.mailservers import MailServers, unique_address
 
 REPLIES = 150
+# The school's mail server vouches for each reply (as its provider's MX writes it): a proven
+# parent's replies are all filed, however many (only unproven senders are rate-limited).
+TRUSTED = "mx.school.test"
+VOUCHED = f"Authentication-Results: {TRUSTED}; dmarc=pass header.from=parents.test\r\n"
 
 
 async def ingester(app: App, db_url: str, kill_after: float | None) -> bool:
@@ -36,6 +40,7 @@ async def ingester(app: App, db_url: str, kill_after: float | None) -> bool:
             "SUPPORTFIRST_DATABASE_URL": db_url,
             "SUPPORTFIRST_IMAP_URL": str(app.settings.imap_url),
             "SUPPORTFIRST_INGEST_BATCH": "10",
+            "SUPPORTFIRST_TRUSTED_AUTHSERV_ID": TRUSTED,
         },
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
@@ -60,7 +65,7 @@ async def test_an_ingester_killed_mid_run_loses_and_doubles_no_reply(
     item = await evidence_for(school.uow(), school.evidence(), message_id)
     assert item.raw is not None
     for n in range(REPLIES):
-        await reply(mail_servers, parent, item.raw, f"X-N: {n}\r\n")
+        await reply(mail_servers, parent, item.raw, f"{VOUCHED}X-N: {n}\r\n")
     await mail_servers.wait_for(school.settings.from_address, REPLIES, timeout=60)
     rnd = random.Random()
     for _ in range(4):
@@ -70,6 +75,7 @@ async def test_an_ingester_killed_mid_run_loses_and_doubles_no_reply(
     async with school.uow() as uow:
         filed = await uow.mail.inbound()
     assert len(filed) == REPLIES and all(m.upn == b.UPN_1 for m in filed)
+    assert all(m.sender_verified for m in filed)
     assert (await kinds(school)).count("parent_replied") == REPLIES
 
 
