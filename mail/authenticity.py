@@ -22,6 +22,7 @@ which tests point at a stand-in serving keys and records.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ _RECEIVED_CLIENT = re.compile(
     r"^\s*from\s+(?P<helo>\S+)\s+\([^)\[]*\[(?:IPv6:)?(?P<ip>[0-9A-Fa-f:.]+)\]", re.IGNORECASE
 )
 _SIG_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.IGNORECASE)
+log = logging.getLogger("supportfirst.mail")
 _SPF_LOCK = threading.Lock()  # pyspf looks names up through one module-level function
 _RESULTS = {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"}
 
@@ -72,10 +74,10 @@ class Resolver:
     def _answer(self, name: str, qtype: str) -> Any:
         try:
             return self._dns.resolve(name, qtype, raise_on_no_answer=False)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.name.EmptyLabel):
-            return []
         except (dns.exception.Timeout, dns.resolver.NoNameservers) as e:
             raise DnsTempError(f"DNS {qtype} {name}: {e}") from e
+        except (dns.exception.DNSException, ValueError):  # NXDOMAIN, no answer, or a name
+            return []  # that cannot be a DNS name at all (a hostile From): no record
 
     def txt(self, name: str) -> list[str]:
         return [b"".join(r.strings).decode("utf-8", "replace") for r in self._answer(name, "TXT")]
@@ -212,10 +214,14 @@ class Authenticator:
         except Exception:  # a header block too broken to parse proves nothing
             return Proof("supportfirst", None, "none", None)
         domain = from_domain(headers)
-        trusted = self._trusted_results(headers)
-        if trusted is not None:
-            return self._from_trusted(*trusted, domain)
-        return self._verify_here(raw, headers, domain)
+        try:
+            trusted = self._trusted_results(headers)
+            if trusted is not None:
+                return self._from_trusted(*trusted, domain)
+            return self._verify_here(raw, headers, domain)
+        except Exception as e:  # hostile mail must never stop the ingester: it proves nothing
+            log.warning("checking who sent a message failed (%s): not verified", e)
+            return Proof("supportfirst", domain, "permerror", None)
 
     # -- results a trusted server wrote ------------------------------------------------------
     def _trusted_results(self, headers: Message) -> tuple[str, dict[str, Any]] | None:

@@ -32,6 +32,8 @@ def message_json(r: InboundRecord) -> dict[str, object]:
         "subject": r.subject,
         "class": r.mail_class,
         "reason": r.reason,
+        "quarantine": r.quarantine,  # the reason's code: casework.mail_trust.Quarantine
+        "sender_verified": r.sender_verified,
         "sha256": r.sha256,
         "received_at": r.received_at.isoformat(),
     }

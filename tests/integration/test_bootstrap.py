@@ -118,6 +118,11 @@ async def one_signed_letter(app: App) -> bytes:
         ("SUPPORTFIRST_CASE_URL", "https://cases.example/", "must contain {upn}"),
         ("SUPPORTFIRST_DKIM_SELECTOR", "sf2025", "SUPPORTFIRST_DKIM_KEY_FILE too"),
         ("SUPPORTFIRST_SMTP_CONNECTIONS", "0", "SUPPORTFIRST_SMTP_CONNECTIONS:"),
+        (
+            "SUPPORTFIRST_DNS_SERVER",
+            "127.0.0.1:dns",
+            "SUPPORTFIRST_DNS_SERVER: '127.0.0.1:dns' is not host:port",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(

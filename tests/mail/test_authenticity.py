@@ -184,3 +184,12 @@ def test_dns_server_settings(value: str, parsed: tuple[str, int]) -> None:
 def test_bad_dns_server_settings(value: str) -> None:
     with pytest.raises(DnsServerError):
         parse_dns_server(value)
+
+
+def test_a_from_domain_that_is_no_dns_name_proves_nothing_and_raises_nothing(
+    zone: DnsStandIn,
+) -> None:
+    raw = BODY.replace(b"alex@parents.test", "alex@m\ufffdchine.test".encode())
+    p = here(zone)(raw)
+    assert p.from_domain is not None and p.from_domain.endswith("chine.test")
+    assert p.dmarc == "none" and p.dkim == ()
