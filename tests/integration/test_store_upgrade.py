@@ -30,6 +30,7 @@ from casework.records import (
     HowDelivered,
     NoticeStatus,
     Route,
+    Triage,
 )
 from store.db import alembic_config, sync_url
 from tests.conftest import PG_ADMIN
@@ -43,6 +44,7 @@ STATES = [
     ("printed_letter", "delivered_how", HowDelivered),
     ("alert_post", "state", AlertState),
     ("penalty_notice", "state", PenaltyState),
+    ("inbound_mail", "triage", Triage),
 ]
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 30)
