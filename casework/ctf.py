@@ -50,15 +50,20 @@ class _LineBuilder(ET.TreeBuilder):
         return element
 
 
-def parse_xml(name: str, data: bytes) -> ET.Element:
-    """The CTF's root element, or ImportRejected with one line saying why not."""
-    if len(data) > MAX_BYTES:
+def check_size(name: str, size: int) -> None:
+    """Refuse a file too large to be a CTF before reading it."""
+    if size > MAX_BYTES:
         raise ImportRejected(
             [
-                f"{name}:1: -: the file is {len(data) // 2**20} MB; a CTF over "
+                f"{name}:1: -: the file is {size // 2**20} MB; a CTF over "
                 f"{MAX_BYTES // 2**20} MB is refused"
             ]
         )
+
+
+def parse_xml(name: str, data: bytes) -> ET.Element:
+    """The CTF's root element, or ImportRejected with one line saying why not."""
+    check_size(name, len(data))
     builder = _LineBuilder()
     parser = DefusedXMLParser(
         target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True

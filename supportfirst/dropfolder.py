@@ -168,6 +168,10 @@ async def import_one(application: App, drop: DropFolder, path: Path) -> str | No
             done.with_name(report),
         )
         return "failed"
+    except BaseException:
+        # Not the file's fault (the database is away, the service stops): back in line.
+        os.rename(claimed, path)
+        raise
     drop._finish(claimed, "done")
     log.info("drop folder: %s imported: %d rows, %d changed", name, summary.rows, summary.changed)
     return "done"

@@ -60,8 +60,12 @@ async def import_file(
 ) -> ImportSummary:
     """Import one file. ImportRejected keeps every problem; `shown` cuts it for a terminal."""
     check(request)
-    data = request.file.read_bytes()  # a file that cannot be read: the boundary names it
     name, now = request.label or str(request.file), application.clock.now()
+    if request.kind == "ctf":
+        from casework.ctf import check_size
+
+        check_size(name, request.file.stat().st_size)  # before reading it into memory
+    data = request.file.read_bytes()  # a file that cannot be read: the boundary names it
     uow = application.uow()
     if request.kind == "ctf":
         from casework.ctf import import_ctf

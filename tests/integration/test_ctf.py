@@ -4,6 +4,7 @@ school, the threshold counting them here; malicious or wrong files refused, noth
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -19,6 +20,7 @@ from tests.conftest import dump
 
 NOW = datetime(2024, 11, 20, 16, 0, tzinfo=UTC)
 AUTUMN = (date(2024, 9, 2), date(2024, 10, 27))  # a Monday to the Sunday of half-term week 1
+YEAR = (date(2024, 9, 2), date(2025, 7, 27))  # the 2024/25 school year of tests/builders.py
 OCTOBER_O = {(date(2024, 10, d), s): "O" for d in (21, 22, 23) for s in ("AM", "PM")}
 A_Y = {(date(2024, 10, 24), "AM"): "Y"}
 
@@ -41,15 +43,17 @@ def moved() -> c.Pupil:
     return c.Pupil(c.UPN_MOVED, years=[c.Year("2023"), c.Year("2024", AUTUMN[0], marks)])
 
 
-async def stored_marks(app: App) -> set[tuple[str, str, str, str, str]]:
+async def stored_marks(app: App) -> set[tuple[str, ...]]:
     async with app.engine.connect() as conn:
         rows = await conn.execute(text("SELECT upn, school_urn, day, session, code FROM mark"))
         return {(r[0], r[1], str(r[2]), r[3], r[4]) for r in rows.all()}
 
 
-def expected(upn: str, absent: dict[tuple[date, str], str]) -> set[tuple[str, ...]]:
-    out = set()
-    for d in b.school_days(*AUTUMN):
+def expected(
+    upn: str, absent: dict[tuple[date, str], str], days: tuple[date, date] = AUTUMN
+) -> set[tuple[str, ...]]:
+    out: set[tuple[str, ...]] = set()
+    for d in b.school_days(*days):
         for session, present in (("AM", "/"), ("PM", "\\")):
             out.add((upn, c.OLD_URN, d.isoformat(), session, absent.get((d, session), present)))
     return out
@@ -61,12 +65,14 @@ async def test_every_mark_of_the_earlier_school_is_stored_under_it(here: App) ->
         "Kit",
         "Moss",
         sex_tag="Gender",
-        years=[c.Year("2024", AUTUMN[0], c.marks_string(*AUTUMN))],
+        years=[c.Year("2024", YEAR[0], c.marks_string(*YEAR))],
     )
     summary = await import_ctf(here.uow(), "in.xml", c.ctf([moved(), other]), None, "me", NOW)
     assert summary.rows == 2
-    want = expected(c.UPN_MOVED, {**OCTOBER_O, **A_Y}) | expected(c.UPN_OTHER, {})
-    assert await stored_marks(here) == want  # weekends and half-term: no marks
+    # A whole school year for the other pupil: half-terms, the INSET day, weekends give no mark.
+    want = expected(c.UPN_MOVED, {**OCTOBER_O, **A_Y}) | expected(c.UPN_OTHER, {}, YEAR)
+    assert await stored_marks(here) == want
+    assert (c.UPN_OTHER, c.OLD_URN, "2025-01-06", "AM", "/") not in want  # the INSET day
     async with here.uow() as uow:
         school = await uow.registry.school(c.OLD_URN)
         pupil = await uow.registry.pupil(c.UPN_MOVED)
@@ -164,3 +170,16 @@ async def test_a_ctf_without_a_destination_needs_the_school(here: App) -> None:
     ]
     summary = await import_ctf(here.uow(), "in.xml", c.ctf([moved()], None), b.SCHOOL_A, "me", NOW)
     assert summary.rows == 1
+
+
+async def test_a_file_too_large_to_be_a_ctf_is_refused_before_it_is_read(
+    here: App, tmp_path: Path
+) -> None:
+    from supportfirst.importing import ImportRequest, import_file
+
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as f:
+        f.truncate(65 * 2**20)  # sparse: nothing to write, and nothing must be read
+    with pytest.raises(ImportRejected) as e:
+        await import_file(here, ImportRequest("ctf", huge, label="huge.xml"))
+    assert e.value.problems == ["huge.xml:1: -: the file is 65 MB; a CTF over 64 MB is refused"]

@@ -143,3 +143,25 @@ async def test_a_file_waiting_at_start_up_is_imported_before_the_first_review(
     finally:
         await stop(proc)
     assert (drop / "done" / "marks_sims_100001_2025-03-14.csv").exists()
+
+
+async def test_a_file_goes_back_in_line_when_the_database_is_away(tmp_path: Path) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from supportfirst.bootstrap import bootstrap
+    from supportfirst.dropfolder import DropFolder, import_one
+    from supportfirst.settings import Settings
+
+    away = bootstrap(
+        Settings(data_dir=tmp_path / "data"), "postgresql://x@127.0.0.1:9/x", migrate=False
+    )
+    drop = DropFolder(tmp_path / "drop", 0)
+    waiting = drop.folder / "pupils_2025-03-14.csv"
+    waiting.write_bytes(b.pupils())
+    try:
+        with pytest.raises(SQLAlchemyError):
+            await import_one(away, drop, waiting)
+    finally:
+        await away.close()
+    assert waiting.exists() and list((drop.folder / "processing").iterdir()) == []
+    assert list((drop.folder / "failed").iterdir()) == []

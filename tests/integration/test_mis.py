@@ -30,10 +30,18 @@ async def school(app: App) -> App:
     return app
 
 
-async def export(app: App, tmp_path: Path, fmt: str, data: bytes, **options: object) -> list[str]:
+async def export(
+    app: App,
+    tmp_path: Path,
+    fmt: str,
+    data: bytes,
+    codes: Path | None = None,
+    columns: str | None = None,
+) -> list[str]:
     path = tmp_path / f"{fmt}.csv"
     path.write_bytes(data)
-    summary = await import_file(app, ImportRequest("marks", path, "me", fmt, b.SCHOOL_A, **options))
+    request = ImportRequest("marks", path, "me", fmt, b.SCHOOL_A, codes, columns)
+    summary = await import_file(app, request)
     return list(summary.warnings)
 
 
@@ -53,9 +61,9 @@ async def test_each_systems_export_of_one_register_gives_the_same_threshold(
     else:
         codes = tmp_path / "codes.csv"
         codes.write_bytes(m.CODES)
-        options = {"codes": codes} if fmt == "bromcom" else {}
+        mapping = codes if fmt == "bromcom" else None
         data = {"sims": m.sims, "arbor": m.arbor, "bromcom": m.bromcom}[fmt](rows)
-        await export(school, tmp_path, fmt, data, **options)
+        await export(school, tmp_path, fmt, data, mapping)
     assert await threshold(school) == [(b.UPN_1, 10, date(2025, 1, 6), True)]
 
 
