@@ -204,3 +204,22 @@ async def test_the_decision_button_records_the_decision_and_reason_in_the_chrono
     assert (last.kind, last.summary, last.by) == ("decision", "No NTI for now", "Ms Patel")
     assert last.details["about"] == "notice_to_improve"
     assert last.details["reason"] == "Mum engaged at meeting"
+
+
+async def test_siblings_logged_from_chat_are_a_check_made(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    text = await endpoint.command(
+        f"log {b.UPN_1} siblings_checked None at other schools", slack_api
+    )
+    assert text.startswith(f"Logged siblings checked for {b.UPN_1}")
+    async with endpoint.app.uow() as uow:
+        [entry] = [e for e in await uow.cases.entries(b.UPN_1) if e.kind == "siblings"]
+    assert entry.details["checked"] is True and entry.summary == "None at other schools"
+
+
+async def test_siblings_not_yet_checked_are_not_logged_from_chat(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    refused = await endpoint.command(f"log {b.UPN_1} siblings Not checked yet", slack_api)
+    assert refused.startswith("From chat, log one of") and "siblings_checked" in refused
