@@ -118,7 +118,7 @@ async def _file_one(uow: UnitOfWork, a: Arrived, sha256: str, r: Reading, now: d
     email = await _match(uow, r)
     verified = None if r.proof.checked_by == "" else sender_verified(r.proof)
     held = await _quarantine_reason(uow, r, email)
-    if held is None and email is not None and verified is not True:
+    if held is None and email is not None and not _proven(email, r, verified):
         held = await _flooding(uow, r, email, now)
     record = _inbound(a, sha256, r, email, held, verified, now)
     inbound_id = await uow.mail.add_inbound(record)
@@ -157,7 +157,8 @@ async def _flooding(uow: UnitOfWork, r: Reading, email: EmailRecord, now: dateti
     proven is held, not filed (a proven parent's own messages are all evidence: only their
     alerts are limited)."""
     since = now - RATE_WINDOW
-    sender = (r.from_address or "").lower()
+    # Bounces come from a few shared mail-system addresses: only their case is counted.
+    sender = (r.from_address or "").lower() if r.mail_class != "bounce" else ""
     if sender and await uow.mail.inbound_count(since, sender=sender) >= SENDER_LIMIT:
         return Held(
             Quarantine.rate_limited,
@@ -266,6 +267,11 @@ async def _on_case(
                 )
         else:
             await uow.cases.add_entry(email.upn, on, kind, "supportfirst", summary, details, now)
+
+
+def _proven(email: EmailRecord, r: Reading, verified: bool | None) -> bool:
+    """Proven messages are never held back as a flood (only their alerts are limited)."""
+    return verified is True or (r.mail_class == "bounce" and _report_believed(email, r))
 
 
 def _report_believed(email: EmailRecord, r: Reading) -> bool:
