@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from casework.caselog import LogRequest, log_entry  # noqa: E402
 from casework.consent import record_consent  # noqa: E402
-from casework.letters import Staff  # noqa: E402
 from casework.pack import build_pack  # noqa: E402
 from casework.packview import PackView  # noqa: E402
 from casework.packzip import pack_zip  # noqa: E402
@@ -31,7 +30,7 @@ from casework.sending import send_letter  # noqa: E402
 from supportfirst.bootstrap import App, bootstrap  # noqa: E402
 from supportfirst.settings import Settings  # noqa: E402
 from tests import builders as b  # noqa: E402
-from tests.cases import one_family  # noqa: E402
+from tests.cases import HEAD, one_family  # noqa: E402
 
 NOW = datetime(2025, 3, 14, 16, 0, tzinfo=UTC)
 
@@ -56,7 +55,7 @@ async def seed(app: App, entries: int, emails: int) -> None:
             app.mailroom(),
             "meeting_invite",
             b.UPN_1,
-            Staff("Ms Patel"),
+            HEAD,
             date(2025, 3, 10),
             NOW,
         )

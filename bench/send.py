@@ -45,7 +45,7 @@ from sqlalchemy import text  # noqa: E402
 import casework.outgoing  # noqa: E402
 from casework.consent import record_consent  # noqa: E402
 from casework.imports import import_csv  # noqa: E402
-from casework.letters import LetterOptions, Staff  # noqa: E402
+from casework.letters import LetterOptions  # noqa: E402
 from casework.notices import issue_nti  # noqa: E402
 from casework.sending import send_letter  # noqa: E402
 from mail.sender import SmtpServer  # noqa: E402
@@ -53,6 +53,7 @@ from store.evidence import EvidenceStore  # noqa: E402
 from supportfirst.bootstrap import App, bootstrap  # noqa: E402
 from supportfirst.sending import Sender  # noqa: E402
 from supportfirst.settings import Settings  # noqa: E402
+from tests.cases import HEAD, enrol  # noqa: E402
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
 
@@ -134,8 +135,10 @@ class Quiet:
         )
 
 
-def staff(from_address: str) -> Staff:
-    return Staff("Ms Patel", "Attendance Officer", "01632 960000", from_address)
+async def staff(app: App) -> str:
+    """The attendance officer every letter names (tests/cases.py HEAD, both schools)."""
+    await enrol(app.uow, HEAD, email=app.settings.from_address, now=NOW)
+    return HEAD
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +314,7 @@ async def queue_letters(app: App, school: School) -> Queueing:
     stores the bytes as evidence (fsync) and inserts the `outgoing_mail` row, one commit each."""
     q = Queueing()
     mailroom = app.mailroom()
-    who = staff(app.settings.from_address)
+    who = await staff(app)
     formal = set(school.formal)
     t0 = now_s()
     plain = [u for u in school.upns if u not in formal]
@@ -321,9 +324,7 @@ async def queue_letters(app: App, school: School) -> Queueing:
     q.plain, q.plain_s = len(plain), now_s() - t0
     t0 = now_s()
     for upn in school.formal:
-        await issue_nti(
-            app.uow(), mailroom, upn, "Ms Patel", "No unauthorised absence", NTI_ON, 0, NOW
-        )
+        await issue_nti(app.uow(), mailroom, upn, who, "No unauthorised absence", NTI_ON, 0, NOW)
     q.formal, q.formal_s = len(school.formal), now_s() - t0
     return q
 

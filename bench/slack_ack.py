@@ -160,12 +160,11 @@ class Base:
 async def build_base(folder: Path, n: int, nti_share: float) -> Base:
     from casework.consent import record_consent
     from casework.imports import import_csv
-    from casework.letters import Staff
     from casework.notices import issue_nti
     from casework.sending import send_letter
-    from casework.staff import add_staff
     from supportfirst.bootstrap import bootstrap
     from supportfirst.settings import Settings
+    from tests.cases import enrol, school_contacts
 
     t0 = time.perf_counter()
     app = bootstrap(Settings(data_dir=folder / "data", SUPPORTFIRST_FROM=FROM))
@@ -225,10 +224,11 @@ async def build_base(folder: Path, n: int, nti_share: float) -> Base:
                 NOW,
                 ("form.pdf", b"%PDF-1.4 signed consent form"),
             )
-        await add_staff(app.uow(), OFFICER, "Ms Patel", "attendance_officer", "admin", NOW)
+        await enrol(app.uow, OFFICER, "Ms Patel", "attendance_officer", now=NOW)
         say(f"  school: {n} pupils, {len(marks):,} marks, consents, staff ({_s(t0)})")
         mailroom = app.mailroom()
-        who = Staff("Ms Patel", "Attendance Officer", "01632 960000", FROM)
+        who = OFFICER  # a letter names them: the school's phone and email (school_contacts)
+        await school_contacts(app.uow, SCHOOL_URN, now=NOW)
         t1 = time.perf_counter()
         for u in upns:
             if u not in formal:
@@ -236,9 +236,7 @@ async def build_base(folder: Path, n: int, nti_share: float) -> Base:
         say(f"  queued {n - len(formal)} initial_concern letters ({_s(t1)})")
         t1 = time.perf_counter()
         for u in sorted(formal):
-            await issue_nti(
-                app.uow(), mailroom, u, "Ms Patel", "No unauthorised absence", NTI_ON, 0, NOW
-            )
+            await issue_nti(app.uow(), mailroom, u, who, "No unauthorised absence", NTI_ON, 0, NOW)
         say(f"  issued {len(formal)} Notices to Improve, each with its PDF ({_s(t1)})")
     finally:
         await app.close()

@@ -17,8 +17,10 @@ async def acknowledge_alert(
         if await uow.registry.pupil(upn) is None:
             raise NotFound(f"no pupil with UPN {upn}")
         details = {"event_id": event_id}
+        member = await uow.chat.staff(by)
+        who = member.name if member else by
         await uow.cases.add_entry(
-            upn, on, "alert_acknowledged", by, f"{by} acknowledged the alert.", details, now
+            upn, on, "alert_acknowledged", by, f"{who} acknowledged the alert.", details, now
         )
         await uow.audit.append(by, "alert.acknowledged", f"pupil:{upn}", details, now)
         await uow.commit()

@@ -30,17 +30,30 @@ def _notice_line(n: NoticeRecord) -> str:
     return f"Notice to Improve {n.id} ({n.status}) until {n.served_end}"
 
 
-async def today_for(uow: UnitOfWork, slack_user_id: str, on: date, now: datetime) -> Today:
+async def today_for(
+    uow: UnitOfWork, staff_id: str, on: date, now: datetime, team_id: str | None = None
+) -> Today:
+    """The open cases and the day's alerts of the member's schools (and, from Slack, of that
+    workspace's schools) only."""
     met = {r.upn: r for r in await threshold_report(uow, on, include_all=False)}
     async with uow:
-        member = await uow.chat.staff(slack_user_id)
+        member = await uow.chat.staff(staff_id)
         if member is None:
             return Today(None, (), ())
+        workspace = await uow.chat.workspace_schools(team_id) if team_id else set()
+
+        def sees(pupil: PupilRow | None) -> bool:
+            if pupil is None:
+                return True  # an alert about no pupil (a full disk) is everyone's
+            return member.covers(pupil.school_urn) and (
+                not workspace or pupil.school_urn in workspace
+            )
+
         notices = {n.upn: n for n in await uow.cases.notices(open_only=True)}
         cases = []
         for upn in sorted(set(notices) | set(met)):
             pupil = await uow.registry.pupil(upn)
-            if pupil is None:
+            if pupil is None or not sees(pupil):
                 continue
             why = (
                 _notice_line(notices[upn])
@@ -51,5 +64,8 @@ async def today_for(uow: UnitOfWork, slack_user_id: str, on: date, now: datetime
         alerts = []
         for event in await uow.outbox.recent(now - timedelta(days=1)):
             pupil = await uow.registry.pupil(event.upn) if event.upn else None
-            alerts.append((event, pupil))
+            if event.upn and pupil is None:
+                continue
+            if sees(pupil):
+                alerts.append((event, pupil))
     return Today(member, tuple(cases), tuple(alerts))

@@ -12,6 +12,7 @@ from casework.errors import NotFound, Refused
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.records import Entry, NoticeRecord, ParentRow, PupilRow
+from casework.staff import ROLE_TITLES, find_staff
 from casework.thresholds import rules_for_pupil
 
 
@@ -30,10 +31,39 @@ class Renderer(Protocol):
 
 @dataclass(frozen=True)
 class Staff:
+    """Who a letter names for parents to contact (and who sent it: `id`, the staff id)."""
+
     name: str
     role: str = ""
     phone: str = ""
     email: str = ""
+    id: str = ""
+
+    @property
+    def actor(self) -> str:
+        """Who the case log and the audit name for the act."""
+        return self.id or self.name
+
+
+async def letter_contact(uow: UnitOfWork, by: str, school_urn: str) -> Staff:
+    """The named person a letter from `by` gives parents to contact: their name and role, and
+    their phone and email (the school's where they have none of their own); Refused, saying how
+    to add them, when there is no phone or no email to give."""
+    member = await find_staff(uow, by)
+    school = await uow.registry.school_contact(school_urn)
+    phone, email = member.phone or school.phone, member.email or school.email
+    for what, value, option in (
+        ("phone number", phone, "--phone P"),
+        ("email", email, "--email E"),
+    ):
+        if not value:
+            raise Refused(
+                f"no {what} on file for {member.name} or school {school_urn}: a letter must say "
+                f"how to contact them; add it with `supportfirst staff add {member.id} {option} "
+                f"--by {member.id}` or `supportfirst school set {school_urn} {option} --by "
+                f"{member.id}`"
+            )
+    return Staff(member.name, ROLE_TITLES.get(member.role, member.role), phone, email, member.id)
 
 
 # The names of the letters, as a hand-delivery slip records them.
@@ -82,6 +112,7 @@ async def render_letter(
 ) -> Letter:
     """The letter `template` to one parent, inside an open unit of work."""
     school = await uow.registry.school(pupil.school_urn)
+    school_contact = await uow.registry.school_contact(pupil.school_urn)
     rules = await rules_for_pupil(uow, pupil.upn)
     entries = await uow.cases.entries(pupil.upn)
     notices = await uow.cases.notices(pupil.upn)
@@ -92,6 +123,7 @@ async def render_letter(
         grounds = await _escalation_grounds(uow, pupil.upn, notices[-1], entries, on)
     context = {
         "school": school,
+        "school_contact": school_contact,
         "pupil": pupil,
         "parent": parent,
         "staff": staff,
@@ -148,11 +180,12 @@ async def letter_for(
     template: str,
     upn: str,
     parent_id: str,
-    staff: Staff,
+    by: str,
     on: date,
     options: LetterOptions = PLAIN,
 ) -> Letter:
-    """The letter `template` to one parent, as it would be sent (for preview)."""
+    """The letter `template` to one parent from staff member `by`, as it would be sent."""
     async with uow:
         pupil, parent = await pupil_and_parent(uow, upn, parent_id)
+        staff = await letter_contact(uow, by, pupil.school_urn)
         return await render_letter(uow, renderer, template, pupil, parent, staff, on, options)

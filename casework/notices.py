@@ -12,7 +12,7 @@ from attendance.nti_grounds import grounds
 from casework.compulsory import require_compulsory_school_age
 from casework.errors import Refused
 from casework.events import NtiIssued
-from casework.letters import Staff
+from casework.letters import letter_contact
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.records import (
@@ -56,6 +56,8 @@ async def issue_nti(
     async with uow:
         await require_registers_agree(uow, upn)
         pupil = await known_pupil(uow, upn)
+        staff = await letter_contact(uow, by, pupil.school_urn)
+        by = staff.actor
         require_compulsory_school_age(pupil, on)
         await _refuse_a_second_notice(uow, upn, on)
         parents = await _parents_to_serve(uow, upn)
@@ -80,7 +82,7 @@ async def issue_nti(
         )
         # The notice goes to each parent separately: email where that parent consented.
         routes = await queue_for_parents(
-            uow, mailroom, "nti", pupil, parents, Staff(by), on, now, notice_id=notice_id
+            uow, mailroom, "nti", pupil, parents, staff, on, now, notice_id=notice_id
         )
         await uow.cases.add_deliveries(notice_id, _deliveries(routes))
         await uow.audit.append(by, "nti.issued", f"pupil:{upn}", details, now)

@@ -50,7 +50,9 @@ from casework.records import (
     ParentRow,
     PrintedCopy,
     PupilRow,
+    StaffRecord,
 )
+from casework.staff import ROLE_TITLES
 from casework.thresholds import rules_for_pupil
 
 WHAT = {
@@ -254,6 +256,12 @@ class _CaseFile:
     entries: list[Entry]
     checklist: tuple[ChecklistItem, ...]
     head: str
+    staff: dict[str, StaffRecord]  # by id: who the timeline names
+
+    def who(self, by: str) -> str:
+        """A member of staff by name and role as the LA reads them; anyone else as recorded."""
+        member = self.staff.get(by)
+        return f"{member.name} ({ROLE_TITLES.get(member.role, member.role)})" if member else by
 
 
 async def build_pack(
@@ -309,6 +317,7 @@ async def _read_case(uow: UnitOfWork, upn: str, on: date) -> _CaseFile:
                 await referral_evidence(uow, upn, entries, on),
             ),
             head=await uow.audit.head() or GENESIS,
+            staff={m.id: m for m in await uow.chat.all_staff()},
         )
 
 
@@ -448,9 +457,9 @@ def _view(case: _CaseFile, now: datetime, prepared_by: str) -> PackView:
         pupil.date_of_birth,
         pupil.year_group,
         parent_lines(case.parents, case.consents, case.addresses, case.entries),
-        tuple(sorted({e.by for e in case.entries if e.by and e.by != "supportfirst"})),
+        tuple(sorted({case.who(e.by) for e in case.entries if e.by and e.by != "supportfirst"})),
         tuple(
-            TimelineRow(e.on, e.by, WHAT.get(e.kind, e.kind), *_how_summary(e, emails))
+            TimelineRow(e.on, case.who(e.by), WHAT.get(e.kind, e.kind), *_how_summary(e, emails))
             for e in case.entries
         ),
         tuple(

@@ -23,6 +23,7 @@ from casework.letters import (
     LetterOptions,
     Renderer,
     Staff,
+    letter_contact,
     render_letter,
 )
 from casework.ports import Evidence, UnitOfWork
@@ -178,8 +179,8 @@ async def queue_for_parents(
             message_id=route.message_id,
             notice_id=notice_id,
         )
-        await uow.cases.add_entry(pupil.upn, on, "letter_sent", staff.name, summary, details, now)
-        await uow.audit.append(staff.name, "letter.queued", f"pupil:{pupil.upn}", details, now)
+        await uow.cases.add_entry(pupil.upn, on, "letter_sent", staff.actor, summary, details, now)
+        await uow.audit.append(staff.actor, "letter.queued", f"pupil:{pupil.upn}", details, now)
         routes.append(route)
     return routes
 
@@ -209,7 +210,7 @@ async def _by_email(
             composed.sha256,
             len(composed.raw),
             now,
-            staff.name,
+            staff.actor,
         )
     )
     route = ParentRoute(parent.parent_id, "email", composed.message_id, reason)
@@ -251,7 +252,7 @@ async def _by_post(s: _Sending, parent: ParentRow, letter: Letter, reason: str) 
             slip_sha,
             printed.media_type,
             now,
-            staff.name,
+            staff.actor,
         )
     )
     route = ParentRoute(parent.parent_id, "post", None, reason, printed_id)
@@ -274,16 +275,18 @@ async def send_letter(
     mailroom: Mailroom,
     template: str,
     upn: str,
-    staff: Staff,
+    by: str,
     on: date,
     now: datetime,
     options: LetterOptions = PLAIN,
 ) -> LetterSent:
-    """`letter send TEMPLATE UPN`: the letter to every parent of the pupil, all or nothing."""
+    """`letter send TEMPLATE UPN`: the letter from staff member `by` (the contact it names) to
+    every parent of the pupil, all or nothing."""
     if template == "hand_delivery_slip":
         raise Refused("the hand-delivery slip goes with a letter sent by post, not on its own")
     async with uow:
         pupil = await known_pupil(uow, upn)
+        staff = await letter_contact(uow, by, pupil.school_urn)
         parents = await uow.registry.parents_of(upn)
         if not parents:
             raise Refused(f"no parents on record for {upn}: import the parents file first")

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import Table, delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from casework.records import AlertPostRecord, AlertState, StaffRecord
-from store.chat_tables import AlertPost, AlertRoute, StaffMember
+from store.chat_tables import (
+    AlertPost,
+    AlertRoute,
+    SlackRequestSeen,
+    SlackWorkspaceSchool,
+    StaffMember,
+    StaffSchool,
+)
 
 
 def _post(p: AlertPost) -> AlertPostRecord:
@@ -28,41 +37,115 @@ class SqlChat:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def staff(self, slack_user_id: str) -> StaffRecord | None:
-        row = await self.session.get(StaffMember, slack_user_id)
-        return StaffRecord(row.slack_user_id, row.name, row.role) if row else None
+    async def _member(self, row: StaffMember | None) -> StaffRecord | None:
+        if row is None:
+            return None
+        urns = await self.session.exec(
+            select(StaffSchool.school_urn)
+            .where(StaffSchool.staff_id == row.id)
+            .order_by(col(StaffSchool.school_urn))
+        )
+        return StaffRecord(
+            id=row.id,
+            name=row.name,
+            role=row.role,
+            email=row.email,
+            phone=row.phone,
+            slack_user_id=row.slack_user_id,
+            schools=tuple(urns),
+            all_schools=row.all_schools,
+        )
+
+    async def staff(self, staff_id: str) -> StaffRecord | None:
+        return await self._member(await self.session.get(StaffMember, staff_id))
+
+    async def staff_for_slack(self, slack_user_id: str) -> StaffRecord | None:
+        rows = await self.session.exec(
+            select(StaffMember).where(StaffMember.slack_user_id == slack_user_id)
+        )
+        return await self._member(rows.first())
 
     async def save_staff(self, member: StaffRecord, now: datetime) -> None:
-        row = await self.session.get(StaffMember, member.slack_user_id)
+        row = await self.session.get(StaffMember, member.id)
         if row is None:
-            row = StaffMember(
-                slack_user_id=member.slack_user_id, name=member.name, role=member.role, added_at=now
-            )
-        else:
-            row.name, row.role = member.name, member.role
+            row = StaffMember(id=member.id, name=member.name, role=member.role, added_at=now)
+        row.name, row.role, row.email, row.phone = (
+            member.name,
+            member.role,
+            member.email,
+            member.phone,
+        )
+        row.slack_user_id, row.all_schools = member.slack_user_id, member.all_schools
         self.session.add(row)
+        await self.session.exec(delete(StaffSchool).where(col(StaffSchool.staff_id) == member.id))
+        await self.session.flush()
+        for urn in member.schools:
+            self.session.add(StaffSchool(staff_id=member.id, school_urn=urn))
         await self.session.flush()
 
     async def all_staff(self) -> list[StaffRecord]:
-        rows = await self.session.exec(select(StaffMember).order_by(col(StaffMember.name)))
-        return [StaffRecord(r.slack_user_id, r.name, r.role) for r in rows]
+        rows = await self.session.exec(
+            select(StaffMember).order_by(col(StaffMember.name), col(StaffMember.id))
+        )
+        return [m for r in rows.all() if (m := await self._member(r)) is not None]
 
     async def routes(self) -> list[tuple[str, str]]:
-        rows = await self.session.exec(select(AlertRoute).order_by(col(AlertRoute.id)))
-        return [(r.kind, r.destination) for r in rows]
+        return [(k, d) for k, d, urn in await self.school_routes() if not urn]
 
-    async def add_route(self, kind: str, destination: str, now: datetime) -> None:
-        if (kind, destination) not in await self.routes():
-            self.session.add(AlertRoute(kind=kind, destination=destination, added_at=now))
+    async def school_routes(self) -> list[tuple[str, str, str]]:
+        rows = await self.session.exec(select(AlertRoute).order_by(col(AlertRoute.id)))
+        return [(r.kind, r.destination, r.school_urn) for r in rows]
+
+    async def add_school_route(self, kind: str, destination: str, urn: str, now: datetime) -> None:
+        if (kind, destination, urn) not in await self.school_routes():
+            row = AlertRoute(kind=kind, destination=destination, school_urn=urn, added_at=now)
+            self.session.add(row)
             await self.session.flush()
 
-    async def remove_route(self, kind: str, destination: str) -> bool:
+    async def remove_school_route(self, kind: str, destination: str, urn: str) -> bool:
         result = await self.session.exec(
             delete(AlertRoute).where(
-                col(AlertRoute.kind) == kind, col(AlertRoute.destination) == destination
+                col(AlertRoute.kind) == kind,
+                col(AlertRoute.destination) == destination,
+                col(AlertRoute.school_urn) == urn,
             )
         )
         return bool(result.rowcount)
+
+    async def workspace_schools(self, team_id: str) -> set[str]:
+        rows = await self.session.exec(
+            select(SlackWorkspaceSchool.school_urn).where(SlackWorkspaceSchool.team_id == team_id)
+        )
+        return set(rows)
+
+    async def add_workspace_school(self, team_id: str, urn: str, now: datetime) -> None:
+        if await self.session.get(SlackWorkspaceSchool, (team_id, urn)) is None:
+            self.session.add(SlackWorkspaceSchool(team_id=team_id, school_urn=urn, added_at=now))
+            await self.session.flush()
+
+    async def add_route(self, kind: str, destination: str, now: datetime) -> None:
+        await self.add_school_route(kind, destination, "", now)
+
+    async def remove_route(self, kind: str, destination: str) -> bool:
+        return await self.remove_school_route(kind, destination, "")
+
+    async def remember_request(self, key: str, now: datetime) -> bool:
+        table: Table = SlackRequestSeen.__table__  # type: ignore[attr-defined]
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(table)
+            .values(signature=key, seen_at=now)
+            .on_conflict_do_nothing()
+            .returning(table.c.signature)  # a row only when this copy is the first
+        )
+        result = await self.session.exec(statement)
+        return result.first() is not None
+
+    async def forget_requests(self, before: datetime) -> None:
+        await self.session.exec(
+            delete(SlackRequestSeen).where(col(SlackRequestSeen.seen_at) < before)
+        )
 
     async def posts(self, event_id: str) -> dict[str, AlertPostRecord]:
         rows = await self.session.exec(select(AlertPost).where(AlertPost.event_id == event_id))

@@ -12,24 +12,68 @@ from store.tables import one_of
 
 
 class StaffMember(SQLModel, table=True):
-    """Who may do what from chat: a Slack user and their role."""
+    """A member of staff: their role, how parents reach them, and the Slack user they are."""
 
     __tablename__ = "staff_member"
-    slack_user_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    slack_user_id: str | None = Field(default=None, unique=True)
     name: str
     role: str  # attendance_officer | dsl | senior_attendance_champion | read_only
+    email: str = ""
+    phone: str = ""
+    all_schools: bool = False  # a trust or LA role: every school's pupils
     added_at: datetime
+
+
+class StaffSchool(SQLModel, table=True):
+    """A school whose pupils a member of staff works with."""
+
+    __tablename__ = "staff_school"
+    staff_id: str = Field(foreign_key="staff_member.id", primary_key=True)
+    school_urn: str = Field(primary_key=True)  # may come before the schools file
+
+
+class SchoolContact(SQLModel, table=True):
+    """How parents reach a school (`school set`), kept apart from the imported schools file."""
+
+    __tablename__ = "school_contact"
+    urn: str = Field(foreign_key="school.urn", primary_key=True)
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    champion: str = ""
+    updated_at: datetime
 
 
 class AlertRoute(SQLModel, table=True):
-    """Where alerts of a kind go: `slack:CHANNEL`, `slack-dm:USER`, `teams` or `console`."""
+    """Where alerts of a kind go: `slack:CHANNEL`, `slack-dm:USER`, `teams` or `console`;
+    for one school's pupils, or (school_urn "") every school's."""
 
     __tablename__ = "alert_route"
-    __table_args__ = (UniqueConstraint("kind", "destination"),)
+    __table_args__ = (UniqueConstraint("kind", "destination", "school_urn"),)
     id: int | None = Field(default=None, primary_key=True)
     kind: str  # an event kind, or * for every kind
     destination: str
+    school_urn: str = ""
     added_at: datetime
+
+
+class SlackWorkspaceSchool(SQLModel, table=True):
+    """A school a Slack workspace (team) works for: its users see only those pupils."""
+
+    __tablename__ = "slack_workspace_school"
+    team_id: str = Field(primary_key=True)
+    school_urn: str = Field(primary_key=True)
+    added_at: datetime
+
+
+class SlackRequestSeen(SQLModel, table=True):
+    """A signed Slack request already run (signature and timestamp), so a replay or a retry
+    inside Slack's 5-minute window is acknowledged without running it again."""
+
+    __tablename__ = "slack_request_seen"
+    signature: str = Field(primary_key=True)
+    seen_at: datetime = Field(index=True)
 
 
 class AlertPost(SQLModel, table=True):

@@ -60,6 +60,11 @@ class SqlOutbox:
     async def delivered(self, event_id: str, now: datetime) -> None:
         await self.mark_delivered(event_id, now)
 
+    async def event(self, event_id: str) -> PendingEvent | None:
+        rows = await self.session.exec(select(OutboxEvent).where(OutboxEvent.id == event_id))
+        row = rows.first()
+        return _pending(row) if row is not None else None
+
     async def pending(self, limit: int = 100) -> list[OutboxEvent]:
         rows = await self.session.exec(
             select(OutboxEvent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import text
@@ -14,8 +14,9 @@ from attendance.authorities import AuthorityRules
 from attendance.calendar import SchoolCalendar
 from attendance.consent import address_key
 from attendance.postal import AddressVersion, PostalAddress
-from casework.records import CalendarRow, Change, ParentRow, PupilRow, SchoolRow
+from casework.records import CalendarRow, Change, ParentRow, PupilRow, SchoolContact, SchoolRow
 from store.address_tables import ParentAddress
+from store.chat_tables import SchoolContact as SchoolContactRow
 from store.tables import AuthorityRule, CalendarEntry, Parent, Pupil, PupilParent, School
 
 K = TypeVar("K", str, int)
@@ -97,6 +98,21 @@ class SqlRegistry:
     async def school(self, urn: str) -> SchoolRow | None:
         s = await self.session.get(School, urn)
         return SchoolRow(s.urn, s.name, s.local_authority) if s else None
+
+    async def school_contact(self, urn: str) -> SchoolContact:
+        row = await self.session.get(SchoolContactRow, urn)
+        if row is None:
+            return SchoolContact(urn)
+        return SchoolContact(urn, row.address, row.phone, row.email, row.champion)
+
+    async def save_school_contact(self, contact: SchoolContact, now: datetime) -> None:
+        row = await self.session.get(SchoolContactRow, contact.urn) or SchoolContactRow(
+            urn=contact.urn, updated_at=now
+        )
+        row.address, row.phone, row.email = contact.address, contact.phone, contact.email
+        row.champion, row.updated_at = contact.champion, now
+        self.session.add(row)
+        await self.session.flush()
 
     async def pupil(self, upn: str) -> PupilRow | None:
         p = await self.session.get(Pupil, upn)

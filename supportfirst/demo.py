@@ -19,13 +19,14 @@ import aiosmtplib
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.imports import import_csv
-from casework.letters import Staff
 from casework.notices import issue_nti
 from casework.packcheck import check_pack
 from casework.packzip import Seal, export_pack
 from casework.printed import record_delivery
 from casework.records import EmailRecord
+from casework.schools import set_school
 from casework.sending import send_letter
+from casework.staff import add_staff
 from casework.thresholds import daily_review
 from store.signing import PublicKey
 from supportfirst.alerting import Alerts, render_chronology
@@ -39,7 +40,7 @@ URN = "123456"
 TERM = (date(2025, 9, 3), date(2025, 12, 19))
 HALF_TERM = (date(2025, 10, 27), date(2025, 10, 31))
 REVIEW_ON = date(2025, 11, 14)
-STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000")
+STAFF = "PATEL"  # the demo's attendance officer, who adds herself first (staff add … --by PATEL)
 
 
 @dataclass
@@ -187,9 +188,33 @@ async def _load_school(app: App, rnd: random.Random, now: datetime) -> tuple[lis
         ),
         "marks": _registers(upns, absent, REVIEW_ON, rnd),
     }
+    await _staff(app, now)
     for kind, data in files.items():
-        await import_csv(app.uow(), kind, f"demo-{kind}.csv", data, "demo", now)
+        await import_csv(app.uow(), kind, f"demo-{kind}.csv", data, STAFF, now)
+    await set_school(
+        app.uow(),
+        URN,
+        {
+            "address": "1 River Road, Chelmsford CM1 1AA",
+            "phone": "01632 960001",
+            "email": "attendance@riverside.example",
+            "champion": "Mr Okafor",
+        },
+        STAFF,
+        now,
+    )
     return upns, absent
+
+
+async def _staff(app: App, now: datetime) -> None:
+    officer = {
+        "name": "Ms Patel",
+        "role": "attendance_officer",
+        "email": "s.patel@riverside.example",
+        "phone": "01632 960000",
+        "schools": (URN,),
+    }
+    await add_staff(app.uow(), STAFF, officer, STAFF, now)
 
 
 async def _deliver(raw: bytes, to: str, envelope_from: str, port: int) -> None:
@@ -245,7 +270,7 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
         app.uow(),
         app.mailroom(),
         target,
-        STAFF.name,
+        STAFF,
         "No further unauthorised absence",
         REVIEW_ON,
         0,
@@ -281,11 +306,11 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
                 _mother_email(upn),
                 "form",
                 date(2025, 9, 10),
-                "demo",
+                STAFF,
                 now,
                 ("consent-form.txt", f"Signed consent form: M{upn}\n".encode()),
             )
-        request = LogRequest(upn, "support_offered", STAFF.name, REVIEW_ON, "Breakfast club place")
+        request = LogRequest(upn, "support_offered", STAFF, REVIEW_ON, "Breakfast club place")
         await log_entry(app.uow(), request, now)
         await send_letter(app.uow(), app.mailroom(), "initial_concern", upn, STAFF, REVIEW_ON, now)
     return met
@@ -325,7 +350,7 @@ async def _hand_over(
     async with app.uow() as uow:
         copies = [c for c in await uow.mail.printed_for(target) if c.notice_id == notice_id]
     for copy in copies:
-        await record_delivery(app.uow(), copy.id, "hand", REVIEW_ON, STAFF.name, now)
+        await record_delivery(app.uow(), copy.id, "hand", REVIEW_ON, STAFF, now)
     async with app.uow() as uow:
         notice = await uow.cases.notice(notice_id)
     assert notice is not None and notice.served_start is not None, "the notice is served"
@@ -353,7 +378,7 @@ async def _breach(
 ) -> None:
     """An unauthorised absence inside the improvement period, and the review that sees it."""
     marks = _csv("upn,school_urn,date,session,code", [f"{target},{URN},{breach_day},AM,O"])
-    await import_csv(app.uow(), "marks", "demo-breach.csv", marks, "demo", now)
+    await import_csv(app.uow(), "marks", "demo-breach.csv", marks, STAFF, now)
     breach = await daily_review(app.uow(), breach_day + timedelta(days=1), now)
     report.say(f"Review after {breach_day}: {', '.join(sorted({e.kind for e in breach}))}")
 
@@ -379,7 +404,7 @@ async def _pack(app: App, report: DemoReport, target: str, now: datetime) -> Non
         app.evidence(),
         render_chronology,
         target,
-        STAFF.name,
+        STAFF,
         f"file:{pack_path.name}",
         now,
         write,

@@ -20,8 +20,10 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 
+from bot.slack.gate import ReplayGuard, read_body
 from casework.audit import record_head
 from casework.thresholds import daily_review
 from mail.sender import SmtpServer
@@ -32,6 +34,7 @@ from supportfirst.ingesting import ingest_forever
 from supportfirst.logs import configure_logging
 from supportfirst.own_loop import in_own_thread
 from supportfirst.sending import Sender, smtp_server
+from supportfirst.settings import reveal
 from web.deps import WebDeps
 from web.routes import add_case_pages
 
@@ -101,14 +104,23 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
     )
     if slack is not None:
         bolt = slack
+        secret = reveal(application.settings.slack_signing_secret)
+        replays = ReplayGuard(secret, application.uow, application.clock.now) if secret else None
 
         async def slack_events(request: web.Request) -> web.Response:
-            if not _utf8(await request.read()):  # Bolt decodes it unchecked: a 500
+            body = await read_body(request)  # 413 beyond Slack's size, before parsing
+            if not _utf8(body):  # Bolt decodes it unchecked: a 500
                 return web.Response(status=400, text="the request body is not UTF-8")
+            if replays is not None and not await replays.first_time(request, body):
+                return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
             try:
                 # Bolt parses the body before it checks the signature, and a `payload` that is
                 # not a JSON object raises there.
-                bolt_request = await to_bolt_request(request)
+                bolt_request = AsyncBoltRequest(
+                    body=body.decode("utf-8"),
+                    query=request.query_string,
+                    headers=dict(request.headers),
+                )
             except (ValueError, AttributeError, TypeError):
                 return web.Response(status=400, text="not a Slack request")
             return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))

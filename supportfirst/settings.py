@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     import_dir: Path | None = None
     import_scan_seconds: float = Field(default=60.0, gt=0)  # how often it looks
     import_settle_seconds: float = Field(default=10.0, ge=0)  # unchanged this long: written
+    # A single-user install: the member of staff (id or name) a command acts as without --by.
+    operator: str | None = None
 
     @field_validator("review_time", mode="before")
     @classmethod

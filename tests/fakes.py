@@ -50,6 +50,7 @@ from casework.records import (
     PupilCount,
     PupilRegisters,
     PupilRow,
+    SchoolContact,
     SchoolRow,
 )
 from tests.fakes_chat import FakeChat, FakeWebSessions
@@ -83,6 +84,13 @@ class FakeRegistry:
     calendar_rows: list[CalendarRow] = field(default_factory=list)
     rules: dict[str, AuthorityRules] = field(default_factory=dict)
     address_versions: dict[str, list[AddressVersion]] = field(default_factory=dict)
+    contacts: dict[str, SchoolContact] = field(default_factory=dict)
+
+    async def school_contact(self, urn: str) -> SchoolContact:
+        return self.contacts.get(urn, SchoolContact(urn))
+
+    async def save_school_contact(self, contact: SchoolContact, now: datetime) -> None:
+        self.contacts[contact.urn] = contact
 
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
         return {u for u in urns if u in self.schools}
@@ -570,6 +578,10 @@ class FakeOutbox:
 
     async def delivered(self, event_id: str, now: datetime) -> None:
         self.done.add(event_id)
+
+    async def event(self, event_id: str) -> PendingEvent | None:
+        every = await self.recent(datetime.min.replace(tzinfo=UTC), len(self.events))
+        return next((e for e in every if e.id == event_id), None)
 
     async def recent(self, since: datetime, limit: int = 50) -> list[PendingEvent]:
         events = [

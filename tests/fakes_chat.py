@@ -9,32 +9,73 @@ from casework.records import AlertPostRecord, AlertState, StaffRecord
 from casework.session_records import SignInLink, WebSession
 
 
+def _head() -> dict[str, StaffRecord]:
+    # The fake school's head of attendance (tests/cases.py HEAD), so acts have a real author.
+    head = StaffRecord(
+        "HEAD",
+        "Ms Patel",
+        "attendance_officer",
+        email="s.patel@riverside.example",
+        phone="01632 960000",
+        all_schools=True,
+    )
+    return {head.id: head}
+
+
 @dataclass
 class FakeChat:
-    members: dict[str, StaffRecord] = field(default_factory=dict)
-    route_list: list[tuple[str, str]] = field(default_factory=list)
+    members: dict[str, StaffRecord] = field(default_factory=_head)
+    route_list: list[tuple[str, str, str]] = field(default_factory=list)
+    workspaces: set[tuple[str, str]] = field(default_factory=set)
+    seen: dict[str, datetime] = field(default_factory=dict)
     post_log: list[AlertPostRecord] = field(default_factory=list)
 
-    async def staff(self, slack_user_id: str) -> StaffRecord | None:
-        return self.members.get(slack_user_id)
+    async def staff(self, staff_id: str) -> StaffRecord | None:
+        return self.members.get(staff_id)
+
+    async def staff_for_slack(self, slack_user_id: str) -> StaffRecord | None:
+        return next((m for m in self.members.values() if m.slack_user_id == slack_user_id), None)
 
     async def save_staff(self, member: StaffRecord, now: datetime) -> None:
-        self.members[member.slack_user_id] = member
+        self.members[member.id] = member
 
     async def all_staff(self) -> list[StaffRecord]:
-        return sorted(self.members.values(), key=lambda m: m.name)
+        return sorted(self.members.values(), key=lambda m: (m.name, m.id))
 
     async def routes(self) -> list[tuple[str, str]]:
+        return [(k, d) for k, d, urn in self.route_list if not urn]
+
+    async def school_routes(self) -> list[tuple[str, str, str]]:
         return list(self.route_list)
 
     async def add_route(self, kind: str, destination: str, now: datetime) -> None:
-        if (kind, destination) not in self.route_list:
-            self.route_list.append((kind, destination))
+        await self.add_school_route(kind, destination, "", now)
 
     async def remove_route(self, kind: str, destination: str) -> bool:
-        found = (kind, destination) in self.route_list
-        self.route_list = [r for r in self.route_list if r != (kind, destination)]
+        return await self.remove_school_route(kind, destination, "")
+
+    async def add_school_route(self, kind: str, destination: str, urn: str, now: datetime) -> None:
+        if (kind, destination, urn) not in self.route_list:
+            self.route_list.append((kind, destination, urn))
+
+    async def remove_school_route(self, kind: str, destination: str, urn: str) -> bool:
+        found = (kind, destination, urn) in self.route_list
+        self.route_list = [r for r in self.route_list if r != (kind, destination, urn)]
         return found
+
+    async def remember_request(self, key: str, now: datetime) -> bool:
+        new = key not in self.seen
+        self.seen.setdefault(key, now)
+        return new
+
+    async def forget_requests(self, before: datetime) -> None:
+        self.seen = {k: at for k, at in self.seen.items() if at >= before}
+
+    async def workspace_schools(self, team_id: str) -> set[str]:
+        return {urn for t, urn in self.workspaces if t == team_id}
+
+    async def add_workspace_school(self, team_id: str, urn: str, now: datetime) -> None:
+        self.workspaces.add((team_id, urn))
 
     async def posts(self, event_id: str) -> dict[str, AlertPostRecord]:
         return {p.destination: p for p in self.post_log if p.event_id == event_id}

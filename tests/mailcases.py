@@ -11,6 +11,7 @@ from casework.imports import import_csv
 from supportfirst.bootstrap import App
 from supportfirst.settings import Settings
 from tests import builders as b
+from tests.cases import HEAD, enrol
 from tests.mailservers import MailServers, unique_address
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
@@ -42,7 +43,8 @@ async def consenting_families(
         "calendar": b.calendar(),
     }
     for kind, data in files.items():
-        await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", now)
+        await import_csv(app.uow(), kind, f"{kind}.csv", data, HEAD, now)
+    await enrol(app.uow, now=now)
     addresses = {upn: unique_address("parent") for upn in upns}
     for upn, address in addresses.items():
         await record_consent(

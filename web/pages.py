@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
+from casework.access import Act, Caller, Forbidden, NoSuchPupil, admit
 from casework.alert_actions import acknowledge_alert, record_decision
 from casework.caselog import DECISIONS, LogRequest, log_entry
 from casework.casepage import case_page, stored_file
@@ -27,37 +28,45 @@ VIEW, ACT = "status", "log"
 async def _audit(request: web.Request, who: StaffRecord, action: str, subject: str) -> None:
     d = deps(request)
     async with d.new_uow() as uow:
-        details: dict[str, Any] = {"staff_id": who.slack_user_id, "path": request.path}
-        await uow.audit.append(who.name, action, subject, details, d.now())
+        details: dict[str, Any] = {"staff_id": who.id, "path": request.path}
+        await uow.audit.append(who.id, action, subject, details, d.now())
         await uow.commit()
 
 
-async def _admit(request: web.Request, act: str, subject: str) -> tuple[StaffRecord, Any]:
+async def _admit(
+    request: web.Request, act: str, upn: str | None = None, event_id: str | None = None
+) -> tuple[StaffRecord, Any]:
+    """The signed-in member when the one guard (casework.access) allows `act` on the pupil
+    (one of their schools') and the alert named; else 403 (404 for no such pupil), audited."""
     member, session = await signed_in(request)
-    if act not in MAY.get(member.role, frozenset()):
-        await _audit(request, member, "web.refused", subject)
-        role = member.role.replace("_", " ")
-        raise web.HTTPForbidden(
-            text=page(
-                "message", title="Not allowed", text=f"Your role ({role}) does not allow this."
-            ),
+    d = deps(request)
+    what = Act(act, upn=upn, event_id=event_id, text=f"{request.method} {request.path}")
+    try:
+        await admit(d.new_uow, Caller(member.id, "web"), what, d.now())
+    except NoSuchPupil:
+        raise web.HTTPNotFound(
+            text=page("message", title="Not found", text=f"No pupil with UPN {upn}."),
             content_type="text/html",
-        )
+        ) from None
+    except Forbidden as e:
+        raise web.HTTPForbidden(
+            text=page("message", title="Not allowed", text=str(e)), content_type="text/html"
+        ) from None
     return member, session
 
 
 async def my_cases(request: web.Request) -> web.Response:
-    member, session = await _admit(request, VIEW, "cases")
+    member, session = await _admit(request, VIEW)
     d = deps(request)
     now = d.now()
-    today = await today_for(d.new_uow(), member.slack_user_id, now.date(), now)
+    today = await today_for(d.new_uow(), member.id, now.date(), now)
     await _audit(request, member, "web.viewed", "cases")
     return html(page("cases", me=member, csrf=session.csrf_token, today=today))
 
 
 async def one_case(request: web.Request) -> web.Response:
     upn = request.match_info["upn"].upper()
-    member, session = await _admit(request, VIEW, f"pupil:{upn}")
+    member, session = await _admit(request, VIEW, upn)
     d = deps(request)
     try:
         case = await case_page(d.new_uow(), upn, d.now())
@@ -85,7 +94,7 @@ async def one_case(request: web.Request) -> web.Response:
 
 async def download(request: web.Request) -> web.Response:
     upn, sha256 = request.match_info["upn"].upper(), request.match_info["sha256"]
-    member, _ = await _admit(request, VIEW, f"pupil:{upn}")
+    member, _ = await _admit(request, VIEW, upn)
     d = deps(request)
     found = await stored_file(d.new_uow(), upn, sha256, d.now())
     if found is None:  # only this pupil's own files, whatever hash is asked for
@@ -102,8 +111,10 @@ async def download(request: web.Request) -> web.Response:
 async def act(request: web.Request) -> web.Response:
     """The case page's forms: acknowledge an alert, record a decision, log a note."""
     upn, what = request.match_info["upn"].upper(), request.match_info["act"]
-    member, session = await _admit(request, ACT, f"pupil:{upn}")
+    member, session = await _admit(request, ACT, upn)
     fields = await form(request, session)
+    if what in ("acknowledge", "decision"):  # the alert the form names: this pupil's, and real
+        await _admit(request, ACT, upn, fields.get("event_id", ""))
     try:
         await _do(request, what, upn, member, fields)
     except (Refused, NotFound) as e:
@@ -116,7 +127,7 @@ async def _do(
 ) -> None:
     d = deps(request)
     now = d.now()
-    by, on = member.name, now.date()
+    by, on = member.id, now.date()
     if what in ("acknowledge", "decision") and fields.get("event_id"):
         await _known_alert(request, upn, fields["event_id"])
     if what == "acknowledge":

@@ -42,8 +42,19 @@ class AlertChannel(Protocol):
         ...
 
 
-def destinations(kind: str, routes: Sequence[tuple[str, str]], default: Sequence[str]) -> list[str]:
-    chosen = [d for k, d in routes if k in (kind, "*")]
+def destinations(
+    kind: str,
+    routes: Sequence[tuple[str, str] | tuple[str, str, str]],
+    default: Sequence[str],
+    school_urn: str | None = None,
+) -> list[str]:
+    """Where an alert of `kind` about a pupil at `school_urn` goes: the routes for every school
+    and those for that school; with none, the defaults."""
+    chosen = [
+        r[1]
+        for r in routes
+        if r[0] in (kind, "*") and (len(r) == 2 or not r[2] or r[2] == school_urn)
+    ]
     return list(dict.fromkeys(chosen)) if chosen else list(default)
 
 
@@ -69,10 +80,16 @@ async def deliver_alerts(
     done = Delivered()
     async with new_uow() as uow:
         pending = await uow.outbox.undelivered(limit)
-        routes = await uow.chat.routes()
+        routes = await uow.chat.school_routes()
+        schools = {e.upn: await _school_of(uow, e.upn) for e in pending if e.upn}
+        dms = {r[1]: await uow.chat.staff_for_slack(r[1][9:]) for r in routes}
     for event in pending:
         complete = True
-        for destination in destinations(event.kind, routes, default):
+        school = schools.get(event.upn) if event.upn else None
+        for destination in destinations(event.kind, routes, default, school):
+            member = dms.get(destination) if destination.startswith("slack-dm:") else None
+            if member is not None and school is not None and not member.covers(school):
+                continue  # a direct message only about pupils of that member's schools
             channel = channels.get(channel_name(destination))
             if channel is None:
                 log.warning("no %s channel configured for %s", destination, event.kind)
@@ -91,6 +108,11 @@ async def deliver_alerts(
                 await uow.commit()
             done.events += 1
     return done
+
+
+async def _school_of(uow: UnitOfWork, upn: str) -> str | None:
+    pupil = await uow.registry.pupil(upn)
+    return pupil.school_urn if pupil else None
 
 
 async def _show(

@@ -15,7 +15,6 @@ from bot.commands.status import status_text
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.errors import CaseworkError
-from casework.letters import Staff
 from casework.notices import issue_nti
 from casework.pack import ChronologyRenderer
 from casework.packzip import Seal, prepare_export, record_export
@@ -74,13 +73,28 @@ class Commands:
         needed, handler = handlers[action]
         if len(args) < needed:
             return Answer(f"`{action}` needs more.\n{USAGE}", refused=True)
-        caller = await self.guard.admit(ask, action)
+        # Each pupil the act is about (a parent with no children on record: the role alone).
+        caller: StaffRecord | Answer = await self.guard.admit(ask, action)
+        for upn in await self._pupils(action, args):
+            if isinstance(caller, Answer):
+                break
+            caller = await self.guard.admit(ask, action, upn=upn)
         if isinstance(caller, Answer):
             return caller
         try:
             return await handler(ask, caller, args)
         except CaseworkError as e:
             return Answer(str(e), refused=True)
+
+    async def _pupils(self, action: str, args: list[str]) -> list[str]:
+        """The pupils an act is about, for the guard's school check: consent is about each
+        child of the parent."""
+        if action == "letter":
+            return [args[1].upper()]
+        if action != "consent":
+            return [args[0].upper()]
+        async with self.new_uow() as uow:
+            return await uow.registry.children_of(args[0])
 
     async def _status(self, ask: Ask, _who: StaffRecord, args: list[str]) -> Answer:
         s = await pupil_status(self.new_uow(), args[0].upper(), ask.on)
@@ -95,16 +109,16 @@ class Commands:
                 refused=True,
             )
         if kind == "siblings_checked":
-            request = LogRequest(upn, "siblings", who.name, ask.on, summary, checked=True)
+            request = LogRequest(upn, "siblings", who.id, ask.on, summary, checked=True)
         else:
-            request = LogRequest(upn, kind, who.name, ask.on, summary)
+            request = LogRequest(upn, kind, who.id, ask.on, summary)
         entry = await log_entry(self.new_uow(), request, ask.now)
         return Answer(f"Logged {kind.replace('_', ' ')} for {upn} (entry {entry}).", upn=upn)
 
     async def _letter(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
         template, upn = args[0], args[1].upper()
         sent = await send_letter(
-            self.new_uow(), self.mailroom(), template, upn, Staff(who.name), ask.on, ask.now
+            self.new_uow(), self.mailroom(), template, upn, who.id, ask.on, ask.now
         )
         lines = [f"{template} for {upn}:"] + [
             f"parent {r.parent_id}: "
@@ -139,8 +153,8 @@ class Commands:
     async def issue_nti(
         self, ask: Ask, upn: str, improvement: str, max_further: int, on: date
     ) -> Answer:
-        """The NTI form's submission."""
-        caller = await self.guard.admit(ask, "nti")
+        """The NTI form's submission (checked again: the form names the pupil)."""
+        caller = await self.guard.admit(ask, "nti", upn=upn)
         if isinstance(caller, Answer):
             return caller
         try:
@@ -148,7 +162,7 @@ class Commands:
                 self.new_uow(),
                 self.mailroom(),
                 upn,
-                caller.name,
+                caller.id,
                 improvement,
                 on,
                 max_further,
@@ -175,7 +189,7 @@ class Commands:
             email,
             method,
             ask.on,
-            who.name,
+            who.id,
             ask.now,
         )
         return Answer(f"Consent {c.id} recorded: parent {parent} at {c.email} ({method}).")
@@ -189,14 +203,14 @@ class Commands:
             self.mailroom().evidence,
             self.render_chronology,
             upn,
-            who.name,
+            who.id,
             ask.now,
             self.seal,
         )
         name = f"referral-pack-{upn}-{ask.on.isoformat()}.zip"
 
         async def delivered() -> None:  # audited once the surface has handed it over
-            await record_export(self.new_uow(), done, who.name, f"slack:{ask.user_id}", ask.now)
+            await record_export(self.new_uow(), done, who.id, f"slack:{ask.user_id}", ask.now)
 
         return Answer(
             f"The referral pack for {upn}: {len(done.pack.files)} files, manifest SHA-256 "

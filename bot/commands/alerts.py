@@ -28,7 +28,7 @@ class AlertCommands:
         if isinstance(caller, Answer):
             return caller
         await acknowledge_alert(
-            self.new_uow(), alert.event_id, alert.upn, caller.name, ask.on, ask.now
+            self.new_uow(), alert.event_id, alert.upn, caller.id, ask.on, ask.now
         )
         return Answer(f"Acknowledged by {caller.name} at {ask.now:%H:%M}", upn=alert.upn)
 
@@ -64,7 +64,7 @@ class AlertCommands:
                 about,
                 decision,
                 reason,
-                caller.name,
+                caller.id,
                 ask.on,
                 ask.now,
             )

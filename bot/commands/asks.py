@@ -13,6 +13,7 @@ class Ask:
     text: str  # what the user typed, or which button or form they used (for the audit)
     on: date
     now: datetime
+    team_id: str | None = None  # the Slack workspace asked from (its schools limit the act)
 
 
 @dataclass(frozen=True)

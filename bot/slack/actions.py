@@ -48,7 +48,7 @@ async def _decision(body: Body, client: AsyncWebClient, _: Answer, alert: AlertR
 def _button(deps: Deps, action_id: str, act: Act, show: Show) -> Callable[..., Awaitable[None]]:
     async def work(body: Body, client: AsyncWebClient, respond: Any) -> None:
         alert = alert_named(body)
-        answer = await act(deps.ask(body["user"]["id"], f"button {action_id}"), alert)
+        answer = await act(deps.ask(body["user"]["id"], f"button {action_id}", body), alert)
         if answer.refused:
             await reply(respond, answer.text)
             return

@@ -32,7 +32,7 @@ async def _send_pack(
 def register(app: AsyncApp, deps: Deps) -> None:
     async def attendance(body: Body, respond: Any, client: AsyncWebClient) -> None:
         user = body["user_id"]
-        answer = await deps.commands.run(deps.ask(user, body.get("text", "")))
+        answer = await deps.commands.run(deps.ask(user, body.get("text", ""), body))
         if answer.form == "nti" and answer.upn:
             view = nti_form(answer.upn, answer.prefill, deps.today())
             await client.views_open(trigger_id=body["trigger_id"], view=view)

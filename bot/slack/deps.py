@@ -24,8 +24,15 @@ class Deps:
     today: Callable[[], date]
     clock: Callable[[], datetime]
 
-    def ask(self, user_id: str, text: str = "") -> Ask:
-        return Ask(user_id, text, self.today(), self.clock())
+    def ask(self, user_id: str, text: str = "", body: Body | None = None) -> Ask:
+        return Ask(user_id, text, self.today(), self.clock(), team_of(body or {}))
+
+
+def team_of(body: Body) -> str | None:
+    """The workspace a request came from: slash commands and events carry `team_id`,
+    interactions `team.id` (or the user's `team_id`)."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    return team or (body.get("user") or {}).get("team_id")
 
 
 async def just_ack(ack: Ack) -> None:

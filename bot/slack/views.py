@@ -41,14 +41,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         upn = str(json.loads(view["private_metadata"])["upn"])
         on = date.fromisoformat(v.get("on") or deps.today().isoformat())
         answer = await deps.commands.issue_nti(
-            deps.ask(user, "form nti_issue"), upn, str(v["improvement"]), int(v["max_further"]), on
+            deps.ask(user, "form nti_issue", body),
+            upn,
+            str(v["improvement"]),
+            int(v["max_further"]),
+            on,
         )
         await direct_message(client, user, answer.text)
 
     async def decision_submit(body: Body, view: Body, client: AsyncWebClient) -> None:
         v, meta, user = values(view), json.loads(view["private_metadata"]), body["user"]["id"]
         answer = await deps.commands.alerts.record_decision(
-            deps.ask(user, "form alert_decision"),
+            deps.ask(user, "form alert_decision", body),
             AlertRef(str(meta.get("event_id", "")), str(meta.get("upn", ""))),
             str(v.get("about")),
             str(v.get("decision")),

@@ -10,9 +10,11 @@ import typer
 from attendance.stages import VIEWS
 from casework.caselog import DECISIONS, KINDS, SERVICES, WAYS_TO_MEET
 from supportfirst.cli.common import (
+    ByOpt,
     DbOpt,
     JsonOpt,
     UserError,
+    acting,
     emit_json,
     parse_date,
     route_json,
@@ -29,7 +31,6 @@ nti_app = typer.Typer(help="Notices to Improve.", no_args_is_help=True)
 penalty_app = typer.Typer(help="Penalty-notice limits (National Framework).", no_args_is_help=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
-ByOpt = Annotated[str, typer.Option("--by", help="the member of staff")]
 NotToldOpt = Annotated[
     str | None,
     typer.Option(
@@ -44,7 +45,6 @@ NotToldOpt = Annotated[
 def case_log(
     upn: str,
     kind: Annotated[str, typer.Option("--kind", help=f"one of: {', '.join(KINDS)}")],
-    by: ByOpt,
     summary: Annotated[
         str, typer.Option("--summary", help="what happened, as the parent may read it")
     ],
@@ -79,6 +79,7 @@ def case_log(
         typer.Option("--checked/--not-checked", help="with --kind siblings: the check was made"),
     ] = None,
     parents_not_told: NotToldOpt = None,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Log a contact, an offer of support, a meeting, engagement or a stage change."""
@@ -88,7 +89,7 @@ def case_log(
         request = LogRequest(
             upn.upper(),
             kind,
-            by,
+            await acting(application, by, "log", upn=upn.upper()),
             parse_date(on),
             summary,
             stage,
@@ -211,7 +212,6 @@ def case_checklist(upn: str, on: OnOpt = None, json_: JsonOpt = False, db: DbOpt
 @nti_app.command("issue")
 def nti_issue(
     upn: str,
-    by: ByOpt,
     improvement: Annotated[
         str, typer.Option("--improvement", help="what sufficient improvement means for this family")
     ],
@@ -223,6 +223,7 @@ def nti_issue(
         ),
     ] = 0,
     json_: JsonOpt = False,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Issue a Notice to Improve: refused unless the pupil meets the threshold that day."""
@@ -233,7 +234,7 @@ def nti_issue(
             application.uow(),
             application.mailroom(),
             upn.upper(),
-            by,
+            await acting(application, by, "nti", upn=upn.upper()),
             improvement,
             parse_date(on),
             max_further_sessions,
@@ -323,11 +324,11 @@ def penalty_check(
 def penalty_record(
     parent_id: str,
     upn: str,
-    by: ByOpt,
     offence_start: Annotated[str, typer.Option("--offence-start", help="first absence covered")],
     on: OnOpt = None,
     kind: KindOpt = "attendance",
     parents_not_told: NotToldOpt = None,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record a penalty notice issued to a parent; refused beyond the framework's limits."""
@@ -340,7 +341,7 @@ def penalty_record(
             upn.upper(),
             parse_date(on),
             parse_date(offence_start, "--offence-start"),
-            by,
+            await acting(application, by, "penalty", upn=upn.upper()),
             application.clock.now(),
             _kind(kind),
             parents_not_told,

@@ -49,6 +49,52 @@ DbOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="the member of staff acting, by id or name (audited; default SUPPORTFIRST_OPERATOR)",
+        show_default=False,
+    ),
+]
+
+
+async def acting(
+    application: App,
+    by: str | None,
+    action: str,
+    *,
+    upn: str | None = None,
+    parent_id: str | None = None,
+    notice_id: int | None = None,
+    printed_id: int | None = None,
+    school_urn: str | None = None,
+) -> str:
+    """The id of the member of staff a command acts as (`--by`, else SUPPORTFIRST_OPERATOR)
+    once the one guard (casework.access) allows `action` on what it names: their role, and a
+    pupil (each child of a parent) of one of their schools. Nothing is done in no one's name."""
+    from casework.access import Act, Caller, admit
+
+    who = by or application.settings.operator
+    if not who:
+        raise UserError("--by STAFF is required: who is doing this (or set SUPPORTFIRST_OPERATOR)")
+    caller, now = Caller(who, "cli"), application.clock.now()
+    upns: list[str | None] = [upn]
+    if parent_id is not None:
+        async with application.uow() as uow:
+            upns = list(await uow.registry.children_of(parent_id)) or [None]
+    member = None
+    for one in upns:
+        act = Act(
+            action,
+            upn=one,
+            notice_id=notice_id,
+            printed_id=printed_id,
+            school_urn=school_urn,
+        )
+        member = (await admit(application.uow, caller, act, now)).member
+    assert member is not None
+    return member.id
 
 
 def complain(message: str) -> None:

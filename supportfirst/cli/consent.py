@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from attendance.consent import METHODS
-from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, parse_date, run
+from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, acting, emit_json, parse_date, run
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 consent_app = typer.Typer(help="Each parent's consent to email.", no_args_is_help=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (default today)")]
-ByOpt = Annotated[str, typer.Option("--by", help="who records it (for the audit log)")]
 
 
 @consent_app.command("record")
@@ -38,7 +37,7 @@ def consent_record(
             "--reason", help="why this parent may take an address another parent withdrew"
         ),
     ] = None,
-    by: ByOpt = "cli",
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record a parent's written consent to email, with its evidence (refused if another parent
@@ -56,7 +55,7 @@ def consent_record(
             email,
             method,
             parse_date(on),
-            by,
+            await acting(application, by, "consent", parent_id=parent_id),
             application.clock.now(),
             copy,
             reason,
@@ -68,13 +67,19 @@ def consent_record(
 
 
 @consent_app.command("withdraw")
-def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = "cli", db: DbOpt = None) -> None:
+def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = None, db: DbOpt = None) -> None:
     """Withdraw a parent's consent: from then on they are written to by post."""
     from casework.consent import withdraw_consent
 
     async def work(application: App) -> None:
         day = parse_date(on)
-        c = await withdraw_consent(application.uow(), parent_id, day, by, application.clock.now())
+        c = await withdraw_consent(
+            application.uow(),
+            parent_id,
+            day,
+            await acting(application, by, "consent", parent_id=parent_id),
+            application.clock.now(),
+        )
         typer.echo(f"consent {c.id} withdrawn on {day}: parent {parent_id} gets post from now")
 
     run(db, work)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from casework.csvfiles import COLUMNS
-from supportfirst.cli.common import DbOpt, JsonOpt, counted, emit_json, fail, parse_date, run
+from supportfirst.cli.common import (
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    acting,
+    counted,
+    emit_json,
+    fail,
+    parse_date,
+    run,
+)
 
 if TYPE_CHECKING:
     from attendance.authorities import AuthorityRules
@@ -54,11 +65,34 @@ DateFormatOpt = Annotated[
 ]
 
 
+def _schools_named(kind: str, file: Path, school: str | None) -> set[str]:
+    """The schools a file writes for (their staff alone may import it); a file that cannot be
+    read names none here, and the import itself says what is wrong with it."""
+    import csv
+    import io
+
+    if school or kind not in COLUMNS:  # an MIS export or a CTF: the --school given, if any
+        return {school} if school else set()
+    column = {"schools": "urn", "pupils": "school_urn", "calendar": "school_urn"}.get(
+        kind, "school_urn" if kind == "marks" else ""
+    )
+    try:
+        rows = csv.DictReader(io.StringIO(file.read_bytes().decode("utf-8-sig")))
+        return {(r.get(column) or "").strip() for r in rows if column} - {""}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return set()
+
+
+async def _known_school(application: App, urn: str) -> bool:
+    async with application.uow() as uow:
+        return await uow.registry.school(urn) is not None
+
+
 @commands.command("import")
 def import_(
     kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(IMPORT_KINDS)}")],
     file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row) or the CTF")],
-    by: Annotated[str, typer.Option("--by", help="who is importing (for the audit log)")] = "cli",
+    by: ByOpt = None,
     format_: FormatOpt = None,
     school: SchoolOpt = None,
     codes: CodesOpt = None,
@@ -82,16 +116,20 @@ def import_(
         write_report,
     )
 
-    request = ImportRequest(kind, file, by, format_, school, codes, columns, date_format)
+    request = ImportRequest(kind, file, by or "", format_, school, codes, columns, date_format)
     try:
         check(request)
     except ImportOptionError as e:
         raise fail(str(e)) from None
 
     async def work(application: App) -> None:
+        who = await acting(application, by, "import")
+        for urn in sorted(_schools_named(kind, file, school)):  # a new school: nobody's yet
+            if await _known_school(application, urn):
+                await acting(application, who, "import", school_urn=urn)
         try:
             with rows_progress(file) as tick:
-                summary = await import_file(application, request, tick)
+                summary = await import_file(application, replace(request, by=who), tick)
         except ImportRejected as e:
             report = None
             if len(e.problems) > MAX_SHOWN:
@@ -249,7 +287,7 @@ def authority_set(
     nti_weeks: Annotated[int | None, typer.Option("--nti-weeks")] = None,
     nti_max_days: Annotated[int | None, typer.Option("--nti-max-days")] = None,
     no_cap: Annotated[bool, typer.Option("--no-cap", help="remove the school-day cap")] = False,
-    by: Annotated[str, typer.Option("--by")] = "cli",
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record an LA's rules (its code of conduct)."""
@@ -263,7 +301,7 @@ def authority_set(
         rules = await set_rules(
             application.uow(),
             name,
-            by,
+            await acting(application, by, "admin"),
             application.clock.now(),
             codes,
             nti_weeks,

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supportfirst.cli.common import (
+    ByOpt,
     DbOpt,
     JsonOpt,
+    acting,
     emit_json,
     parse_date,
     route_json,
@@ -25,10 +27,6 @@ if TYPE_CHECKING:
 letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_help=True)
 
 TemplateArg = Annotated[str, typer.Argument(help="e.g. initial_concern, meeting_invite, nti")]
-ByOpt = Annotated[str, typer.Option("--by", help="the named contact who signs it")]
-RoleOpt = Annotated[str, typer.Option("--role")]
-PhoneOpt = Annotated[str, typer.Option("--phone")]
-EmailOpt = Annotated[str, typer.Option("--email")]
 MeetingOpt = Annotated[
     str | None,
     typer.Option("--meeting", help="the meeting's date and time, as the letter should say it"),
@@ -42,10 +40,6 @@ def letter_preview(
     template: TemplateArg,
     upn: str,
     parent: Annotated[str, typer.Option("--parent", help="the parent it is addressed to")],
-    by: ByOpt,
-    role: RoleOpt = "",
-    phone: PhoneOpt = "",
-    email: EmailOpt = "",
     meeting: MeetingOpt = None,
     granted: GrantedOpt = False,
     slip_for: Annotated[
@@ -53,10 +47,12 @@ def letter_preview(
     ] = "nti",
     html: Annotated[bool, typer.Option("--html", help="the HTML part, not the text")] = False,
     on: OnOpt = None,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Show a letter as a parent would receive it: subject, then the text (or HTML) part."""
-    from casework.letters import LetterOptions, Staff, letter_for
+    """Show a letter as a parent would receive it from you (--by: the contact it names):
+    subject, then the text (or HTML) part."""
+    from casework.letters import LetterOptions, letter_for
     from mail.letters import LetterRenderer  # Jinja and the templates: only when previewing
 
     async def work(application: App) -> None:
@@ -66,7 +62,7 @@ def letter_preview(
             template,
             upn.upper(),
             parent,
-            Staff(by, role, phone, email),
+            await acting(application, by, "letter", upn=upn.upper()),
             parse_date(on),
             LetterOptions(meeting=meeting, granted=granted, slip_for=slip_for),
         )
@@ -80,18 +76,16 @@ def letter_preview(
 def letter_send(
     template: TemplateArg,
     upn: str,
-    by: ByOpt = "Attendance officer",
-    role: RoleOpt = "",
-    phone: PhoneOpt = "",
-    email: EmailOpt = "",
     meeting: MeetingOpt = None,
     granted: GrantedOpt = False,
     on: OnOpt = None,
     json_: JsonOpt = False,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Queue the letter for each parent: email where that parent consented, else print + slip."""
-    from casework.letters import LetterOptions, Staff
+    """Queue the letter for each parent: email where that parent consented, else print + slip.
+    It names you (--by) as the person to contact, with your phone and email."""
+    from casework.letters import LetterOptions
     from casework.sending import send_letter
 
     async def work(application: App) -> None:
@@ -100,7 +94,7 @@ def letter_send(
             application.mailroom(),
             template,
             upn.upper(),
-            Staff(by, role, phone, email or application.settings.from_address),
+            await acting(application, by, "letter", upn=upn.upper()),
             parse_date(on),
             application.clock.now(),
             LetterOptions(meeting=meeting, granted=granted),
@@ -141,10 +135,10 @@ def letter_print(
 def letter_delivered(
     printed_id: Annotated[int, typer.Argument(help="the printed letter's number")],
     how: Annotated[str, typer.Option("--how", help="post (first class) or hand")],
-    by: ByOpt,
     on: Annotated[
         str | None, typer.Option("--on", help="the day it was posted or handed over")
     ] = None,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record that a printed letter was posted or handed over, as its slip says; the notice's
@@ -153,7 +147,12 @@ def letter_delivered(
 
     async def work(application: App) -> None:
         done = await record_delivery(
-            application.uow(), printed_id, how, parse_date(on), by, application.clock.now()
+            application.uow(),
+            printed_id,
+            how,
+            parse_date(on),
+            await acting(application, by, "letter", printed_id=printed_id),
+            application.clock.now(),
         )
         typer.echo(
             f"printed letter {printed_id} ({done.copy.template}) {how}: deemed received "

@@ -23,6 +23,7 @@ from supportfirst.cli import (
     parents,
     penalties,
     quarantine,
+    schools,
 )
 from supportfirst.cli import web as _web  # noqa: F401  (adds `staff link` to chat's staff)
 from supportfirst.cli.boundary import explain
@@ -46,7 +47,9 @@ for sub, name in (
     (mail.evidence_app, "evidence"),
     (quarantine.mail_app, "mail"),  # mail.py's, with quarantine|attach|dismiss added
     (chat.staff_app, "staff"),
+    (schools.school_app, "school"),
     (chat.alerts_app, "alerts"),
+    (chat.slack_app, "slack"),
     (penalties.penalty_app, "penalty"),  # cases.py's, with agree|state|list added
     (consent.consent_app, "consent"),
     (parents.parent_app, "parent"),

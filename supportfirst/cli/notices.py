@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.cases import ByOpt, OnOpt, nti_app
-from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, parse_date, run
+from supportfirst.cli.cases import OnOpt, nti_app
+from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, acting, emit_json, parse_date, run
 
 __all__ = ["nti_app"]
 
@@ -35,9 +35,9 @@ def nti_close(
     notice_id: NoticeArg,
     outcome: Annotated[str, typer.Option("--outcome", help="improved or not_improved")],
     reason: ReasonOpt,
-    by: ByOpt,
     on: OnOpt = None,
     json_: JsonOpt = False,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record the decision at the end of the improvement period (refused before it ends)."""
@@ -49,7 +49,7 @@ def nti_close(
             notice_id,
             outcome,
             reason,
-            by,
+            await acting(application, by, "nti", notice_id=notice_id),
             parse_date(on),
             application.clock.now(),
         )
@@ -62,9 +62,9 @@ def nti_close(
 def nti_withdraw(
     notice_id: NoticeArg,
     reason: ReasonOpt,
-    by: ByOpt,
     on: OnOpt = None,
     json_: JsonOpt = False,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Withdraw a notice issued in error: it then counts for nothing."""
@@ -72,7 +72,12 @@ def nti_withdraw(
 
     async def work(application: App) -> None:
         d = await withdraw_notice(
-            application.uow(), notice_id, reason, by, parse_date(on), application.clock.now()
+            application.uow(),
+            notice_id,
+            reason,
+            await acting(application, by, "nti", notice_id=notice_id),
+            parse_date(on),
+            application.clock.now(),
         )
         _report(d, json_)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.common import DbOpt, UserError, counted, fail, run
+from supportfirst.cli.common import ByOpt, DbOpt, UserError, acting, counted, fail, run
 from supportfirst.files import write_atomically
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ commands = typer.Typer()
 def pack_command(
     upn: str,
     out: Annotated[Path, typer.Option("--out", help="the ZIP to write")],
-    by: Annotated[str, typer.Option("--by", help="who exports it (audited)")] = "supportfirst",
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Build the referral pack for the local authority: chronology.pdf, every email as .eml,
@@ -44,7 +44,7 @@ def pack_command(
             application.evidence(),
             chronology_pdf,
             upn.upper(),
-            by,
+            await acting(application, by, "pack", upn=upn.upper()),
             f"file:{out.name}",
             application.clock.now(),
             write,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.common import DbOpt, JsonOpt, emit_json, parse_date, run
+from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, acting, emit_json, parse_date, run
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -18,7 +18,7 @@ parent_app = typer.Typer(help="Parents' postal addresses.", no_args_is_help=True
 def address_checked(
     parent_id: str,
     on: Annotated[str, typer.Option("--on", help="the day the address was checked")],
-    by: Annotated[str, typer.Option("--by", help="who checked it")],
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record that a parent's current address was checked with them and is still right."""
@@ -26,7 +26,11 @@ def address_checked(
 
     async def work(application: App) -> None:
         check = await record_address_check(
-            application.uow(), parent_id, parse_date(on), by, application.clock.now()
+            application.uow(),
+            parent_id,
+            parse_date(on),
+            await acting(application, by, "log", parent_id=parent_id),
+            application.clock.now(),
         )
         typer.echo(
             f"parent {check.parent_id}: address checked on {check.on} by {check.by}: "

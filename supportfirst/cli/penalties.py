@@ -6,8 +6,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.cases import ByOpt, OnOpt, penalty_app
-from supportfirst.cli.common import DbOpt, JsonOpt, UserError, emit_json, parse_date, run
+from supportfirst.cli.cases import OnOpt, penalty_app
+from supportfirst.cli.common import (
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    UserError,
+    acting,
+    emit_json,
+    parse_date,
+    run,
+)
 
 __all__ = ["penalty_app"]
 
@@ -20,11 +29,11 @@ if TYPE_CHECKING:
 def penalty_agree(
     parent_id: str,
     upn: str,
-    by: ByOpt,
     reference: Annotated[
         str, typer.Option("--reference", help="the LA's email, letter or case no.")
     ],
     on: OnOpt = None,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record the local authority's agreement to a penalty notice (it must come first)."""
@@ -33,7 +42,13 @@ def penalty_agree(
     async def work(application: App) -> None:
         day = parse_date(on)
         await agree_penalty(
-            application.uow(), parent_id, upn.upper(), day, by, reference, application.clock.now()
+            application.uow(),
+            parent_id,
+            upn.upper(),
+            day,
+            await acting(application, by, "penalty", upn=upn.upper()),
+            reference,
+            application.clock.now(),
         )
         typer.echo(f"recorded: the LA agreed on {day} to a penalty notice to {parent_id}")
 
@@ -55,9 +70,9 @@ def penalty_state(
     upn: str,
     penalty_id: int,
     state: Annotated[str, typer.Argument(help="paid, withdrawn, unpaid, prosecution_considered")],
-    by: ByOpt,
     reason: Annotated[str, typer.Option("--reason", help="the payment, or the LA's decision")],
     on: OnOpt = None,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Record what became of a penalty notice (unpaid: prosecution considered, or withdrawn)."""
@@ -70,7 +85,7 @@ def penalty_state(
             penalty_id,
             _state(state),
             parse_date(on),
-            by,
+            await acting(application, by, "penalty", upn=upn.upper()),
             reason,
             application.clock.now(),
         )

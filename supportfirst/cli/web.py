@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supportfirst.cli.chat import staff_app
-from supportfirst.cli.common import DbOpt, run
+from supportfirst.cli.common import ByOpt, DbOpt, acting, run
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 @staff_app.command("link")
 def staff_link(
     staff_id: Annotated[str, typer.Argument(help="the staff member's id (their Slack user id)")],
-    by: Annotated[str, typer.Option("--by", help="who issues the link (audited)")],
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Print a one-time sign-in link to the case pages, valid for 15 minutes: send it to the
@@ -25,7 +25,12 @@ def staff_link(
     from casework.signin import LINK_LIFETIME, sign_in_link
 
     async def work(application: App) -> None:
-        token = await sign_in_link(application.uow(), staff_id.upper(), by, application.clock.now())
+        token = await sign_in_link(
+            application.uow(),
+            staff_id,
+            await acting(application, by, "admin"),
+            application.clock.now(),
+        )
         base = application.settings.public_url.rstrip("/")
         minutes = int(LINK_LIFETIME.total_seconds() // 60)
         typer.echo(

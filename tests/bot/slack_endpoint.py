@@ -13,14 +13,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import insert
 
 from casework.records import AlertPostRecord, AlertState
-from casework.staff import add_staff
+from store.tables import OutboxEvent
 from supportfirst.alerting import slack_app
 from supportfirst.bootstrap import App, bootstrap
 from supportfirst.serve import make_web_app
 from supportfirst.settings import Settings
-from tests.cases import one_family
+from tests import builders as b
+from tests.cases import enrol, one_family
 from tests.slackapi import (
     SlackStandIn,
     block_actions_payload,
@@ -49,10 +51,11 @@ class Endpoint:
 
     async def command(self, text: str, api: SlackStandIn, user: str = "U1OFFICER") -> str:
         url = api.response_url()
+        before = len(api.calls_to("response_url"))
         status, _ = await self.post(slash_command_body(text=text, user_id=user, response_url=url))
         assert status == 200
-        [call] = await api.wait_for_calls("response_url")
-        return str(call.args["text"])
+        calls = await api.wait_for_calls("response_url", before + 1)
+        return str(calls[-1].args["text"])
 
 
 @pytest.fixture
@@ -65,8 +68,8 @@ async def endpoint(db_url: str, tmp_path: Path, slack_api: SlackStandIn) -> Asyn
     )
     app = bootstrap(settings, db_url, migrate=False)
     await one_family(app, NOW, marks_from=date(2025, 2, 24))
-    await add_staff(app.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
-    await add_staff(app.uow(), "U2VIEWER", "Mr Read", "read_only", "admin", NOW)
+    await enrol(app.uow, "U1OFFICER", "Ms Patel", "attendance_officer", now=NOW)
+    await enrol(app.uow, "U2VIEWER", "Mr Read", "read_only", now=NOW)
     runner = web.AppRunner(make_web_app(app, slack_app(app)))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -78,9 +81,22 @@ async def endpoint(db_url: str, tmp_path: Path, slack_api: SlackStandIn) -> Asyn
     await app.close()
 
 
-async def posted_alert(app: App, event_id: str, channel: str = "C1") -> None:
-    """Record `event_id` as shown in a Slack channel, as alert delivery does before and after
-    posting it: the buttons of that message then name an alert that exists."""
+async def posted_alert(app: App, event_id: str, channel: str = "C1", upn: str = b.UPN_1) -> None:
+    """Raise `event_id` (a ThresholdMet about `upn`) and record it as shown in a Slack channel,
+    as alert delivery does before and after posting it: the buttons of that message then name
+    an alert that exists."""
+    async with app.engine.begin() as conn:  # the event under the id the test names
+        await conn.execute(
+            insert(OutboxEvent).values(
+                id=event_id,
+                kind="ThresholdMet",
+                upn=upn,
+                occurred_on=NOW.date(),
+                payload="{}",
+                created_at=NOW,
+                delivered_at=NOW,
+            )
+        )
     async with app.uow() as uow:
         record = AlertPostRecord(
             event_id=event_id,

@@ -127,7 +127,7 @@ async def test_acknowledging_an_alert_lands_in_the_chronology(
     assert "Acknowledged by Ms Patel" in json.dumps(update.args["blocks"])
     async with endpoint.app.uow() as uow:
         entries = await uow.cases.entries(b.UPN_1)
-    assert entries[-1].kind == "alert_acknowledged" and entries[-1].by == "Ms Patel"
+    assert entries[-1].kind == "alert_acknowledged" and entries[-1].by == "U1OFFICER"
 
 
 async def test_the_app_home_lists_the_officers_open_cases(
@@ -201,7 +201,7 @@ async def test_the_decision_button_records_the_decision_and_reason_in_the_chrono
     assert "Decision recorded" in str(told.args["text"])
     async with endpoint.app.uow() as uow:
         last = (await uow.cases.entries(b.UPN_1))[-1]
-    assert (last.kind, last.summary, last.by) == ("decision", "No NTI for now", "Ms Patel")
+    assert (last.kind, last.summary, last.by) == ("decision", "No NTI for now", "U1OFFICER")
     assert last.details["about"] == "notice_to_improve"
     assert last.details["reason"] == "Mum engaged at meeting"
 

@@ -15,12 +15,12 @@ from sqlalchemy import text
 
 from casework.events import ThresholdMet
 from casework.imports import import_csv
-from casework.staff import add_staff
 from supportfirst.alerting import Alerts, slack_app
 from supportfirst.bootstrap import App, bootstrap
 from supportfirst.serve import make_web_app
 from supportfirst.settings import Settings
 from tests import builders as b
+from tests.cases import enrol
 from tests.slackapi import SlackStandIn, signed_headers, slash_command_body
 
 SECRET = "install-signing-secret"
@@ -56,7 +56,7 @@ async def service(
     app = bootstrap(settings, db_url, migrate=False)
     for kind, data in (("schools", b.schools()), ("pupils", b.pupils(b.UPN_1))):
         await import_csv(app.uow(), kind, f"{kind}.csv", data, "o", NOW)
-    await add_staff(app.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "a", NOW)
+    await enrol(app.uow, "U1OFFICER", "Ms Patel", "attendance_officer", now=NOW)
     runner = web.AppRunner(make_web_app(app, slack_app(app)))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -14,11 +14,11 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from casework.imports import import_csv
-from casework.staff import add_staff
 from supportfirst.alerting import slack_app, socket_mode
 from supportfirst.bootstrap import bootstrap
 from supportfirst.settings import Settings
 from tests import builders as b
+from tests.cases import enrol
 from tests.slackapi import SlackStandIn
 
 NOW = datetime(2025, 3, 7, 15, 0, tzinfo=UTC)
@@ -73,7 +73,7 @@ async def test_a_slash_command_over_socket_mode_is_acked_and_answered(
     application = bootstrap(settings)
     for kind, data in (("schools", b.schools()), ("pupils", b.pupils(b.UPN_1))):
         await import_csv(application.uow(), kind, f"{kind}.csv", data, "o", NOW)
-    await add_staff(application.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "a", NOW)
+    await enrol(application.uow, "U1OFFICER", "Ms Patel", "attendance_officer", now=NOW)
     app = slack_app(application)
     assert app is not None
     handler = await socket_mode(application, app)

@@ -60,19 +60,32 @@ async def test_the_outbox_keeps_events_until_delivered(uow: UnitOfWork) -> None:
         assert [p.id for p in await uow.outbox.recent(NOW, limit=1)] == [second_id]
 
 
+ANN = StaffRecord(
+    "ANN",
+    "Ann",
+    "attendance_officer",
+    email="ann@school.example",
+    phone="01632 960123",
+    slack_user_id="U1ANN",
+    schools=("100001", "100002"),
+)
+
+
 async def test_staff_and_alert_routes(uow: UnitOfWork) -> None:
     async with uow:
-        await uow.chat.save_staff(StaffRecord("U2", "Zoe", "dsl"), NOW)
-        await uow.chat.save_staff(StaffRecord("U1", "Ann", "read_only"), NOW)
-        await uow.chat.save_staff(StaffRecord("U1", "Ann", "attendance_officer"), NOW)
+        await uow.chat.save_staff(StaffRecord("U2", "Zoe", "dsl", all_schools=True), NOW)
+        await uow.chat.save_staff(StaffRecord("U1", "Ann", "read_only", schools=("1", "2")), NOW)
+        await uow.chat.save_staff(ANN, NOW)
         await uow.chat.add_route("*", "console", NOW)
         await uow.chat.add_route("ThresholdMet", "slack:C1", NOW)
         await uow.chat.add_route("*", "console", NOW)
         await uow.commit()
     async with uow:
-        assert await uow.chat.staff("U1") == StaffRecord("U1", "Ann", "attendance_officer")
-        assert await uow.chat.staff("U9") is None
-        assert [m.slack_user_id for m in await uow.chat.all_staff()] == ["U1", "U2"]
+        assert await uow.chat.staff("ANN") == ANN
+        assert await uow.chat.staff_for_slack("U1ANN") == ANN
+        assert await uow.chat.staff("U9") is None and await uow.chat.staff_for_slack("U9") is None
+        added = [m.id for m in await uow.chat.all_staff() if m.id != "HEAD"]  # (the fake's)
+        assert added == ["ANN", "U1", "U2"]
         assert await uow.chat.routes() == [("*", "console"), ("ThresholdMet", "slack:C1")]
         assert await uow.chat.remove_route("*", "console") is True
         assert await uow.chat.remove_route("*", "console") is False

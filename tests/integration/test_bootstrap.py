@@ -16,19 +16,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from casework.consent import record_consent
-from casework.letters import Staff
 from casework.sending import send_letter
 from supportfirst.bootstrap import App, LoopDied, bootstrap
 from supportfirst.serve import serve_forever
 from supportfirst.settings import Settings, SettingsError, load_settings
 from tests import builders as b
-from tests.cases import one_family
+from tests.cases import HEAD, one_family
 from tests.integration.test_serve import free_port
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@riverside.example")
 
 
 def dkim_key(folder: Path) -> tuple[Path, bytes]:
@@ -91,7 +89,7 @@ async def one_signed_letter(app: App) -> bytes:
         FORM,
     )
     sent = await send_letter(
-        app.uow(), app.mailroom(), "initial_concern", b.UPN_1, STAFF, date(2025, 3, 10), NOW
+        app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, date(2025, 3, 10), NOW
     )
     emailed = [p for p in sent.parents if p.route == "email"]
     assert len(emailed) == 1

@@ -13,12 +13,20 @@ from pathlib import Path
 import pytest
 
 from tests import builders as b
+from tests.cases import HEAD, HEAD_EMAIL, HEAD_NAME, HEAD_PHONE
+
+SCHOOLS = ("--school", b.SCHOOL_A, "--school", b.SCHOOL_B)
 
 
 class Cli:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.env = {**os.environ, "SUPPORTFIRST_DATA_DIR": str(folder / "data")}
+        # A single-user install: commands act as HEAD unless they say --by (tests/cases.py).
+        self.env = {
+            **os.environ,
+            "SUPPORTFIRST_DATA_DIR": str(folder / "data"),
+            "SUPPORTFIRST_OPERATOR": HEAD,
+        }
         self.env.pop("SUPPORTFIRST_DATABASE_URL", None)
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,6 +39,17 @@ class Cli:
             timeout=120,
         )
 
+    def enrol(self) -> None:
+        """HEAD (Ms Patel, both schools) adds herself, then the LA's officer (every school)."""
+        for staff_id, name, where, phone, email in (
+            (HEAD, HEAD_NAME, ("--all-schools",), HEAD_PHONE, HEAD_EMAIL),
+            ("LA", "LA officer", ("--all-schools",), "01245 400400", "compliance@essex.example"),
+        ):
+            role = ("--role", "attendance_officer")
+            contact = ("--phone", phone, "--email", email)
+            out = self("staff", "add", staff_id, "--name", name, *role, *contact, *where)
+            assert out.returncode == 0, out.stderr
+
     def file(self, name: str, data: bytes) -> str:
         (self.folder / name).write_bytes(data)
         return name
@@ -40,6 +59,7 @@ class Cli:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One school's files imported once through the CLI; each test gets its own copy."""
     run = Cli(tmp_path_factory.mktemp("seeded"))
+    run.enrol()
     for kind, data in (
         ("schools", b.schools()),
         ("pupils", b.pupils()),

@@ -28,6 +28,7 @@ def _pupils() -> bytes:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     run = Cli(tmp_path)
+    run.enrol()
     parents = b.csv_bytes(
         b.PARENTS_HEADER,
         [

@@ -21,6 +21,7 @@ GONE = [(date(2025, 3, d), s) for d in (3, 4, 5, 6, 7, 11) for s in ("AM", "PM")
 def cli(tmp_path: Path, db_url: str) -> Cli:
     run = Cli(tmp_path)
     run.env["SUPPORTFIRST_DATABASE_URL"] = db_url
+    run.enrol()
     for kind, data in (
         ("schools", b.schools()),
         ("pupils", b.pupils(b.UPN_1)),
@@ -148,7 +149,7 @@ def test_nti_close_and_withdraw_refuse_and_are_audited(cli: Cli) -> None:
         "Issued to the wrong family"
     ]
     ok(cli, "audit", "verify")  # the chain, with the withdrawal in it, still holds
-    missing = cli("nti", "close", "9", "--outcome", "improved", "--reason", "x", "--by", "M")
+    missing = cli("nti", "close", "9", "--outcome", "improved", "--reason", "x", "--by", "Ms Patel")
     assert missing.returncode != 0 and "no Notice to Improve 9" in missing.stderr
 
 

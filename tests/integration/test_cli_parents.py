@@ -45,6 +45,7 @@ def test_verbose_names_the_database_and_counts_are_grammatical(cli: Cli) -> None
 
 def test_an_empty_database_is_warned_of_and_found_from_a_subfolder(tmp_path: Path) -> None:
     run = Cli(tmp_path)
+    run.enrol()
     run.env.pop("SUPPORTFIRST_DATA_DIR")
     (tmp_path / "supportfirst-data").mkdir()
     (tmp_path / "letters" / "2025").mkdir(parents=True)

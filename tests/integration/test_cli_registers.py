@@ -15,6 +15,7 @@ MOVE_WEEK = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
 
 def test_a_move_keeps_the_old_schools_marks_and_a_conflict_holds_the_case(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
+    cli.enrol()
     files = [("schools", b.schools()), ("pupils", b.pupils()), ("parents", b.parents())]
     files += [("calendar", b.calendar()), ("calendar", b.calendar(b.SCHOOL_B))]
     for i, (kind, data) in enumerate(files):

@@ -205,7 +205,7 @@ def test_a_notice_for_post_is_printed_then_its_posting_sets_deemed_receipt(cli: 
         "2025-03-07",
     )
     assert posted.returncode == 0 and "deemed received 2025-03-11" in posted.stdout
-    again = cli("letter", "delivered", str(first["printed_id"]), "--how", "hand", "--by", "X")
+    again = cli("letter", "delivered", str(first["printed_id"]), "--how", "hand", "--by", "HEAD")
     assert again.returncode == 1 and "already posted first class" in again.stderr
     kinds = [
         e["kind"] for e in json.loads(cli("case", "show", b.UPN_1, "--json").stdout)["entries"]

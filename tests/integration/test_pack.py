@@ -16,7 +16,6 @@ import pytest
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.inbound import Arrived, file_messages
-from casework.letters import Staff
 from casework.pack import Pack, build_pack
 from casework.packview import PackView
 from casework.packzip import export_pack, pack_zip, read_zip, verify_files
@@ -24,7 +23,7 @@ from casework.sending import send_letter
 from mail.reading import read_message
 from supportfirst.bootstrap import App
 from tests import builders as b
-from tests.cases import one_family
+from tests.cases import HEAD, one_family
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
 
@@ -61,7 +60,7 @@ async def case(app: App) -> App:
         app.mailroom(),
         "initial_concern",
         b.UPN_1,
-        Staff("Ms Patel"),
+        HEAD,
         date(2025, 3, 10),
         NOW,
     )
@@ -197,7 +196,7 @@ async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case:
             case.mailroom(),
             "meeting_invite",
             b.UPN_1,
-            Staff("Ms Patel"),
+            HEAD,
             date(2025, 3, 10),
             NOW,
         )

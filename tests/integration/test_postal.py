@@ -13,16 +13,18 @@ from pypdf import PdfReader
 from casework.addresses import record_address_check
 from casework.errors import ImportRejected, NotFound, Refused
 from casework.imports import import_csv
-from casework.letters import Staff
 from casework.pack import build_pack
+from casework.schools import set_school
 from casework.sending import send_letter
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import enrol, school_contacts
 from tests.conftest import dump
 
 NOW = datetime(2025, 3, 14, 16, 0, tzinfo=UTC)
 LATER = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
-STAFF = Staff("Ms Priya Patel", "Attendance Officer", "01234 567890", "attendance@school.example")
+ON_14 = date(2025, 3, 14)
+STAFF = "PRIYA"  # the attendance officer each letter names for parents to contact
 MOVED = "7 New Street,,Braintree,CM7 9ZZ,"
 MM = 72 / 25.4  # PDF points per millimetre
 
@@ -41,6 +43,10 @@ async def school(app: App) -> App:
         ("parents", b.parents()),
     ):
         await load(app, kind, data)
+    await enrol(
+        app.uow, STAFF, "Ms Priya Patel", phone="01234 567890", email="attendance@school.example"
+    )
+    await school_contacts(app.uow)
     return app
 
 
@@ -181,6 +187,48 @@ async def test_a_printed_letter_carries_the_address_where_the_envelope_window_sh
     assert len(PdfReader(io.BytesIO(school.evidence().get(copy.slip_sha256))).pages) == 1
     logged = [e for e in entries if e.kind == "letter_sent" and e.details["parent_id"] == "P2"]
     assert logged[0].details["address"] == "Flat 3, 40 Station Road, Chelmsford, CM1 2AB"
+
+
+async def test_every_printed_letter_names_the_person_to_contact_with_phone_and_email(
+    school: App,
+) -> None:
+    for template in ("initial_concern", "meeting_invite"):
+        sent = await send_letter(
+            school.uow(), school.mailroom(), template, b.UPN_1, STAFF, date(2025, 3, 14), NOW
+        )
+        async with school.uow() as uow:
+            copy = await uow.mail.printed(sent.parents[0].printed_id or 0)
+        assert copy is not None
+        page = PdfReader(io.BytesIO(school.evidence().get(copy.letter_sha256))).pages[0]
+        text = " ".join(page.extract_text().split())
+        contact = text.split("Who to contact", 1)[1]
+        assert "Ms Priya Patel, Attendance Officer, Riverside Primary" in contact
+        assert (
+            "Telephone: 01234 567890" in contact and "Email: attendance@school.example" in contact
+        )
+        assert "Our Senior Attendance Champion is Mr Okafor." in contact
+        assert "1 River Road, Colchester CO1 2AA" in text.split("Dear", 1)[0]  # the letterhead
+
+
+async def test_a_letter_from_staff_with_no_phone_anywhere_is_refused_saying_how_to_add_one(
+    school: App,
+) -> None:
+    await enrol(school.uow, "NEWBIE", "Mr New", email="new@school.example")
+    await set_school(school.uow(), b.SCHOOL_A, {"phone": ""}, STAFF, NOW)
+    before = await dump(school)
+    with pytest.raises(Refused) as e:
+        await send_letter(
+            school.uow(),
+            school.mailroom(),
+            "initial_concern",
+            b.UPN_1,
+            "NEWBIE",
+            date(2025, 3, 14),
+            NOW,
+        )
+    assert "no phone number on file for Mr New or school 100001" in str(e.value)
+    assert "supportfirst staff add NEWBIE --phone P" in str(e.value)
+    assert await dump(school) == before
 
 
 async def test_a_printed_letter_for_a_parent_with_no_address_is_refused_with_the_reason(

@@ -19,10 +19,10 @@ import email_validator
 import pytest
 from sqlmodel import select
 
-from casework.letters import Staff
 from casework.sending import send_letter
 from store.tables import OutboxEvent
 from supportfirst.bootstrap import App, bootstrap
+from tests.cases import HEAD
 from tests.mailcases import consenting_families, relay_settings
 from tests.mailservers import MailServers
 
@@ -53,9 +53,7 @@ async def queued(tmp_path: Path, mail_servers: MailServers) -> AsyncIterator[tup
     app = bootstrap(relay_settings(tmp_path / "data", mail_servers))
     parents = await consenting_families(app, "C", N, ON, NOW)
     for upn in parents:
-        await send_letter(
-            app.uow(), app.mailroom(), "initial_concern", upn, Staff("Ms Patel"), ON, NOW
-        )
+        await send_letter(app.uow(), app.mailroom(), "initial_concern", upn, HEAD, ON, NOW)
     yield app, parents
     await app.close()
 

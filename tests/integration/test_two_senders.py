@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from casework.evidence import outbox_status
-from casework.letters import Staff
 from casework.sending import send_letter
 from supportfirst.bootstrap import App, bootstrap
+from tests.cases import HEAD
 from tests.conftest import truncate
 from tests.integration.test_serve import start_serve
 from tests.mailcases import consenting_families, relay_settings
@@ -64,7 +64,7 @@ async def test_two_serve_processes_share_a_batch_and_send_nothing_twice(
     try:
         for upn in [f"D{i:012d}" for i in range(1, N + 1)]:
             await send_letter(
-                school.uow(), school.mailroom(), "initial_concern", upn, Staff("Ms P"), ON, NOW
+                school.uow(), school.mailroom(), "initial_concern", upn, HEAD, ON, NOW
             )
         for _ in range(600):
             if (await outbox_status(school.uow()))["sent"] == N:

@@ -9,15 +9,24 @@ import pytest
 from casework.caselog import LogRequest, log_entry
 from casework.errors import NotFound, Refused
 from casework.imports import import_csv
-from casework.letters import LetterOptions, Staff, letter_for
+from casework.letters import LetterOptions, letter_for
 from casework.notices import issue_nti
+from casework.records import StaffRecord
 from mail.letters import LetterRenderer, UnknownLetter
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
 from tests.fakes_mail import fake_mailroom
 
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
-STAFF = Staff("Ms Priya Patel", "Attendance Officer", "01234 567890", "attendance@school.example")
+STAFF = "PRIYA"  # the member of staff each letter names for parents to contact
+PRIYA = StaffRecord(
+    STAFF,
+    "Ms Priya Patel",
+    "attendance_officer",
+    email="attendance@school.example",
+    phone="01234 567890",
+    all_schools=True,
+)
 RENDERER = LetterRenderer()
 
 
@@ -34,6 +43,9 @@ async def school(la: str = "Essex", parent_name: str = "Alex Taylor") -> FakeUni
         ("marks", b.csv_bytes(b.MARKS_HEADER, marks)),
     ):
         await import_csv(uow, kind, f"{kind}.csv", data, "officer", NOW)
+    async with uow:
+        await uow.chat.save_staff(PRIYA, NOW)
+        await uow.commit()
     return uow
 
 

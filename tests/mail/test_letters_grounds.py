@@ -8,15 +8,24 @@ import pytest
 
 from casework.errors import Refused
 from casework.imports import import_csv
-from casework.letters import Staff, letter_for
+from casework.letters import letter_for
 from casework.notices import issue_nti
+from casework.records import StaffRecord
 from mail.letters import LetterRenderer
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
 from tests.fakes_mail import fake_mailroom
 
 NOW = datetime(2025, 6, 2, 16, 0, tzinfo=UTC)
-STAFF = Staff("Ms Priya Patel", "Attendance Officer", "01234 567890", "attendance@school.example")
+STAFF = "PRIYA"  # the member of staff each letter names for parents to contact
+PRIYA = StaffRecord(
+    STAFF,
+    "Ms Priya Patel",
+    "attendance_officer",
+    email="attendance@school.example",
+    phone="01234 567890",
+    all_schools=True,
+)
 
 
 async def school(until: date) -> FakeUnitOfWork:
@@ -31,6 +40,9 @@ async def school(until: date) -> FakeUnitOfWork:
         ("marks", b.csv_bytes(b.MARKS_HEADER, marks)),
     ):
         await import_csv(uow, kind, f"{kind}.csv", data, "officer", NOW)
+    async with uow:
+        await uow.chat.save_staff(PRIYA, NOW)
+        await uow.commit()
     return uow
 
 

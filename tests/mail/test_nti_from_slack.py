@@ -14,13 +14,13 @@ from pydantic import SecretStr
 
 from casework.consent import record_consent
 from casework.imports import import_csv
-from casework.staff import add_staff
 from mail.sender import SmtpServer
 from supportfirst.alerting import slack_app
 from supportfirst.bootstrap import App
 from supportfirst.sending import Sender
 from supportfirst.serve import make_web_app
 from tests import builders as b
+from tests.cases import enrol
 from tests.mailservers import MailServers, unique_address
 from tests.slackapi import (
     SlackStandIn,
@@ -45,7 +45,7 @@ async def test_an_nti_issued_from_slack_reaches_the_parents_mailbox(
     gone = [(date(2025, 3, d), x) for d in range(3, 8) for x in ("AM", "PM")]
     marks = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 7), absent=gone, code="O")
     await import_csv(school.uow(), "marks", "m.csv", b.csv_bytes(b.MARKS_HEADER, marks), "o", NOW)
-    await add_staff(school.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
+    await enrol(school.uow, "U1OFFICER", "Ms Patel", "attendance_officer", now=NOW)
     parent = unique_address("alex")
     await record_consent(
         school.uow(), school.evidence(), "P1", parent, "form", date(2025, 3, 1), "o", NOW, FORM

@@ -14,7 +14,6 @@ from imap_tools import MailBoxUnencrypted
 from casework.caselog import chronology
 from casework.consent import record_consent
 from casework.evidence import evidence_for
-from casework.letters import Staff
 from casework.sending import send_letter
 from mail.inbox import ImapAccount, ImapInbox
 from mail.sender import SmtpServer
@@ -23,6 +22,7 @@ from supportfirst.bootstrap import App
 from supportfirst.ingesting import ingest_once
 from supportfirst.sending import Sender
 from tests import builders as b
+from tests.cases import HEAD
 from tests.mailservers import MailServers, unique_address
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
@@ -34,9 +34,7 @@ TRANSIT = (b"Return-Path:", b"Delivered-To:", b"Received:")  # what Postfix/Dove
 
 async def email_parent(app: App, address: str) -> str:
     await record_consent(app.uow(), app.evidence(), "P1", address, "form", ON, "officer", NOW, FORM)
-    sent = await send_letter(
-        app.uow(), app.mailroom(), "initial_concern", b.UPN_1, Staff("Ms Patel"), ON, NOW
-    )
+    sent = await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW)
     sender = Sender(app, SmtpServer.from_url(str(app.settings.smtp_url)))
     try:
         totals = await sender.drain()

@@ -15,7 +15,6 @@ import pytest
 from casework.consent import record_consent, withdraw_consent
 from casework.evidence import evidence_for, outbox_status
 from casework.imports import import_csv
-from casework.letters import Staff
 from casework.notices import issue_nti
 from casework.outgoing import BatchReport, send_due, settle_dead_workers
 from casework.records import SendOutcome
@@ -24,14 +23,13 @@ from mail.sender import FileJournal, FileJournals, SmtpServer, SmtpTransport
 from store.outbox import SqlOutbox
 from supportfirst.bootstrap import App
 from tests import builders as b
-from tests.cases import one_family
+from tests.cases import HEAD, one_family
 from tests.mail.smtpservers import Sink, scripted_server
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ON = date(2025, 3, 10)
-STAFF = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@school.test")
 PARENT = "alex@example.org"
 
 
@@ -50,7 +48,7 @@ async def consent(app: App, parent: str = "P1", email: str = PARENT, on: date = 
 
 
 async def letter(app: App, template: str = "initial_concern") -> list[tuple[str, str | None]]:
-    sent = await send_letter(app.uow(), app.mailroom(), template, b.UPN_1, STAFF, ON, NOW)
+    sent = await send_letter(app.uow(), app.mailroom(), template, b.UPN_1, HEAD, ON, NOW)
     return [(p.route, p.message_id) for p in sent.parents]
 
 

@@ -15,8 +15,9 @@ from casework.sendloop import drain
 from mail.sender import FileJournal, SmtpServer, SmtpTransport
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import HEAD
 from tests.mail.smtpservers import Sink
-from tests.mail.test_sending import NOW, ON, STAFF, case, consent
+from tests.mail.test_sending import NOW, ON, case, consent
 
 __all__ = ["case"]
 TEMPLATES = ("initial_concern", "meeting_invite", "meeting_missed")
@@ -45,7 +46,7 @@ async def test_the_next_batch_is_on_the_wire_while_the_last_is_recorded(
     await consent(case)
     await consent(case, "P2", "jo@example.org")
     for template in TEMPLATES:
-        await send_letter(case.uow(), case.mailroom(), template, b.UPN_1, STAFF, ON, NOW)
+        await send_letter(case.uow(), case.mailroom(), template, b.UPN_1, HEAD, ON, NOW)
     watching = Watching(case, SmtpTransport(SmtpServer("127.0.0.1", smtp_sink.port)))
     journal = FileJournal(tmp_path / "journal", "w1")
     reports: list[BatchReport] = []

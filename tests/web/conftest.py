@@ -11,7 +11,6 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from casework.letters import Staff
 from casework.records import StaffRecord
 from casework.sending import send_letter
 from casework.signin import sign_in_link
@@ -19,12 +18,14 @@ from casework.thresholds import daily_review
 from supportfirst.bootstrap import App
 from supportfirst.serve import make_web_app
 from tests import builders as b
-from tests.cases import one_family
+from tests.cases import HEAD, one_family
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ON = date(2025, 3, 10)
-OFFICER = StaffRecord("U0OFFICER", "Ms Patel", "attendance_officer")
-READER = StaffRecord("U0READER", "Mr Read", "read_only")
+OFFICER = StaffRecord(
+    "U0OFFICER", "Ms Patel", "attendance_officer", slack_user_id="U0OFFICER", schools=(b.SCHOOL_A,)
+)
+READER = StaffRecord("U0READER", "Mr Read", "read_only", schools=(b.SCHOOL_A,))
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Site:
         return str(self.server.make_url(path))
 
     async def link(self, staff_id: str) -> str:
-        return self.url(f"/signin/{await sign_in_link(self.app.uow(), staff_id, 'test', NOW)}")
+        return self.url(f"/signin/{await sign_in_link(self.app.uow(), staff_id, HEAD, NOW)}")
 
     async def signed_in(self, staff_id: str) -> aiohttp.ClientSession:
         session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -64,8 +65,7 @@ async def site(app: App) -> AsyncIterator[Site]:
             await uow.chat.save_staff(member, NOW)
         await uow.commit()
     await daily_review(app.uow(), ON, NOW)
-    staff = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@school.test")
-    await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, staff, ON, NOW)
+    await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW)
     app.clock = Fixed(NOW)  # the pages' time is the case's time
     server = TestServer(make_web_app(app), host="127.0.0.1")
     await server.start_server()

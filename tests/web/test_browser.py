@@ -53,7 +53,7 @@ async def violations(page: Any) -> list[str]:
 
 
 async def sign_in(page: Any, site: Site) -> None:
-    await page.goto(await site.link(OFFICER.slack_user_id))
+    await page.goto(await site.link(OFFICER.id))
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/cases")
 

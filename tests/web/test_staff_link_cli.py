@@ -28,14 +28,17 @@ def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_staff_link_prints_the_url_alone_on_its_last_line(tmp_path: Path) -> None:
     assert cli(tmp_path, "init").returncode == 0
-    added = cli(tmp_path, "staff", "add", "U0DSL", "--name", "Dee", "--role", "dsl", "--by", "sac")
+    head = ("staff", "add", "SAC", "--name", "Sue", "--role", "senior_attendance_champion")
+    assert cli(tmp_path, *head, "--all-schools", "--by", "SAC").returncode == 0
+    dsl = ("staff", "add", "U0DSL", "--name", "Dee", "--role", "dsl", "--all-schools")
+    added = cli(tmp_path, *dsl, "--by", "SAC")
     assert added.returncode == 0, added.stderr
-    done = cli(tmp_path, "staff", "link", "U0DSL", "--by", "sac")
+    done = cli(tmp_path, "staff", "link", "U0DSL", "--by", "SAC")
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("https://sf.school.example/signin/") and " " not in last
     assert len(last.rsplit("/", 1)[1]) >= 40
-    unknown = cli(tmp_path, "staff", "link", "U0NOBODY", "--by", "sac")
+    unknown = cli(tmp_path, "staff", "link", "U0NOBODY", "--by", "SAC")
     assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
     errors = [line for line in unknown.stderr.splitlines() if "warning:" not in line]
     assert len(errors) == 1 and "U0NOBODY" in errors[0]  # (a database with no schools warns)
