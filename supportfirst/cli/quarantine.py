@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.cases import ByOpt
-from supportfirst.cli.common import DbOpt, JsonOpt, UserError, emit_json, run
+from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, UserError, acting, emit_json, run
 from supportfirst.cli.mail import mail_app
 
 __all__ = ["mail_app"]
@@ -79,7 +78,7 @@ def _report(t: Triaged, json_: bool) -> None:
 def mail_attach(
     message: MessageArg,
     reason: ReasonOpt,
-    by: ByOpt,
+    by: ByOpt = None,
     upn_arg: Annotated[
         str | None, typer.Argument(metavar="UPN", help="the pupil whose case it belongs to")
     ] = None,
@@ -100,7 +99,8 @@ def mail_attach(
 
     async def work(application: App) -> None:
         now = application.clock.now()
-        done = await attach_message(application.uow(), message, upn, reason, by, now, parent)
+        who = await acting(application, by, "log", upn=upn.upper())
+        done = await attach_message(application.uow(), message, upn, reason, who, now, parent)
         _report(done, json_)
 
     run(db, work)
@@ -108,13 +108,18 @@ def mail_attach(
 
 @mail_app.command("dismiss")
 def mail_dismiss(
-    message: MessageArg, reason: ReasonOpt, by: ByOpt, json_: JsonOpt = False, db: DbOpt = None
+    message: MessageArg,
+    reason: ReasonOpt,
+    by: ByOpt = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
 ) -> None:
     """Set a quarantined message aside (spam, not about any pupil…), with the reason."""
     from casework.quarantine import dismiss_message
 
     async def work(application: App) -> None:
         now = application.clock.now()
-        _report(await dismiss_message(application.uow(), message, reason, by, now), json_)
+        who = await acting(application, by, "log")
+        _report(await dismiss_message(application.uow(), message, reason, who, now), json_)
 
     run(db, work)

@@ -23,6 +23,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     run = Cli(tmp_path)
+    run.enrol()
     for kind, data in (
         ("schools", b.schools()),
         ("pupils", b.pupils()),

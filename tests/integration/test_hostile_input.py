@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 from supportfirst.cli import main
 from tests import builders as b
+from tests.cases import HEAD, HEAD_PHONE
 
 HEADERS = {
     "schools": "urn,name,local_authority",
@@ -140,6 +141,7 @@ def run_cli(data_dir: Path, *args: str) -> Ran:
     saved_argv, saved_env = sys.argv, os.environ.get("SUPPORTFIRST_DATA_DIR")
     sys.argv = ["supportfirst", *args]
     os.environ["SUPPORTFIRST_DATA_DIR"] = str(data_dir)
+    os.environ["SUPPORTFIRST_OPERATOR"] = HEAD  # acts are the school's head of attendance's
     code: int = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -148,6 +150,7 @@ def run_cli(data_dir: Path, *args: str) -> Ran:
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     finally:
+        os.environ.pop("SUPPORTFIRST_OPERATOR", None)
         sys.argv = saved_argv
         if saved_env is None:
             os.environ.pop("SUPPORTFIRST_DATA_DIR", None)
@@ -163,8 +166,21 @@ def database_dump(data_dir: Path) -> list[str]:
 
 def seeded_school(folder: Path) -> Path:
     """One school, its pupils, parents, calendar and some marks, imported through the CLI."""
-    env = {**os.environ, "SUPPORTFIRST_DATA_DIR": str(folder / "data")}
+    env = {
+        **os.environ,
+        "SUPPORTFIRST_DATA_DIR": str(folder / "data"),
+        "SUPPORTFIRST_OPERATOR": HEAD,
+    }
     env.pop("SUPPORTFIRST_DATABASE_URL", None)
+    head = ("staff", "add", HEAD, "--name", "Ms Patel", "--role", "attendance_officer")
+    subprocess.run(
+        [sys.executable, "-m", "supportfirst", *head, "--all-schools", "--phone", HEAD_PHONE],
+        env={**env, "SUPPORTFIRST_OPERATOR": HEAD},
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     files = {
         "schools": b.schools(),
         "pupils": b.pupils(),

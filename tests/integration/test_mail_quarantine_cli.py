@@ -63,11 +63,11 @@ def test_a_second_triage_or_a_wrong_parent_is_one_line_and_exit_1(cli: Cli) -> N
     drop_in_inbox(cli, ILL)
     assert cli("mail", "ingest", "--once").returncode == 0
     done = cli(
-        "mail", "attach", "1", "--upn", b.UPN_1, "--parent", "P7", "--reason", "r", "--by", "Ms P"
+        "mail", "attach", "1", "--upn", b.UPN_1, "--parent", "P7", "--reason", "r", "--by", "Ms Patel"
     )
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "P7 is not a parent of" in done.stderr and "Traceback" not in done.stderr
-    assert cli("mail", "dismiss", "1", "--reason", "dup", "--by", "Ms P").returncode == 0
-    again = cli("mail", "dismiss", "1", "--reason", "dup", "--by", "Ms P")
-    assert again.returncode == 1 and "already dismissed by Ms P" in again.stderr
-    assert cli("mail", "attach", "1", "--reason", "r", "--by", "Ms P").returncode != 0
+    assert cli("mail", "dismiss", "1", "--reason", "dup", "--by", "Ms Patel").returncode == 0
+    again = cli("mail", "dismiss", "1", "--reason", "dup", "--by", "Ms Patel")
+    assert again.returncode == 1 and "already dismissed by HEAD" in again.stderr
+    assert cli("mail", "attach", "1", "--reason", "r", "--by", "Ms Patel").returncode != 0
