@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests import builders as b
+from tests.cases import HEAD
 from tests.integration.test_cli import Cli, cli, seeded  # noqa: F401  (fixtures)
 from tests.integration.test_mail_cli import drop_in_inbox
 
@@ -63,7 +64,17 @@ def test_a_second_triage_or_a_wrong_parent_is_one_line_and_exit_1(cli: Cli) -> N
     drop_in_inbox(cli, ILL)
     assert cli("mail", "ingest", "--once").returncode == 0
     done = cli(
-        "mail", "attach", "1", "--upn", b.UPN_1, "--parent", "P7", "--reason", "r", "--by", "Ms Patel"
+        "mail",
+        "attach",
+        "1",
+        "--upn",
+        b.UPN_1,
+        "--parent",
+        "P7",
+        "--reason",
+        "r",
+        "--by",
+        "Ms Patel",
     )
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "P7 is not a parent of" in done.stderr and "Traceback" not in done.stderr
