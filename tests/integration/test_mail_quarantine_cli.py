@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from tests import builders as b
-from tests.cases import HEAD
 from tests.integration.test_cli import Cli, cli, seeded  # noqa: F401  (fixtures)
 from tests.integration.test_mail_cli import drop_in_inbox
 
