@@ -26,7 +26,7 @@ DONE = {"attached": "attached to the case", "dismissed": "dismissed"}
 
 
 async def inbox(request: web.Request) -> web.Response:
-    member, session = await _admit(request, ACT, "inbox")
+    member, session = await _admit(request, ACT)
     d = deps(request)
     held = await waiting(d.new_uow())
     triaged = await recently_triaged(d.new_uow(), d.now())
@@ -45,7 +45,7 @@ def _not_found(e: NotFound) -> web.HTTPNotFound:
 
 async def one_message(request: web.Request) -> web.Response:
     ref = request.match_info["id"]
-    member, session = await _admit(request, ACT, f"mail:{ref}")
+    member, session = await _admit(request, ACT)  # the message is about no case yet
     d = deps(request)
     upn = request.query.get("upn", "").strip() or None
     problem = None
@@ -79,7 +79,7 @@ def _shown(evidence: Evidence, sha256: str) -> MessageView:
 
 async def download(request: web.Request) -> web.Response:
     ref = request.match_info["id"]
-    member, _ = await _admit(request, ACT, f"mail:{ref}")
+    member, _ = await _admit(request, ACT)  # the message is about no case yet
     d = deps(request)
     try:
         message = await quarantined_message(d.new_uow(), ref)
@@ -101,17 +101,18 @@ async def download(request: web.Request) -> web.Response:
 
 async def act(request: web.Request) -> web.Response:
     ref, what = request.match_info["id"], request.match_info["act"]
-    member, session = await _admit(request, ACT, f"mail:{ref}")
+    member, session = await _admit(request, ACT)  # the message is about no case yet
     fields = await form(request, session)
     d = deps(request)
     reason, now = fields.get("reason", ""), d.now()
     try:
         if what == "attach":
             parent = fields.get("parent") or None
-            upn = fields.get("upn", "")
-            await attach_message(d.new_uow(), ref, upn, reason, member.name, now, parent)
+            upn = fields.get("upn", "").strip().upper()
+            await _admit(request, ACT, upn or None)  # the case it goes to: one of theirs
+            await attach_message(d.new_uow(), ref, upn, reason, member.id, now, parent)
         else:
-            await dismiss_message(d.new_uow(), ref, reason, member.name, now)
+            await dismiss_message(d.new_uow(), ref, reason, member.id, now)
     except (Refused, NotFound) as e:
         return html(page("message", title="Not done", text=str(e)), status=400)
     raise web.HTTPSeeOther(f"/inbox?done={what}ed")

@@ -82,7 +82,7 @@ async def test_attaching_confirms_the_pupil_then_records_the_parents_reply(site:
     assert re.search(r"Email from alex.work@example.net \(reply\)", case)  # downloadable
     async with site.app.uow() as uow:
         [*_, last] = await uow.cases.entries(b.UPN_1)
-    assert (last.kind, last.by, last.details["parent_id"]) == ("parent_replied", "Ms Patel", "P1")
+    assert (last.kind, last.by, last.details["parent_id"]) == ("parent_replied", "U0OFFICER", "P1")
 
 
 async def test_dismissing_needs_a_reason_and_happens_once(site: Site) -> None:
@@ -97,5 +97,5 @@ async def test_dismissing_needs_a_reason_and_happens_once(site: Site) -> None:
             page = await r.text()
         assert "Nothing waits." in page and "not about a pupil" in page
         async with s.post(dismiss, data={"csrf": token, "reason": "again"}) as r:
-            assert r.status == 400 and "already dismissed by Ms Patel" in await r.text()
+            assert r.status == 400 and "already dismissed by U0OFFICER" in await r.text()
     assert "mail.dismissed" in await audit_actions(site)
