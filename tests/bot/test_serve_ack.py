@@ -11,13 +11,12 @@ from pathlib import Path
 
 import aiohttp
 
-from casework.staff import add_staff
 from supportfirst.bootstrap import bootstrap
 from supportfirst.serve import serve_forever
 from supportfirst.settings import Settings
 from tests import builders as b
 from tests.bot.slack_endpoint import NOW, SECRET
-from tests.cases import one_family
+from tests.cases import enrol, one_family
 from tests.integration.test_serve import free_port
 from tests.slackapi import SlackStandIn, signed_headers, slash_command_body
 
@@ -57,7 +56,7 @@ async def test_a_slash_command_is_acked_and_answered_while_the_background_loops_
     alerts = StuckAlerts()
     app = bootstrap(settings, db_url, migrate=False, alerts=alerts)  # type: ignore[arg-type]
     await one_family(app, NOW, marks_from=date(2025, 2, 24))
-    await add_staff(app.uow(), "U1OFFICER", "Ms Patel", "attendance_officer", "admin", NOW)
+    await enrol(app.uow, "U1OFFICER", "Ms Patel", "attendance_officer", now=NOW)
     port = free_port()
     serving = asyncio.create_task(serve_forever(app, "127.0.0.1", port))
     try:

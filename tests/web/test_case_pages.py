@@ -9,6 +9,7 @@ import aiohttp
 
 from documents.chronology import day
 from tests import builders as b
+from tests.cases import HEAD
 from tests.web.conftest import NOW, OFFICER, ON, READER, Site
 
 
@@ -129,8 +130,8 @@ async def test_each_notice_shows_its_planned_and_its_served_period(site: Site) -
     from tests.cases import hand_over
 
     app = site.app
-    await issue_nti(app.uow(), app.mailroom(), b.UPN_1, "Ms Patel", "No absence", ON, 0, NOW)
-    async with await site.signed_in(OFFICER.slack_user_id) as s:
+    await issue_nti(app.uow(), app.mailroom(), b.UPN_1, HEAD, "No absence", ON, 0, NOW)
+    async with await site.signed_in(OFFICER.id) as s:
         async with s.get(site.url(f"/cases/{b.UPN_1}")) as r:
             before = await r.text()
         await hand_over(app, b.UPN_1, date(2025, 3, 12), NOW)

@@ -36,10 +36,10 @@ async def test_the_inbox_is_for_staff_who_act_and_every_view_is_audited(site: Si
     m = await quarantine(site)
     async with aiohttp.ClientSession() as s, s.get(site.url("/inbox"), allow_redirects=False) as r:
         assert r.status == 303 and r.headers["Location"] == "/signin"
-    async with await site.signed_in(READER.slack_user_id) as s, s.get(site.url(f"/inbox/{m}")) as r:
+    async with await site.signed_in(READER.id) as s, s.get(site.url(f"/inbox/{m}")) as r:
         assert r.status == 403
     assert (await audit_actions(site))[-1] == "web.refused"
-    async with await site.signed_in(OFFICER.slack_user_id) as s, s.get(site.url("/inbox")) as r:
+    async with await site.signed_in(OFFICER.id) as s, s.get(site.url("/inbox")) as r:
         page = await r.text()
     assert r.status == 200 and f'href="/inbox/{m}"' in page and "alex.work@example.net" in page
     assert "matches no email we sent" in page
@@ -48,7 +48,7 @@ async def test_the_inbox_is_for_staff_who_act_and_every_view_is_audited(site: Si
 
 async def test_a_message_opens_as_stored_with_its_html_made_harmless(site: Site) -> None:
     m = await quarantine(site)
-    async with await site.signed_in(OFFICER.slack_user_id) as s:
+    async with await site.signed_in(OFFICER.id) as s:
         async with s.get(site.url(f"/inbox/{m}")) as r:
             page = await r.text()
         assert "Sam has a fever." in page and "<script>alert" not in page
@@ -64,7 +64,7 @@ async def test_a_message_opens_as_stored_with_its_html_made_harmless(site: Site)
 
 async def test_attaching_confirms_the_pupil_then_records_the_parents_reply(site: Site) -> None:
     m = await quarantine(site)
-    async with await site.signed_in(OFFICER.slack_user_id) as s:
+    async with await site.signed_in(OFFICER.id) as s:
         async with s.get(site.url(f"/inbox/{m}?upn=NOSUCH")) as r:
             assert "no pupil with UPN NOSUCH" in await r.text()
         async with s.get(site.url(f"/inbox/{m}?upn={b.UPN_1}")) as r:
@@ -87,7 +87,7 @@ async def test_attaching_confirms_the_pupil_then_records_the_parents_reply(site:
 
 async def test_dismissing_needs_a_reason_and_happens_once(site: Site) -> None:
     m = await quarantine(site)
-    async with await site.signed_in(OFFICER.slack_user_id) as s:
+    async with await site.signed_in(OFFICER.id) as s:
         async with s.get(site.url(f"/inbox/{m}")) as r:
             token = csrf_of(await r.text())
         dismiss = site.url(f"/inbox/{m}/dismiss")
