@@ -7,7 +7,7 @@ Existing staff keep their Slack user id as their id and work for every school (a
 Existing routes are for every school.
 
 Revision ID: 0016
-Revises: 0020
+Revises: 0014
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0016'
-down_revision = '0020'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
