@@ -12,14 +12,13 @@ from sqlalchemy import text
 
 from casework.consent import record_consent
 from casework.inbound import Arrived, file_messages
-from casework.letters import Staff
 from casework.mail_trust import CASE_LIMIT, SENDER_LIMIT, Proof
 from casework.records import EmailRecord
 from casework.sending import send_letter
 from mail.reading import Reading
 from supportfirst.bootstrap import App
 from tests import builders as b
-from tests.cases import one_family
+from tests.cases import HEAD, one_family
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ON = date(2025, 3, 10)
@@ -33,9 +32,7 @@ PROVEN = Proof("mx.school.test", "example.org", "pass", "reject", (("example.org
 async def emailed(app: App, test_domains_are_valid: None) -> EmailRecord:
     await one_family(app, NOW)
     await record_consent(app.uow(), app.evidence(), "P1", PARENT, "form", ON, "o", NOW, FORM)
-    await send_letter(
-        app.uow(), app.mailroom(), "initial_concern", b.UPN_1, Staff("Ms Patel"), ON, NOW
-    )
+    await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW)
     async with app.uow() as uow:
         [email] = await uow.mail.emails_for(b.UPN_1)
     return email

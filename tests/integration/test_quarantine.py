@@ -12,7 +12,6 @@ from casework.consent import record_consent
 from casework.errors import NotFound, Refused
 from casework.events import MailQuarantined
 from casework.inbound import Arrived, file_messages
-from casework.letters import Staff
 from casework.quarantine import attach_message, dismiss_message, recently_triaged, waiting
 from casework.records import InboundRecord, Triage
 from casework.sending import send_letter
@@ -21,7 +20,7 @@ from mail.reading import read_message
 from supportfirst.alerting import Alerts
 from supportfirst.bootstrap import App
 from tests import builders as b
-from tests.cases import one_family
+from tests.cases import HEAD, one_family
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 LATER = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)
@@ -124,9 +123,8 @@ async def test_dismissing_a_reply_from_a_stranger_to_our_email_is_on_that_case(
         NOW,
         form,
     )
-    staff = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@school.test")
     await send_letter(
-        family.uow(), family.mailroom(), "initial_concern", b.UPN_1, staff, NOW.date(), NOW
+        family.uow(), family.mailroom(), "initial_concern", b.UPN_1, HEAD, NOW.date(), NOW
     )
     async with family.uow() as uow:
         [ours] = await uow.mail.emails_for(b.UPN_1)

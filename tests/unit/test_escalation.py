@@ -9,7 +9,7 @@ import pytest
 from casework.caselog import LogRequest, log_entry
 from casework.checklist import checklist
 from casework.errors import Refused
-from casework.letters import Staff, letter_for
+from casework.letters import letter_for
 from casework.notices import issue_nti
 from casework.penalties import agree_penalty, record_penalty
 from casework.printed import record_delivery
@@ -58,7 +58,7 @@ async def absent_again(fake: FakeUnitOfWork) -> None:
 
 async def tell_parents(fake: FakeUnitOfWork) -> None:
     await send_letter(
-        fake, fake_mailroom(), "intend_legal_intervention", b.UPN_1, Staff("Ms Patel"), ON, LATER
+        fake, fake_mailroom(), "intend_legal_intervention", b.UPN_1, "Ms Patel", ON, LATER
     )
     async with fake:
         intend = [c for c in await fake.mail.printed_for(b.UPN_1) if c.template != "nti"]
@@ -141,7 +141,7 @@ async def test_the_intend_letter_cites_further_absence_only_where_there_was_some
     served: FakeUnitOfWork,
 ) -> None:
     renderer = LetterRenderer()
-    staff = Staff("Ms Patel")
+    staff = "Ms Patel"  # the fake school's HEAD, by name
     intend = "intend_legal_intervention"
     with pytest.raises(Refused, match="there are no grounds to tell the parents"):
         await letter_for(served, renderer, intend, b.UPN_1, "P1", staff, ON)

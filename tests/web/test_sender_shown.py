@@ -9,12 +9,12 @@ from email.policy import default
 from casework.consent import record_consent
 from casework.evidence import evidence_for
 from casework.inbound import Arrived, file_messages
-from casework.letters import Staff
 from casework.pack import build_pack
 from casework.packview import PackView
 from casework.sending import send_letter
 from mail.reading import read_message
 from tests import builders as b
+from tests.cases import HEAD
 from tests.web.conftest import NOW, OFFICER, ON, Site
 
 FORM = ("consent-form.pdf", b"%PDF-1.4 the signed consent form")
@@ -24,8 +24,7 @@ PARENT = "alex@example.org"
 async def reply_filed(site: Site, authserv_results: str | None) -> None:
     app = site.app
     await record_consent(app.uow(), app.evidence(), "P1", PARENT, "form", ON, "o", NOW, FORM)
-    staff = Staff("Ms Patel", "Attendance Officer", "01632 960000", "attendance@school.test")
-    sent = await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, staff, ON, NOW)
+    sent = await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW)
     [emailed] = [p for p in sent.parents if p.route == "email"]
     item = await evidence_for(app.uow(), app.evidence(), str(emailed.message_id))
     assert item.raw is not None
@@ -63,7 +62,7 @@ async def pack_rows(site: Site) -> list[tuple[str, str]]:
 
 async def case_page(site: Site) -> str:
     async with (
-        await site.signed_in(OFFICER.slack_user_id) as s,
+        await site.signed_in(OFFICER.id) as s,
         s.get(site.url(f"/cases/{b.UPN_1}")) as r,
     ):
         assert r.status == 200
