@@ -50,6 +50,7 @@ from casework.records import (
     ParentRow,
     PrintedCopy,
     PupilRow,
+    SchoolContact,
     StaffRecord,
 )
 from casework.staff import ROLE_TITLES
@@ -252,6 +253,7 @@ class _CaseFile:
     recorded: list[Mark]  # every school's own marks: the register extract
     schools: dict[str, str]  # URN: name, for each school that recorded a mark
     notices: list[NoticeRecord]
+    contact: SchoolContact  # the school's address, phone and attendance email (`school set`)
     deliveries: dict[int, list[Delivery]]  # notice id: each parent's delivery
     entries: list[Entry]
     checklist: tuple[ChecklistItem, ...]
@@ -299,6 +301,7 @@ async def _read_case(uow: UnitOfWork, upn: str, on: date) -> _CaseFile:
         return _CaseFile(
             pupil=pupil,
             school=await school_name(uow, pupil),
+            contact=await uow.registry.school_contact(pupil.school_urn),
             recorded=recorded,
             schools=schools,
             notices=notices,
@@ -469,7 +472,10 @@ def _view(case: _CaseFile, now: datetime, prepared_by: str) -> PackView:
         THRESHOLD_SESSIONS,
         case.head,
         school_urn=pupil.school_urn,
-        prepared_by=prepared_by,
+        prepared_by=case.who(prepared_by) if prepared_by else "",
+        school_address=case.contact.address,
+        school_phone=case.contact.phone,
+        school_email=case.contact.email,
         register=register_rows(case.recorded, covered, case.schools, policy),
         stretches=covered,
         service=service_lines(

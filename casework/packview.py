@@ -73,6 +73,8 @@ class PackView:
     audit_head: str
     school_urn: str = ""
     school_address: str = ""  # one line; "" when the school's address is not on file
+    school_phone: str = ""
+    school_email: str = ""  # the attendance email parents and the LA write to
     prepared_by: str = ""  # who exported the pack
     register: tuple[RegisterRow, ...] = ()  # the register extract (casework/packregister.py)
     stretches: tuple[Stretch, ...] = ()  # the windows and periods the extract covers

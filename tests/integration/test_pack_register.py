@@ -17,6 +17,7 @@ from casework.thresholds import daily_review
 from documents.chronology import chronology_html, chronology_pdf
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import HEAD, enrol, school_contacts
 from tests.integration.test_notice_service import NOW, case, deliver, issue  # noqa: F401
 from tests.integration.test_notices import absent, load
 
@@ -33,6 +34,8 @@ async def served_case(app: App) -> int:
     school) on Tue 4 Mar AM beside Riverside's `O`; the notice issued on 7 Mar was posted first
     class to both parents on Mon 10 Mar (deemed received Wed 12th, so it runs from Thu 13th); he
     missed Fri 14 Mar."""
+    await enrol(app.uow)
+    await school_contacts(app.uow)
     await load(app, "calendar", b.calendar(b.SCHOOL_B))
     other = b.csv_bytes(b.MARKS_HEADER, [f"{b.UPN_1},{b.SCHOOL_B},2025-03-04,AM,D"])
     await load(app, "marks", other)
@@ -99,7 +102,7 @@ async def test_the_cover_identifies_school_pupil_parents_and_who_prepared_it(
     case: App,  # noqa: F811
 ) -> None:
     await served_case(case)
-    pack = await build_pack(case.uow(), case.evidence(), render, b.UPN_1, NOW, "Ms Patel")
+    pack = await build_pack(case.uow(), case.evidence(), render, b.UPN_1, NOW, HEAD)
     cover = pdf_pages(pack.files[0].content)[0]
     for shown in (
         f"School Riverside Primary (URN {b.SCHOOL_A})",
@@ -113,7 +116,9 @@ async def test_the_cover_identifies_school_pupil_parents_and_who_prepared_it(
         "Jo Taylor (father)",
         "Flat 3, 40 Station Road, Chelmsford, CM1 2AB",
         "post: no consent to email",
-        "Prepared by Ms Patel",
+        "School address 1 River Road, Colchester CO1 2AA",
+        "School contact 01206 500100; attendance@riverside.example",
+        "Prepared by Ms Patel (Attendance Officer)",
         "Generated 7 Mar 2025 12:00 GMT",
         pack.audit_head,
     ):
