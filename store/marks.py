@@ -435,7 +435,7 @@ class SqlMarks:
 
     async def any_after(self, on: date) -> bool:
         """Whether any mark is dated after `on` (a look back at an earlier date)."""
-        found = await self._exec(
-            "SELECT 1 FROM mark WHERE day > :on LIMIT 1", {"on": self._day(on)}
-        )
-        return found.first() is not None
+        # MAX over ix_mark_day is one index descent; `WHERE day > :on LIMIT 1` may be planned
+        # as a scan of the whole table (the later days are at its end).
+        last = (await self._exec("SELECT MAX(day) FROM mark")).scalar()
+        return last is not None and _as_date(last) > on
