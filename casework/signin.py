@@ -47,21 +47,58 @@ async def redeem_link(uow: UnitOfWork, token: str, now: datetime) -> tuple[str, 
         if link is None or await uow.chat.staff(link.staff_id) is None:
             await uow.commit()  # a used link stays used even when the staff member has gone
             raise Refused("this sign-in link is not valid: it was used, or it expired")
-        secret = secrets.token_urlsafe(32)
-        session = WebSession(
-            token_sha256=token_hash(secret),
-            staff_id=link.staff_id,
-            csrf_token=secrets.token_urlsafe(24),
-            created_at=now,
-            last_seen_at=now,
-            how="link",
-        )
-        await uow.sessions.open(session)
-        await uow.audit.append(
-            link.staff_id, "web.signed_in", f"staff:{link.staff_id}", {"how": "link"}, now
-        )
+        opened = await _open_session(uow, link.staff_id, "link", now)
         await uow.commit()
+    return opened
+
+
+async def _open_session(
+    uow: UnitOfWork, staff_id: str, how: str, now: datetime
+) -> tuple[str, WebSession]:
+    secret = secrets.token_urlsafe(32)
+    session = WebSession(
+        token_sha256=token_hash(secret),
+        staff_id=staff_id,
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        last_seen_at=now,
+        how=how,
+    )
+    await uow.sessions.open(session)
+    await uow.audit.append(staff_id, "web.signed_in", f"staff:{staff_id}", {"how": how}, now)
     return secret, session
+
+
+async def sign_in_by_email(
+    uow: UnitOfWork, email: str, issuer: str, now: datetime
+) -> tuple[str, WebSession]:
+    """Open a session for the member of staff with this email, which the school's identity
+    provider has vouched for (OpenID Connect); refused, and audited, when no one has it."""
+    wanted = email.strip().lower()
+    async with uow:
+        found = [m for m in await uow.chat.all_staff() if m.email.strip().lower() == wanted]
+        if len(found) != 1:
+            why = "no member of staff has" if not found else "more than one member of staff has"
+            await _refused(uow, wanted, f"{why} this email", now)
+            await uow.commit()
+            raise Refused(
+                f"{why} the email {wanted}: ask an administrator to record it with "
+                "`supportfirst staff add … --email`"
+            )
+        opened = await _open_session(uow, found[0].id, f"oidc:{issuer}", now)
+        await uow.commit()
+    return opened
+
+
+async def _refused(uow: UnitOfWork, who: str, why: str, now: datetime) -> None:
+    await uow.audit.append(who or "unknown", "web.sign_in_refused", "web", {"why": why}, now)
+
+
+async def sign_in_refused(uow: UnitOfWork, who: str, why: str, now: datetime) -> None:
+    """A sign-in the provider's answer did not allow is audited: who tried (if known), why."""
+    async with uow:
+        await _refused(uow, who, why, now)
+        await uow.commit()
 
 
 async def current_staff(

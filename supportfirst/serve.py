@@ -34,8 +34,9 @@ from supportfirst.ingesting import ingest_forever
 from supportfirst.logs import configure_logging
 from supportfirst.own_loop import in_own_thread
 from supportfirst.sending import Sender, smtp_server
-from supportfirst.settings import reveal
+from supportfirst.settings import Settings, reveal
 from web.deps import WebDeps
+from web.oidc import OidcClient, OidcSettings
 from web.routes import add_case_pages
 
 log = logging.getLogger("supportfirst")
@@ -80,6 +81,15 @@ def _utf8(body: bytes) -> bool:
     return True
 
 
+def oidc_client(settings: Settings) -> OidcClient | None:
+    """The school's identity provider, when SUPPORTFIRST_OIDC_ISSUER and its client are set."""
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
+        return None
+    redirect = f"{settings.public_url.rstrip('/')}/signin/oidc/callback"
+    secret = reveal(settings.oidc_client_secret) or ""
+    return OidcClient(OidcSettings(settings.oidc_issuer, settings.oidc_client_id, secret, redirect))
+
+
 def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -100,6 +110,7 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
             application.evidence,
             application.clock.now,
             application.settings.public_url,
+            oidc_client(application.settings),
         ),
     )
     if slack is not None:

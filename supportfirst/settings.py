@@ -34,6 +34,7 @@ URL_SCHEMES = {
     "teams_webhook_url": ("http", "https"),
     "case_url": ("http", "https"),
     "public_url": ("http", "https"),
+    "oidc_issuer": ("https", "http"),  # http only on loopback (a local provider, in tests)
     "database_url": ("sqlite", "postgresql", "postgres"),
 }
 
@@ -123,6 +124,11 @@ class Settings(BaseSettings):
     # Where staff reach `serve`'s case pages (links in alerts and sign-in links); https in
     # production, where session cookies are then sent only over https.
     public_url: str = "http://127.0.0.1:3000"
+    # Signing in to the case pages with the school's own accounts (OpenID Connect: Microsoft
+    # Entra ID, Google Workspace): the issuer URL and this app's registration there.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
     signing_key: Path | None = None  # the Ed25519 private key (default: in the data folder)
     audit_heads_file: Path | None = None  # the signed heads (default: in the data folder)
     review_time: time = time(18, 0)  # local time the daily review runs, after registers close
@@ -190,6 +196,21 @@ class Settings(BaseSettings):
             raise ValueError("SUPPORTFIRST_DKIM_KEY_FILE is set: SUPPORTFIRST_DKIM_SELECTOR too")
         if self.dkim_key_file:
             check_private_key(self.dkim_key_file)
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        given = {
+            "SUPPORTFIRST_OIDC_ISSUER": self.oidc_issuer,
+            "SUPPORTFIRST_OIDC_CLIENT_ID": self.oidc_client_id,
+            "SUPPORTFIRST_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if len(missing) < len(given) and missing:
+            raise ValueError(f"{', '.join(missing)} missing: OpenID Connect needs all three")
+        issuer = urlsplit(self.oidc_issuer or "https://x")
+        if issuer.scheme == "http" and issuer.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("SUPPORTFIRST_OIDC_ISSUER: an identity provider is reached by https")
         return self
 
     @property

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from casework.ports import Evidence, UnitOfWork
+from web.oidc import OidcClient
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class WebDeps:
     evidence: Callable[[], Evidence]
     now: Callable[[], datetime]
     public_url: str
+    oidc: OidcClient | None = None  # signing in by the school's accounts, when configured
 
     @property
     def secure(self) -> bool:

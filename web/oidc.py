@@ -12,7 +12,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 from joserfc import jwt
@@ -79,7 +79,10 @@ class OidcClient:
     async def id_token(self, code: str, verifier: str) -> str:
         """Exchange the code (with the PKCE verifier, client_secret_basic) for the ID token."""
         endpoint = (await self.config())["token_endpoint"]
-        auth = aiohttp.BasicAuth(self.settings.client_id, self.settings.client_secret)
+        # client_secret_basic: each part form-encoded first (RFC 6749 2.3.1)
+        basic = aiohttp.BasicAuth(
+            quote_plus(self.settings.client_id), quote_plus(self.settings.client_secret)
+        )
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -88,7 +91,7 @@ class OidcClient:
         }
         async with (
             aiohttp.ClientSession(timeout=self._timeout) as s,
-            s.post(endpoint, data=form, auth=auth) as r,
+            s.post(endpoint, data=form, headers={"Authorization": basic.encode()}) as r,
         ):
             body: dict[str, Any] = await r.json(content_type=None)
         if r.status != 200 or "id_token" not in body:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import inbox, pages, signin
+from web import inbox, oidc_signin, pages, signin
 from web.deps import WebDeps
 from web.render import stylesheet
 from web.security import page_headers
@@ -25,6 +25,8 @@ def add_case_pages(app: web.Application, deps: WebDeps) -> None:
     r.add_get("/", _home)
     r.add_get("/style.css", _style)
     r.add_get("/signin", signin.sign_in_page)
+    r.add_get(oidc_signin.FLOW_PATH, oidc_signin.start)  # before /signin/{token}
+    r.add_get(f"{oidc_signin.FLOW_PATH}/callback", oidc_signin.callback)
     r.add_get("/signin/{token}", signin.link_page)
     r.add_post("/signin/{token}", signin.redeem)
     r.add_post("/signout", signin.leave)

@@ -45,7 +45,7 @@ async def form(request: web.Request, session: WebSession) -> dict[str, str]:
 
 
 async def sign_in_page(request: web.Request) -> web.Response:
-    return html(page("signin", token=None, problem=None))
+    return html(page("signin", token=None, problem=None, oidc=deps(request).oidc is not None))
 
 
 async def link_page(request: web.Request) -> web.Response:
