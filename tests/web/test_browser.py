@@ -146,4 +146,3 @@ async def violations_off(context: Any, url: str) -> list[str]:
     found = await violations(page)
     await tab.close()
     return found
-
