@@ -261,8 +261,23 @@ async def _review_episode_time_limits(uow: UnitOfWork, on: date, now: datetime) 
 async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     """Run the review for `on`: new threshold episodes, NTI breaches and ends, unresolved `N`
     marks. Each event is raised once, however often the review is run."""
+    events = await _review(uow, on, now, once=False)
+    assert events is not None
+    return events
+
+
+async def daily_review_once(uow: UnitOfWork, on: date, now: datetime) -> list[Event] | None:
+    """As daily_review, unless a review for `on` has already run, here or in another process
+    on the same database: then None. What serve runs each day (at county scale a review is a
+    minute of the database's time, and on SQLite it holds the write lock meanwhile)."""
+    return await _review(uow, on, now, once=True)
+
+
+async def _review(uow: UnitOfWork, on: date, now: datetime, once: bool) -> list[Event] | None:
     async with uow:
         await uow.exclusive("daily_review")  # two serve processes: one review at a time
+        if once and await uow.cases.reviewed(on):
+            return None
         events = await _review_thresholds(uow, on, now)
         events += await review_notices(uow, on, now)
         events += await _review_unresolved_n(uow, on)
@@ -271,5 +286,6 @@ async def daily_review(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
         events += await review_quarantine(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)
+        await uow.cases.record_review(on, now, len(events))
         await uow.commit()
     return events

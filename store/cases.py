@@ -31,6 +31,7 @@ from store.tables import (
     Notice,
     NoticeDelivery,
     PenaltyNotice,
+    ReviewRun,
     ThresholdEpisode,
 )
 
@@ -135,6 +136,16 @@ class SqlCases:
             for e in rows:
                 found.setdefault(e.upn, []).append(_entry(e))
         return found
+
+    async def reviewed(self, on: date) -> bool:
+        return await self.session.get(ReviewRun, on) is not None
+
+    async def record_review(self, on: date, now: datetime, events: int) -> None:
+        run = await self.session.get(ReviewRun, on) or ReviewRun(
+            reviewed_on=on, finished_at=now, events=0
+        )
+        run.finished_at, run.events = now, events
+        self.session.add(run)
 
     async def open_episodes(self) -> dict[str, Episode]:
         rows = await self.session.exec(

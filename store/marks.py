@@ -278,6 +278,7 @@ class SqlMarks:
     async def for_pupils(
         self, upns: Iterable[str], start: date, end: date
     ) -> dict[str, list[Mark]]:
+        """As for_pupil, for many pupils at once, the sessions in [start, end] only."""
         raw: dict[str, list[Mark]] = {}
         for chunk in chunks(upns):
             rows = await self.session.exec(
@@ -337,6 +338,8 @@ class SqlMarks:
     async def with_codes(
         self, upns: Iterable[str], start: date, end: date, codes: frozenset[str]
     ) -> dict[str, list[MarkRow]]:
+        """Every school's marks with these codes in [start, end], by pupil: what count_codes
+        counts, read once for many pupils."""
         found: dict[str, list[MarkRow]] = {}
         for chunk in chunks(upns):
             rows = await self.session.exec(

@@ -219,6 +219,7 @@ class SqlRegistry:
         )
 
     async def calendars(self, school_urns: Iterable[str]) -> dict[str, SchoolCalendar]:
+        """Each school's calendar (an empty one where none is on record), read at once."""
         entries: dict[str, list[CalendarEntry]] = {urn: [] for urn in school_urns}
         for chunk in chunks(entries):
             rows = await self.session.exec(
@@ -235,6 +236,7 @@ class SqlRegistry:
         }
 
     async def schools_of(self, upns: Iterable[str]) -> dict[str, SchoolRow]:
+        """Each pupil's school, read at once (pupils not on record are left out)."""
         found: dict[str, SchoolRow] = {}
         for chunk in chunks(set(upns)):
             rows = await self.session.exec(

@@ -150,6 +150,15 @@ class ThresholdEpisode(SQLModel, table=True):
     ended_on: date | None = None
 
 
+class ReviewRun(SQLModel, table=True):
+    """A day the daily review ran for: serve reviews each day once, however many run."""
+
+    __tablename__ = "review_run"
+    reviewed_on: date = Field(primary_key=True)
+    finished_at: datetime
+    events: int
+
+
 class CaseEntry(SQLModel, table=True):
     """One line of a pupil's chronology: "if it is not written down, it did not happen"."""
 

@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from bot.slack.gate import ReplayGuard, read_body
 from casework.audit import record_head
-from casework.thresholds import daily_review
+from casework.thresholds import daily_review_once
 from mail.sender import SmtpServer
 from supportfirst.alerting import socket_mode
 from supportfirst.bootstrap import App, LoopDied
@@ -63,11 +63,14 @@ async def _review_loop(application: App, drop: DropFolder | None) -> None:
         try:
             if drop is not None:  # the evening's exports first: the review sees them
                 await import_settled(application, drop)
-            events = await daily_review(application.uow(), clock.today(), clock.now())
-            log.info("daily review for %s: %d events", clock.today(), len(events))
-            # The day's head, signed, outside the database: a cut tail shows tomorrow.
-            heads = application.heads()
-            await record_head(application.uow(), application.signing_key, heads, clock.now())
+            events = await daily_review_once(application.uow(), clock.today(), clock.now())
+            if events is None:  # another serve on this database, or this one before a restart
+                log.info("daily review for %s: already run", clock.today())
+            else:
+                log.info("daily review for %s: %d events", clock.today(), len(events))
+                # The day's head, signed, outside the database: a cut tail shows tomorrow.
+                heads = application.heads()
+                await record_head(application.uow(), application.signing_key, heads, clock.now())
         except Exception:  # the database may be away for a while: the next review will run
             log.exception("daily review failed; will try again at the next review time")
         await asyncio.sleep(_seconds_until(at, datetime.now()))

@@ -387,6 +387,7 @@ class FakeCases:
     notice_rows: dict[int, NoticeRecord] = field(default_factory=dict)
     notice_deliveries: dict[int, list[Delivery]] = field(default_factory=dict)
     penalty_notices: list[PenaltyRecord] = field(default_factory=list)
+    review_runs: dict[date, tuple[datetime, int]] = field(default_factory=dict)
 
     async def add_entry(
         self,
@@ -426,6 +427,12 @@ class FakeCases:
             if e.upn in wanted and e.kind in of_kind:
                 found.setdefault(e.upn, []).append(e)
         return found
+
+    async def reviewed(self, on: date) -> bool:
+        return on in self.review_runs
+
+    async def record_review(self, on: date, now: datetime, events: int) -> None:
+        self.review_runs[on] = (now, events)
 
     async def open_episodes(self) -> dict[str, Episode]:
         return {e.upn: e for e in self.episodes if e.ended_on is None}

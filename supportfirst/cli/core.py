@@ -211,22 +211,38 @@ def threshold(
 @commands.command()
 def review(
     on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", help="do nothing when that day was already reviewed (as serve does)"
+        ),
+    ] = False,
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events."""
     from casework.audit import record_head
-    from casework.thresholds import daily_review
+    from casework.thresholds import daily_review, daily_review_once
 
     async def work(application: App) -> None:
         day = parse_date(on)
         now = application.clock.now()
-        events = await daily_review(application.uow(), day, now)
-        await record_head(application.uow(), application.signing_key, application.heads(), now)
+        if once:
+            ran = await daily_review_once(application.uow(), day, now)
+        else:
+            ran = await daily_review(application.uow(), day, now)
+        events = ran or []
+        if ran is not None:
+            await record_head(application.uow(), application.signing_key, application.heads(), now)
         if json_:
-            emit_json(
-                {"on": day.isoformat(), "events": [{"kind": e.kind, **e.payload()} for e in events]}
-            )
+            out = {
+                "on": day.isoformat(),
+                "events": [{"kind": e.kind, **e.payload()} for e in events],
+            }
+            emit_json({**out, "already_reviewed": True} if ran is None else out)
+            return
+        if ran is None:
+            typer.echo(f"{day} was already reviewed: nothing done")
             return
         for e in events:
             fields = ", ".join(f"{k}={v}" for k, v in e.payload().items() if k not in ("upn", "on"))

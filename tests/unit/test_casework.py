@@ -19,7 +19,7 @@ from casework.notices import issue_nti
 from casework.penalties import agree_penalty, check_penalty, record_penalty
 from casework.printed import record_delivery
 from casework.records import Delivery, NoticeRecord
-from casework.thresholds import daily_review
+from casework.thresholds import daily_review, daily_review_once
 from tests import builders as b
 from tests.fakes import FakeUnitOfWork
 from tests.fakes_mail import fake_mailroom
@@ -186,6 +186,17 @@ async def test_threshold_met_is_raised_again_after_dropping_below_and_meeting_it
     assert await threshold_met(case, date(2025, 6, 2)) == []  # 10 school weeks on: 0 sessions
     assert await threshold_met(case, date(2025, 6, 13)) == [date(2025, 6, 13)]
     assert [e.on for e in case.outbox.events] == [date(2025, 3, 7), date(2025, 6, 13)]
+
+
+async def test_the_review_run_once_a_day_skips_a_day_already_reviewed(
+    case: FakeUnitOfWork,
+) -> None:
+    first = await daily_review_once(case, date(2025, 3, 7), NOW)
+    assert [type(e) for e in first or []] == [ThresholdMet]
+    assert await daily_review_once(case, date(2025, 3, 7), NOW) is None
+    assert await daily_review(case, date(2025, 3, 7), NOW) == []  # staff may always re-run
+    assert await daily_review_once(case, date(2025, 3, 10), NOW) == []  # the next day runs
+    assert set(case.cases.review_runs) == {date(2025, 3, 7), date(2025, 3, 10)}
 
 
 # record_penalty / check_penalty
