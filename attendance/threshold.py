@@ -164,21 +164,28 @@ def tally(marks: Iterable[Mark]) -> dict[date, WeekTally]:
     return weeks
 
 
+def _window_weeks(
+    weeks: Mapping[date, WeekTally], on: date, policy: ThresholdPolicy
+) -> list[tuple[WeekTally, int]]:
+    """The window's school weeks, latest first, each with the mask of its sessions up to `on`."""
+    this_monday = week_monday(on)
+    found: list[tuple[WeekTally, int]] = []
+    for monday in sorted((m for m in weeks if m <= this_monday), reverse=True):
+        visible = sessions_up_to(on) if monday == this_monday else FULL_WEEK
+        if weeks[monday].school & visible:
+            found.append((weeks[monday], visible))
+            if len(found) == policy.weeks:
+                break
+    return found
+
+
 def evaluate_weeks(
     weeks: Mapping[date, WeekTally], on: date, policy: ThresholdPolicy = ThresholdPolicy()
 ) -> ThresholdResult:
     """The threshold on `on`, from one pupil's week tallies."""
-    this_monday = week_monday(on)
-    count, found, start = 0, 0, None
-    for monday in sorted((m for m in weeks if m <= this_monday), reverse=True):
-        visible = sessions_up_to(on) if monday == this_monday else FULL_WEEK
-        week = weeks[monday]
-        if not week.school & visible:
-            continue
-        count += popcount(week.counted(policy.codes) & visible)
-        start, found = monday, found + 1
-        if found == policy.weeks:
-            break
+    window = _window_weeks(weeks, on, policy)
+    count = sum(popcount(week.counted(policy.codes) & visible) for week, visible in window)
+    start = window[-1][0].monday if window else None
     return ThresholdResult(count, start, on, count >= policy.sessions)
 
 
@@ -188,6 +195,30 @@ def evaluate(
     """The threshold on `on`, from one pupil's marks at every school they attended, combined
     per session as attendance/registers.py says."""
     return evaluate_weeks(tally(m for m in effective(marks) if m.day <= on), on, policy)
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a count on a day rests on, as a notice states it: the school weeks of the window
+    (their Mondays, oldest first; fewer than 10 where fewer exist) and each counted session."""
+
+    weeks: tuple[date, ...]
+    counted: tuple[Mark, ...]
+
+
+def window_on(
+    marks: Iterable[Mark], on: date, policy: ThresholdPolicy = ThresholdPolicy()
+) -> Window:
+    """The window `evaluate` counts on `on`, session by session: one counted mark per session
+    (the same session absent at two schools is one absence)."""
+    standing = [m for m in effective(marks) if m.day <= on]
+    window = _window_weeks(tally(standing), on, policy)
+    mondays = {week.monday for week, _ in window}
+    counted: dict[tuple[date, str], Mark] = {}
+    for m in standing:
+        if m.code in policy.codes and week_monday(m.day) in mondays:
+            counted.setdefault((m.day, str(m.session)), m)
+    return Window(tuple(sorted(mondays)), tuple(sorted(counted.values())))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,14 @@ from typing import Any, Protocol
 
 from attendance.nti_outcome import EscalationGrounds, early_escalation_grounds
 from casework.errors import NotFound, Refused
+from casework.letter_facts import (
+    discussion,
+    leave_dates,
+    notice_grounds,
+    penalty_terms,
+    support_available,
+    support_lines,
+)
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.records import Entry, NoticeRecord, ParentRow, PupilRow
@@ -75,26 +83,27 @@ TITLES = {
     "contract_invite": "Invitation to an attendance contract meeting",
     "contract_failed": "Letter: attendance contract not kept",
     "leave_request_response": "Response to a request for term-time leave",
+    "meeting_notes": "Notes of our meeting",
     "nti": "Notice to Improve",
     "intend_legal_intervention": "Notice of intention to request legal intervention",
 }
-# What remains on offer during an NTI unless the school says otherwise.
-SUPPORT_AVAILABLE = (
-    "A meeting with us by phone, video call, in person or at home, at a time that suits you",
-    "Support from the school's pastoral team for your child",
-    "A referral to Early Help services for your family",
-)
 
 
 @dataclass(frozen=True)
 class LetterOptions:
     """What a letter says beyond the case log: `meeting` is the date/time offered or agreed,
-    `granted` answers a leave request, `slip_for` names the letter a hand-delivery slip is for."""
+    `granted` answers a leave request for `leave_from`..`leave_to`, `entry` is the case-log
+    discussion whose `notes` (its summary when None) a meeting_notes letter sends, `slip_for`
+    names the letter a hand-delivery slip is for."""
 
     ways: tuple[str, ...] = ("by phone", "by video call", "in person at school", "at home")
     meeting: str | None = None
     granted: bool = False
     slip_for: str = "nti"
+    leave_from: date | None = None
+    leave_to: date | None = None
+    entry: int | None = None
+    notes: str | None = None
 
 
 PLAIN = LetterOptions()
@@ -121,7 +130,8 @@ async def render_letter(
     grounds = None
     if template == "intend_legal_intervention":
         grounds = await _escalation_grounds(uow, pupil.upn, notices[-1], entries, on)
-    context = {
+    notice = notices[-1] if notices else None
+    context: dict[str, Any] = {
         "school": school,
         "school_contact": school_contact,
         "pupil": pupil,
@@ -132,13 +142,26 @@ async def render_letter(
         "weeks": rules.policy.weeks,
         "ways": options.ways,
         "meeting": options.meeting,
-        "support": [e for e in entries if e.kind == "support_offered"],
-        "support_available": SUPPORT_AVAILABLE,
-        "notice": notices[-1] if notices else None,
+        "support": support_lines(entries, on),
+        "notice": notice,
         "granted": options.granted,
         "letter_title": TITLES.get(options.slip_for, options.slip_for),
         "grounds": grounds,
+        "penalty": penalty_terms(
+            await uow.cases.penalties(parent.parent_id, pupil.upn), parent.parent_id, pupil.upn, on
+        ),
     }
+    if notice is not None:
+        marks = await uow.marks.for_pupil(pupil.upn)
+        context["notice_grounds"] = notice_grounds(notice, entries, marks, rules.policy)
+        context["support_available"] = support_available(notice, entries)
+    if template == "leave_request_response":
+        calendar = await uow.registry.calendar(pupil.school_urn)
+        context["leave"] = leave_dates(calendar, options.leave_from, options.leave_to)
+    if template == "meeting_notes":
+        talk = discussion(entries, options.entry)
+        context["discussion"] = talk
+        context["notes"] = (options.notes or talk.summary).strip()
     return renderer.render(template, rules.name, context)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,6 +13,7 @@ from attendance.nti_grounds import grounds
 from casework.compulsory import require_compulsory_school_age
 from casework.errors import Refused
 from casework.events import NtiIssued
+from casework.letter_facts import grounds_details, has_support
 from casework.letters import letter_contact
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
@@ -50,9 +52,13 @@ async def issue_nti(
     on: date,
     max_further_sessions: int,
     now: datetime,
+    available: Sequence[str] = (),
 ) -> IssuedNotice:
+    """`available`: the support that remains open to the family during the notice, as the
+    officer chose it for this case (the notice lists it beside the support already offered)."""
     if not improvement.strip():
         raise Refused("say what sufficient improvement means for this family (--improvement)")
+    available = [a.strip() for a in available if a.strip()]
     async with uow:
         await require_registers_agree(uow, upn)
         pupil = await known_pupil(uow, upn)
@@ -68,14 +74,19 @@ async def issue_nti(
         # A week of term without registers would have let the window reach back over it.
         await require_registers_complete(uow, upn, window_start, on)
         record = _notice(upn, rules.name, on, by, improvement.strip(), plan, window_start)
+        warnings = plan.warnings + await _support_warnings(uow, upn, available)
         notice_id = await uow.cases.add_notice(record, [])
         event = NtiIssued(upn, on, notice_id, plan.period.end)
+        marks = await uow.marks.for_pupil(upn)
         details = {
             **event.payload(),
             "improvement": improvement.strip(),
             "max_further_sessions": max_further_sessions,
             "parents": [p.parent_id for p in parents],
-            "warnings": list(plan.warnings),
+            "warnings": list(warnings),
+            # What the letter states, kept as issued: later corrections do not rewrite it.
+            **grounds_details(marks, plan.trigger.window_end, rules.policy),
+            "support_available": available,
         }
         await uow.cases.add_entry(
             upn, on, "nti_issued", by, _summary(notice_id, rules.name, plan), details, now
@@ -96,8 +107,26 @@ async def issue_nti(
         plan.trigger.unauthorised_sessions,
         window_start,
         routes,
-        plan.warnings,
+        warnings,
     )
+
+
+async def _support_warnings(uow: UnitOfWork, upn: str, available: list[str]) -> tuple[str, ...]:
+    """A notice is for support not engaged with or that did not work (seeds 000, 001): say so
+    when the case log shows none, or none is named as still available."""
+    warnings = []
+    if not has_support(await uow.cases.entries(upn)):
+        warnings.append(
+            f"no support has been logged for {upn}: a Notice to Improve is for support that was "
+            "not engaged with or did not work; log what was offered (case log --kind "
+            "support_offered) so that the notice and the referral can show it"
+        )
+    if not available:
+        warnings.append(
+            "no support was named as still available (--available): the notice offers the "
+            "support already given again and asks the parent to contact the school"
+        )
+    return tuple(warnings)
 
 
 async def _refuse_a_second_notice(uow: UnitOfWork, upn: str, on: date) -> None:

@@ -8,7 +8,7 @@ bytes that are already evidence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -16,6 +16,7 @@ from typing import Protocol
 from attendance.consent import ConsentRecord, consent_on
 from casework.consent import shared_with
 from casework.errors import Refused
+from casework.letter_facts import leave_dates
 from casework.letters import (
     PLAIN,
     TITLES,
@@ -28,7 +29,7 @@ from casework.letters import (
 )
 from casework.ports import Evidence, UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import ParentRow, PrintedCopy, PupilRow, QueuedEmail
+from casework.records import Entry, ParentRow, PrintedCopy, PupilRow, QueuedEmail
 
 # Notices whose service may be relied on in court: they carry the PDF copy, and a bounce is an
 # alert that the notice was not served.
@@ -148,8 +149,10 @@ async def queue_for_parents(
     now: datetime,
     options: LetterOptions = PLAIN,
     notice_id: int | None = None,
+    about: Mapping[str, object] | None = None,
 ) -> list[ParentRoute]:
-    """Inside an open unit of work: one email or one printed letter and slip per parent."""
+    """Inside an open unit of work: one email or one printed letter and slip per parent.
+    `about` is logged with each letter: what it answers (leave dates, a discussion)."""
     school = await uow.registry.school(pupil.school_urn)
     school_name = school.name if school else pupil.school_urn
     sending = _Sending(uow, mailroom, template, pupil, staff, on, now, notice_id, school_name)
@@ -178,6 +181,7 @@ async def queue_for_parents(
             route=route.route,
             message_id=route.message_id,
             notice_id=notice_id,
+            **(about or {}),
         )
         await uow.cases.add_entry(pupil.upn, on, "letter_sent", staff.actor, summary, details, now)
         await uow.audit.append(staff.actor, "letter.queued", f"pupil:{pupil.upn}", details, now)
@@ -279,21 +283,138 @@ async def send_letter(
     on: date,
     now: datetime,
     options: LetterOptions = PLAIN,
+    again: bool = False,
+    request: tuple[str, bytes] | None = None,
 ) -> LetterSent:
     """`letter send TEMPLATE UPN`: the letter from staff member `by` (the contact it names) to
-    every parent of the pupil, all or nothing."""
+    every parent of the pupil, all or nothing.
+
+    The same letter to the same parent twice in a day is refused unless `again` (a second
+    copy is a decision, not a double click). A leave response records the request it answers
+    (`request`: the parent's written request, name and bytes, kept as evidence)."""
     if template == "hand_delivery_slip":
         raise Refused("the hand-delivery slip goes with a letter sent by post, not on its own")
+    about = letter_about(template, options)
     async with uow:
         pupil = await known_pupil(uow, upn)
         staff = await letter_contact(uow, by, pupil.school_urn)
         parents = await uow.registry.parents_of(upn)
         if not parents:
             raise Refused(f"no parents on record for {upn}: import the parents file first")
+        entries = await uow.cases.entries(upn)
+        if not again:
+            _refuse_a_repeat(entries, template, about, parents, on)
         notices = await uow.cases.notices(upn) if template in FORMAL else []
         notice_id = notices[-1].id if notices else None
+        if template == "leave_request_response":
+            await _record_leave_request(
+                uow, mailroom, pupil, entries, staff, on, now, options, request
+            )
         routes = await queue_for_parents(
-            uow, mailroom, template, pupil, parents, staff, on, now, options, notice_id
+            uow,
+            mailroom,
+            template,
+            pupil,
+            parents,
+            staff,
+            on,
+            now,
+            options,
+            notice_id,
+            {**about, "again": again} if again else about,
         )
         await uow.commit()
     return LetterSent(upn, template, routes)
+
+
+def letter_about(template: str, options: LetterOptions) -> dict[str, object]:
+    """What makes two letters of one template different letters: the leave dates a response
+    answers, the discussion whose notes are sent."""
+    if template == "leave_request_response":
+        return {
+            "leave_from": options.leave_from.isoformat() if options.leave_from else None,
+            "leave_to": options.leave_to.isoformat() if options.leave_to else None,
+            "granted": options.granted,
+        }
+    if template == "meeting_notes":
+        return {"entry": options.entry}
+    return {}
+
+
+def _refuse_a_repeat(
+    entries: Sequence[Entry],
+    template: str,
+    about: Mapping[str, object],
+    parents: Sequence[ParentRow],
+    on: date,
+) -> None:
+    ids = {p.parent_id for p in parents}
+    already = sorted(
+        {
+            str(e.details.get("parent_id"))
+            for e in entries
+            if e.kind == "letter_sent"
+            and e.on == on
+            and e.details.get("template") == template
+            and e.details.get("parent_id") in ids
+            and all(e.details.get(k) == v for k, v in about.items())
+        }
+    )
+    if already:
+        title = TITLES.get(template, template)
+        raise Refused(
+            f"{title} was already sent to parent {', '.join(already)} on {on}: "
+            "to send it to them again today, ask for it again (--again)"
+        )
+
+
+async def _record_leave_request(
+    uow: UnitOfWork,
+    mailroom: Mailroom,
+    pupil: PupilRow,
+    entries: Sequence[Entry],
+    staff: Staff,
+    on: date,
+    now: datetime,
+    options: LetterOptions,
+    request: tuple[str, bytes] | None,
+) -> None:
+    """The request a leave response answers goes into the case once (the LA asks for the
+    parent's request beside the school's response)."""
+    leave = leave_dates(
+        await uow.registry.calendar(pupil.school_urn), options.leave_from, options.leave_to
+    )
+    start, end = leave.start.isoformat(), leave.end.isoformat()
+    details: dict[str, object] = {
+        "leave_from": start,
+        "leave_to": end,
+        "school_days": leave.school_days,
+        "sessions": leave.sessions,
+        "granted": options.granted,
+    }
+    if request is not None:
+        name, content = request
+        details.update(request_file=name, request_sha256=mailroom.evidence.put(content))
+    same = [
+        e
+        for e in entries
+        if e.kind == "leave_request"
+        and (e.details.get("leave_from"), e.details.get("leave_to")) == (start, end)
+        and e.details.get("granted") == options.granted
+    ]
+    # Answered again: the request is already in the case (unless a new copy of it came).
+    if same and (
+        request is None or same[-1].details.get("request_sha256") == details.get("request_sha256")
+    ):
+        return
+    answer = "agreed" if options.granted else "not agreed"
+    summary = (
+        f"Request for term-time leave from {leave.start} to {leave.end} "
+        f"({leave.school_days} school days, {leave.sessions} sessions): {answer}."
+    )
+    entry_id = await uow.cases.add_entry(
+        pupil.upn, on, "leave_request", staff.actor, summary, details, now
+    )
+    await uow.audit.append(
+        staff.actor, "case.leave_request", f"pupil:{pupil.upn}", {"entry": entry_id, **details}, now
+    )

@@ -222,6 +222,14 @@ def nti_issue(
             "--max-further-sessions", help="further threshold-code sessions allowed", min=0
         ),
     ] = 0,
+    available: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--available",
+            help="support that remains available during the notice, repeatable "
+            "(the notice lists it under the support already offered)",
+        ),
+    ] = None,
     json_: JsonOpt = False,
     by: ByOpt = None,
     db: DbOpt = None,
@@ -239,6 +247,7 @@ def nti_issue(
             parse_date(on),
             max_further_sessions,
             application.clock.now(),
+            available or (),
         )
         parents = [route_json(r) for r in n.deliveries]
         if json_:

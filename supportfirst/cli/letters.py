@@ -11,6 +11,7 @@ from supportfirst.cli.common import (
     ByOpt,
     DbOpt,
     JsonOpt,
+    UserError,
     acting,
     emit_json,
     parse_date,
@@ -22,6 +23,7 @@ from supportfirst.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from casework.letters import LetterOptions
     from supportfirst.bootstrap import App
 
 letter_app = typer.Typer(help="Support-first letters and notices.", no_args_is_help=True)
@@ -33,6 +35,50 @@ MeetingOpt = Annotated[
 ]
 GrantedOpt = Annotated[bool, typer.Option("--granted", help="leave request: agreed")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="the letter's date")]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="leave_request_response: the first day of leave")
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="leave_request_response: the last day of leave")
+]
+EntryOpt = Annotated[
+    int | None,
+    typer.Option("--entry", help="meeting_notes: the discussion's case-log entry (case show)"),
+]
+NotesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--notes", help="meeting_notes: the full notes as a text file (default: the entry)"
+    ),
+]
+
+
+def _options(
+    meeting: str | None,
+    granted: bool,
+    leave_from: str | None,
+    leave_to: str | None,
+    entry: int | None,
+    notes: Path | None,
+    slip_for: str = "nti",
+) -> LetterOptions:
+    from casework.letters import LetterOptions
+
+    text = None
+    if notes is not None:
+        try:
+            text = notes.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UserError(f"{notes}: --notes: not UTF-8 text (byte {e.start})") from None
+    return LetterOptions(
+        meeting=meeting,
+        granted=granted,
+        slip_for=slip_for,
+        leave_from=parse_date(leave_from, "--from") if leave_from else None,
+        leave_to=parse_date(leave_to, "--to") if leave_to else None,
+        entry=entry,
+        notes=text,
+    )
 
 
 @letter_app.command("preview")
@@ -47,13 +93,19 @@ def letter_preview(
     ] = "nti",
     html: Annotated[bool, typer.Option("--html", help="the HTML part, not the text")] = False,
     on: OnOpt = None,
+    leave_from: FromOpt = None,
+    leave_to: ToOpt = None,
+    entry: EntryOpt = None,
+    notes: NotesOpt = None,
     by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Show a letter as a parent would receive it from you (--by: the contact it names):
     subject, then the text (or HTML) part."""
-    from casework.letters import LetterOptions, letter_for
+    from casework.letters import letter_for
     from mail.letters import LetterRenderer  # Jinja and the templates: only when previewing
+
+    options = _options(meeting, granted, leave_from, leave_to, entry, notes, slip_for)
 
     async def work(application: App) -> None:
         letter = await letter_for(
@@ -64,7 +116,7 @@ def letter_preview(
             parent,
             await acting(application, by, "letter", upn=upn.upper()),
             parse_date(on),
-            LetterOptions(meeting=meeting, granted=granted, slip_for=slip_for),
+            options,
         )
         typer.echo(f"Subject: {letter.subject}\n")
         typer.echo(letter.html if html else letter.text)
@@ -79,14 +131,31 @@ def letter_send(
     meeting: MeetingOpt = None,
     granted: GrantedOpt = False,
     on: OnOpt = None,
+    leave_from: FromOpt = None,
+    leave_to: ToOpt = None,
+    request: Annotated[
+        Path | None,
+        typer.Option(
+            "--request", help="leave_request_response: the parent's written request, as a file"
+        ),
+    ] = None,
+    entry: EntryOpt = None,
+    notes: NotesOpt = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="send it again to parents who had it today")
+    ] = False,
     json_: JsonOpt = False,
     by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Queue the letter for each parent: email where that parent consented, else print + slip.
-    It names you (--by) as the person to contact, with your phone and email."""
-    from casework.letters import LetterOptions
+    It names you (--by) as the person to contact, with your phone and email. The same letter
+    to the same parent twice in one day needs --again."""
     from casework.sending import send_letter
+
+    options = _options(meeting, granted, leave_from, leave_to, entry, notes)
+    # A copy that cannot be read: the boundary names the file.
+    copy = (request.name, request.read_bytes()) if request is not None else None
 
     async def work(application: App) -> None:
         sent = await send_letter(
@@ -97,7 +166,9 @@ def letter_send(
             await acting(application, by, "letter", upn=upn.upper()),
             parse_date(on),
             application.clock.now(),
-            LetterOptions(meeting=meeting, granted=granted),
+            options,
+            again,
+            copy,
         )
         if json_:
             emit_json({"upn": sent.upn, "parents": [route_json(r) for r in sent.parents]})

@@ -83,21 +83,25 @@ async def test_the_nti_states_every_element_the_law_asks_for() -> None:
         date(2025, 3, 7),
         0,
         NOW,
+        ["A referral to Early Help services for your family"],
     )
-    text = (await letter(uow, "nti")).text
+    text = " ".join((await letter(uow, "nti")).text.split())
     for element in (
-        "10 sessions of unauthorised absence",
-        "24 February 2025",  # trigger
-        "Sam0 attends every day",
-        "no further unauthorised absence",  # improvement
+        "10 sessions of unauthorised absence in the 2 school weeks from 24 February 2025",
+        "On 7 March 2025 this met the national threshold",  # the trigger
+        "Monday 3 March 2025, morning and afternoon: O",  # the sessions counted
+        "section 7 of the Education Act 1996",
+        "Sam0 attends every day",  # improvement, once
+        "If any further unauthorised absence is recorded",
         "4 March 2025: Offered a place at breakfast club",  # support offered
-        "Early Help",
+        "A referral to Early Help services for your family",  # as the officer chose it
         "Ms Priya Patel",
-        "penalty notice",  # available, contact, law
+        "£80 if paid within 21 days",
         "From 10 March 2025 to 2 May 2025",
         "Local authority: Suffolk",
     ):
         assert element in text, element
+    assert text.count("Sam0 attends every day") == 1
 
 
 async def test_an_essex_school_gets_the_essex_notice() -> None:
@@ -137,6 +141,13 @@ async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> N
         b.UPN_1, "engagement", "Ms Patel", date(2025, 3, 10), "Missed the review", engaged=False
     )
     await log_entry(uow, missed, NOW)
+    meeting = await log_entry(
+        uow,
+        LogRequest(
+            b.UPN_1, "meeting", "Ms Patel", date(2025, 3, 10), "Met", ways_offered=("phone",)
+        ),
+        NOW,
+    )
     result = await letter_for(
         uow,
         RENDERER,
@@ -145,7 +156,12 @@ async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> N
         "P1",
         STAFF,
         date(2025, 3, 10),
-        LetterOptions(meeting="Tuesday 18 March at 9am"),
+        LetterOptions(
+            meeting="Tuesday 18 March at 9am",
+            leave_from=date(2025, 3, 17),
+            leave_to=date(2025, 3, 18),
+            entry=meeting,
+        ),
     )
     assert result.subject and "Alex Taylor" in result.text and "Alex Taylor" in result.html
     assert "{{" not in result.text and "{%" not in result.html
@@ -153,8 +169,9 @@ async def test_every_letter_renders_for_a_case_with_a_notice(template: str) -> N
 
 async def test_a_refused_leave_request_explains_the_consequence_gently() -> None:
     uow = await school()
+    two_days = LetterOptions(leave_from=date(2025, 3, 17), leave_to=date(2025, 3, 18))
     refused = await letter_for(
-        uow, RENDERER, "leave_request_response", b.UPN_1, "P1", STAFF, date(2025, 3, 10)
+        uow, RENDERER, "leave_request_response", b.UPN_1, "P1", STAFF, date(2025, 3, 10), two_days
     )
     granted = await letter_for(
         uow,
@@ -164,7 +181,35 @@ async def test_a_refused_leave_request_explains_the_consequence_gently() -> None
         "P1",
         STAFF,
         date(2025, 3, 10),
-        LetterOptions(granted=True),
+        LetterOptions(granted=True, leave_from=date(2025, 3, 17), leave_to=date(2025, 3, 18)),
     )
-    assert "unauthorised" in refused.text and "penalty notice" in refused.text
+    text = " ".join(refused.text.split())
+    assert "2 school days (4 sessions)" in text and "unauthorised" in text
+    # Four sessions are not a holiday penalty on their own: they count towards the threshold.
+    assert "would count towards the national threshold" in text and "£80" in text
     assert "agreed to this leave" in granted.text and "penalty" not in granted.text
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "refusal"),
+    [
+        (None, date(2025, 3, 18), "needs the leave dates: --from DATE --to DATE"),
+        (date(2025, 3, 18), date(2025, 3, 17), "--to 2025-03-17 is before --from 2025-03-18"),
+        (date(2025, 4, 7), date(2025, 4, 11), "has no school days at this school"),
+    ],
+)
+async def test_a_leave_response_needs_real_leave_dates(
+    start: date | None, end: date, refusal: str
+) -> None:
+    uow = await school()
+    with pytest.raises(Refused, match=refusal):
+        await letter_for(
+            uow,
+            RENDERER,
+            "leave_request_response",
+            b.UPN_1,
+            "P1",
+            STAFF,
+            date(2025, 3, 10),
+            LetterOptions(leave_from=start, leave_to=end),
+        )

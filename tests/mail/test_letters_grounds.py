@@ -59,9 +59,9 @@ async def test_a_notice_after_the_count_dipped_states_the_day_it_was_met_and_its
     text = " ".join(letter.text.split())
     assert (
         "10 sessions of unauthorised absence in the 10 school weeks from 3 March 2025 to "
-        "23 May 2025. On 23 May 2025, within the 10 school weeks before this notice, this met "
-        "the national threshold"
+        "23 May 2025. On 23 May 2025 this met the national threshold"
     ) in text
+    assert "That day is within the 10 school weeks before this notice." in text
 
 
 async def test_a_notice_met_on_the_day_says_so() -> None:
@@ -69,7 +69,11 @@ async def test_a_notice_met_on_the_day_says_so() -> None:
     await nti(uow, date(2025, 3, 7))
     letter = await letter_for(uow, LetterRenderer(), "nti", b.UPN_1, "P1", STAFF, date(2025, 3, 7))
     text = " ".join(letter.text.split())
-    assert "to 7 March 2025. This meets the national threshold" in text
+    assert (
+        "to 7 March 2025 (all of Sam0's school weeks up to that day). On 7 March 2025 this met"
+        in text
+    )
+    assert "within the 10 school weeks before this notice" not in text
 
 
 async def test_met_only_before_the_previous_10_school_weeks_is_refused() -> None:
