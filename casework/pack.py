@@ -80,6 +80,7 @@ WHAT = {
     "nti_withdrawn": "Notice to Improve withdrawn",
     "threshold_met": "Threshold met",
     "letter_sent": "Letter sent",
+    "leave_request": "Request for term-time leave",
     "letter_delivered": "Letter delivered",
     "parent_replied": "Parent replied",
     "mail_attached": "Email attached from the quarantine",

@@ -275,6 +275,7 @@ async def run_demo(app: App, seed: int = 2025) -> DemoReport:
         REVIEW_ON,
         0,
         now,
+        ("Breakfast club every morning from 8am", "A weekly check-in with the attendance officer"),
     )
     report.say(f"Notice to Improve {notice.notice_id} for {target} until {notice.period_end}")
     await _send_and_answer(app, report, met, clock.move(REVIEW_ON, 16, 5))

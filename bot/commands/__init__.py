@@ -26,7 +26,7 @@ from casework.status import pupil_status
 USAGE = """\
 `/attendance status UPN`: sessions in the window, stage, notice, consent per parent
 `/attendance log UPN support_offered|contact|note|circumstances|siblings_checked SUMMARY…`
-`/attendance letter TEMPLATE UPN`: email to consenting parents, print + slip for the rest
+`/attendance letter TEMPLATE UPN [again]`: email if consented, else print + slip; `again`: 2nd today
 `/attendance nti UPN`: the Notice to Improve form (only when the law allows one)
 `/attendance consent PARENT_ID EMAIL form|email|portal|verbal-confirmed-in-writing`
 `/attendance pack UPN`: the referral pack
@@ -117,8 +117,9 @@ class Commands:
 
     async def _letter(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
         template, upn = args[0], args[1].upper()
+        again = [a.lower() for a in args[2:]] == ["again"]
         sent = await send_letter(
-            self.new_uow(), self.mailroom(), template, upn, who.id, ask.on, ask.now
+            self.new_uow(), self.mailroom(), template, upn, who.id, ask.on, ask.now, again=again
         )
         lines = [f"{template} for {upn}:"] + [
             f"parent {r.parent_id}: "

@@ -62,6 +62,27 @@ async def test_a_read_only_user_cannot_send_a_letter_and_the_attempt_is_audited(
     assert audit[-1].action == "chat.refused" and "U2VIEWER" in audit[-1].details
 
 
+async def test_the_same_letter_twice_in_a_day_from_slack_needs_again(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    async def answer(n: int, text: str) -> str:
+        body = slash_command_body(
+            text=text, user_id="U1OFFICER", response_url=slack_api.response_url()
+        )
+        status, _ = await endpoint.post(body)
+        assert status == 200
+        return str((await slack_api.wait_for_calls("response_url", n))[-1].args["text"])
+
+    first = await answer(1, f"letter initial_concern {b.UPN_1}")
+    assert first.startswith(f"initial_concern for {b.UPN_1}:")
+    twice = await answer(2, f"letter initial_concern {b.UPN_1}")
+    assert "was already sent to parent P1, P2 on" in twice
+    again = await answer(3, f"letter initial_concern {b.UPN_1} again")
+    assert again.startswith(f"initial_concern for {b.UPN_1}:")
+    async with endpoint.app.uow() as uow:
+        assert len(await uow.mail.printed_for(b.UPN_1)) == 4
+
+
 async def test_an_nti_from_the_form_is_issued_and_the_officer_told(
     endpoint: Endpoint, slack_api: SlackStandIn
 ) -> None:

@@ -199,6 +199,7 @@ async def test_a_pack_of_200_entries_and_50_emails_reads_back_from_its_pdf(case:
             HEAD,
             date(2025, 3, 10),
             NOW,
+            again=True,  # the same letter again that day: asked for, not a double click
         )
     for n in range(150):
         request = LogRequest(b.UPN_1, "contact", "Mr Jones", date(2025, 3, 11), f"Call number {n}")

@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 import documents.pdf
+from casework.letter_facts import CountedSession, NoticeGrounds, PenaltyTerms, SupportLine
 from documents.pdf import letter_pdf
 from mail.letters import Letter, LetterRenderer
 
@@ -47,8 +48,17 @@ def nti_letter() -> Letter:
         "authority": "Suffolk",
         "weeks": 10,
         "notice": notice,
-        "support": [SimpleNamespace(on=date(2025, 3, 4), summary="Offered breakfast club")],
+        "notice_grounds": NoticeGrounds(
+            date(2025, 3, 7),
+            date(2024, 12, 16),
+            10,
+            tuple(
+                CountedSession(date(2025, 3, d), s, "O") for d in range(3, 8) for s in ("AM", "PM")
+            ),
+        ),
+        "support": [SupportLine(date(2025, 3, 4), "Offered breakfast club")],
         "support_available": ["A referral to Early Help services for your family"],
+        "penalty": PenaltyTerms(80, 160, 160, 21, 28, 1, ()),
     }
     return LetterRenderer().render("nti", "Suffolk", context)
 
@@ -102,8 +112,10 @@ def test_the_printed_copy_says_what_the_email_says() -> None:
         "Pupil: Sam Okafor-Smith, year 5",
         "From 10 March 2025 to 2 May 2025",
         "Sam attends every day",
-        "no further unauthorised absence",
+        "If any further unauthorised absence is recorded",
         "4 March 2025: Offered breakfast club",
+        "Wednesday 5 March 2025, morning and afternoon: O (other unauthorised absence)",
+        "£80 if paid within 21 days",
         "Ms Priya Patel",
         "Local authority: Suffolk",
     ):

@@ -221,7 +221,7 @@ async def test_a_dead_workers_journal_settles_each_claim(case: App, tmp_path: Pa
     for parent, email in (("P1", PARENT), ("P2", "jo@example.org")):
         await consent(case, parent, email)
     await letter(case)
-    await letter(case)  # four emails
+    await letter(case, "meeting_invite")  # four emails
     async with case.uow() as uow:
         claimed = await uow.mail.claim("dead", NOW, NOW + timedelta(minutes=15), 10)
         await uow.commit()

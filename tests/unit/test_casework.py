@@ -152,7 +152,11 @@ async def test_an_nti_warns_about_a_parent_whose_earlier_nti_failed(case: FakeUn
     async with case:
         await case.cases.add_notice(failed, [Delivery("P1", "post", "posted")])
         await case.commit()
-    assert [w[:30] for w in await nti(case)] == ["parent P1 already had a Notice"]
+    assert [w[:30] for w in await nti(case)] == [
+        "parent P1 already had a Notice",
+        f"no support has been logged for {b.UPN_1}"[:30],
+        "no support was named as still available"[:30],
+    ]
     assert len(case.cases.notice_rows) == 2
 
 
