@@ -152,7 +152,13 @@ class Commands:
         )
 
     async def issue_nti(
-        self, ask: Ask, upn: str, improvement: str, max_further: int, on: date
+        self,
+        ask: Ask,
+        upn: str,
+        improvement: str,
+        max_further: int,
+        on: date,
+        available: tuple[str, ...] = (),
     ) -> Answer:
         """The NTI form's submission (checked again: the form names the pupil)."""
         caller = await self.guard.admit(ask, "nti", upn=upn)
@@ -168,6 +174,7 @@ class Commands:
                 on,
                 max_further,
                 ask.now,
+                available,
             )
         except CaseworkError as e:
             return Answer(str(e), refused=True, upn=upn)
@@ -175,9 +182,10 @@ class Commands:
             f"parent {r.parent_id}: {'emailed' if r.route == 'email' else 'print + slip'}"
             for r in n.deliveries
         )
+        warnings = "".join(f"\nWarning: {w}" for w in n.warnings)
         return Answer(
             f"Notice to Improve {n.notice_id} issued for {upn}: improvement period "
-            f"{n.period_start} to {n.period_end}. {routes}.",
+            f"{n.period_start} to {n.period_end}. {routes}.{warnings}",
             upn=upn,
         )
 

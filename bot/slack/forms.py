@@ -17,7 +17,9 @@ View = dict[str, Any]
 DEFAULT_IMPROVEMENT = "No further unauthorised absence during the improvement period"
 
 
-def _input(block_id: str, label: str, element: Block, hint: str | None = None) -> Block:
+def _input(
+    block_id: str, label: str, element: Block, hint: str | None = None, optional: bool = False
+) -> Block:
     b: Block = {
         "type": "input",
         "block_id": block_id,
@@ -26,6 +28,8 @@ def _input(block_id: str, label: str, element: Block, hint: str | None = None) -
     }
     if hint:
         b["hint"] = text(hint, markdown=False)
+    if optional:
+        b["optional"] = True
     return b
 
 
@@ -68,6 +72,14 @@ def nti_form(upn: str, support: tuple[str, ...], on: date) -> View:
                 "min_value": "0",
             },
             "0 means any further unauthorised absence breaches the notice",
+        ),
+        _input(
+            "available",
+            "Support that remains available (one per line)",
+            {"type": "plain_text_input", "multiline": True},
+            "The notice lists these under the support already offered: choose what fits "
+            "this family",
+            optional=True,
         ),
         _input("on", "Issue date", {"type": "datepicker", "initial_date": on.isoformat()}),
         context(

@@ -40,12 +40,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return  # the modal stayed open showing the errors (nti_validate)
         upn = str(json.loads(view["private_metadata"])["upn"])
         on = date.fromisoformat(v.get("on") or deps.today().isoformat())
+        available = tuple(str(v.get("available") or "").splitlines())
         answer = await deps.commands.issue_nti(
             deps.ask(user, "form nti_issue", body),
             upn,
             str(v["improvement"]),
             int(v["max_further"]),
             on,
+            available,
         )
         await direct_message(client, user, answer.text)
 

@@ -71,7 +71,7 @@ async def test_the_same_letter_twice_in_a_day_from_slack_needs_again(
         )
         status, _ = await endpoint.post(body)
         assert status == 200
-        return str((await slack_api.wait_for_calls("response_url", n))[-1].args["text"])
+        return str((await slack_api.wait_for_calls("response_url", n, 60))[-1].args["text"])
 
     first = await answer(1, f"letter initial_concern {b.UPN_1}")
     assert first.startswith(f"initial_concern for {b.UPN_1}:")
@@ -113,16 +113,28 @@ async def test_an_nti_from_the_form_is_issued_and_the_officer_told(
     )
     status, body = await endpoint.post(interaction_body(empty))
     assert status == 200 and json.loads(body)["response_action"] == "errors"
+    assert [blk["block_id"] for blk in view["blocks"] if blk["type"] == "input"] == [
+        "improvement",
+        "max_further",
+        "available",
+        "on",
+    ]
     good = json.loads(json.dumps(empty))
     good["view"]["state"]["values"]["improvement"]["value"]["value"] = "No more absence"
+    good["view"]["state"]["values"]["available"] = {
+        "value": {"type": "plain_text_input", "value": "Breakfast club\nA weekly check-in\n"}
+    }
     status, _ = await endpoint.post(interaction_body(good))
     [dm] = await slack_api.wait_for_calls("chat.postMessage")
     assert dm.args["channel"] == "U1OFFICER"
     assert str(dm.args["text"]).startswith(f"Notice to Improve 1 issued for {b.UPN_1}")
     assert "parent P1: emailed" in str(dm.args["text"])
+    assert "Warning: no support has been logged" in str(dm.args["text"])
     async with endpoint.app.uow() as uow:
         [email] = await uow.mail.emails_for(b.UPN_1)
+        [issued] = [e for e in await uow.cases.entries(b.UPN_1) if e.kind == "nti_issued"]
     assert email.template == "nti" and email.recipient == "alex@example.org"
+    assert issued.details["support_available"] == ["Breakfast club", "A weekly check-in"]
 
 
 async def test_acknowledging_an_alert_lands_in_the_chronology(
