@@ -20,6 +20,7 @@ from tests.integration.test_cli_notice_service import GONE
 def cli(tmp_path: Path, db_url: str) -> Cli:
     run = Cli(tmp_path)
     run.env["SUPPORTFIRST_DATABASE_URL"] = db_url
+    run.enrol()
     rows = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 12), absent=GONE)
     for kind, data in (
         ("schools", b.schools()),

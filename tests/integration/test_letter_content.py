@@ -25,15 +25,16 @@ from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.errors import Refused
 from casework.imports import import_csv
-from casework.letters import LetterOptions, Staff
+from casework.letters import LetterOptions
 from casework.notices import issue_nti
 from casework.sending import send_letter
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import HEAD, HEAD_EMAIL, HEAD_PHONE, enrol, school_contacts
 
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 ISSUED = date(2025, 3, 7)
-STAFF = Staff("Ms Priya Patel", "Attendance Officer", "01234 567890", "attendance@school.example")
+STAFF = HEAD  # Ms Patel, the attendance officer the letters name for parents to contact
 # Absent all of the first week of March, and one morning in December: 11 sessions in all.
 GONE = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
 DECEMBER = (date(2024, 12, 10), "AM")
@@ -59,6 +60,8 @@ async def _school(app: App, absent: list[tuple[date, str]], start: date) -> App:
         ("marks", b.csv_bytes(b.MARKS_HEADER, marks)),
     ):
         await import_csv(app.uow(), kind, f"{kind}.csv", data, "officer", NOW)
+    await enrol(app.uow, phone=HEAD_PHONE, email=HEAD_EMAIL)
+    await school_contacts(app.uow)
     # Alex (P1) agreed in writing to email; Jo (P2) gets printed letters.
     await record_consent(
         app.uow(),
@@ -67,7 +70,7 @@ async def _school(app: App, absent: list[tuple[date, str]], start: date) -> App:
         "alex@example.org",
         "form",
         date(2024, 9, 10),
-        "Ms Patel",
+        STAFF,
         NOW,
         ("consent.txt", b"Signed consent form: P1\n"),
     )
@@ -82,7 +85,7 @@ async def school(app: App) -> App:
 
 
 async def _log(app: App, kind: str, on: date, summary: str, **extra: object) -> int:
-    request = LogRequest(b.UPN_1, kind, "Ms Patel", on, summary, **extra)
+    request = LogRequest(b.UPN_1, kind, STAFF, on, summary, **extra)
     return await log_entry(app.uow(), request, NOW)
 
 
@@ -129,7 +132,7 @@ async def _issue(app: App, available: list[str] | None = None) -> tuple[tuple[st
         app.uow(),
         app.mailroom(),
         b.UPN_1,
-        "Ms Patel",
+        STAFF,
         "Sam0 is in school every day, on time",
         ISSUED,
         0,
@@ -164,6 +167,8 @@ NTI_STATES = (
     "£160 if paid within 28 days",
     "second penalty notice for the same child within 3 years is £160",
     "prosecute in the magistrates' court",
+    # who to contact
+    f"Telephone: {HEAD_PHONE}",
 )
 
 
