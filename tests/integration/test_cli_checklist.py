@@ -19,6 +19,7 @@ BY = ("--by", "Ms Patel")
 def cli(tmp_path: Path, db_url: str) -> Cli:
     run = Cli(tmp_path)
     run.env["SUPPORTFIRST_DATABASE_URL"] = db_url
+    run.enrol()
     for kind, data in (
         ("schools", b.schools()),
         ("pupils", b.pupils(b.UPN_1)),
