@@ -95,6 +95,7 @@ def test_threshold_json_is_the_contract_document(cli: Cli) -> None:
                 "met": True,
                 "conflicts": [],
                 "compulsory_school_age": True,
+                "registers_missing": [],
             }
         ],
     }
