@@ -17,21 +17,18 @@ from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.postal import AddressVersion
 from attendance.threshold import Mark
 from casework.events import Event
+from casework.mail_ports import Mail as Mail  # the port lives there; named here too
 from casework.quarantine_records import Quarantine
 from casework.records import (
-    Accepted,
     AlertPostRecord,
     AuditRecord,
     CalendarRow,
     ChainTip,
     Change,
-    Claimed,
     Delivery,
-    EmailRecord,
     Entry,
     Episode,
     HowDelivered,
-    InboundRecord,
     MarkChanges,
     MarkConflict,
     MarkRow,
@@ -39,17 +36,17 @@ from casework.records import (
     NoticeStatus,
     ParentRow,
     PendingEvent,
-    PrintedCopy,
     PupilCount,
     PupilRegisters,
     PupilRow,
-    QueuedEmail,
     SchoolContact,
     SchoolRow,
-    SendOutcome,
     StaffRecord,
 )
 from casework.session_records import WebSessions
+from casework.signing_ports import HeadLog as HeadLog
+from casework.signing_ports import Signer as Signer
+from casework.signing_ports import Verifier as Verifier
 
 
 class Registry(Protocol):
@@ -285,72 +282,6 @@ class Chat(Protocol):
         ...
 
 
-class Mail(Protocol):
-    """Emails queued and sent, printed letters, and mail read from the inbox."""
-
-    async def queue(self, email: QueuedEmail) -> int: ...
-    async def add_printed(self, copy: PrintedCopy) -> int: ...
-    async def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[Claimed]:
-        """Claim up to `limit` due emails for `worker` (no other worker can claim them)."""
-        ...
-
-    async def claimed_by(self, worker: str, on: date) -> list[Claimed]: ...
-    async def expired_claims(self, now: datetime) -> list[tuple[str, list[Claimed]]]: ...
-    # Each of these keeps the attempt (`outcome`) and ends the worker's claim on the email.
-    async def mark_sent(self, accepted: Accepted, worker: str) -> None:
-        """The server accepted it: sent, with its reply and queue id."""
-        ...
-
-    async def record_sent(self, accepted: Sequence[Accepted], worker: str) -> None:
-        """`mark_sent` for a whole batch, in a couple of statements."""
-        ...
-
-    async def retry_later(
-        self, outcome: SendOutcome, worker: str, attempts: int, next_attempt_at: datetime
-    ) -> None:
-        """A temporary refusal: back to the queue until `next_attempt_at`."""
-        ...
-
-    async def mark_failed(
-        self, outcome: SendOutcome, worker: str, attempts: int, failure: str
-    ) -> None:
-        """Given up on (or bounced after it was sent): failed, with the reason staff read."""
-        ...
-
-    async def requeue(self, outcome: SendOutcome, worker: str) -> None:
-        """A dead worker never began sending it: back to the queue as it was."""
-        ...
-
-    async def email(self, message_id: str) -> EmailRecord | None: ...
-    async def email_by_id(self, mail_id: int) -> EmailRecord | None: ...
-    async def email_by_token(self, token: str) -> EmailRecord | None: ...
-    async def emails_for(self, upn: str) -> list[EmailRecord]: ...
-    async def printed_for(self, upn: str) -> list[PrintedCopy]: ...
-    async def printed(self, printed_id: int) -> PrintedCopy | None: ...
-    async def printed_delivered(
-        self, printed_id: int, how: HowDelivered, on: date, by: str, deemed_received_on: date
-    ) -> None: ...
-    async def attempts(self, mail_id: int) -> list[SendOutcome]: ...
-    async def counts(self) -> dict[str, int]: ...
-    async def add_inbound(self, record: InboundRecord) -> int | None:
-        """Store a message read from the inbox; None when these bytes were stored before."""
-        ...
-
-    async def inbound(self, upn: str | None = None) -> list[InboundRecord]: ...
-    async def inbound_count(
-        self, since: datetime, *, upn: str | None = None, sender: str | None = None
-    ) -> int:
-        """Messages filed to a case (not quarantined) since `since`, for this case or from
-        this sender address (compared without case)."""
-        ...
-
-    async def inbound_by_message_id(self, message_id: str) -> InboundRecord | None: ...
-    async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None: ...
-    async def save_mailbox_state(
-        self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime
-    ) -> None: ...
-
-
 class Audit(Protocol):
     async def append(
         self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
@@ -366,29 +297,6 @@ class Audit(Protocol):
     async def tip(self) -> ChainTip:
         """How many entries, the newest one's hash, and the first signed entry's number."""
         ...
-
-
-class Signer(Protocol):
-    """Signs with the service's private key (Ed25519), kept outside the database."""
-
-    @property
-    def public_key(self) -> str: ...
-    def sign(self, message: bytes) -> str: ...
-
-
-class Verifier(Protocol):
-    """Checks signatures against one public key (the service's, or the one the LA recorded)."""
-
-    @property
-    def public_key(self) -> str: ...
-    def verify(self, message: bytes, signature: str) -> bool: ...
-
-
-class HeadLog(Protocol):
-    """The append-only file of signed audit heads, outside the database."""
-
-    def append(self, line: str) -> None: ...
-    def lines(self) -> list[str]: ...
 
 
 class ImportLog(Protocol):

@@ -13,6 +13,8 @@ from attendance.registers import SchoolRegister
 from attendance.threshold import Conflict
 from casework.inbound_records import InboundRecord as InboundRecord
 from casework.inbound_records import Triage as Triage
+from casework.staff_records import SchoolContact as SchoolContact
+from casework.staff_records import StaffRecord as StaffRecord
 
 
 # The fixed sets of states the store keeps; store/tables.py turns each into a CHECK constraint.
@@ -387,32 +389,3 @@ class AlertPostRecord:
     thread_key: str | None = None
     channel: str | None = None
     ts: str | None = None
-
-
-@dataclass(frozen=True)
-class StaffRecord:
-    """A member of staff: their own id, role and contact details, the Slack user they are
-    (if any), and the schools whose pupils they work with (or every school: a trust or LA)."""
-
-    id: str
-    name: str
-    role: str
-    email: str = ""
-    phone: str = ""
-    slack_user_id: str | None = None
-    schools: tuple[str, ...] = ()
-    all_schools: bool = False
-
-    def covers(self, school_urn: str) -> bool:
-        return self.all_schools or school_urn in self.schools
-
-
-@dataclass(frozen=True)
-class SchoolContact:
-    """How parents reach the school (`school set`): the letterhead and the pack's cover."""
-
-    urn: str
-    address: str = ""
-    phone: str = ""
-    email: str = ""
-    champion: str = ""  # the Senior Attendance Champion's name

@@ -18,9 +18,8 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
-from attendance.codes import UNAUTHORISED_CODES, is_school_session
-from attendance.registers import SchoolRegister
-from attendance.threshold import Mark, Session, conflicts, effective, session_bit
+from attendance.codes import is_school_session
+from attendance.threshold import Mark, Session, effective
 from casework.records import (
     Change,
     MarkChanges,
@@ -29,50 +28,16 @@ from casework.records import (
     PupilCount,
     PupilRegisters,
 )
+from store.mark_sets import as_date as _as_date
+from store.mark_sets import combine as combine
+from store.mark_sets import pupil_registers
+from store.mark_sets import week_deltas as week_deltas
 from store.registry import chunks
 from store.tables import Mark as MarkTable
 from store.tables import MarkCorrection, UnresolvedNAlert
 from store.thresholds import threshold_counts
 
-WEEK_CODES = ("G", "O", "U", "N")  # the codes the week summary keeps a mask for
-assert set(WEEK_CODES) == UNAUTHORISED_CODES
-
-
 _MARKS_LOCK = 0x5F_3A_4B5
-
-
-def _as_date(value: date | str) -> date:
-    """SQLite hands dates back as text from raw SQL; PostgreSQL as dates."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def week_deltas(rows: Iterable[MarkRow]) -> list[tuple[str, date, int, int, int, int, int, int]]:
-    """Per (pupil, week): the sessions these rows set, and their new masks. `rows` are the
-    marks that stand for each session (`combine`): every school's, combined."""
-    weeks: dict[tuple[str, date], list[int]] = {}
-    for r in rows:
-        bit = session_bit(r.day, r.session)
-        w = weeks.setdefault((r.upn, week_monday(r.day)), [0, 0, 0, 0, 0, 0])
-        w[0] |= bit
-        if is_school_session(r.code):
-            w[1] |= bit
-        if r.code in WEEK_CODES:
-            w[2 + WEEK_CODES.index(r.code)] |= bit
-    return [(upn, monday, *masks) for (upn, monday), masks in weeks.items()]  # type: ignore[misc]
-
-
-def combine(rows: Iterable[MarkRow]) -> tuple[list[MarkRow], list[MarkConflict]]:
-    """Every school's marks for some sessions, combined per session exactly as the threshold
-    engine does (attendance.threshold.effective), and the sessions in conflict."""
-    by_pupil: dict[str, list[Mark]] = {}
-    for r in rows:
-        by_pupil.setdefault(r.upn, []).append(Mark(r.day, Session(r.session), r.code, r.school_urn))
-    standing: list[MarkRow] = []
-    found: list[MarkConflict] = []
-    for upn, marks in by_pupil.items():
-        standing += [MarkRow(upn, m.school, m.day, m.session, m.code) for m in effective(marks)]
-        found += [MarkConflict(upn=upn, conflict=c) for c in conflicts(marks)]
-    return standing, found
 
 
 class SqlMarks:
@@ -424,17 +389,7 @@ class SqlMarks:
             for side, where in (("before", "m.day < s.start"), ("after", "m.day > :on"))
         }
         await self._exec("DROP TABLE register_span")
-        schools: dict[str, list[SchoolRegister]] = {u: [] for u in spans}
-        for key in sorted(marked.keys() | outside["before"] | outside["after"]):
-            schools[key[0]].append(
-                SchoolRegister(
-                    key[1],
-                    frozenset(marked.get(key, ())),
-                    key in outside["before"],
-                    key in outside["after"],
-                )
-            )
-        return [PupilRegisters(u, frozenset(weeks[u]), tuple(schools[u])) for u in sorted(spans)]
+        return pupil_registers(spans, marked, weeks, outside["before"], outside["after"])
 
     async def any_after(self, on: date) -> bool:
         """Whether any mark is dated after `on` (a look back at an earlier date)."""
