@@ -40,7 +40,13 @@ URGENT = frozenset(
 
 
 def _said(kind: str, p: dict[str, Any]) -> str:
-    sentences: dict[str, Callable[[], str]] = {
+    sentences = {**_case_sentences(p), **_service_sentences(p)}
+    return sentences.get(kind, lambda: kind)()
+
+
+def _case_sentences(p: dict[str, Any]) -> dict[str, Callable[[], str]]:
+    """What each alert about a pupil's threshold or notice says."""
+    return {
         "ThresholdMet": lambda: (
             f"{p.get('unauthorised_sessions')} unauthorised sessions in the "
             f"{THRESHOLD_WEEKS} school weeks from {p.get('window_start')}."
@@ -68,6 +74,12 @@ def _said(kind: str, p: dict[str, Any]) -> str:
             f"{p.get('further_sessions')} further sessions in its ended period (it ended with "
             f"{p.get('further_before')}): decide its outcome again."
         ),
+    }
+
+
+def _service_sentences(p: dict[str, Any]) -> dict[str, Callable[[], str]]:
+    """What each alert about mail, registers and the service itself says."""
+    return {
         "NoticeNotServed": lambda: (
             f"The {p.get('template')} email to a parent bounced or was "
             "refused, so it has not been served: serve it another way."
@@ -114,7 +126,6 @@ def _said(kind: str, p: dict[str, Any]) -> str:
             "export and put it in the folder again."
         ),
     }
-    return sentences.get(kind, lambda: kind)()
 
 
 def _held_back(p: dict[str, Any], one: str, many: str) -> str:

@@ -41,6 +41,32 @@ NotToldOpt = Annotated[
 ]
 
 
+# `case log`'s options that only some kinds take.
+StageOpt = Annotated[str | None, typer.Option("--stage", help="with --kind stage_changed")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="why (e.g. a stage skipped)")]
+WayOpt = Annotated[
+    list[str] | None,
+    typer.Option("--way", help=f"a way to meet offered, repeatable: {', '.join(WAYS_TO_MEET)}"),
+]
+ServiceOpt = Annotated[
+    str | None, typer.Option("--service", help=f"with --kind service: {', '.join(SERVICES)}")
+]
+ViewRoleOpt = Annotated[
+    str | None, typer.Option("--role", help=f"with --kind view: {', '.join(VIEWS)}")
+]
+AboutOpt = Annotated[
+    str | None, typer.Option("--about", help=f"with --kind decision: {', '.join(DECISIONS)}")
+]
+SupportsOpt = Annotated[
+    bool | None,
+    typer.Option("--supports/--objects", help="with --kind view: the stance on the referral"),
+]
+CheckedOpt = Annotated[
+    bool | None,
+    typer.Option("--checked/--not-checked", help="with --kind siblings: the check was made"),
+]
+
+
 @case_app.command("log")
 def case_log(
     upn: str,
@@ -49,35 +75,18 @@ def case_log(
         str, typer.Option("--summary", help="what happened, as the parent may read it")
     ],
     on: OnOpt = None,
-    stage: Annotated[str | None, typer.Option("--stage", help="with --kind stage_changed")] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="why (e.g. a stage skipped)")
-    ] = None,
-    way: Annotated[
-        list[str] | None,
-        typer.Option("--way", help=f"a way to meet offered, repeatable: {', '.join(WAYS_TO_MEET)}"),
-    ] = None,
+    stage: StageOpt = None,
+    reason: ReasonOpt = None,
+    way: WayOpt = None,
     engaged: Annotated[bool | None, typer.Option("--engaged/--not-engaged")] = None,
     parents_present: Annotated[bool, typer.Option("--parents-present")] = False,
     agreed: Annotated[bool, typer.Option("--agreed")] = False,
-    service: Annotated[
-        str | None, typer.Option("--service", help=f"with --kind service: {', '.join(SERVICES)}")
-    ] = None,
+    service: ServiceOpt = None,
     used: Annotated[bool | None, typer.Option("--used/--not-used")] = None,
-    role: Annotated[
-        str | None, typer.Option("--role", help=f"with --kind view: {', '.join(VIEWS)}")
-    ] = None,
-    about: Annotated[
-        str | None, typer.Option("--about", help=f"with --kind decision: {', '.join(DECISIONS)}")
-    ] = None,
-    supports: Annotated[
-        bool | None,
-        typer.Option("--supports/--objects", help="with --kind view: the stance on the referral"),
-    ] = None,
-    checked: Annotated[
-        bool | None,
-        typer.Option("--checked/--not-checked", help="with --kind siblings: the check was made"),
-    ] = None,
+    role: ViewRoleOpt = None,
+    about: AboutOpt = None,
+    supports: SupportsOpt = None,
+    checked: CheckedOpt = None,
     parents_not_told: NotToldOpt = None,
     by: ByOpt = None,
     db: DbOpt = None,
