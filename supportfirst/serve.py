@@ -93,6 +93,49 @@ def oidc_client(settings: Settings) -> OidcClient | None:
     return OidcClient(OidcSettings(settings.oidc_issuer, settings.oidc_client_id, secret, redirect))
 
 
+def _add_slack(web_app: web.Application, application: App, bolt: AsyncApp) -> None:
+    """Slack's endpoint (and, for multi-workspace installs, the install flow): a body is
+    bounded, UTF-8, seen once and parsed only then."""
+    secret = reveal(application.settings.slack_signing_secret)
+    replays = ReplayGuard(secret, application.uow, application.clock.now) if secret else None
+
+    async def slack_events(request: web.Request) -> web.Response:
+        body = await read_body(request)  # 413 beyond Slack's size, before parsing
+        if not _utf8(body):  # Bolt decodes it unchecked: a 500
+            return web.Response(status=400, text="the request body is not UTF-8")
+        if replays is not None and not await replays.first_time(request, body):
+            return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+        try:
+            # Bolt parses the body before it checks the signature, and a `payload` that is
+            # not a JSON object raises there.
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"),
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
+        except (ValueError, AttributeError, TypeError):
+            return web.Response(status=400, text="not a Slack request")
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    web_app.router.add_post("/slack/events", slack_events)
+    flow = bolt.oauth_flow
+    if flow is not None:  # multi-workspace installs
+        oauth = flow
+
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await oauth.handle_installation(await to_bolt_request(request))
+            )
+
+        async def redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await oauth.handle_callback(await to_bolt_request(request))
+            )
+
+        web_app.router.add_get("/slack/install", install)
+        web_app.router.add_get("/slack/oauth_redirect", redirect)
+
+
 def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -117,45 +160,7 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
         ),
     )
     if slack is not None:
-        bolt = slack
-        secret = reveal(application.settings.slack_signing_secret)
-        replays = ReplayGuard(secret, application.uow, application.clock.now) if secret else None
-
-        async def slack_events(request: web.Request) -> web.Response:
-            body = await read_body(request)  # 413 beyond Slack's size, before parsing
-            if not _utf8(body):  # Bolt decodes it unchecked: a 500
-                return web.Response(status=400, text="the request body is not UTF-8")
-            if replays is not None and not await replays.first_time(request, body):
-                return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
-            try:
-                # Bolt parses the body before it checks the signature, and a `payload` that is
-                # not a JSON object raises there.
-                bolt_request = AsyncBoltRequest(
-                    body=body.decode("utf-8"),
-                    query=request.query_string,
-                    headers=dict(request.headers),
-                )
-            except (ValueError, AttributeError, TypeError):
-                return web.Response(status=400, text="not a Slack request")
-            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
-
-        web_app.router.add_post("/slack/events", slack_events)
-        flow = bolt.oauth_flow
-        if flow is not None:  # multi-workspace installs
-            oauth = flow
-
-            async def install(request: web.Request) -> web.Response:
-                return await to_aiohttp_response(
-                    await oauth.handle_installation(await to_bolt_request(request))
-                )
-
-            async def redirect(request: web.Request) -> web.Response:
-                return await to_aiohttp_response(
-                    await oauth.handle_callback(await to_bolt_request(request))
-                )
-
-            web_app.router.add_get("/slack/install", install)
-            web_app.router.add_get("/slack/oauth_redirect", redirect)
+        _add_slack(web_app, application, slack)
     return web_app
 
 
