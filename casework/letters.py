@@ -19,8 +19,8 @@ from casework.letter_facts import (
 )
 from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import Entry, NoticeRecord, ParentRow, PupilRow
-from casework.staff import ROLE_TITLES, find_staff
+from casework.records import Entry, NoticeRecord, ParentRow, PupilRow, SchoolContact
+from casework.staff import ROLE_TITLES, find_staff, is_account
 from casework.thresholds import rules_for_pupil
 
 
@@ -57,8 +57,10 @@ async def letter_contact(uow: UnitOfWork, by: str, school_urn: str) -> Staff:
     """The named person a letter from `by` gives parents to contact: their name and role, and
     their phone and email (the school's where they have none of their own); Refused, saying how
     to add them, when there is no phone or no email to give."""
-    member = await find_staff(uow, by)
     school = await uow.registry.school_contact(school_urn)
+    if is_account(by):
+        return _school_contact(school, school_urn, by)
+    member = await find_staff(uow, by)
     phone, email = member.phone or school.phone, member.email or school.email
     for what, value, option in (
         ("phone number", phone, "--phone P"),
@@ -72,6 +74,19 @@ async def letter_contact(uow: UnitOfWork, by: str, school_urn: str) -> Staff:
                 f"{member.id}`"
             )
     return Staff(member.name, ROLE_TITLES.get(member.role, member.role), phone, email, member.id)
+
+
+def _school_contact(school: SchoolContact, school_urn: str, by: str) -> Staff:
+    """With no member of staff named (`letter send` as the contract has it), the letter names
+    the school's Senior Attendance Champion at the school's phone and email."""
+    if not (school.champion and school.phone and school.email):
+        raise Refused(
+            f"no contact for parents on file for school {school_urn}: name the member of staff "
+            f"sending it (--by STAFF), or add the school's with `supportfirst school set "
+            f"{school_urn} --champion NAME --phone P --email E --by STAFF`"
+        )
+    title = ROLE_TITLES.get("senior_attendance_champion", "Senior Attendance Champion")
+    return Staff(school.champion, title, school.phone, school.email, by)
 
 
 # The names of the letters, as a hand-delivery slip records them.

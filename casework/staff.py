@@ -149,6 +149,19 @@ def _staff_details(m: StaffRecord) -> dict[str, object]:
     }
 
 
+# The actor of an act done with no member of staff named, by the computer account that ran the
+# command (the contract's forms of `import`, `letter send`, `pack` and `consent` take no --by).
+ACCOUNT = "account:"
+
+
+def account_actor(login: str) -> str:
+    return f"{ACCOUNT}{login}"
+
+
+def is_account(actor: str) -> bool:
+    return actor.startswith(ACCOUNT)
+
+
 async def find_staff(uow: UnitOfWork, who: str) -> StaffRecord:
     """The member of staff `who` names (their id, or their name when only one has it), inside
     an open unit of work; NotFound saying how to add them."""

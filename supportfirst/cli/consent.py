@@ -55,7 +55,7 @@ def consent_record(
             email,
             method,
             parse_date(on),
-            await acting(application, by, "consent", parent_id=parent_id),
+            await acting(application, by, "consent", parent_id=parent_id, account_ok=True),
             application.clock.now(),
             copy,
             reason,
@@ -77,7 +77,7 @@ def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = None, db: DbO
             application.uow(),
             parent_id,
             day,
-            await acting(application, by, "consent", parent_id=parent_id),
+            await acting(application, by, "consent", parent_id=parent_id, account_ok=True),
             application.clock.now(),
         )
         typer.echo(f"consent {c.id} withdrawn on {day}: parent {parent_id} gets post from now")

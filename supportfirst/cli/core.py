@@ -105,6 +105,7 @@ def import_(
     if kind not in IMPORT_KINDS:
         raise fail(f"unknown kind {kind!r}: use one of {', '.join(IMPORT_KINDS)}")
     from casework.errors import ImportRejected
+    from casework.staff import is_account
     from supportfirst.cli.progress import rows_progress
     from supportfirst.importing import (
         MAX_SHOWN,
@@ -123,9 +124,9 @@ def import_(
         raise fail(str(e)) from None
 
     async def work(application: App) -> None:
-        who = await acting(application, by, "import")
+        who = await acting(application, by, "import", account_ok=True)
         for urn in sorted(_schools_named(kind, file, school)):  # a new school: nobody's yet
-            if await _known_school(application, urn):
+            if not is_account(who) and await _known_school(application, urn):
                 await acting(application, who, "import", school_urn=urn)
         try:
             with rows_progress(file) as tick:

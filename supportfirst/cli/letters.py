@@ -114,7 +114,7 @@ def letter_preview(
             template,
             upn.upper(),
             parent,
-            await acting(application, by, "letter", upn=upn.upper()),
+            await acting(application, by, "letter", upn=upn.upper(), account_ok=True),
             parse_date(on),
             options,
         )
@@ -163,7 +163,7 @@ def letter_send(
             application.mailroom(),
             template,
             upn.upper(),
-            await acting(application, by, "letter", upn=upn.upper()),
+            await acting(application, by, "letter", upn=upn.upper(), account_ok=True),
             parse_date(on),
             application.clock.now(),
             options,

@@ -44,7 +44,7 @@ def pack_command(
             application.evidence(),
             chronology_pdf,
             upn.upper(),
-            await acting(application, by, "pack", upn=upn.upper()),
+            await acting(application, by, "pack", upn=upn.upper(), account_ok=True),
             f"file:{out.name}",
             application.clock.now(),
             write,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -377,3 +378,41 @@ def test_letter_preview_prints_the_subject_and_the_text(cli: Cli) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Subject: We would like to talk about Sam0's attendance\n")
     assert "Dear Alex Taylor," in out.stdout
+
+
+def test_the_contracts_forms_without_by_act_as_the_computer_account(tmp_path: Path) -> None:
+    """`import`, `letter send` and `pack` as CONTRACT.md has them (no --by, no operator): done in
+    the name of the account that ran them; the letter names the school's champion."""
+    run = Cli(tmp_path)
+    run.env.pop("SUPPORTFIRST_OPERATOR")
+    for kind, data in (("schools", b.schools()), ("pupils", b.pupils()), ("parents", b.parents())):
+        out = run("import", kind, run.file(f"{kind}.csv", data))
+        assert out.returncode == 0, out.stderr
+    refused = run("letter", "send", "initial_concern", b.UPN_1)
+    assert refused.returncode != 0 and "school set 100001 --champion" in refused.stderr
+    run.env["SUPPORTFIRST_OPERATOR"] = HEAD  # staff are added by staff
+    run.enrol()
+    del run.env["SUPPORTFIRST_OPERATOR"]
+    assert (
+        run(
+            "school",
+            "set",
+            b.SCHOOL_A,
+            "--champion",
+            "Mr Hale",
+            "--phone",
+            "01632 960001",
+            "--email",
+            "office@school.example",
+            "--by",
+            HEAD,
+        ).returncode
+        == 0
+    )
+    sent = run("letter", "send", "initial_concern", b.UPN_1, "--json")
+    assert sent.returncode == 0, sent.stderr
+    shown = run("letter", "preview", "initial_concern", b.UPN_1, "--parent", "P1")
+    assert "Mr Hale" in shown.stdout and "01632 960001" in shown.stdout, shown.stdout
+    with sqlite3.connect(tmp_path / "data" / "supportfirst.db") as db:
+        actors = {row[0] for row in db.execute("SELECT actor FROM audit_entry")}
+    assert any(a.startswith("account:") for a in actors), actors

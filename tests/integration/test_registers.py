@@ -16,6 +16,7 @@ from casework.penalties import record_penalty
 from casework.thresholds import threshold_report
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import enrol
 
 NOW = datetime(2025, 3, 20, 9, 0, tzinfo=UTC)
 MOVE_WEEK = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
@@ -37,6 +38,7 @@ async def moved(app: App) -> App:
     await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, old), "b.csv")
     z = b.marks(b.UPN_1, date(2025, 3, 3), date(2025, 3, 7), absent=MOVE_WEEK, code="Z")
     assert await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, z), "a.csv") == ()
+    await enrol(app.uow)  # Ms Patel, who issues the notices
     return app
 
 
