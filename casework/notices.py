@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from attendance.authorities import AuthorityRules
 from attendance.calendar import CalendarError
@@ -77,16 +78,13 @@ async def issue_nti(
         warnings = plan.warnings + await _support_warnings(uow, upn, available)
         notice_id = await uow.cases.add_notice(record, [])
         event = NtiIssued(upn, on, notice_id, plan.period.end)
-        marks = await uow.marks.for_pupil(upn)
         details = {
             **event.payload(),
             "improvement": improvement.strip(),
             "max_further_sessions": max_further_sessions,
             "parents": [p.parent_id for p in parents],
             "warnings": list(warnings),
-            # What the letter states, kept as issued: later corrections do not rewrite it.
-            **grounds_details(marks, plan.trigger.window_end, rules.policy),
-            "support_available": available,
+            **await _as_stated(uow, upn, plan, rules, available),
         }
         await uow.cases.add_entry(
             upn, on, "nti_issued", by, _summary(notice_id, rules.name, plan), details, now
@@ -99,16 +97,22 @@ async def issue_nti(
         await uow.audit.append(by, "nti.issued", f"pupil:{upn}", details, now)
         await uow.outbox.add(event, now)
         await uow.commit()
+    trigger = plan.trigger
+    period = (plan.period.start, plan.period.end)
     return IssuedNotice(
-        notice_id,
-        upn,
-        plan.period.start,
-        plan.period.end,
-        plan.trigger.unauthorised_sessions,
-        window_start,
-        routes,
-        warnings,
+        notice_id, upn, *period, trigger.unauthorised_sessions, window_start, routes, warnings
     )
+
+
+async def _as_stated(
+    uow: UnitOfWork, upn: str, plan: NoticePlan, rules: AuthorityRules, available: list[str]
+) -> dict[str, Any]:
+    """What the letter states, kept as issued: later corrections do not rewrite it."""
+    marks = await uow.marks.for_pupil(upn)
+    return {
+        **grounds_details(marks, plan.trigger.window_end, rules.policy),
+        "support_available": available,
+    }
 
 
 async def _support_warnings(uow: UnitOfWork, upn: str, available: list[str]) -> tuple[str, ...]:

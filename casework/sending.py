@@ -17,6 +17,7 @@ from attendance.consent import ConsentRecord, consent_on
 from casework.consent import shared_with
 from casework.errors import Refused
 from casework.letter_facts import leave_dates
+from casework.letter_repeats import letter_about, refuse_a_repeat
 from casework.letters import (
     PLAIN,
     TITLES,
@@ -303,7 +304,7 @@ async def send_letter(
             raise Refused(f"no parents on record for {upn}: import the parents file first")
         entries = await uow.cases.entries(upn)
         if not again:
-            _refuse_a_repeat(entries, template, about, parents, on)
+            refuse_a_repeat(entries, template, about, parents, on)
         notices = await uow.cases.notices(upn) if template in FORMAL else []
         notice_id = notices[-1].id if notices else None
         if template == "leave_request_response":
@@ -325,47 +326,6 @@ async def send_letter(
         )
         await uow.commit()
     return LetterSent(upn, template, routes)
-
-
-def letter_about(template: str, options: LetterOptions) -> dict[str, object]:
-    """What makes two letters of one template different letters: the leave dates a response
-    answers, the discussion whose notes are sent."""
-    if template == "leave_request_response":
-        return {
-            "leave_from": options.leave_from.isoformat() if options.leave_from else None,
-            "leave_to": options.leave_to.isoformat() if options.leave_to else None,
-            "granted": options.granted,
-        }
-    if template == "meeting_notes":
-        return {"entry": options.entry}
-    return {}
-
-
-def _refuse_a_repeat(
-    entries: Sequence[Entry],
-    template: str,
-    about: Mapping[str, object],
-    parents: Sequence[ParentRow],
-    on: date,
-) -> None:
-    ids = {p.parent_id for p in parents}
-    already = sorted(
-        {
-            str(e.details.get("parent_id"))
-            for e in entries
-            if e.kind == "letter_sent"
-            and e.on == on
-            and e.details.get("template") == template
-            and e.details.get("parent_id") in ids
-            and all(e.details.get(k) == v for k, v in about.items())
-        }
-    )
-    if already:
-        title = TITLES.get(template, template)
-        raise Refused(
-            f"{title} was already sent to parent {', '.join(already)} on {on}: "
-            "to send it to them again today, ask for it again (--again)"
-        )
 
 
 async def _record_leave_request(

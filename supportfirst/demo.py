@@ -31,6 +31,8 @@ from casework.thresholds import daily_review
 from store.signing import PublicKey
 from supportfirst.alerting import Alerts, render_chronology
 from supportfirst.bootstrap import App
+from supportfirst.demo_families import families as demo_families
+from supportfirst.demo_families import mother_email
 from supportfirst.files import write_atomically
 from supportfirst.ingesting import ingest_once, open_inbox
 from supportfirst.sending import Sender, smtp_server
@@ -112,56 +114,8 @@ def _registers(upns: list[str], absent: set[str], until: date, rnd: random.Rando
     return _csv("upn,school_urn,date,session,code", rows)
 
 
-FIRST = ["Sam", "Alex", "Jo", "Priya", "Tom", "Aisha", "Leo", "Maya", "Noah", "Zara"]
-MOTHERS = ["Claire", "Fatima", "Emma", "Grace", "Nadia", "Ruth", "Sophie", "Joanne"]
-FATHERS = ["David", "Imran", "James", "Kwame", "Mark", "Oliver", "Piotr", "Steven"]
-SURNAMES = [
-    "Taylor", "Khan", "Patel", "Smith", "Okafor", "Jones", "Nowak", "Brown", "Wilson", "Ahmed",
-    "Evans", "Murphy", "Clarke", "Hughes", "Walsh", "Begum", "Green", "Hall", "Wood", "Lewis",
-    "Mensah", "Kowalski", "Roberts", "Price", "Turner", "Reid", "Ali", "Shaw", "Cole", "Fox",
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Family:
-    """One pupil and their parents: one surname, and a date of birth in their year group."""
-
-    upn: str
-    first: str
-    surname: str
-    born: date
-    year: int
-
-    @property
-    def mother(self) -> str:
-        return f"{MOTHERS[int(self.upn[1:]) % len(MOTHERS)]} {self.surname}"
-
-    @property
-    def father(self) -> str:
-        return f"{FATHERS[int(self.upn[1:]) % len(FATHERS)]} {self.surname}"
-
-
-def _families(rnd: random.Random) -> list[Family]:
-    families = []
-    for n in range(1, 301):
-        year = 1 + n % 6  # Years 1 to 6 in 2025/26: born September to August, 6 to 11 years before
-        born = date(2025 - 5 - year, 9, 1) + timedelta(days=rnd.randrange(365))
-        families.append(Family(f"D{n:012d}", rnd.choice(FIRST), _surname(n), born, year))
-    return families
-
-
-def _surname(n: int) -> str:
-    return SURNAMES[(n * 7) % len(SURNAMES)]
-
-
-def _mother_email(upn: str) -> str:
-    """The address the pupil's mother gave (her own first name and the family's surname)."""
-    n = int(upn[1:])
-    return f"{MOTHERS[n % len(MOTHERS)].lower()}.{_surname(n).lower()}{n}@example.org"
-
-
 async def _load_school(app: App, rnd: random.Random, now: datetime) -> tuple[list[str], set[str]]:
-    families = _families(rnd)
+    families = demo_families(rnd)
     upns = [f.upn for f in families]
     absent = set(rnd.sample(upns, 24))
     files = {
@@ -304,7 +258,7 @@ async def _first_letters(app: App, report: DemoReport, now: datetime) -> list[st
                 app.uow(),
                 app.evidence(),
                 f"M{upn}",
-                _mother_email(upn),
+                mother_email(upn),
                 "form",
                 date(2025, 9, 10),
                 STAFF,

@@ -24,6 +24,7 @@ from supportfirst.cli.common import (
 
 if TYPE_CHECKING:
     from attendance.penalty import PenaltyDecision, PenaltyKind
+    from casework.notices import IssuedNotice
     from supportfirst.bootstrap import App
 
 case_app = typer.Typer(help="The case log and the chronology.", no_args_is_help=True)
@@ -218,6 +219,33 @@ def case_checklist(upn: str, on: OnOpt = None, json_: JsonOpt = False, db: DbOpt
     run(db, work)
 
 
+MaxFurtherOpt = Annotated[
+    int,
+    typer.Option("--max-further-sessions", help="further threshold-code sessions allowed", min=0),
+]
+AvailableOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--available",
+        help="support that remains available during the notice, repeatable "
+        "(the notice lists it under the support already offered)",
+    ),
+]
+
+
+def _issued_json(n: IssuedNotice) -> dict[str, object]:
+    return {
+        "notice_id": n.notice_id,
+        "upn": n.upn,
+        "period_start": n.period_start.isoformat(),
+        "period_end": n.period_end.isoformat(),
+        "unauthorised_sessions": n.unauthorised_sessions,
+        "window_start": n.window_start.isoformat(),
+        "parents": [route_json(r) for r in n.deliveries],
+        "warnings": list(n.warnings),
+    }
+
+
 @nti_app.command("issue")
 def nti_issue(
     upn: str,
@@ -225,20 +253,8 @@ def nti_issue(
         str, typer.Option("--improvement", help="what sufficient improvement means for this family")
     ],
     on: OnOpt = None,
-    max_further_sessions: Annotated[
-        int,
-        typer.Option(
-            "--max-further-sessions", help="further threshold-code sessions allowed", min=0
-        ),
-    ] = 0,
-    available: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--available",
-            help="support that remains available during the notice, repeatable "
-            "(the notice lists it under the support already offered)",
-        ),
-    ] = None,
+    max_further_sessions: MaxFurtherOpt = 0,
+    available: AvailableOpt = None,
     json_: JsonOpt = False,
     by: ByOpt = None,
     db: DbOpt = None,
@@ -258,20 +274,8 @@ def nti_issue(
             application.clock.now(),
             available or (),
         )
-        parents = [route_json(r) for r in n.deliveries]
         if json_:
-            emit_json(
-                {
-                    "notice_id": n.notice_id,
-                    "upn": n.upn,
-                    "period_start": n.period_start.isoformat(),
-                    "period_end": n.period_end.isoformat(),
-                    "unauthorised_sessions": n.unauthorised_sessions,
-                    "window_start": n.window_start.isoformat(),
-                    "parents": parents,
-                    "warnings": list(n.warnings),
-                }
-            )
+            emit_json(_issued_json(n))
             return
         typer.echo(
             f"Notice to Improve {n.notice_id} for {n.upn}: improvement period "
