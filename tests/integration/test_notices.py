@@ -22,7 +22,7 @@ from casework.thresholds import daily_review
 from store.outbox import SqlOutbox
 from supportfirst.bootstrap import App
 from tests import builders as b
-from tests.cases import hand_over
+from tests.cases import enrol, hand_over
 
 NOW = datetime(2025, 3, 7, 16, 0, tzinfo=UTC)
 WEEK = [f"2025-03-0{d}" for d in range(3, 8)]  # Mon 3 - Fri 7 March
@@ -49,6 +49,7 @@ async def case(app: App) -> App:
     await load(app, "parents", b.parents())
     await load(app, "calendar", b.calendar())
     await absent(app, WEEK)
+    await enrol(app.uow)  # Ms Patel, who issues the notices
     return app
 
 
