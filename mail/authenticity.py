@@ -41,6 +41,8 @@ import dns.resolver
 import spf
 
 from casework.mail_trust import Proof, organisational_domain
+from mail.dns_setting import DnsServerError as DnsServerError
+from mail.dns_setting import parse_dns_server
 
 _RECEIVED_CLIENT = re.compile(
     r"^\s*from\s+(?P<helo>\S+)\s+\([^)\[]*\[(?:IPv6:)?(?P<ip>[0-9A-Fa-f:.]+)\]", re.IGNORECASE
@@ -49,10 +51,6 @@ _SIG_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.IGNORECASE)
 log = logging.getLogger("supportfirst.mail")
 _SPF_LOCK = threading.Lock()  # pyspf looks names up through one module-level function
 _RESULTS = {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"}
-
-
-class DnsServerError(ValueError):
-    pass
 
 
 class DnsTempError(Exception):
@@ -109,20 +107,6 @@ class Resolver:
             elif qtype in ("TXT", "SPF"):
                 found.append(((name, qtype), r.strings))
         return found
-
-
-def parse_dns_server(value: str) -> tuple[str, int]:
-    """`host:port` (or `[v6]:port`, or a host alone for port 53)."""
-    text = value.strip()
-    host, port = text, "53"
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest.removeprefix(":") or "53"
-    elif text.count(":") == 1:
-        host, port = text.split(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise DnsServerError(f"{value!r} is not host:port")
-    return host, int(port)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casework.sending import Mailroom
-from mail.authenticity import Authenticator, Resolver
 from mail.dkim_signing import DkimSigner
 from mail.letters import LetterRenderer
 from mail.postroom import Postroom
@@ -33,9 +32,10 @@ from store.signing import HeadFile, SigningKey, create_key, load_key
 from store.uow import SqlUnitOfWork
 from supportfirst.settings import Settings, load_settings
 
-if TYPE_CHECKING:  # built lazily: these pull in slack_bolt, imap_tools, aiosmtpd
+if TYPE_CHECKING:  # built lazily: these pull in slack_bolt, imap_tools, aiosmtpd, dkim
     from slack_bolt.async_app import AsyncApp
 
+    from mail.authenticity import Authenticator
     from mail.inbox import Inbox
     from supportfirst.alerting import Alerts
 
@@ -145,6 +145,8 @@ class App:
     def authenticator(self) -> Authenticator:
         """Who sent each message read from the inbox: the trusted server's results, or DKIM,
         SPF and DMARC checked through SUPPORTFIRST_DNS_SERVER (the system's resolver if unset)."""
+        from mail.authenticity import Authenticator, Resolver  # dkim, dnspython: mail only
+
         return Authenticator(self.settings.trusted_authserv_ids, Resolver(self.settings.dns_server))
 
     @cached_property

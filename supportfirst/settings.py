@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mail.authenticity import parse_dns_server
+from mail.dns_setting import parse_dns_server
 
 PREFIX = "SUPPORTFIRST_"
 # Where a setting's variable is not PREFIX + its name (Slack's own conventional names).
