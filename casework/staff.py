@@ -106,7 +106,7 @@ async def add_staff(
         if clash and clash.id != member.id:
             raise Refused(f"Slack user {member.slack_user_id} is already {clash.id} ({clash.name})")
         await uow.chat.save_staff(member, now)
-        details = _staff_details(member)
+        details = staff_details(member)
         await uow.audit.append(actor, "staff.saved", f"staff:{member.id}", details, now)
         known = await uow.registry.school_urns(member.schools)
         await uow.commit()
@@ -136,7 +136,7 @@ async def _adder(uow: UnitOfWork, member: StaffRecord, by: str) -> str:
     )
 
 
-def _staff_details(m: StaffRecord) -> dict[str, object]:
+def staff_details(m: StaffRecord) -> dict[str, object]:
     return {
         "staff_id": m.id,
         "name": m.name,

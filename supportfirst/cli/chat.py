@@ -95,16 +95,10 @@ def _line(m: StaffRecord) -> str:
 
 
 def _json(m: StaffRecord) -> dict[str, object]:
-    return {
-        "id": m.id,
-        "name": m.name,
-        "role": m.role,
-        "email": m.email,
-        "phone": m.phone,
-        "slack_user_id": m.slack_user_id,
-        "schools": list(m.schools),
-        "all_schools": m.all_schools,
-    }
+    from casework.staff import staff_details  # the audit's record of a member, keyed `id` here
+
+    details = staff_details(m)
+    return {"id": details.pop("staff_id"), **details}
 
 
 @staff_app.command("list")
