@@ -24,7 +24,10 @@ PARENT = "alex@example.org"
 async def reply_filed(site: Site, authserv_results: str | None) -> None:
     app = site.app
     await record_consent(app.uow(), app.evidence(), "P1", PARENT, "form", ON, "o", NOW, FORM)
-    sent = await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW)
+    # The site's letter went by post before consent; this one by email, the same day: again.
+    sent = await send_letter(
+        app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW, again=True
+    )
     [emailed] = [p for p in sent.parents if p.route == "email"]
     item = await evidence_for(app.uow(), app.evidence(), str(emailed.message_id))
     assert item.raw is not None
