@@ -14,6 +14,7 @@ from casework.penalties import agree_penalty, check_penalty, record_penalty
 from casework.thresholds import daily_review, threshold_report
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import enrol
 
 NOW = datetime(2025, 3, 20, 16, 0, tzinfo=UTC)
 GONE = [(date(2025, 3, d), s) for d in range(3, 8) for s in ("AM", "PM")]
@@ -37,6 +38,7 @@ async def case(app: App) -> App:
     rows = b.marks(b.UPN_1, date(2025, 2, 24), date(2025, 3, 14), absent=GONE)
     rows += b.marks(UPN_17, date(2025, 2, 24), date(2025, 3, 14), absent=GONE)
     await load(app, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
+    await enrol(app.uow)  # Ms Patel, who acts on the case
     return app
 
 

@@ -21,6 +21,7 @@ from casework.records import NoticeRecord, SendOutcome
 from casework.thresholds import daily_review
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import enrol
 from tests.integration.test_notices import WEEK, absent, load
 
 NOW = datetime(2025, 3, 7, 12, 0, tzinfo=UTC)
@@ -38,6 +39,7 @@ async def case(app: App) -> App:
     ):
         await load(app, kind, data)
     await absent(app, WEEK)
+    await enrol(app.uow)  # Ms Patel, who acts on the case
     return app
 
 

@@ -15,6 +15,7 @@ from casework.penalties import check_penalty
 from casework.thresholds import threshold_report
 from supportfirst.bootstrap import App
 from tests import builders as b
+from tests.cases import enrol
 from tests.fakes_mail import fake_mailroom
 
 NOW = datetime(2025, 3, 20, 9, 0, tzinfo=UTC)
@@ -46,6 +47,7 @@ async def blank(app: App) -> App:
         app, "marks", marks(date(2024, 11, 4), date(2025, 2, 7), [(date(2025, 1, 20), "AM")])
     )
     await load(app, "marks", marks(date(2025, 2, 24), ON, GONE))
+    await enrol(app.uow)  # Ms Patel, who acts on the case
     return app
 
 
