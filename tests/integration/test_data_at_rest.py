@@ -144,6 +144,15 @@ def test_names_from_imported_files_never_become_paths(tmp_path: Path) -> None:
         (tmp_path / f"{kind}.csv").write_bytes(data)
         done = supportfirst(env, "import", kind, f"{kind}.csv", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
+    head = ("--by", "HEAD")
+    for command in (
+        ("staff", "add", "HEAD", "--name", "Ms Patel", "--role", "attendance_officer",
+         "--all-schools"),
+        ("school", "set", b.SCHOOL_A, "--champion", "Ms Patel", "--phone", "01632 960000",
+         "--email", "office@school.example"),
+    ):  # fmt: skip
+        done = supportfirst(env, *command, *head, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
     sent = supportfirst(env, "letter", "send", "initial_concern", b.UPN_1, "--json", cwd=tmp_path)
     assert sent.returncode == 0, sent.stderr
     [parent] = json.loads(sent.stdout)["parents"]
