@@ -26,6 +26,16 @@ pytest_plugins = ["tests.mailservers", "tests.dnsserver"]
 PG_ADMIN = os.environ.get("SUPPORTFIRST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True)
+def _umask_kept() -> Iterator[None]:
+    """Whatever a test does to the process umask (the CLI's entry sets 077 when run in-process)
+    is undone after it: the next test's files and the mail servers' folders get the usual one."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield
+    os.umask(umask)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

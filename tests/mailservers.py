@@ -490,6 +490,9 @@ def running_mail_servers() -> Iterator[MailServers]:
             postfix=postfix,
             dovecot=dovecot,
         )
+        # The daemons' folders are made under the usual umask (022), whatever an in-process CLI
+        # run left behind (supportfirst's entry sets 077): Postfix's postdrop must get in.
+        umask = os.umask(0o022)
         try:
             servers.write_config()
             servers.start_postfix()
@@ -502,6 +505,8 @@ def running_mail_servers() -> Iterator[MailServers]:
             if attempt == 2:
                 raise
             continue
+        finally:
+            os.umask(umask)
         break
     try:
         yield servers

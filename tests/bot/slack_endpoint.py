@@ -115,11 +115,13 @@ async def press(
     endpoint: Endpoint, api: SlackStandIn, action_id: str, value: str, user: str
 ) -> str:
     """Press an alert button as `user`; the private answer it got through the response_url."""
+    before = len(api.calls_to("response_url"))  # a slash command earlier answered there too
     click = block_actions_payload(action_id, value, user_id=user, response_url=api.response_url())
     status, _ = await endpoint.post(interaction_body(click))
     assert status == 200
-    [call] = await api.wait_for_calls("response_url")
-    return str(call.args["text"])
+    calls = await api.wait_for_calls("response_url", before + 1)
+    assert len(calls) == before + 1, "one answer to the press"
+    return str(calls[-1].args["text"])
 
 
 async def open_home(endpoint: Endpoint, api: SlackStandIn, user: str) -> str:

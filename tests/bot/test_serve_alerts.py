@@ -34,7 +34,11 @@ async def serve(data: Path, api: SlackStandIn) -> asyncio.subprocess.Process:
 
 async def stop(proc: asyncio.subprocess.Process) -> None:
     proc.send_signal(signal.SIGINT)
-    await asyncio.wait_for(proc.wait(), 30)
+    try:
+        await asyncio.wait_for(proc.wait(), 60)
+    except TimeoutError:
+        proc.kill()
+        raise AssertionError("serve did not stop within 60 s of SIGINT") from None
 
 
 async def alert(app: App, upn: str) -> None:

@@ -152,6 +152,7 @@ def run_cli(data_dir: Path, *args: str) -> Ran:
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     finally:
+        os.umask(umask)
         os.environ.pop("SUPPORTFIRST_OPERATOR", None)
         sys.argv = saved_argv
         if saved_env is None:

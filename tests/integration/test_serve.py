@@ -52,9 +52,16 @@ async def start_serve(env: dict[str, str], ready: str = "serving on") -> asyncio
     return proc
 
 
-async def line_with(stream: asyncio.StreamReader, text: str) -> str:
+async def line_with(stream: asyncio.StreamReader, text: str, timeout: float = 90) -> str:
+    """The first line holding `text`; a loaded CI machine may take a while to start Python."""
+    deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        line = (await asyncio.wait_for(stream.readline(), 30)).decode()
+        left = deadline - asyncio.get_running_loop().time()
+        try:
+            line = (await asyncio.wait_for(stream.readline(), max(left, 0.1))).decode()
+        except TimeoutError:
+            said = f"the service printed no {text!r} within {timeout:.0f} s"
+            raise AssertionError(said) from None
         assert line, f"the service exited before printing {text!r}"
         if text in line:
             return line
