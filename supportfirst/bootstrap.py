@@ -30,6 +30,7 @@ from store.db import alembic_config, make_engine, prepare, sync_url, upgrade
 from store.evidence import EvidenceStore
 from store.signing import HeadFile, SigningKey, create_key, load_key
 from store.uow import SqlUnitOfWork
+from supportfirst.localday import today_in_england
 from supportfirst.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # built lazily: these pull in slack_bolt, imap_tools, aiosmtpd, dkim
@@ -57,7 +58,7 @@ class SystemClock:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        return date.today()
+        return today_in_england()
 
 
 def schema_is_current(url: str) -> bool:

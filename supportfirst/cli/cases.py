@@ -192,7 +192,7 @@ def case_checklist(upn: str, on: OnOpt = None, json_: JsonOpt = False, db: DbOpt
     from casework.checklist import checklist
 
     async def work(application: App) -> None:
-        day = parse_date(on) if on else application.clock.now().date()
+        day = parse_date(on) if on else application.clock.today()
         c = await checklist(application.uow(), upn.upper(), day)
         if json_:
             emit_json(

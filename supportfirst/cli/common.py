@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from attendance.calendar import out_of_range
+from supportfirst.localday import today_in_england
 from supportfirst.words import counted as counted  # for every command's output
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def parse_date(value: str | None, option: str = "--on") -> date:
     if value is None:
-        return date.today()
+        return today_in_england()
     try:
         day = date.fromisoformat(value)
     except ValueError:
