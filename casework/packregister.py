@@ -14,6 +14,7 @@ from attendance.codes import CODES
 from attendance.threshold import Mark, ThresholdPolicy, effective, evaluate
 from attendance.ukdates import uk_day
 from casework.records import Entry, NoticeRecord, NoticeStatus
+from casework.spreadsheet import text_cell
 
 REGISTER_CSV = "register.csv"
 # The first five as CONTRACT.md fixes them (the marks file's own columns), then the reading.
@@ -144,11 +145,11 @@ def register_csv(upn: str, rows: Sequence[RegisterRow]) -> bytes:
                 r.session,
                 r.code,
                 WEEKDAYS[r.day.weekday()],
-                r.meaning,
-                r.school,
+                text_cell(r.meaning),
+                text_cell(r.school),  # free text: never a formula in the LA's spreadsheet
                 "yes" if r.stands else "no",
                 "yes" if r.counted else "no",
-                "; ".join(r.covers),
+                text_cell("; ".join(r.covers)),
             )
         )
     return out.getvalue().encode()

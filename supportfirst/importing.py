@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from casework.errors import ImportRejected
 from casework.imports import ImportSummary
+from casework.spreadsheet import text_cell
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -116,7 +117,7 @@ def error_report(name: str, problems: list[str]) -> bytes:
         rest = p[len(name) + 1 :] if p.startswith(name + ":") else p
         line, _, rest = rest.partition(":") if rest.split(":", 1)[0].isdigit() else ("", "", rest)
         field, _, reason = rest.strip().partition(": ")
-        w.writerow([name, line, field, reason])
+        w.writerow([text_cell(name), line, text_cell(field), text_cell(reason)])
     return out.getvalue().encode("utf-8")
 
 
