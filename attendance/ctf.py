@@ -1,7 +1,8 @@
 """The DfE Common Transfer File (CTF), read into plain records: pure, the XML already parsed.
 
-Element names and nesting as the DfE's CTF specifications give them (CTF 17 to 21 read here;
-CTF 24 and 25 keep the same attendance block), matched case-insensitively:
+Element names and nesting as the DfE's CTF gives them (docs/imports.md names the sources: an MIS
+vendor's CTF import and the DfE's own CTF writer; CTF 25 writes `Sex`, earlier files `Gender`),
+matched case-insensitively:
 
     CTfile/Header/CTFversion, SourceSchool/{LEA, Estab, URN, SchoolName}, DestSchool/{…}
     CTfile/CTFpupilData/Pupil/{UPN, Surname, Forename, DOB, Sex|Gender, BasicDetails/NCyearActual}
@@ -218,7 +219,10 @@ def pupil(e: Element, source: CtfSchool) -> CtfPupil:
     upn = _required(e, "UPN").upper()
     if problem := upn_problem(upn):
         at = child(e, "UPN")
-        raise CtfError("UPN", problem, _line(at) if at is not None else _line(e))
+        # A wrong UPN does not find the pupil: their name does, for the sending school to check.
+        who = " ".join(n for n in (text(e, "Forename"), text(e, "Surname")) if n)
+        reason = f"{problem} (pupil {who})" if who else problem
+        raise CtfError("UPN", reason, _line(at) if at is not None else _line(e))
     details = child(e, "BasicDetails")
     year_group = text(details, "NCyearActual") or text(e, "NCyearActual")
     if year_group is None:

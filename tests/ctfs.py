@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from xml.sax.saxutils import escape
@@ -91,3 +92,11 @@ def ctf(pupils: Iterable[Pupil], dest_urn: str | None = b.SCHOOL_A, version: str
         "</Header>\n<CTFpupilData>\n" + "".join(p.xml() for p in pupils) + "</CTFpupilData>\n"
         "</CTfile>\n"
     ).encode()
+
+
+def recased(data: bytes, change: Callable[[str], str]) -> bytes:
+    """The same file with every element name's case changed (`str.upper`, `str.lower`…): MIS
+    exports differ (One Education writes `CTFVersion`), and names are matched without case."""
+    return re.sub(
+        rb"<(/?)([A-Za-z][\w.-]*)", lambda m: b"<" + m[1] + change(m[2].decode()).encode(), data
+    )

@@ -3,7 +3,8 @@ school, the threshold counting them here; malicious or wrong files refused, noth
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ AUTUMN = (date(2024, 9, 2), date(2024, 10, 27))  # a Monday to the Sunday of hal
 YEAR = (date(2024, 9, 2), date(2025, 7, 27))  # the 2024/25 school year of tests/builders.py
 OCTOBER_O = {(date(2024, 10, d), s): "O" for d in (21, 22, 23) for s in ("AM", "PM")}
 A_Y = {(date(2024, 10, 24), "AM"): "Y"}
+AMPM = ("AM", "PM")
 
 
 async def load(app: App, kind: str, data: bytes) -> None:
@@ -79,10 +81,22 @@ async def test_every_mark_of_the_earlier_school_is_stored_under_it(here: App) ->
         calendar = await uow.registry.calendar(c.OLD_URN)
     assert school is not None and (school.name, school.local_authority) == (c.OLD_NAME, "LA 935")
     assert pupil is not None and (pupil.school_urn, pupil.year_group) == (b.SCHOOL_A, "5")
-    assert calendar.is_school_day(date(2024, 10, 21)) and not calendar.is_school_day(
-        date(2024, 10, 28)
-    )
+    # Its school days are exactly the days its marks string shows in session, weekends,
+    # half-terms and the INSET day being no session.
+    whole_year = [YEAR[0] + timedelta(days=i) for i in range((YEAR[1] - YEAR[0]).days + 1)]
+    assert [d for d in whole_year if calendar.is_school_day(d)] == b.school_days(*YEAR)
     assert any("Y may stand for any of Y1 to Y7" in w for w in summary.warnings)
+
+
+@pytest.mark.parametrize("change", [str.upper, str.lower], ids=["UPPER", "lower"])
+async def test_element_names_are_matched_whatever_their_case(
+    here: App, change: Callable[[str], str]
+) -> None:
+    other = c.Pupil(c.UPN_OTHER, "Kit", "Moss", sex_tag="Gender")
+    data = c.recased(c.ctf([moved(), other]), change)
+    summary = await import_ctf(here.uow(), "in.xml", data, None, "me", NOW)
+    assert summary.rows == 2
+    assert await stored_marks(here) == expected(c.UPN_MOVED, {**OCTOBER_O, **A_Y})
 
 
 async def test_the_previous_schools_absence_meets_the_threshold_here_on_the_right_day(
@@ -116,6 +130,31 @@ async def test_a_y_from_a_ctf_counts_as_a_school_session_not_as_absence(here: Ap
     assert report == []  # nothing counted: a Y is neither unauthorised nor attendance
 
 
+async def test_a_week_of_y_at_the_earlier_school_is_a_school_week_of_the_window(
+    here: App,
+) -> None:
+    """2 O there in the first week, a week of Y, 8 O here in November: the Y week keeps the
+    first week out of the window once a later week comes in (hiding it would let it back)."""
+    first_week_o = {(date(2024, 9, 4), s): "O" for s in ("AM", "PM")}
+    y_week = {(d, s): "Y" for d in b.school_days(date(2024, 9, 9), date(2024, 9, 13)) for s in AMPM}
+    marks = c.marks_string(*AUTUMN, {**first_week_o, **y_week})
+    pupil = c.Pupil(c.UPN_MOVED, years=[c.Year("2024", AUTUMN[0], marks)])
+    await load(here, "pupils", b.pupils(c.UPN_MOVED))
+    await import_ctf(here.uow(), "in.xml", c.ctf([pupil]), None, "me", NOW)
+    absent = [(date(2024, 11, d), s) for d in (11, 12, 13, 14) for s in AMPM]
+    rows = b.marks(c.UPN_MOVED, date(2024, 11, 4), date(2024, 11, 22), absent=absent, code="O")
+    await load(here, "marks", b.csv_bytes(b.MARKS_HEADER, rows))
+    friday = await threshold_report(here.uow(), date(2024, 11, 15), True)
+    week_on = await threshold_report(here.uow(), date(2024, 11, 22), True)
+    assert [(r.unauthorised_sessions, r.met, r.window_start) for r in friday] == [
+        (10, True, date(2024, 9, 2))
+    ]
+    # The Y sessions are neither unauthorised (18) nor a week without school (window from 2 Sep).
+    assert [(r.unauthorised_sessions, r.met, r.window_start) for r in week_on] == [
+        (8, False, date(2024, 9, 9))
+    ]
+
+
 async def test_reimporting_the_same_ctf_changes_nothing(here: App) -> None:
     data = c.ctf([moved()])
     first = await import_ctf(here.uow(), "in.xml", data, None, "me", NOW)
@@ -146,7 +185,8 @@ BAD = [
     (
         "wrong check letter",
         c.ctf([c.Pupil(c.UPN_BAD)]),
-        f"in.xml:6: UPN: '{c.UPN_BAD}' has the check letter A but its digits call for L",
+        f"in.xml:6: UPN: '{c.UPN_BAD}' has the check letter A but its digits call for L "
+        "(pupil Robin Hale)",
     ),
 ]
 
