@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from casework.pack import _read_case, _view  # the pack's own reading: one view of a case
+from casework.packfiles import leave_request_path
 from casework.packview import PackView
 from casework.ports import UnitOfWork
-from casework.records import Delivery, NoticeRecord, PendingEvent
+from casework.records import Delivery, Entry, NoticeRecord, PendingEvent
 
 ALERTS_SHOWN_FOR = timedelta(days=60)
 
@@ -75,8 +76,24 @@ async def case_page(uow: UnitOfWork, upn: str, now: datetime) -> CasePage:
                     "application/octet-stream",
                 )
             )
+    files += _leave_requests(case.entries)
     view = _view(case, now, prepared_by="")  # a page on screen, not an exported pack
     return CasePage(view, tuple(notices), alerts, tuple(files))
+
+
+def _leave_requests(entries: list[Entry]) -> list[StoredFile]:
+    """The written requests the leave responses answered, as the pack files them."""
+    return [
+        StoredFile(
+            str(e.details["request_sha256"]),
+            f"Request for term-time leave, {e.details.get('leave_from')} to "
+            f"{e.details.get('leave_to')} ({e.details.get('request_file')})",
+            # a parent's file is never served as a page the browser would run
+            "application/pdf" if path.lower().endswith(".pdf") else "application/octet-stream",
+        )
+        for e in entries
+        if (path := leave_request_path(e)) is not None
+    ]
 
 
 async def stored_file(uow: UnitOfWork, upn: str, sha256: str, now: datetime) -> StoredFile | None:

@@ -5,7 +5,6 @@ nothing was altered (`verify`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,14 @@ from attendance.threshold import (
 from casework.audit import GENESIS
 from casework.caselog import case_log
 from casework.checklist import case_facts, notice_service, referral_evidence
+from casework.packfiles import (
+    PackFile,
+    consent_files,
+    leave_request_files,
+    printed_files,
+    printed_stem,
+    safe_name,
+)
 from casework.packparents import parent_lines
 from casework.packregister import REGISTER_CSV, register_csv, register_rows, stretches
 from casework.packservice import service_lines
@@ -57,17 +64,6 @@ from casework.thresholds import rules_for_pupil
 
 class ChronologyRenderer(Protocol):
     def __call__(self, view: PackView) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class PackFile:
-    path: str
-    content: bytes
-    what: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -118,14 +114,6 @@ def _attachments(raw: bytes) -> list[tuple[str, bytes]]:
     return found
 
 
-def _safe(name: str) -> str:
-    """A name from a parent's attachment or an imported id as one path segment: never `..`,
-    never hidden (a leading dot), nothing but ASCII letters, digits, `.`, `_`, `-`."""
-    kept = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
-    kept = kept.replace("..", "__")
-    return ("_" + kept[1:] if kept.startswith(".") else kept)[:80] or "file"
-
-
 @dataclass(frozen=True)
 class _CaseFile:
     """Everything the pack shows, read in one unit of work so that it is one snapshot."""
@@ -171,8 +159,9 @@ async def build_pack(
         PackFile("chronology.pdf", render(view), "the cover, chronology, chart and checklist"),
         PackFile(REGISTER_CSV, register_csv(upn, view.register), what),
         *_mail_files(case, evidence),
-        *_consent_files(case.consents, evidence),
-        *_printed_files(case.printed, evidence),
+        *consent_files(case.consents, evidence),
+        *leave_request_files(case.entries, evidence),
+        *printed_files(case.printed, evidence),
     ]
     return Pack(upn, now, case.head, tuple(files))
 
@@ -232,7 +221,7 @@ def _email_files(folder: str, emails: list[_Eml], evidence: Evidence) -> list[Pa
         files.append(PackFile(f"emails/{folder}/{e.stem}.eml", raw, e.what))
         files += [
             PackFile(
-                f"attachments/{folder}/{e.stem}/{_safe(name)}", data, f"attachment of {e.whose}"
+                f"attachments/{folder}/{e.stem}/{safe_name(name)}", data, f"attachment of {e.whose}"
             )
             for name, data in _attachments(raw)
         ]
@@ -240,11 +229,7 @@ def _email_files(folder: str, emails: list[_Eml], evidence: Evidence) -> list[Pa
 
 
 def _sent_stem(n: int, e: EmailRecord) -> str:
-    return f"{n:03d}-{e.template}-{_safe(e.parent_id)}"
-
-
-def _printed_stem(p: PrintedCopy) -> str:
-    return f"slips/{p.id:03d}-{p.template}-{_safe(p.parent_id)}"
+    return f"{n:03d}-{e.template}-{safe_name(e.parent_id)}"
 
 
 def _proof_files(case: _CaseFile) -> dict[str, str]:
@@ -252,7 +237,7 @@ def _proof_files(case: _CaseFile) -> dict[str, str]:
     found = {
         e.message_id: f"emails/sent/{_sent_stem(n, e)}.eml" for n, e in enumerate(case.sent, 1)
     }
-    found.update({f"slip:{p.id}": f"{_printed_stem(p)}-slip.pdf" for p in case.printed})
+    found.update({f"slip:{p.id}": f"{printed_stem(p)}-slip.pdf" for p in case.printed})
     return found
 
 
@@ -277,61 +262,6 @@ def _mail_files(case: _CaseFile, evidence: Evidence) -> list[PackFile]:
         for n, r in enumerate(case.received, 1)
     ]
     return _email_files("sent", sent, evidence) + _email_files("received", received, evidence)
-
-
-def _consent_files(consents: list[ConsentRecord], evidence: Evidence) -> list[PackFile]:
-    files: list[PackFile] = []
-    for consent in consents:
-        stem = f"consent/consent-{consent.id}-{_safe(consent.parent_id)}"
-        record = {
-            "consent_id": consent.id,
-            "parent_id": consent.parent_id,
-            "email": consent.email,
-            "method": consent.method,
-            "given_on": consent.given_on.isoformat(),
-            "withdrawn_on": consent.withdrawn_on.isoformat() if consent.withdrawn_on else None,
-            "evidence_sha256": consent.evidence_sha256,
-        }
-        files.append(
-            PackFile(
-                f"{stem}.json",
-                (json.dumps(record, indent=2) + "\n").encode(),
-                f"parent {consent.parent_id}'s consent to email at {consent.email}",
-            )
-        )
-        if consent.evidence_sha256:
-            data = evidence.get(consent.evidence_sha256)
-            ext = ".pdf" if data.startswith(b"%PDF") else ".bin"
-            what = (
-                f"the copy of parent {consent.parent_id}'s consent ({consent.method}, "
-                f"{consent.given_on})"
-            )
-            files.append(PackFile(f"{stem}{ext}", data, what))
-    return files
-
-
-def _printed_files(printed: list[PrintedCopy], evidence: Evidence) -> list[PackFile]:
-    files: list[PackFile] = []
-    for p in printed:
-        stem = _printed_stem(p)
-        delivered = (
-            f", {p.delivered_how} on {p.delivered_on} by {p.delivered_by}"
-            if p.delivered_on
-            else ", delivery not yet recorded"
-        )
-        files += [
-            PackFile(
-                f"{stem}-letter.pdf",
-                evidence.get(p.letter_sha256),
-                f"printed {p.template} for parent {p.parent_id}",
-            ),
-            PackFile(
-                f"{stem}-slip.pdf",
-                evidence.get(p.slip_sha256),
-                f"hand-delivery slip for the {p.template}{delivered}",
-            ),
-        ]
-    return files
 
 
 def _view(case: _CaseFile, now: datetime, prepared_by: str) -> PackView:

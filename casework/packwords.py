@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from attendance.ukdates import uk_dates_in, uk_day
+from casework.packfiles import leave_request_path
 from casework.records import EmailRecord, Entry
 
 WHAT = {
@@ -81,6 +82,11 @@ def _how(e: Entry, emails: dict[str, EmailRecord]) -> tuple[str, str]:
     if e.kind == "letter_delivered":
         how = {"post": "posted first class", "hand": "by hand"}.get(str(d.get("delivered_how")))
         return how or "", ""
+    if e.kind == "leave_request":
+        filed = leave_request_path(e)
+        if filed is None:
+            return "no written request kept", ""
+        return f"the parent's written request {d.get('request_file')}, filed as {filed}", ""
     if e.kind == "meeting":
         ways = [str(w).replace("_", " ") for w in d.get("ways_offered", [])]
         return "offered " + ", ".join(ways), ""

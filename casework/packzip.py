@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from casework.audit import record_head
-from casework.pack import ChronologyRenderer, Pack, PackFile, build_pack
+from casework.pack import ChronologyRenderer, Pack, build_pack
+from casework.packfiles import PackFile
 from casework.ports import Evidence, HeadLog, Signer, UnitOfWork
 
 MANIFEST = "manifest.json"

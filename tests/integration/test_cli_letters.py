@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from casework.packzip import read_zip
 from tests import builders as b
 from tests.integration.test_cli import Cli
 from tests.integration.test_cli_notice_service import GONE
@@ -94,6 +95,24 @@ def test_the_leave_response_takes_its_dates_and_the_same_letter_twice_needs_agai
         True,
         True,
     ]
+
+
+def test_the_leave_request_is_in_the_pack_as_sent_and_the_pack_verifies(cli: Cli) -> None:
+    asked = b"May Sam0 miss 17 to 21 March?\r\nAlex Taylor\r\n"
+    request = cli.file("request.txt", asked)
+    ok(
+        cli,
+        "letter", "send", "leave_request_response", b.UPN_1, "--by", "Ms Patel",
+        "--from", "2025-03-17", "--to", "2025-03-21", "--on", "2025-03-10", "--request", request,
+    )  # fmt: skip
+    ok(cli, "pack", b.UPN_1, "--out", "pack.zip", "--by", "Ms Patel")
+    verified = ok(cli, "verify", "pack.zip")
+    assert "match the manifest" in verified.stdout
+    files = read_zip((cli.folder / "pack.zip").read_bytes())
+    [path] = [p for p in files if p.startswith("requests/")]
+    assert path.endswith("leave-request-request.txt") and files[path] == asked
+    listed = {f["path"] for f in json.loads(files["manifest.json"])["files"]}
+    assert path in listed
 
 
 def test_meeting_notes_from_a_file_go_to_each_parent(cli: Cli) -> None:

@@ -4,6 +4,7 @@ each changed, missing or extra file."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import zipfile
@@ -16,6 +17,7 @@ import pytest
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.inbound import Arrived, file_messages
+from casework.letters import LetterOptions
 from casework.pack import Pack, build_pack
 from casework.packview import PackView
 from casework.packzip import export_pack, pack_zip, read_zip, verify_files
@@ -115,6 +117,36 @@ async def test_the_chronology_view_has_the_timeline_checklist_and_weeks(case: Ap
     assert "alex@example.org" in emailed.how
     assert any(line.state == "missing" for line in view.checklist)
     assert max(w.window_total for w in view.weeks) == 10 and view.threshold == 10
+
+
+REQUEST = ("request.pdf", b"%PDF-1.4 May Sam miss 17 to 21 March? Alex Taylor\r\n\x00\xff")
+
+
+async def test_the_leave_request_goes_in_the_pack_byte_for_byte_and_the_chronology_names_it(
+    case: App,
+) -> None:
+    leave = LetterOptions(leave_from=date(2025, 3, 17), leave_to=date(2025, 3, 21))
+    await send_letter(
+        case.uow(),
+        case.mailroom(),
+        "leave_request_response",
+        b.UPN_1,
+        HEAD,
+        date(2025, 3, 11),
+        NOW,
+        leave,
+        request=REQUEST,
+    )
+    pack = await pack_of(case)
+    [filed] = [f for f in pack.files if f.path.startswith("requests/")]
+    assert filed.path.endswith("-leave-request-request.pdf") and filed.content == REQUEST[1]
+    [row] = [r for r in json.loads(pack.manifest())["files"] if r["path"] == filed.path]
+    assert row["sha256"] == hashlib.sha256(REQUEST[1]).hexdigest()
+    assert "term-time leave from 2025-03-17 to 2025-03-21" in row["what"]
+    [asked] = [r for r in SEEN[-1].timeline if r.what == "Request for term-time leave"]
+    assert filed.path in asked.how and "request.pdf" in asked.how
+    files = read_zip(pack_zip(pack))
+    assert files[filed.path] == REQUEST[1] and verify_files(files) == []
 
 
 class CountingTransactions:

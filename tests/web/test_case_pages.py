@@ -144,3 +144,33 @@ async def test_each_notice_shows_its_planned_and_its_served_period(site: Site) -
     assert "not yet served on every parent: the period has not started" in before
     assert n.served_start == date(2025, 3, 13) and n.served_end is not None
     assert f"as served</th><td>{day(n.served_start)} to {day(n.served_end)}" in after
+
+
+async def test_the_parents_leave_request_is_offered_for_download_exactly_as_kept(
+    site: Site,
+) -> None:
+    from datetime import date
+
+    from casework.letters import LetterOptions
+    from casework.sending import send_letter
+
+    request = b"<html><script>alert(1)</script>May Sam miss 17 to 21 March?</html>"
+    leave = LetterOptions(leave_from=date(2025, 3, 17), leave_to=date(2025, 3, 21))
+    await send_letter(
+        site.app.uow(), site.app.mailroom(), "leave_request_response", b.UPN_1, HEAD, ON, NOW,
+        leave, request=("request.html", request),
+    )  # fmt: skip
+    async with await site.signed_in(OFFICER.id) as s:
+        async with s.get(site.url(f"/cases/{b.UPN_1}")) as r:
+            page = await r.text()
+        found = re.search(
+            rf'href="(/cases/{b.UPN_1}/files/[0-9a-f]{{64}})">Request for term-time leave, '
+            r"2025-03-17 to 2025-03-21 \(request.html\)</a>",
+            page,
+        )
+        assert found, "the case page links the request the leave response answered"
+        async with s.get(site.url(found.group(1))) as r:
+            assert await r.read() == request
+            assert r.headers["Content-Type"] == "application/octet-stream"  # never run as a page
+            assert r.headers["Content-Disposition"].startswith("attachment;")
+    assert (await audit_actions(site))[-1] == "web.downloaded"
