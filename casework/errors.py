@@ -21,10 +21,14 @@ class Refused(CaseworkError):
 class ImportRejected(CaseworkError):
     """A CSV file was rejected whole; `problems` are `FILE:LINE: field: reason` lines."""
 
-    def __init__(self, problems: list[str], total: int | None = None) -> None:
+    def __init__(
+        self, problems: list[str], total: int | None = None, rows: int | None = None
+    ) -> None:
         self.problems = problems
         # How many there were in all, when `problems` shows only some (the report has them all).
         self.total = len(problems) if total is None else total
+        # How many rows the file has, when known: so "every row fails on X" can be said.
+        self.rows = rows
         super().__init__("\n".join(problems))
 
 

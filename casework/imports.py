@@ -141,12 +141,19 @@ async def import_parsed(
         if kind == "marks":
             problems += await not_school_days(uow, name, rows)
         if problems:
-            raise ImportRejected(sorted_problems(problems))
+            raise ImportRejected(sorted_problems(problems), rows=_rows_read(name, parsed))
         changed, corrections, warnings = await store_rows(
             uow, kind, [r for _, r in rows], name, now
         )
         await record_import(uow, kind, name, data, len(rows), changed, corrections, actor, now)
         return ImportSummary(kind, len(rows), changed, tuple(warnings))
+
+
+def _rows_read(name: str, parsed: Parsed) -> int:
+    """The file's rows: those read well and those (one problem each) that were not."""
+    at = name + ":"
+    bad = {p[len(at) :].split(":", 1)[0] for p in parsed.problems if p.startswith(at)}
+    return len(parsed.rows) + len(bad - {"1"})  # line 1 is the header
 
 
 async def record_import(

@@ -1,12 +1,14 @@
 """The drop folder (SUPPORTFIRST_IMPORT_DIR): the MIS's scheduled export lands there and `serve`
 imports it, all or nothing, before the daily review (and every few seconds besides).
 
-A file is read only once it has settled (the same size and time for SUPPORTFIRST_IMPORT_SETTLE_
-SECONDS: an exporter still writing it is left alone), and never when its name starts with `.` or
-ends in `.part`, `.tmp` or `~` (an exporter that writes under a temporary name and renames it).
-It is claimed by renaming it into `processing/`: a rename succeeds once, so two `serve`
-processes watching one folder never import one file twice. Then it moves to `done/`, or to
-`failed/` with its error report beside it and an ImportFailed alert.
+A file is read only once it is whole: when the exporter says so with a sidecar (`NAME.done` or
+`NAME.ready` beside `NAME`), or once it has settled (the same size and time at two looks at
+least SUPPORTFIRST_IMPORT_SETTLE_SECONDS apart: an exporter still writing it is left alone). It
+is never read while its name starts with `.` or ends in `.part`, `.tmp`, `.crdownload` or `~`
+(an exporter that writes under a temporary name and renames it when done). It is claimed by
+renaming it into `processing/`: a rename succeeds once, so two `serve` processes watching one
+folder never import one file twice. Then it moves to `done/`, or to `failed/` with its error
+report beside it and an ImportFailed alert.
 
 What a file is, from its name (docs/imports.md):
     schools_*.csv, pupils_*.csv, parents_*.csv, calendar_*.csv, marks_*.csv   our CSV files
@@ -22,6 +24,7 @@ import logging
 import os
 import re
 import socket
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +45,9 @@ log = logging.getLogger("supportfirst")
 CSV_KINDS = ("schools", "pupils", "parents", "calendar", "marks")
 _URN = re.compile(r"^\d{6,7}$")
 _TEMPORARY = (".part", ".tmp", "~", ".crdownload")
+SIDECARS = (".done", ".ready")
+# The review waits this long at most for an export still being written when it starts.
+REVIEW_WAIT_SECONDS = 600.0  # an empty NAME.done beside NAME: the exporter has finished it
 
 
 class NotAnImport(ValueError):
@@ -83,27 +89,42 @@ class DropFolder:
         for sub in ("processing", "done", "failed"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.owner = f"{socket.gethostname()}.{os.getpid()}"
+        # what each file looked like when first seen so: (size, mtime), monotonic seconds
+        self._seen: dict[Path, tuple[tuple[int, int], float]] = {}
 
     def _candidates(self) -> dict[Path, tuple[int, int]]:
         found = {}
         for p in self.folder.iterdir():
-            if p.name.startswith(".") or p.name.endswith(_TEMPORARY) or not p.is_file():
+            if p.name.startswith(".") or p.name.endswith(_TEMPORARY + SIDECARS):
                 continue
             if p.name.lower().startswith("codes_") or p.name.endswith(".errors.csv"):
+                continue
+            if not p.is_file():
                 continue
             st = p.stat()
             found[p] = (st.st_size, st.st_mtime_ns)
         return found
 
-    async def settled(self) -> list[Path]:
-        """Files unchanged over the settle time, oldest first."""
-        before = self._candidates()
-        if not before:
-            return []
-        await asyncio.sleep(self.settle_seconds)
-        after = self._candidates()
-        ready = [p for p, sig in before.items() if after.get(p) == sig]
-        return sorted(ready, key=lambda p: (before[p][1], p.name))
+    def sidecars(self, path: Path) -> list[Path]:
+        return [q for s in SIDECARS if (q := path.with_name(path.name + s)).exists()]
+
+    def look(self) -> tuple[list[Path], float | None]:
+        """The files whole now, oldest first; and how long until the next may be (None: no
+        other file is waiting). A file is whole when its sidecar says so, or when its size and
+        time were the same at a look settle_seconds ago."""
+        now, found = time.monotonic(), self._candidates()
+        seen, ready, soonest = {}, [], None
+        for p, sig in found.items():
+            old = self._seen.get(p)
+            since = old[1] if old is not None and old[0] == sig else now
+            seen[p] = (sig, since)
+            left = self.settle_seconds - (now - since)
+            if self.sidecars(p) or (old is not None and old[0] == sig and left <= 0):
+                ready.append(p)
+            else:
+                soonest = left if soonest is None else min(soonest, left)
+        self._seen = seen
+        return sorted(ready, key=lambda p: (found[p][1], p.name)), soonest
 
     def claim(self, path: Path) -> Path | None:
         """Rename into processing/: None when another process took it first."""
@@ -150,6 +171,8 @@ async def import_one(application: App, drop: DropFolder, path: Path) -> str | No
     claimed = drop.claim(path)
     if claimed is None:
         return None
+    for sidecar in drop.sidecars(path):  # said what it had to; a file put back settles again
+        sidecar.unlink(missing_ok=True)
     name = path.name
     try:
         request = request_for(path, drop.folder)
@@ -177,15 +200,21 @@ async def import_one(application: App, drop: DropFolder, path: Path) -> str | No
     return "done"
 
 
-async def import_settled(application: App, drop: DropFolder) -> dict[str, str]:
-    """Every settled file, one at a time (the review sees them all imported)."""
-    out = {}
+async def import_settled(application: App, drop: DropFolder, wait: bool = False) -> dict[str, str]:
+    """Every whole file, one at a time (the review sees them all imported). With `wait` (just
+    before the review), files still being written are waited for, up to REVIEW_WAIT_SECONDS."""
+    out: dict[str, str] = {}
+    deadline = time.monotonic() + REVIEW_WAIT_SECONDS
     async with drop.busy:
-        for path in await drop.settled():
-            result = await import_one(application, drop, path)
-            if result is not None:
-                out[path.name] = result
-    return out
+        while True:
+            ready, soonest = drop.look()
+            for path in ready:
+                result = await import_one(application, drop, path)
+                if result is not None:
+                    out[path.name] = result
+            if not wait or soonest is None or time.monotonic() >= deadline:
+                return out
+            await asyncio.sleep(min(max(soonest, 0.0), 1.0))  # a sidecar may land meanwhile
 
 
 async def watch_forever(application: App, drop: DropFolder, every: float) -> None:

@@ -128,22 +128,35 @@ def _field(problem: str, name: str) -> str:
     return found.group(1).strip() if found else ""
 
 
-def shown(name: str, problems: list[str], report: Path | None) -> list[str]:
-    """What a person reads: every problem when there are few; else the first MAX_SHOWN (or
-    one line when all are about the same field) and where the rest are."""
-    if len(problems) <= MAX_SHOWN:
-        return problems
+def shown(
+    name: str, problems: list[str], report: Path | None, rows: int | None = None
+) -> list[str]:
+    """What a person reads: every problem when there are few, else the first MAX_SHOWN and
+    where the rest are. A file whose every row fails on the same field is said so once, with
+    the likely fix (`rows`: how many rows the file has; None when not known)."""
     where = f"all {len(problems)} are in {report}" if report else f"{len(problems)} in all"
     fields = Counter(_field(p, name) for p in problems)
-    if len(fields) == 1:
+    lines = {_line(p, name) for p in problems}
+    same = len(fields) == 1 and len(problems) > 1
+    every = same and (len(lines) == rows if rows is not None else len(problems) > MAX_SHOWN)
+    if every:
         (field,) = fields
         hint = _date_hint(problems) if "date" in field.lower() else ""
+        if len(problems) <= MAX_SHOWN:
+            return [*problems, f"{name}: {field}: every one of {len(problems)} rows fails{hint}"]
         return [
             f"{name}: {field}: every one of {len(problems)} rows fails: {problems[0]}{hint}",
             f"{name}: {where}",
         ]
+    if len(problems) <= MAX_SHOWN:
+        return problems
     more = f"{name}: ... and {len(problems) - MAX_SHOWN} more ({where})"
     return [*problems[:MAX_SHOWN], more]
+
+
+def _line(problem: str, name: str) -> str:
+    rest = problem[len(name) + 1 :] if problem.startswith(name + ":") else problem
+    return rest.split(":", 1)[0]
 
 
 def _date_hint(problems: list[str]) -> str:

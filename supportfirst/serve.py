@@ -62,7 +62,7 @@ async def _review_loop(application: App, drop: DropFolder | None) -> None:
     while True:
         try:
             if drop is not None:  # the evening's exports first: the review sees them
-                await import_settled(application, drop)
+                await import_settled(application, drop, wait=True)
             events = await daily_review_once(application.uow(), clock.today(), clock.now())
             if events is None:  # another serve on this database, or this one before a restart
                 log.info("daily review for %s: already run", clock.today())

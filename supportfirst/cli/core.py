@@ -136,7 +136,8 @@ def import_(
             if len(e.problems) > MAX_SHOWN:
                 with contextlib.suppress(OSError):  # a folder we may not write: say so below
                     report = write_report(file, e.problems)
-            raise ImportRejected(shown(str(file), e.problems, report), e.total) from None
+            lines = shown(str(file), e.problems, report, e.rows)
+            raise ImportRejected(lines, e.total) from None
         for warning in summary.warnings:
             typer.echo(warning)
         what = "pupil" if kind == "ctf" else kind + " row"

@@ -83,6 +83,34 @@ def test_many_bad_dates_are_said_once_and_all_written_to_the_report(cli: Cli) ->
     assert len(report) == len(rows) + 1
 
 
+def test_a_few_bad_dates_are_each_shown_and_said_once_with_the_fix(cli: Cli) -> None:
+    days = b.school_days(date(2025, 1, 7), date(2025, 1, 13))
+    rows = [f"{b.UPN_1},{b.SCHOOL_A},{d:%d/%m/%Y},AM,/" for d in days]
+    out = cli("import", "marks", cli.file("m.csv", b.csv_bytes(b.MARKS_HEADER, rows)))
+    lines = out.stderr.splitlines()
+    assert (out.returncode, len(lines)) == (1, len(rows) + 2)
+    assert lines[0] == "m.csv:2: date: '07/01/2025' is not a date (YYYY-MM-DD)"
+    assert lines[-2] == (
+        f"m.csv: date: every one of {len(rows)} rows fails; every date is DD/MM/YYYY: use "
+        "--format sims (or arbor, bromcom) or --date-format %d/%m/%Y"
+    )
+    assert not (cli.folder / "m.csv.errors.csv").exists()  # all of them are on the terminal
+
+
+def test_many_bad_dates_among_good_rows_are_not_said_to_be_every_row(cli: Cli) -> None:
+    days = b.school_days(date(2025, 1, 7), date(2025, 2, 14))
+    rows = [f"{b.UPN_1},{b.SCHOOL_A},{d:%d/%m/%Y},AM,/" for d in days[1:]]
+    rows.insert(0, f"{b.UPN_1},{b.SCHOOL_A},{days[0]},AM,/")
+    out = cli("import", "marks", cli.file("m.csv", b.csv_bytes(b.MARKS_HEADER, rows)))
+    lines = out.stderr.splitlines()
+    assert len(lines) == 22 and "every one" not in out.stderr
+    assert lines[0] == "m.csv:3: date: '08/01/2025' is not a date (YYYY-MM-DD)"
+    assert (
+        lines[20]
+        == f"m.csv: ... and {len(rows) - 21} more (all {len(rows) - 1} are in m.csv.errors.csv)"
+    )
+
+
 def test_many_mixed_problems_show_the_first_twenty(cli: Cli) -> None:
     days = b.school_days(date(2025, 1, 7), date(2025, 2, 10))
     rows = [f"{b.UPN_1},{b.SCHOOL_A},{d},AM,H" for d in days]

@@ -1,6 +1,7 @@
 """The drop folder with real `serve` processes: a file written slowly is imported once, when
-it is whole; a bad one lands in failed/ with its errors and an ImportFailed alert; two `serve`
-on one PostgreSQL database import each file once."""
+it is whole (settled, or announced by its `.done` sidecar); a bad one lands in failed/ with its
+errors and one ImportFailed alert; two `serve` on one PostgreSQL database import each file
+once."""
 
 from __future__ import annotations
 
@@ -41,14 +42,23 @@ def school(url: str, folder: Path) -> None:
         cli(url, folder, "import", kind, f"{kind}.csv")
 
 
-def env(url: str, folder: Path, drop: Path) -> dict[str, str]:
+def env(url: str, folder: Path, drop: Path, settle: float = 1.5) -> dict[str, str]:
     return {
         "SUPPORTFIRST_DATABASE_URL": url,
         "SUPPORTFIRST_DATA_DIR": str(folder / "data"),
         "SUPPORTFIRST_IMPORT_DIR": str(drop),
         "SUPPORTFIRST_IMPORT_SCAN_SECONDS": "0.3",
-        "SUPPORTFIRST_IMPORT_SETTLE_SECONDS": "1.5",
+        "SUPPORTFIRST_IMPORT_SETTLE_SECONDS": str(settle),
     }
+
+
+async def write_slowly(path: Path, data: bytes, pause: float = 0.6) -> None:
+    """As an exporter does: in bursts, with pauses longer than the folder's scan."""
+    step = len(data) // 4
+    for i in range(0, len(data), step):
+        with path.open("ab") as f:
+            f.write(data[i : i + step])
+        await asyncio.sleep(pause)
 
 
 async def arrives(path: Path, timeout: float = 60) -> None:
@@ -79,12 +89,8 @@ async def test_a_slow_file_is_imported_once_and_a_bad_one_fails_with_an_alert(
     drop = tmp_path / "drop"
     proc = await start_serve(env(app.url, tmp_path, drop), ready="importing what lands in")
     try:
-        data = m.sims(m.contract_rows())
         slow = drop / "marks_sims_100001_2025-03-14.csv"
-        for i in range(0, len(data), len(data) // 4):  # the exporter writes in bursts
-            with slow.open("ab") as f:
-                f.write(data[i : i + len(data) // 4])
-            await asyncio.sleep(0.6)
+        await write_slowly(slow, m.sims(m.contract_rows()))
         await arrives(drop / "done" / slow.name)
         bad = b.csv_bytes(b.MARKS_HEADER, ["C123456789012,100001,2025-03-03,AM,/"])
         (drop / "marks_2025-03-14.csv").write_bytes(bad)
@@ -92,14 +98,36 @@ async def test_a_slow_file_is_imported_once_and_a_bad_one_fails_with_an_alert(
         assert proc.stdout is not None
         alert = await line_with(proc.stdout, "ALERT ImportFailed")
         assert "marks_2025-03-14.csv" in alert
+        await asyncio.sleep(2)  # several more looks at the folder: no second import, no alert
     finally:
         await stop(proc)
+    assert b"ImportFailed" not in await proc.stdout.read()
     assert await runs(app) == [("marks", slow.name)]
     report = (drop / "failed" / "marks_2025-03-14.csv.errors.csv").read_text().splitlines()
     assert report[1] == (
         "marks_2025-03-14.csv,2,upn,unknown pupil 'C123456789012' (import the pupils file first)"
     )
     assert list((drop / "processing").iterdir()) == []
+
+
+async def test_a_file_with_a_done_sidecar_is_imported_when_the_sidecar_lands(
+    app: App, tmp_path: Path
+) -> None:
+    """An exporter that pauses longer than any settle time says when it has finished."""
+    school(app.url, tmp_path)
+    drop = tmp_path / "drop"
+    proc = await start_serve(env(app.url, tmp_path, drop, settle=600), ready="importing what")
+    try:
+        slow = drop / "marks_sims_100001_2025-03-14.csv"
+        await write_slowly(slow, m.sims(m.contract_rows()))
+        await asyncio.sleep(1.5)
+        assert slow.exists() and not (drop / "done" / slow.name).exists()  # not settled yet
+        (drop / f"{slow.name}.done").write_bytes(b"")
+        await arrives(drop / "done" / slow.name)
+    finally:
+        await stop(proc)
+    assert await runs(app) == [("marks", slow.name)]
+    assert sorted(p.name for p in drop.iterdir()) == ["done", "failed", "processing"]
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
