@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from attendance.calendar import out_of_range
 from attendance.codes import CodeError, parse_code
 from casework.csvfiles import Parsed
+from casework.mis_xml import ReportError, is_xml, report_rows
 from casework.records import MarkRow
 
 FIELDS = ("upn", "date", "session", "code")
@@ -31,26 +33,31 @@ class Layout:
 
 
 # Dates as those systems write them: DD/MM/YYYY, or a date and time when the export gives the
-# session's start (a time before noon is the morning session when no session column is there).
+# session's start (a time before noon is the morning session when no session column is there);
+# SIMS's CommandReporter XML writes .NET date-times (2025-03-03T00:00:00, perhaps +00:00).
 _UK = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y")
+_XML = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d")
 LAYOUTS: dict[str, Layout] = {
+    # SIMS: a report's captions as the SIMS data fields name them (Date, Session Name AM/PM,
+    # Mark); in CSV from the report designer, or XML from CommandReporter (casework/mis_xml.py).
     "sims": Layout(
         "SIMS",
         {
             "upn": ("UPN",),
-            "date": ("Date", "Attendance Date"),
-            "session": ("Session", "AM/PM"),
+            "date": ("Date", "Attendance Date", "Session Date"),
+            "session": ("Session", "Session Name", "AM/PM"),
             "code": ("Mark", "Attendance Mark", "Code"),
         },
-        _UK,
+        (*_UK, *_XML),
     ),
+    # Arbor: statutory AM and PM marks are its "Roll Call" marks.
     "arbor": Layout(
         "Arbor",
         {
             "upn": ("UPN", "Student UPN"),
-            "date": ("Date", "Session Date"),
-            "session": ("Session", "Session Name"),
-            "code": ("Attendance Mark", "Mark Code", "Mark"),
+            "date": ("Date", "Session Date", "Roll Call Date"),
+            "session": ("Session", "Session Name", "Roll Call"),
+            "code": ("Attendance Mark", "Mark Code", "Mark", "Roll Call Mark"),
         },
         (*_UK, "%Y-%m-%d"),
     ),
@@ -177,7 +184,8 @@ class _Reader:
                 continue
             if (why := out_of_range(when.date())) is not None:
                 raise _RowError(self.headers["date"], why)
-            return when, "%H" in fmt
+            # midnight is a date written as a date-time, not a session's start
+            return when.replace(tzinfo=None), "%H" in fmt and (when.hour, when.minute) != (0, 0)
         shown = " or ".join(_human(f) for f in self.date_formats[:2])
         raise _RowError(self.headers["date"], f"{value!r} is not a date ({shown})")
 
@@ -187,11 +195,10 @@ class _Reader:
                 raise _RowError(self.headers["date"], "has no time and there is no session column")
             return "AM" if when.hour < 12 else "PM"  # the session's start time says which
         value = self._cell(row, "session")
-        word = "".join(c for c in value.lower() if c.isalpha())
-        if word.startswith(("am", "morning")):
-            return "AM"
-        if word.startswith(("pm", "afternoon")):
-            return "PM"
+        words = set(re.findall(r"[a-z]+", value.lower()))  # "AM", "Morning", "AM Roll Call"
+        am, pm = bool(words & {"am", "morning"}), bool(words & {"pm", "afternoon"})
+        if am != pm:
+            return "AM" if am else "PM"
         raise _RowError(self.headers["session"], f"{value!r} is neither AM nor PM")
 
     def code(self, row: list[str]) -> str:
@@ -234,6 +241,37 @@ class _RowError(ValueError):
         super().__init__(reason)
 
 
+def _csv_rows(
+    name: str, data: bytes
+) -> tuple[list[str], Iterator[tuple[int, list[str]]], list[str]]:
+    text, encoding = decode(name, data)
+    notes = [] if encoding == "UTF-8" else [f"{name}: read as {encoding} (not UTF-8)"]
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise MisError(f"{name}:1: header: the file is empty")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(lines[0]))
+    header = next(reader)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        last = reader.line_num
+        for row in reader:
+            yield last + 1, row
+            last = reader.line_num
+
+    return header, rows(), notes
+
+
+def _rows(name: str, data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], list[str]]:
+    """The header and numbered rows of a CSV export, or of SIMS's CommandReporter XML."""
+    if not is_xml(data):
+        return _csv_rows(name, data)
+    try:
+        header, records = report_rows(name, data)
+    except ReportError as e:
+        raise MisError(str(e)) from None
+    return header, iter(records), []
+
+
 def parse_export(
     name: str,
     data: bytes,
@@ -244,18 +282,12 @@ def parse_export(
     tick: Callable[[int], None] | None = None,
 ) -> tuple[Parsed, list[str]]:
     """The export's rows as marks rows, every bad row a problem; and notes on how it was read."""
-    text, encoding = decode(name, data)
-    notes = [] if encoding == "UTF-8" else [f"{name}: read as {encoding} (not UTF-8)"]
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise MisError(f"{name}:1: header: the file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(lines[0]))
+    header, rows, notes = _rows(name, data)
     formats = (date_format,) if date_format else layout.date_formats
     r = _Reader(name, layout, school, codes or {}, formats)
-    r.locate(next(reader))
-    out, last = Parsed(), reader.line_num
-    for n, row in enumerate(reader, start=1):
-        line, last = last + 1, reader.line_num
+    r.locate(header)
+    out = Parsed()
+    for n, (line, row) in enumerate(rows, start=1):
         if tick is not None and n % 5000 == 0:
             tick(5000)
         if not any(v.strip() for v in row):

@@ -13,6 +13,7 @@ report beside it and an ImportFailed alert.
 What a file is, from its name (docs/imports.md):
     schools_*.csv, pupils_*.csv, parents_*.csv, calendar_*.csv, marks_*.csv   our CSV files
     marks_FORMAT_URN_*.csv (FORMAT sims, arbor or bromcom)                     an MIS export
+    marks_sims_URN_*.xml                                    SIMS's CommandReporter output
     ctf_*.xml, or any *.xml; ctf_URN_*.xml names the destination school        a CTF
 A school's own codes for its MIS export: `codes_URN.csv` in the folder (kept, not imported).
 """
@@ -56,11 +57,11 @@ class NotAnImport(ValueError):
 
 def request_for(path: Path, folder: Path) -> ImportRequest:
     """What the name says this file is."""
-    parts = path.stem.lower().split("_")
-    if path.suffix.lower() == ".xml":
+    parts, suffix = path.stem.lower().split("_"), path.suffix.lower()
+    if suffix == ".xml" and parts[0] != "marks":
         urn = parts[1] if parts[0] == "ctf" and len(parts) > 1 and _URN.match(parts[1]) else None
         return ImportRequest("ctf", path, "drop-folder", school=urn)
-    if path.suffix.lower() != ".csv" or parts[0] not in CSV_KINDS:
+    if suffix not in (".csv", ".xml") or parts[0] not in CSV_KINDS:
         raise NotAnImport(
             f"{path.name}: the name says neither what it is nor whose it is: name it "
             "KIND_….csv (schools, pupils, parents, calendar, marks), marks_FORMAT_URN_….csv "
@@ -69,12 +70,17 @@ def request_for(path: Path, folder: Path) -> ImportRequest:
     if parts[0] == "marks" and len(parts) > 1 and parts[1] in MIS_FORMATS:
         if len(parts) < 3 or not _URN.match(parts[2]):
             raise NotAnImport(
-                f"{path.name}: an MIS export's name gives the school: marks_{parts[1]}_URN_….csv"
+                f"{path.name}: an MIS export's name gives the school: "
+                f"marks_{parts[1]}_URN_…{suffix}"
             )
+        if suffix == ".xml" and parts[1] != "sims":
+            raise NotAnImport(f"{path.name}: of the MIS exports only SIMS's comes as XML")
         codes = folder / f"codes_{parts[2]}.csv"
         return ImportRequest(
             "marks", path, "drop-folder", parts[1], parts[2], codes if codes.exists() else None
         )
+    if suffix == ".xml":
+        raise NotAnImport(f"{path.name}: marks as XML are SIMS's: marks_sims_URN_….xml")
     return ImportRequest(parts[0], path, "drop-folder")
 
 

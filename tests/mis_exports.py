@@ -44,3 +44,17 @@ def bromcom(rows: list[tuple[str, date, str, str]], local: dict[str, str] | None
 
 
 CODES = b"local,code\nA,O\n"
+
+
+def sims_xml(rows: list[tuple[str, date, str, str]]) -> bytes:
+    """The same report as SIMS's CommandReporter writes it: XML records, captions with their
+    spaces escaped as .NET writes them, dates as .NET date-times."""
+    records = "".join(
+        f"<Record><Adno>1001</Adno><UPN>{u}</UPN><Legal_x0020_Surname>Taylor"
+        f"</Legal_x0020_Surname><Attendance_x0020_Date>{d:%Y-%m-%d}T00:00:00+00:00"
+        f"</Attendance_x0020_Date><Session_x0020_Name>{s}</Session_x0020_Name>"
+        f"<Mark>{c}</Mark></Record>\n"
+        for u, d, s, c in rows
+    )
+    head = '<?xml version="1.0" encoding="utf-8"?>\n<SuperStarReport>\n'
+    return f"{head}{records}</SuperStarReport>\n".encode()

@@ -43,10 +43,11 @@ def test_the_example_ctf_imports_its_pupils_and_their_earlier_school(cli: Cli) -
     assert again.stdout.splitlines()[-1].endswith("2 pupils, 0 changed")
 
 
-@pytest.mark.parametrize("fmt", ["sims", "arbor", "bromcom"])
-def test_each_example_export_imports_with_its_format(cli: Cli, fmt: str) -> None:
+@pytest.mark.parametrize("example", ["sims.csv", "sims.xml", "arbor.csv", "bromcom.csv"])
+def test_each_example_export_imports_with_its_format(cli: Cli, example: str) -> None:
+    fmt = example.partition(".")[0]
     extra = ["--codes", str(EXAMPLES / "mis" / "codes.csv")] if fmt == "bromcom" else []
-    path = str(EXAMPLES / "mis" / f"{fmt}.csv")
+    path = str(EXAMPLES / "mis" / example)
     out = cli("import", "marks", path, "--format", fmt, "--school", b.SCHOOL_A, *extra)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == f"{path}: 88 marks rows, 88 changed"

@@ -193,3 +193,19 @@ async def test_a_file_goes_back_in_line_when_the_database_is_away(tmp_path: Path
         await away.close()
     assert waiting.exists() and list((drop.folder / "processing").iterdir()) == []
     assert list((drop.folder / "failed").iterdir()) == []
+
+
+def test_what_a_name_says_a_file_is(tmp_path: Path) -> None:
+    from supportfirst.dropfolder import NotAnImport, request_for
+
+    def said(name: str) -> tuple[str, str | None, str | None]:
+        r = request_for(tmp_path / name, tmp_path)
+        return r.kind, r.format, r.school
+
+    assert said("marks_sims_100001_2025-03-14.xml") == ("marks", "sims", "100001")
+    assert said("marks_bromcom_100001_2025-03-14.csv") == ("marks", "bromcom", "100001")
+    assert said("ctf_100002_x.xml") == ("ctf", None, "100002")
+    assert said("pupils_2025-03-14.csv") == ("pupils", None, None)
+    for name in ("marks_arbor_100001.xml", "marks_2025.xml", "notes.txt", "marks_sims_x.csv"):
+        with pytest.raises(NotAnImport):
+            request_for(tmp_path / name, tmp_path)

@@ -50,7 +50,7 @@ async def threshold(app: App) -> list[tuple[str, int, date | None, bool]]:
     return [(r.upn, r.unauthorised_sessions, r.window_start, r.met) for r in report]
 
 
-@pytest.mark.parametrize("fmt", ["contract", "sims", "arbor", "bromcom"])
+@pytest.mark.parametrize("fmt", ["contract", "sims", "sims-xml", "arbor", "bromcom"])
 async def test_each_systems_export_of_one_register_gives_the_same_threshold(
     school: App, tmp_path: Path, fmt: str
 ) -> None:
@@ -62,8 +62,8 @@ async def test_each_systems_export_of_one_register_gives_the_same_threshold(
         codes = tmp_path / "codes.csv"
         codes.write_bytes(m.CODES)
         mapping = codes if fmt == "bromcom" else None
-        data = {"sims": m.sims, "arbor": m.arbor, "bromcom": m.bromcom}[fmt](rows)
-        await export(school, tmp_path, fmt, data, mapping)
+        make = {"sims": m.sims, "sims-xml": m.sims_xml, "arbor": m.arbor, "bromcom": m.bromcom}
+        await export(school, tmp_path, fmt.removesuffix("-xml"), make[fmt](rows), mapping)
     assert await threshold(school) == [(b.UPN_1, 10, date(2025, 1, 6), True)]
 
 
@@ -91,10 +91,54 @@ async def test_an_export_without_its_columns_says_which_and_how_to_name_them(
     with pytest.raises(ImportRejected) as e:
         await export(school, tmp_path, "sims", b"Pupil,When,Mark\nX,01/01/2025,/\n")
     assert e.value.problems == [
-        f"{tmp_path / 'sims.csv'}:1: header: no column 'UPN', 'Date' or 'Attendance Date' in "
-        "this SIMS export (it has Pupil, When, Mark); name them with --columns "
+        f"{tmp_path / 'sims.csv'}:1: header: no column 'UPN', 'Date' or 'Attendance Date' or "
+        "'Session Date' in this SIMS export (it has Pupil, When, Mark); name them with --columns "
         "upn=…,date=…,session=…,code=…"
     ]
     rows = b.csv_bytes("Pupil,When,AM or PM,Mark", [f"{b.UPN_1},03/03/2025,AM,O"])
     await export(school, tmp_path, "sims", rows, columns="upn=Pupil,date=When,session=AM or PM")
     assert await threshold(school) == [(b.UPN_1, 1, date(2025, 3, 3), False)]
+
+
+async def test_a_sims_commandreporter_record_with_a_bad_mark_names_its_line(
+    school: App, tmp_path: Path
+) -> None:
+    rows = m.contract_rows()[:3]
+    rows[2] = (*rows[2][:3], "?")
+    with pytest.raises(ImportRejected) as e:
+        await export(school, tmp_path, "sims", m.sims_xml(rows))
+    assert e.value.problems == [
+        f"{tmp_path / 'sims.csv'}:5: Mark: unknown register code '?' (not in the 2024 code set) "
+        "(a school's own letter: map it with --codes)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b"<SuperStarReport><Record><UPN>&b;</UPN></Record></SuperStarReport>",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<SuperStarReport><Record><UPN>&x;</UPN></Record></SuperStarReport>",
+    ],
+    ids=["entity-expansion", "external-entity"],
+)
+async def test_a_sims_xml_with_a_dtd_or_entity_is_refused_whole(
+    school: App, tmp_path: Path, body: bytes
+) -> None:
+    with pytest.raises(ImportRejected) as e:
+        await export(school, tmp_path, "sims", body)
+    assert e.value.problems == [
+        f"{tmp_path / 'sims.csv'}:1: XML: declares a DTD or an entity: refused (a report has "
+        "neither)"
+    ]
+    assert await threshold(school) == []
+
+
+async def test_session_names_are_read_as_the_systems_write_them(
+    school: App, tmp_path: Path
+) -> None:
+    header = "UPN,Roll Call Date,Roll Call,Roll Call Mark"
+    rows = [f"{b.UPN_1},03/03/2025,AM Roll Call,O", f"{b.UPN_1},03/03/2025,Roll Call PM,O"]
+    await export(school, tmp_path, "arbor", b.csv_bytes(header, rows))
+    assert await threshold(school) == [(b.UPN_1, 2, date(2025, 3, 3), False)]
