@@ -89,9 +89,9 @@ class Alerts:
             self.default.append("teams")
 
     def case_url(self, event: PendingEvent) -> str | None:
-        """Where an alert's link goes: the pupil's page, the inbox for mail waiting there."""
+        """Where an alert's link goes: the pupil's page at the alert, the inbox for mail."""
         if event.upn:
-            return self.application.settings.pupil_url(event.upn)
+            return self.application.settings.pupil_url(event.upn, event.id)
         if event.kind == "MailQuarantined":
             return f"{self.application.settings.public_url.rstrip('/')}/inbox"
         return None

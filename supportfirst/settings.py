@@ -182,11 +182,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r}: must contain {{upn}}, where the pupil's UPN goes")
         return value
 
-    def pupil_url(self, upn: str) -> str:
-        """The pupil's page: SUPPORTFIRST_CASE_URL (another system) or `serve`'s own."""
+    def pupil_url(self, upn: str, alert_id: str | None = None) -> str:
+        """The pupil's page: SUPPORTFIRST_CASE_URL (another system) or `serve`'s own, opened at
+        the alert (`#alert-{id}`, where it is acknowledged or decided) when one is named."""
         if self.case_url:
             return self.case_url.format(upn=upn)
-        return f"{self.public_url.rstrip('/')}/cases/{upn}"
+        at = f"#alert-{alert_id}" if alert_id else ""
+        return f"{self.public_url.rstrip('/')}/cases/{upn}{at}"
 
     @model_validator(mode="after")
     def _dkim_key_readable(self) -> Settings:

@@ -67,3 +67,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     for action_id, act, show in buttons:
         app.action(action_id)(ack=just_ack, lazy=[_button(deps, action_id, act, show)])
+    app.action("alert_open_page")(just_ack)  # a link: the browser opens the page, nothing to do

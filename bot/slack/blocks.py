@@ -21,7 +21,9 @@ def context(*values: str) -> Block:
     return {"type": "context", "elements": [text(v) for v in values]}
 
 
-def button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
+def button(
+    label: str, action_id: str, value: str, style: str | None = None, url: str | None = None
+) -> Block:
     b: Block = {
         "type": "button",
         "text": text(label, markdown=False),
@@ -30,6 +32,8 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
     }
     if style:
         b["style"] = style
+    if url:  # Slack opens it in the browser (and still sends the click, which is only acked)
+        b["url"] = url[:3000]
     return b
 
 
@@ -38,7 +42,8 @@ def actions(*buttons: Block) -> Block:
 
 
 def alert_blocks(view: AlertView) -> list[Block]:
-    """The alert in a channel: initials, year group, what happened, and the three buttons."""
+    """The alert in a channel: initials, year group, what happened, the three buttons, and the
+    link to the case page at the alert."""
     marker = ":rotating_light: " if view.urgent else ""
     blocks = [
         section(f"{marker}*{view.title}*\n{view.pupil}\n{view.what_happened}"),
@@ -49,13 +54,14 @@ def alert_blocks(view: AlertView) -> list[Block]:
         if view.case_url:  # but it may have a page to open (the inbox)
             blocks.append(section(f"<{view.case_url}|Open the page>"))
         return [b for b in blocks if b is not None]
-    blocks.append(
-        actions(
-            button("Acknowledge", "alert_ack", key, "primary"),
-            button("Open the case", "alert_open_case", key),
-            button("Record the decision", "alert_decision", key),
-        )
-    )
+    buttons = [
+        button("Acknowledge", "alert_ack", key, "primary"),
+        button("Open the case", "alert_open_case", key),
+        button("Record the decision", "alert_decision", key),
+    ]
+    if view.case_url:  # the case page, opened at this alert
+        buttons.append(button("Open the case page", "alert_open_page", key, url=view.case_url))
+    blocks.append(actions(*buttons))
     return [b for b in blocks if b is not None]
 
 

@@ -169,6 +169,17 @@ async def test_an_officer_opening_the_case_sees_the_status_and_the_chronology(
         assert len(await uow.audit.all()) == audited  # nothing refused
 
 
+async def test_the_case_page_button_is_a_link_whose_click_is_only_acknowledged(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    # Slack opens the button's URL itself and still sends the click: unanswered, Slack would
+    # show the user a warning. Nothing is done with it (the page is the browser's).
+    click = block_actions_payload("alert_open_page", f"ev-8|{b.UPN_1}", user_id="U1OFFICER")
+    status, _ = await endpoint.post(interaction_body(click))
+    assert status == 200
+    assert not slack_api.calls_to("views.open") and not slack_api.calls_to("response_url")
+
+
 async def test_the_app_home_of_someone_not_on_the_staff_shows_no_pupil_and_is_audited(
     endpoint: Endpoint, slack_api: SlackStandIn
 ) -> None:

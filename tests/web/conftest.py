@@ -57,8 +57,9 @@ class Site:
         return session
 
 
-@pytest.fixture
-async def site(app: App) -> AsyncIterator[Site]:
+async def one_case(app: App) -> None:
+    """A family whose child has met the threshold (its alert waiting), a letter sent, and an
+    officer and a read-only member of the school's staff."""
     await one_family(app, NOW, marks_from=date(2025, 1, 6))
     async with app.uow() as uow:
         for member in (OFFICER, READER):
@@ -66,6 +67,11 @@ async def site(app: App) -> AsyncIterator[Site]:
         await uow.commit()
     await daily_review(app.uow(), ON, NOW)
     await send_letter(app.uow(), app.mailroom(), "initial_concern", b.UPN_1, HEAD, ON, NOW)
+
+
+@pytest.fixture
+async def site(app: App) -> AsyncIterator[Site]:
+    await one_case(app)
     app.clock = Fixed(NOW)  # the pages' time is the case's time
     server = TestServer(make_web_app(app), host="127.0.0.1")
     await server.start_server()

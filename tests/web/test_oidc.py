@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -36,6 +37,14 @@ class Oidc:
 
 @pytest.fixture
 async def oidc(app: App) -> AsyncIterator[Oidc]:
+    async with served_with_oidc(app) as o:
+        yield o
+
+
+@asynccontextmanager
+async def served_with_oidc(app: App) -> AsyncIterator[Oidc]:
+    """The pages, with the provider stand-in as the school's identity provider, and Ms Dee (a
+    DSL whose email the provider vouches for)."""
     provider = await start(Provider())
     port = unused_port()
     app.settings = app.settings.model_copy(
@@ -52,10 +61,12 @@ async def oidc(app: App) -> AsyncIterator[Oidc]:
     app.clock = Fixed(NOW)
     server = TestServer(make_web_app(app), host="127.0.0.1", port=port)
     await server.start_server()
-    yield Oidc(Site(app, server), provider)
-    await server.close()
-    assert provider.server is not None
-    await provider.server.close()
+    try:
+        yield Oidc(Site(app, server), provider)
+    finally:
+        await server.close()
+        assert provider.server is not None
+        await provider.server.close()
 
 
 def browser() -> aiohttp.ClientSession:
