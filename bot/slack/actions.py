@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import AlertRef, Answer, Ask
-from bot.slack.blocks import context
+from bot.slack.blocks import actions, context
 from bot.slack.deps import Body, Deps, just_ack, reply
 from bot.slack.forms import case_view, decision_form
 
@@ -26,9 +26,14 @@ def alert_named(body: Body) -> AlertRef:
 
 
 async def _acknowledged(body: Body, client: AsyncWebClient, answer: Answer, _: AlertRef) -> None:
-    # The buttons go: an alert is acknowledged once, and the channel sees by whom.
+    # The buttons go: an alert is acknowledged once, and the channel sees by whom. The link to
+    # the case page stays: the chronology is still read there.
     message = body["message"]
-    blocks = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+    shown = message.get("blocks", [])
+    blocks = [b for b in shown if b.get("type") != "actions"]
+    links = [e for b in shown if b.get("type") == "actions" for e in b["elements"] if "url" in e]
+    if links:
+        blocks.append(actions(*links))
     blocks.append(context(answer.text))
     await client.chat_update(
         channel=body["channel"]["id"], ts=message["ts"], text=message.get("text", ""), blocks=blocks

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from bot.slack.blocks import actions, button
 from casework.consent import record_consent
 from casework.packzip import read_zip, verify_files
 from tests import builders as b
@@ -161,6 +162,32 @@ async def test_acknowledging_an_alert_lands_in_the_chronology(
     async with endpoint.app.uow() as uow:
         entries = await uow.cases.entries(b.UPN_1)
     assert entries[-1].kind == "alert_acknowledged" and entries[-1].by == "U1OFFICER"
+
+
+async def test_once_acknowledged_the_buttons_go_but_the_case_page_link_stays(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    await posted_alert(endpoint.app, "ev-2")
+    key = f"ev-2|{b.UPN_1}"
+    page = f"https://sf.school.example/cases/{b.UPN_1}#alert-ev-2"
+    shown = [
+        button("Acknowledge", "alert_ack", key, "primary"),
+        button("Open the case page", "alert_open_page", key, url=page),
+    ]
+    message = {"type": "message", "ts": "1.2", "text": "Threshold met", "blocks": [actions(*shown)]}
+    click = block_actions_payload(
+        "alert_ack",
+        key,
+        user_id="U1OFFICER",
+        message=message,
+        response_url=slack_api.response_url(),
+    )
+    status, _ = await endpoint.post(interaction_body(click))
+    assert status == 200
+    [update] = await slack_api.wait_for_calls("chat.update")
+    [kept, said] = update.args["blocks"]
+    assert [e.get("url") for e in kept["elements"]] == [page]
+    assert "Acknowledged by Ms Patel" in json.dumps(said)
 
 
 async def test_the_app_home_lists_the_officers_open_cases(
