@@ -11,6 +11,7 @@ from supportfirst.cli.common import ByOpt, DbOpt, UserError, acting, counted, fa
 from supportfirst.files import write_atomically
 
 if TYPE_CHECKING:
+    from casework.packview import PackView
     from supportfirst.bootstrap import App
 
 commands = typer.Typer()
@@ -26,30 +27,43 @@ def pack_command(
     """Build the referral pack for the local authority: chronology.pdf, every email as .eml,
     attachments, consent, slips and a manifest that `verify` checks."""
     from casework.packzip import Seal, export_pack
+    from supportfirst.cli.progress import steps_progress
 
     async def work(application: App) -> None:
         from documents.chronology import chronology_pdf  # WeasyPrint: only when a pack is built
 
         if out.parent and not out.parent.exists():
             raise UserError(f"--out: the folder {out.parent} does not exist")
+        who = await acting(application, by, "pack", upn=upn.upper(), account_ok=True)
+        with steps_progress() as step:
+            step(f"pack {upn.upper()}: reading the case")
 
-        async def write(data: bytes) -> None:
-            try:
-                write_atomically(out, data)
-            except OSError as e:
-                raise UserError(f"--out: {out} could not be written ({e.strerror or e})") from None
+            def render(view: PackView) -> bytes:
+                step(f"pack {upn.upper()}: drawing chronology.pdf")
+                pdf = chronology_pdf(view)
+                step(f"pack {upn.upper()}: gathering the emails, letters and slips")
+                return pdf
 
-        done = await export_pack(
-            application.uow(),
-            application.evidence(),
-            chronology_pdf,
-            upn.upper(),
-            await acting(application, by, "pack", upn=upn.upper(), account_ok=True),
-            f"file:{out.name}",
-            application.clock.now(),
-            write,
-            Seal(application.signing_key, application.heads()),
-        )
+            async def write(data: bytes) -> None:
+                step(f"pack {upn.upper()}: writing {out.name}")
+                try:
+                    write_atomically(out, data)
+                except OSError as e:
+                    raise UserError(
+                        f"--out: {out} could not be written ({e.strerror or e})"
+                    ) from None
+
+            done = await export_pack(
+                application.uow(),
+                application.evidence(),
+                render,
+                upn.upper(),
+                who,
+                f"file:{out.name}",
+                application.clock.now(),
+                write,
+                Seal(application.signing_key, application.heads()),
+            )
         files = counted(len(done.pack.files), "file")
         typer.echo(f"{out}: {files}, manifest SHA-256 {done.manifest_sha256}")
 

@@ -69,3 +69,26 @@ def rows_progress(file: Path, stream: object = None) -> Iterator[Callable[[int],
             progress.advance(task, rows)
 
         yield tick
+
+
+@contextmanager
+def steps_progress(stream: object = None) -> Iterator[Callable[[str], None]]:
+    """A `step(text)` naming what a long command is doing: on a terminal a spinner with that
+    text and the time so far (stderr), gone when done; nothing at all elsewhere."""
+    out = stream if stream is not None else sys.stderr
+    if not getattr(out, "isatty", lambda: False)():
+        yield lambda text: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(file=out, stderr=stream is None)  # type: ignore[arg-type]
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+
+        def step(text: str) -> None:
+            progress.update(task, description=text)
+            progress.refresh()  # each step is shown, however quickly the next follows
+
+        yield step

@@ -138,9 +138,15 @@ def test_a_long_import_shows_progress_on_a_terminal_and_nothing_in_a_pipe(cli: C
     assert cli("import", "pupils", "many.csv").returncode == 0
     piped = cli("import", "marks", str(big))
     assert piped.returncode == 0 and piped.stderr == ""
+    seen = on_a_terminal(cli, "import", "marks", str(big))
+    assert b"rows/s" in seen and b"reading big.csv" in seen
+
+
+def on_a_terminal(cli: Cli, *args: str) -> bytes:
+    """What the command writes to a terminal (stdout and stderr both)."""
     main, child = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supportfirst", "import", "marks", str(big)],
+        [sys.executable, "-m", "supportfirst", *args],
         cwd=cli.folder,
         env={**cli.env, "COLUMNS": "120"},
         stdin=child,
@@ -157,5 +163,16 @@ def test_a_long_import_shows_progress_on_a_terminal_and_nothing_in_a_pipe(cli: C
         if not chunk:
             break
         seen += chunk
-    assert proc.wait(120) == 0
-    assert b"rows/s" in seen and b"reading big.csv" in seen
+    assert proc.wait(120) == 0, seen
+    return seen
+
+
+def test_pack_shows_its_steps_on_a_terminal_and_nothing_in_a_pipe(cli: Cli) -> None:
+    path = str(EXAMPLES / "mis" / "sims.csv")
+    imported = cli("import", "marks", path, "--format", "sims", "--school", b.SCHOOL_A)
+    assert imported.returncode == 0, imported.stderr
+    piped = cli("pack", b.UPN_1, "--out", "piped.zip")
+    assert (piped.returncode, piped.stderr) == (0, ""), piped.stderr
+    seen = on_a_terminal(cli, "pack", b.UPN_1, "--out", "shown.zip")
+    assert b"reading the case" in seen and b"drawing chronology.pdf" in seen
+    assert b"writing shown.zip" in seen and b"shown.zip: " in seen
