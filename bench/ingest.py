@@ -65,12 +65,12 @@ from bench.send import (  # noqa: E402
     top_cumulative,
     work_folder,
 )
+from casework.inbound_case import CaseFiling  # noqa: E402
+from mail.authenticity import Authenticator  # noqa: E402
 from mail.inbox import ImapAccount, ImapInbox  # noqa: E402
 from mail.sender import SmtpServer  # noqa: E402
-from store.cases import SqlCases  # noqa: E402
 from store.evidence import EvidenceStore  # noqa: E402
-from store.mail import SqlMail  # noqa: E402
-from store.outbox import SqlOutbox  # noqa: E402
+from store.mail_inbound import SqlInbound  # noqa: E402
 from supportfirst.bootstrap import App, bootstrap  # noqa: E402
 from supportfirst.ingesting import ingest_once  # noqa: E402
 from supportfirst.sending import Sender  # noqa: E402
@@ -426,15 +426,15 @@ def ingest_timers(timers: Timers) -> contextlib.AbstractContextManager[None]:
         [
             (ImapInbox, "fetch", "IMAP fetch, in a thread (UID SEARCH, UID FETCH)", False),
             (supportfirst.ingesting, "file_messages", "file_messages (per batch of 200)", True),
-            (EvidenceStore, "put", "  evidence put (write, fsync, rename, dir fsync)", False),
+            (EvidenceStore, "put_many", "  evidence put_many (write, rename; one syncfs)", False),
             (supportfirst.ingesting, "read_message", "  read_message", False),
             (mail.reading, "classify", "    of which classify (parse, rules, flufl)", False),
-            (inbound, "_file_one", "  _file_one (match and file)", True),
-            (inbound, "_match", "    _match (token, then In-Reply-To look-ups)", True),
-            (inbound, "_parent_addresses", "    _parent_addresses (consents, parent)", True),
-            (SqlMail, "add_inbound", "    add_inbound (SELECT sha, SAVEPOINT, INSERT)", True),
-            (SqlCases, "add_entry", "    cases.add_entry (chronology)", True),
-            (SqlOutbox, "add", "    outbox.add (ParentReplied)", True),
+            (Authenticator, "__call__", "    of which authenticate (DKIM, SPF, DMARC)", False),
+            (inbound, "look_up", "  look_up (the batch's set-based reads)", True),
+            (inbound, "_decide", "  _decide (in memory, per message)", False),
+            (SqlInbound, "add_inbound_many", "  add_inbound_many (one INSERT)", True),
+            (CaseFiling, "file", "  CaseFiling.file (entries, alerts, bounces)", True),
+            (CaseFiling, "flush", "  CaseFiling.flush (one INSERT of entries)", True),
         ],
     )
 

@@ -77,7 +77,12 @@ PLAIN_TEMPLATES = (
     "contract_failed",
     "leave_request_response",
 )
-OPTIONS = LetterOptions(meeting="Thursday 13 March 2025 at 9:30")
+# The leave response answers a request for two days of term (it must name them).
+OPTIONS = LetterOptions(
+    meeting="Thursday 13 March 2025 at 9:30",
+    leave_from=date(2025, 3, 17),
+    leave_to=date(2025, 3, 18),
+)
 
 
 def say(*args: object) -> None:

@@ -3,7 +3,7 @@ from the inbox (casework.ports names it too)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -66,8 +66,31 @@ class Mail(Protocol):
     ) -> None: ...
     async def attempts(self, mail_id: int) -> list[SendOutcome]: ...
     async def counts(self) -> dict[str, int]: ...
+    async def emails_by_tokens(self, tokens: Iterable[str]) -> dict[str, EmailRecord]:
+        """The emails whose reply or bounce address carries one of these tokens, by token."""
+        ...
+
+    async def emails_by_message_ids(self, message_ids: Iterable[str]) -> dict[str, EmailRecord]:
+        """The emails with these Message-IDs, keyed `<id>` (given with or without brackets)."""
+        ...
+
     async def add_inbound(self, record: InboundRecord) -> int | None:
         """Store a message read from the inbox; None when these bytes were stored before."""
+        ...
+
+    async def add_inbound_many(self, records: Sequence[InboundRecord]) -> set[str]:
+        """`add_inbound` for a batch in one statement: the sha256s actually stored (bytes
+        stored before, by anyone, are skipped)."""
+        ...
+
+    async def inbound_stored(self, sha256s: Iterable[str]) -> set[str]:
+        """Which of these bytes are stored already."""
+        ...
+
+    async def inbound_counts(
+        self, since: datetime, senders: Iterable[str], upns: Iterable[str]
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """`inbound_count` for many senders (keyed lower-case) and many cases at once."""
         ...
 
     async def inbound(self, upn: str | None = None) -> list[InboundRecord]: ...

@@ -22,6 +22,7 @@ which tests point at a stand-in serving keys and records.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
@@ -68,8 +69,25 @@ class Resolver:
             self._dns.port = port
         self._dns.lifetime = timeout
         self._dns.cache = None
+        self._remembered: dict[tuple[str, str], Any] | None = None
+
+    def remembering(self) -> Resolver:
+        """This resolver, remembering each answer for as long as it is kept: the ingester
+        takes one per batch, so the batch's many messages from one domain ask for its SPF
+        record and DMARC policy once, not each. A failure (timeout) is not remembered."""
+        twin = copy.copy(self)
+        twin._remembered = {}
+        return twin
 
     def _answer(self, name: str, qtype: str) -> Any:
+        if self._remembered is None:
+            return self._look_up(name, qtype)
+        key = (name, qtype)
+        if key not in self._remembered:
+            self._remembered[key] = self._look_up(name, qtype)
+        return self._remembered[key]
+
+    def _look_up(self, name: str, qtype: str) -> Any:
         try:
             return self._dns.resolve(name, qtype, raise_on_no_answer=False)
         except (dns.exception.Timeout, dns.resolver.NoNameservers) as e:
@@ -191,6 +209,10 @@ class Authenticator:
     def __init__(self, trusted_ids: Sequence[str], resolver: Resolver) -> None:
         self.trusted = {t.strip().lower() for t in trusted_ids if t.strip()}
         self.resolver = resolver
+
+    def remembering(self) -> Authenticator:
+        """The same checks, with DNS answers remembered while this one is kept (one batch)."""
+        return Authenticator(tuple(self.trusted), self.resolver.remembering())
 
     def __call__(self, raw: bytes) -> Proof:
         try:

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,6 +112,27 @@ class SqlCases:
         await self.session.flush()
         assert entry.id is not None
         return entry.id
+
+    async def add_entries(self, entries: Sequence[Entry]) -> None:
+        if not entries:
+            return
+        table: Table = CaseEntry.__table__  # type: ignore[attr-defined]
+        conn = await self.session.connection()
+        await conn.execute(
+            insert(table),
+            [
+                {
+                    "upn": e.upn,
+                    "occurred_on": e.on,
+                    "recorded_at": e.recorded_at,
+                    "kind": e.kind,
+                    "by": e.by,
+                    "summary": e.summary,
+                    "details": json.dumps(e.details, sort_keys=True, default=str),
+                }
+                for e in entries
+            ],
+        )
 
     async def entries(self, upn: str) -> list[Entry]:
         rows = await self.session.exec(

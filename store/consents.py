@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.consent import ConsentRecord, address_key
+from store.registry import chunks
 from store.tables import Consent, PupilParent
 
 
@@ -46,6 +48,16 @@ class SqlConsents:
             select(Consent).where(Consent.parent_id == parent_id).order_by(col(Consent.id))
         )
         return [_record(c) for c in rows]
+
+    async def for_parents(self, parent_ids: Iterable[str]) -> dict[str, list[ConsentRecord]]:
+        found: dict[str, list[ConsentRecord]] = {}
+        for chunk in chunks(parent_ids):
+            rows = await self.session.exec(
+                select(Consent).where(col(Consent.parent_id).in_(chunk)).order_by(col(Consent.id))
+            )
+            for c in rows:
+                found.setdefault(c.parent_id, []).append(_record(c))
+        return found
 
     async def with_address(self, email: str) -> list[ConsentRecord]:
         rows = await self.session.exec(

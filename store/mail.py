@@ -13,8 +13,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,36 +22,23 @@ from casework.records import (
     EmailRecord,
     EmailState,
     HowDelivered,
-    InboundRecord,
     PrintedCopy,
     QueuedEmail,
     SendOutcome,
 )
+from store.mail_inbound import SqlInbound, email_record
 from store.tables import (
     Consent,
-    InboundMail,
-    MailboxState,
     OutgoingMail,
     PrintedLetter,
     SendAttempt,
 )
 
-
-def _email(m: OutgoingMail) -> EmailRecord:
-    assert m.id is not None
-    values = m.model_dump()
-    values["state"] = EmailState(m.state)
-    return EmailRecord(**{k: values[k] for k in EmailRecord.__dataclass_fields__})
+_email = email_record
 
 
 def _in_force(withdrawn_on: date | None, given_on: date, on: date) -> bool:
     return given_on <= on and (withdrawn_on is None or withdrawn_on > on)
-
-
-def _inbound(m: InboundMail) -> InboundRecord:
-    assert m.id is not None
-    values = m.model_dump()
-    return InboundRecord(**{k: values[k] for k in InboundRecord.__dataclass_fields__})
 
 
 def _printed(p: PrintedLetter) -> PrintedCopy:
@@ -74,7 +59,7 @@ def _claimed(m: OutgoingMail, in_force: bool) -> Claimed:
 UNCLAIMED = {"claimed_by": None, "claimed_until": None}
 
 
-class SqlMail:
+class SqlMail(SqlInbound):
     def __init__(self, session: AsyncSession, postgres: bool) -> None:
         self.session = session
         self.postgres = postgres
@@ -307,62 +292,3 @@ class SqlMail:
             select(OutgoingMail.state, func.count()).group_by(col(OutgoingMail.state))
         )
         return {state: n for state, n in rows}
-
-    async def add_inbound(self, record: InboundRecord) -> int | None:
-        values = asdict(record)
-        values.pop("id")
-        # One statement: the same bytes read twice (or by two ingesters at once) are one row.
-        dialect_insert = pg_insert if self.postgres else sqlite_insert
-        table: Table = InboundMail.__table__  # type: ignore[attr-defined]
-        statement = (
-            dialect_insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["sha256"])
-            .returning(table.c.id)
-        )
-        conn = await self.session.connection()
-        inserted = (await conn.execute(statement)).scalar_one_or_none()
-        return int(inserted) if inserted is not None else None
-
-    async def inbound(self, upn: str | None = None) -> list[InboundRecord]:
-        stmt = select(InboundMail).order_by(col(InboundMail.id))
-        if upn is not None:
-            stmt = stmt.where(InboundMail.upn == upn)
-        return [_inbound(m) for m in await self.session.exec(stmt)]
-
-    async def inbound_count(
-        self, since: datetime, *, upn: str | None = None, sender: str | None = None
-    ) -> int:
-        stmt = (
-            select(func.count())
-            .select_from(InboundMail)
-            .where(col(InboundMail.received_at) >= since, col(InboundMail.quarantined).is_(False))
-        )
-        if upn is not None:
-            stmt = stmt.where(InboundMail.upn == upn)
-        if sender is not None:
-            stmt = stmt.where(func.lower(col(InboundMail.from_address)) == sender.lower())
-        return int((await self.session.exec(stmt)).one())
-
-    async def inbound_by_message_id(self, message_id: str) -> InboundRecord | None:
-        row = (
-            await self.session.exec(select(InboundMail).where(InboundMail.message_id == message_id))
-        ).first()
-        return _inbound(row) if row is not None else None
-
-    async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None:
-        row = await self.session.get(MailboxState, mailbox)
-        return (row.uidvalidity, row.last_uid) if row is not None else None
-
-    async def save_mailbox_state(
-        self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime
-    ) -> None:
-        row = await self.session.get(MailboxState, mailbox)
-        if row is None:
-            row = MailboxState(
-                mailbox=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now
-            )
-        else:
-            row.uidvalidity, row.last_uid, row.updated_at = uidvalidity, last_uid, now
-        self.session.add(row)
-        await self.session.flush()

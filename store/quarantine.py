@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from casework.records import InboundRecord, Triage
-from store.mail import _inbound
+from store.mail_inbound import inbound_record as _inbound
 from store.tables import InboundMail
 
 

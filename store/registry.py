@@ -152,6 +152,15 @@ class SqlRegistry:
         latest = await self._latest_addresses([parent_id])
         return ParentRow(p.parent_id, "", p.name, p.email, "", latest.get(parent_id), p.phone)
 
+    async def parent_emails(self, parent_ids: Iterable[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for chunk in chunks(parent_ids):
+            rows = await self.session.exec(
+                select(Parent.parent_id, Parent.email).where(col(Parent.parent_id).in_(chunk))
+            )
+            found.update({pid: email for pid, email in rows})
+        return found
+
     async def _latest_addresses(self, parent_ids: list[str]) -> dict[str, PostalAddress]:
         rows = await self.session.exec(
             select(ParentAddress)

@@ -46,7 +46,8 @@ async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
         filed = await file_messages(
             application.uow(),
             application.evidence(),
-            functools.partial(read_message, authenticate=application.authenticator),
+            # DNS answers are kept for the batch: its messages share a few domains.
+            functools.partial(read_message, authenticate=application.authenticator.remembering()),
             batch.arrived,
             application.clock.now(),
             batch.progress,

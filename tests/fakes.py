@@ -116,6 +116,9 @@ class FakeRegistry:
     async def parent(self, parent_id: str) -> ParentRow | None:
         return self._row(parent_id, "", "") if parent_id in self.parents else None
 
+    async def parent_emails(self, parent_ids: Iterable[str]) -> dict[str, str | None]:
+        return {p: self.parents[p].get("email") for p in parent_ids if p in self.parents}
+
     def _row(self, parent_id: str, upn: str, relationship: str) -> ParentRow:
         p = self.parents[parent_id]
         latest = current(self.address_versions.get(parent_id, []))
@@ -388,6 +391,10 @@ class FakeCases:
     notice_deliveries: dict[int, list[Delivery]] = field(default_factory=dict)
     penalty_notices: list[PenaltyRecord] = field(default_factory=list)
     review_runs: dict[date, tuple[datetime, int]] = field(default_factory=dict)
+
+    async def add_entries(self, entries: Sequence[Entry]) -> None:
+        for e in entries:
+            await self.add_entry(e.upn, e.on, e.kind, e.by, e.summary, e.details, e.recorded_at)
 
     async def add_entry(
         self,
@@ -674,6 +681,14 @@ class FakeConsents:
     async def for_parent(self, parent_id: str) -> list[ConsentRecord]:
         return [r for r in self.records if r.parent_id == parent_id]
 
+    async def for_parents(self, parent_ids: Iterable[str]) -> dict[str, list[ConsentRecord]]:
+        wanted = set(parent_ids)
+        found: dict[str, list[ConsentRecord]] = {}
+        for r in self.records:
+            if r.parent_id in wanted:
+                found.setdefault(r.parent_id, []).append(r)
+        return found
+
     async def with_address(self, email: str) -> list[ConsentRecord]:
         return [r for r in self.records if address_key(r.email) == address_key(email)]
 
@@ -695,6 +710,9 @@ class FakeEvidence:
         sha = hashlib.sha256(data).hexdigest()
         self.blobs[sha] = data
         return sha
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        return [self.put(data) for data in blobs]
 
     def get(self, sha256: str) -> bytes:
         return self.blobs[sha256]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -159,6 +159,22 @@ class FakeMail:
     async def email_by_token(self, token: str) -> EmailRecord | None:
         return next((e for e in self.emails if e.token == token.lower()), None)
 
+    async def emails_by_tokens(self, tokens: Iterable[str]) -> dict[str, EmailRecord]:
+        wanted = {t.lower() for t in tokens}
+        found: dict[str, EmailRecord] = {}
+        for e in self.emails:
+            if e.token in wanted:
+                found.setdefault(e.token, e)
+        return found
+
+    async def emails_by_message_ids(self, message_ids: Iterable[str]) -> dict[str, EmailRecord]:
+        wanted = {f"<{m.strip().strip('<>')}>" for m in message_ids}
+        found: dict[str, EmailRecord] = {}
+        for e in self.emails:
+            if e.message_id in wanted:
+                found.setdefault(e.message_id, e)
+        return found
+
     async def emails_for(self, upn: str) -> list[EmailRecord]:
         return [e for e in self.emails if e.upn == upn]
 
@@ -199,6 +215,19 @@ class FakeMail:
             return None
         self.received.append(replace(record, id=len(self.received) + 1))
         return len(self.received)
+
+    async def add_inbound_many(self, records: Sequence[InboundRecord]) -> set[str]:
+        return {r.sha256 for r in records if await self.add_inbound(r) is not None}
+
+    async def inbound_stored(self, sha256s: Iterable[str]) -> set[str]:
+        return set(sha256s) & {r.sha256 for r in self.received}
+
+    async def inbound_counts(
+        self, since: datetime, senders: Iterable[str], upns: Iterable[str]
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        by_sender = {s.lower(): await self.inbound_count(since, sender=s) for s in senders}
+        by_case = {u: await self.inbound_count(since, upn=u) for u in upns}
+        return by_sender, by_case
 
     async def inbound(self, upn: str | None = None) -> list[InboundRecord]:
         return [r for r in self.received if upn is None or r.upn == upn]

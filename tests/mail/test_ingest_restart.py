@@ -1,5 +1,7 @@
 """The ingester killed mid-run (SIGKILL, a real process) and restarted: every reply in Dovecot
-is filed exactly once; and a running ingester wakes on IDLE when a reply arrives."""
+is filed exactly once, whether it is killed at a random moment or at each point of a batch in
+turn (tests/mail/ingest_killer.py), and every stored row's blob is there and intact; and a
+running ingester wakes on IDLE when a reply arrives."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from mail.inbox import ImapAccount, ImapInbox
 from supportfirst.bootstrap import App
 from supportfirst.ingesting import ingest_forever
 from tests import builders as b
+from tests.mail.ingest_killer import POINTS
 from tests.mail.test_roundtrip import email_parent, evidence_for, kinds, reply
 from tests.mailservers import MailServers, unique_address
 
@@ -26,6 +29,17 @@ TRUSTED = "mx.school.test"
 VOUCHED = f"Authentication-Results: {TRUSTED}; dmarc=pass header.from=parents.test\r\n"
 
 
+def _env(app: App, db_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SUPPORTFIRST_DATA_DIR": str(app.settings.data_dir),
+        "SUPPORTFIRST_DATABASE_URL": db_url,
+        "SUPPORTFIRST_IMAP_URL": str(app.settings.imap_url),
+        "SUPPORTFIRST_INGEST_BATCH": "10",
+        "SUPPORTFIRST_TRUSTED_AUTHSERV_ID": TRUSTED,
+    }
+
+
 async def ingester(app: App, db_url: str, kill_after: float | None) -> bool:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -34,14 +48,7 @@ async def ingester(app: App, db_url: str, kill_after: float | None) -> bool:
         "mail",
         "ingest",
         "--once",
-        env={
-            **os.environ,
-            "SUPPORTFIRST_DATA_DIR": str(app.settings.data_dir),
-            "SUPPORTFIRST_DATABASE_URL": db_url,
-            "SUPPORTFIRST_IMAP_URL": str(app.settings.imap_url),
-            "SUPPORTFIRST_INGEST_BATCH": "10",
-            "SUPPORTFIRST_TRUSTED_AUTHSERV_ID": TRUSTED,
-        },
+        env=_env(app, db_url),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -76,6 +83,61 @@ async def test_an_ingester_killed_mid_run_loses_and_doubles_no_reply(
         filed = await uow.mail.inbound()
     assert len(filed) == REPLIES and all(m.upn == b.UPN_1 for m in filed)
     assert all(m.sender_verified for m in filed)
+    assert (await kinds(school)).count("parent_replied") == REPLIES
+
+
+async def killed_at(app: App, db_url: str, point: str, nth: int) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.mail.ingest_killer",
+        point,
+        str(nth),
+        env=_env(app, db_url),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    # Killed, so the point was reached (an ingester that finished or failed says otherwise).
+    assert proc.returncode == -signal.SIGKILL, f"{point}: {proc.returncode} {err.decode()}"
+
+
+# Each run files one batch of ten, then dies at the point named: in its second batch (the
+# fifteenth blob or message read, the second pass or statement), or, once the first is
+# committed, before it is acknowledged.
+NTH = {
+    "a blob half the batch in": 15,
+    "the blobs durable, a message being read": 15,
+    "committed, not acknowledged": 1,
+}
+KILLS = [(point, NTH.get(point, 2)) for point in POINTS]
+
+
+async def test_an_ingester_killed_at_each_point_of_a_batch_files_every_reply_once(
+    school: App,
+    db_url: str,
+    mail_servers: MailServers,
+) -> None:
+    parent = unique_address("alex")
+    message_id = await email_parent(school, parent)
+    item = await evidence_for(school.uow(), school.evidence(), message_id)
+    assert item.raw is not None
+    for n in range(REPLIES):
+        await reply(mail_servers, parent, item.raw, f"{VOUCHED}X-N: {n}\r\n")
+    await mail_servers.wait_for(school.settings.from_address, REPLIES, timeout=60)
+    filed_before = []
+    for point, nth in KILLS:
+        await killed_at(school, db_url, point, nth)
+        async with school.uow() as uow:
+            filed_before.append(len(await uow.mail.inbound()))
+    # Every run got one batch further than the one before: each kill lost only its own batch.
+    assert filed_before == [10 * (i + 1) for i in range(len(KILLS))]
+    assert await ingester(school, db_url, None)
+    async with school.uow() as uow:
+        filed = await uow.mail.inbound()
+    assert len(filed) == REPLIES and all(m.upn == b.UPN_1 for m in filed)
+    assert len({m.sha256 for m in filed}) == REPLIES
+    assert all(school.evidence().verify(m.sha256) for m in filed)
     assert (await kinds(school)).count("parent_replied") == REPLIES
 
 
