@@ -144,14 +144,26 @@ async def test_two_serve_processes_import_each_file_once(app: App, tmp_path: Pat
         await start_serve(env(app.url, tmp_path / f"s{i}", drop), ready="importing what lands")
         for i in range(2)
     ]
+    slow = drop / "marks_sims_100001_2025-03-14.xml"  # SIMS's CommandReporter, written slowly
+    bad = drop / "marks_2025-03-14.csv"
     try:
         for name in names:
             await arrives(drop / "done" / name)
+        await write_slowly(slow, m.sims_xml(m.contract_rows(b.UPN_2)))  # new marks: a run
+        bad.write_bytes(b.csv_bytes(b.MARKS_HEADER, ["C123456789012,100001,2025-03-03,AM,/"]))
+        await arrives(drop / "done" / slow.name)
+        await arrives(drop / "failed" / f"{bad.name}.errors.csv")
+        await asyncio.sleep(3)  # both look again, and deliver what alerts there are
     finally:
         for proc in procs:
             await stop(proc)
-    assert sorted(await runs(app)) == [("marks", n) for n in names]
-    assert list((drop / "failed").iterdir()) == []
+    said = [(await proc.stdout.read()).decode() for proc in procs if proc.stdout is not None]
+    assert sum(out.count("ALERT ImportFailed") for out in said) == 1
+    assert sorted(await runs(app)) == sorted([("marks", n) for n in [*names, slow.name]])
+    assert sorted(p.name for p in (drop / "failed").iterdir()) == [
+        bad.name,
+        f"{bad.name}.errors.csv",
+    ]
 
 
 async def test_a_file_waiting_at_start_up_is_imported_before_the_first_review(
