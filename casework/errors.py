@@ -15,7 +15,22 @@ class NotFound(CaseworkError):
 
 
 class Refused(CaseworkError):
-    """The rules do not allow this action now; the message says why."""
+    """The rules do not allow this action now; the message says why.
+
+    A refusal for want of something the user can give names it in `needs` (LEAVE_DATES, …),
+    and `said` is the reason without the command line's option names: each chat surface says
+    in its own words how to give it (a form's field, a word to add), the CLI keeps its flags."""
+
+    def __init__(self, message: str, needs: str = "", said: str = "") -> None:
+        super().__init__(message)
+        self.needs = needs
+        self.said = said or message
+
+
+# What a refusal can need (Refused.needs).
+LEAVE_DATES = "leave_dates"  # the first and last day of a term-time leave
+DISCUSSION = "discussion"  # the case-log entry whose notes a letter sends
+AGAIN = "again"  # the same letter to the same parents a second time today
 
 
 class ImportRejected(CaseworkError):

@@ -25,7 +25,7 @@ from attendance.penalty import (
     next_penalty,
 )
 from attendance.threshold import Mark, Session, ThresholdPolicy, window_on
-from casework.errors import Refused
+from casework.errors import DISCUSSION, LEAVE_DATES, Refused
 from casework.records import Entry, NoticeRecord
 
 # Case-log entries that are support offered to the family (Norfolk: the notice "will clearly
@@ -211,9 +211,11 @@ class LeaveDates:
 
 def leave_dates(calendar: SchoolCalendar, start: date | None, end: date | None) -> LeaveDates:
     if start is None or end is None:
-        raise Refused("a response to a leave request needs the leave dates: --from DATE --to DATE")
+        said = "a response to a leave request needs the leave dates"
+        raise Refused(f"{said}: --from DATE --to DATE", LEAVE_DATES, said)
     if end < start:
-        raise Refused(f"--to {end} is before --from {start}")
+        said = f"the last day of leave, {end}, is before the first, {start}"
+        raise Refused(f"--to {end} is before --from {start}", LEAVE_DATES, said)
     days = calendar.school_days_between(start, end)
     if days == 0:
         raise Refused(f"{start} to {end} has no school days at this school: no leave is needed")
@@ -223,7 +225,8 @@ def leave_dates(calendar: SchoolCalendar, start: date | None, end: date | None) 
 def discussion(entries: Iterable[Entry], entry_id: int | None) -> Entry:
     """The case-log entry whose notes a letter sends: a meeting, contract meeting or contact."""
     if entry_id is None:
-        raise Refused("say which discussion's notes to send: --entry ID (case show lists them)")
+        said = "say which discussion's notes to send"
+        raise Refused(f"{said}: --entry ID (case show lists them)", DISCUSSION, said)
     entry = next((e for e in entries if e.id == entry_id), None)
     if entry is None:
         raise Refused(f"entry {entry_id} is not in this pupil's case log")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from casework.errors import Refused
+from casework.errors import AGAIN, Refused
 from casework.letters import TITLES, LetterOptions
 from casework.records import Entry, ParentRow
 
@@ -46,7 +46,7 @@ def refuse_a_repeat(
     )
     if already:
         title = TITLES.get(template, template)
+        said = f"{title} was already sent to parent {', '.join(already)} on {on}"
         raise Refused(
-            f"{title} was already sent to parent {', '.join(already)} on {on}: "
-            "to send it to them again today, ask for it again (--again)"
+            f"{said}: to send it to them again today, ask for it again (--again)", AGAIN, said
         )

@@ -11,10 +11,19 @@ from datetime import date
 from bot.commands.access import AlertRef, Guard
 from bot.commands.alerts import AlertCommands
 from bot.commands.asks import Answer, Ask
+from bot.commands.letters import (
+    FORM_LETTERS,
+    IN_THE_FORM,
+    by_command,
+    discussions,
+    in_chat,
+    sent_text,
+)
 from bot.commands.status import status_text
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
 from casework.errors import CaseworkError
+from casework.letters import TITLES, LetterOptions
 from casework.notices import issue_nti
 from casework.pack import ChronologyRenderer
 from casework.packzip import Seal, prepare_export, record_export
@@ -27,6 +36,7 @@ USAGE = """\
 `/attendance status UPN`: sessions in the window, stage, notice, consent per parent
 `/attendance log UPN support_offered|contact|note|circumstances|siblings_checked SUMMARY…`
 `/attendance letter TEMPLATE UPN [again]`: email if consented, else print + slip; `again`: 2nd today
+  (`leave_request_response` and `meeting_notes` open a form: the leave dates, the discussion)
 `/attendance nti UPN`: the Notice to Improve form (only when the law allows one)
 `/attendance consent PARENT_ID EMAIL form|email|portal|verbal-confirmed-in-writing`
 `/attendance pack UPN`: the referral pack
@@ -84,7 +94,8 @@ class Commands:
         try:
             return await handler(ask, caller, args)
         except CaseworkError as e:
-            return Answer(str(e), refused=True)
+            said_how = by_command(args[0], args[1].upper()) if action == "letter" else {}
+            return Answer(in_chat(e, said_how), refused=True)
 
     async def _pupils(self, action: str, args: list[str]) -> list[str]:
         """The pupils an act is about, for the guard's school check: consent is about each
@@ -117,17 +128,59 @@ class Commands:
 
     async def _letter(self, ask: Ask, who: StaffRecord, args: list[str]) -> Answer:
         template, upn = args[0], args[1].upper()
+        if template in FORM_LETTERS:
+            return await self._letter_form(template, upn)
         again = [a.lower() for a in args[2:]] == ["again"]
         sent = await send_letter(
             self.new_uow(), self.mailroom(), template, upn, who.id, ask.on, ask.now, again=again
         )
-        lines = [f"{template} for {upn}:"] + [
-            f"parent {r.parent_id}: "
-            + ("emailed (queued)" if r.route == "email" else f"print letter {r.printed_id}")
-            + f" ({r.reason})"
-            for r in sent.parents
-        ]
-        return Answer("\n".join(lines), upn=upn)
+        return Answer(sent_text(sent), upn=upn)
+
+    async def _letter_form(self, template: str, upn: str) -> Answer:
+        """A letter that needs more than a line of text: its form (a meeting's notes offer
+        the discussions logged)."""
+        choices: tuple[tuple[str, str], ...] = ()
+        if template == "meeting_notes":
+            async with self.new_uow() as uow:
+                choices = discussions(await uow.cases.entries(upn))
+            if not choices:
+                return Answer(
+                    f"No meeting, contract meeting or contact is logged for {upn}: log the "
+                    f"discussion first (`/attendance log {upn} contact …`), then send its notes.",
+                    refused=True,
+                    upn=upn,
+                )
+        title = TITLES.get(template, template)
+        return Answer(
+            f"Opening the form: {title}.",
+            form="letter",
+            upn=upn,
+            template=template,
+            choices=choices,
+        )
+
+    async def send_letter_form(
+        self, ask: Ask, upn: str, template: str, options: LetterOptions, again: bool
+    ) -> Answer:
+        """The letter form's submission (checked again: the form names the pupil)."""
+        caller = await self.guard.admit(ask, "letter", upn=upn)
+        if isinstance(caller, Answer):
+            return caller
+        try:
+            sent = await send_letter(
+                self.new_uow(),
+                self.mailroom(),
+                template,
+                upn,
+                caller.id,
+                ask.on,
+                ask.now,
+                options,
+                again=again,
+            )
+        except CaseworkError as e:
+            return Answer(in_chat(e, IN_THE_FORM), refused=True, upn=upn)
+        return Answer(sent_text(sent), upn=upn)
 
     async def _nti(self, ask: Ask, _who: StaffRecord, args: list[str]) -> Answer:
         s = await pupil_status(self.new_uow(), args[0].upper(), ask.on)
@@ -177,7 +230,7 @@ class Commands:
                 available,
             )
         except CaseworkError as e:
-            return Answer(str(e), refused=True, upn=upn)
+            return Answer(in_chat(e, IN_THE_FORM), refused=True, upn=upn)
         routes = ", ".join(
             f"parent {r.parent_id}: {'emailed' if r.route == 'email' else 'print + slip'}"
             for r in n.deliveries

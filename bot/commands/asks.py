@@ -23,6 +23,8 @@ class Answer:
     form: str | None = None  # a form or view the surface should open: "nti", "case", "decision"
     upn: str | None = None
     prefill: tuple[str, ...] = ()  # what the form shows: the support logged, the latest entries
+    template: str = ""  # the letter a letter form sends
+    choices: tuple[tuple[str, str], ...] = ()  # what the form offers to pick: (value, label)
     attachment: tuple[str, bytes] | None = None  # a file for the requester only (the pack)
     # What to record once the attachment has reached the requester (the pack's export entry).
     delivered: Callable[[], Awaitable[None]] | None = None

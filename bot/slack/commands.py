@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import Body, Deps, just_ack
-from bot.slack.forms import nti_form
+from bot.slack.forms import letter_form, nti_form
+from casework.letters import TITLES
 
 
 async def _send_pack(
@@ -35,6 +36,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         answer = await deps.commands.run(deps.ask(user, body.get("text", ""), body))
         if answer.form == "nti" and answer.upn:
             view = nti_form(answer.upn, answer.prefill, deps.today())
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+        if answer.form == "letter" and answer.upn:
+            title = TITLES.get(answer.template, answer.template)
+            view = letter_form(answer.upn, answer.template, title, answer.choices)
             await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         text = answer.text

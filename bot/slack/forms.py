@@ -90,6 +90,61 @@ def nti_form(upn: str, support: tuple[str, ...], on: date) -> View:
     return _modal("nti_issue", "Notice to Improve", blocks, {"upn": upn}, "Issue notice")
 
 
+def _checkbox(block_id: str, label: str, choice: str, hint: str | None = None) -> Block:
+    option = {"text": text(choice, markdown=False), "value": block_id}
+    return _input(block_id, label, {"type": "checkboxes", "options": [option]}, hint, True)
+
+
+AGAIN_BOX = _checkbox(
+    "again",
+    "Parents who had this letter today",
+    "Send it again today",
+    "A second copy the same day is a decision: tick only when it is meant",
+)
+
+
+def _leave_blocks() -> list[Block]:
+    return [
+        _input("leave_from", "First day of leave", {"type": "datepicker"}),
+        _input("leave_to", "Last day of leave", {"type": "datepicker"}),
+        _checkbox("granted", "The school's answer", "The leave is agreed"),
+    ]
+
+
+def _notes_blocks(choices: tuple[tuple[str, str], ...]) -> list[Block]:
+    options = [{"text": text(label, markdown=False), "value": v} for v, label in choices]
+    return [
+        _input(
+            "entry",
+            "The discussion whose notes to send",
+            {"type": "static_select", "options": options},
+        ),
+        _input(
+            "notes",
+            "The notes (empty: the entry as logged)",
+            {"type": "plain_text_input", "multiline": True},
+            optional=True,
+        ),
+    ]
+
+
+def letter_form(upn: str, template: str, title: str, choices: tuple[tuple[str, str], ...]) -> View:
+    """A letter that needs more than a line of text: the leave dates and the school's answer,
+    or the discussion whose notes go to the parents; and whether to send it again today."""
+    asked = _leave_blocks() if template == "leave_request_response" else _notes_blocks(choices)
+    blocks = [
+        section(f"*{title}* for {upn}"),
+        *asked,
+        AGAIN_BOX,
+        context(
+            "Each parent gets the letter separately: by email where they consented, "
+            "otherwise printed with a hand-delivery slip."
+        ),
+    ]
+    meta = {"upn": upn, "template": template}
+    return _modal("letter_send", title, blocks, meta, "Send letter")
+
+
 def case_view(title: str, body: str, entries: list[str]) -> View:
     blocks = [section(body)]
     if entries:
@@ -123,6 +178,9 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for block_id, actions in view.get("state", {}).get("values", {}).items():
         v = actions.get("value", {})
+        if "selected_options" in v:  # checkboxes: the values ticked
+            out[block_id] = [o.get("value") for o in v["selected_options"] or []]
+            continue
         out[block_id] = (
             v.get("value")
             or v.get("selected_date")

@@ -1,6 +1,6 @@
-"""Modal submissions: the Notice to Improve form and the decision form. The NTI form is checked
-inline (Slack shows the errors in the modal); both are then acted on afterwards and answered
-by DM, refusals included."""
+"""Modal submissions: the Notice to Improve form, the letter form and the decision form. The NTI
+and letter forms are checked inline (Slack shows the errors in the modal); each is then acted on
+afterwards and answered by DM, refusals included."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import AlertRef
 from bot.slack.deps import Ack, Body, Deps, direct_message, just_ack
 from bot.slack.forms import values
+from casework.letters import LetterOptions
 
 
 def nti_errors(v: Body) -> dict[str, str]:
@@ -23,6 +24,46 @@ def nti_errors(v: Body) -> dict[str, str]:
     if not str(v.get("max_further") or "").isdigit():
         errors["max_further"] = "A whole number of sessions, 0 or more."
     return errors
+
+
+def letter_errors(template: str, v: Body) -> dict[str, str]:
+    """What is wrong with a letter form, by block id, in the form's own words."""
+    errors = {}
+    if template == "leave_request_response":
+        start, end = v.get("leave_from"), v.get("leave_to")
+        if not start:
+            errors["leave_from"] = "Choose the first day of leave."
+        if not end:
+            errors["leave_to"] = "Choose the last day of leave."
+        if start and end and end < start:
+            errors["leave_to"] = "The last day of leave is before the first."
+    if template == "meeting_notes" and not v.get("entry"):
+        errors["entry"] = "Choose the discussion whose notes to send."
+    return errors
+
+
+def _template(view: Body) -> str:
+    return str(json.loads(view.get("private_metadata") or "{}").get("template", ""))
+
+
+def letter_options(v: Body) -> LetterOptions:
+    """The form's answers as the letter takes them."""
+    entry = str(v.get("entry") or "")
+    return LetterOptions(
+        granted="granted" in (v.get("granted") or []),
+        leave_from=date.fromisoformat(v["leave_from"]) if v.get("leave_from") else None,
+        leave_to=date.fromisoformat(v["leave_to"]) if v.get("leave_to") else None,
+        entry=int(entry) if entry.isdigit() else None,
+        notes=str(v.get("notes") or "").strip() or None,
+    )
+
+
+async def letter_validate(ack: Ack, view: Body) -> None:
+    errors = letter_errors(_template(view), values(view))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+    else:
+        await ack()
 
 
 async def nti_validate(ack: Ack, view: Body) -> None:
@@ -51,6 +92,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         await direct_message(client, user, answer.text)
 
+    async def letter_send(body: Body, view: Body, client: AsyncWebClient) -> None:
+        v, template, user = values(view), _template(view), body["user"]["id"]
+        if letter_errors(template, v):
+            return  # the modal stayed open showing the errors (letter_validate)
+        upn = str(json.loads(view["private_metadata"])["upn"])
+        answer = await deps.commands.send_letter_form(
+            deps.ask(user, f"form letter_send {template}", body),
+            upn,
+            template,
+            letter_options(v),
+            again="again" in (v.get("again") or []),
+        )
+        await direct_message(client, user, answer.text)
+
     async def decision_submit(body: Body, view: Body, client: AsyncWebClient) -> None:
         v, meta, user = values(view), json.loads(view["private_metadata"]), body["user"]["id"]
         answer = await deps.commands.alerts.record_decision(
@@ -63,4 +118,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await direct_message(client, user, answer.text)
 
     app.view("nti_issue")(ack=nti_validate, lazy=[nti_issue])
+    app.view("letter_send")(ack=letter_validate, lazy=[letter_send])
     app.view("alert_decision")(ack=just_ack, lazy=[decision_submit])
