@@ -112,7 +112,10 @@ class DropFolder:
         return found
 
     def sidecars(self, path: Path) -> list[Path]:
-        return [q for s in SIDECARS if (q := path.with_name(path.name + s)).exists()]
+        """`NAME.done` or `NAME.ready` beside NAME (or, as some exporters write it, with NAME's
+        extension replaced: `marks_sims_100001.done`)."""
+        names = {path.name + s for s in SIDECARS} | {path.stem + s for s in SIDECARS}
+        return [q for n in sorted(names) if (q := path.with_name(n)).exists()]
 
     def look(self) -> tuple[list[Path], float | None]:
         """The files whole now, oldest first; and how long until the next may be (None: no

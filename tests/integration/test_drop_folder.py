@@ -221,3 +221,27 @@ def test_what_a_name_says_a_file_is(tmp_path: Path) -> None:
     for name in ("marks_arbor_100001.xml", "marks_2025.xml", "notes.txt", "marks_sims_x.csv"):
         with pytest.raises(NotAnImport):
             request_for(tmp_path / name, tmp_path)
+
+
+async def test_a_file_is_whole_when_a_sidecar_says_so_or_after_two_still_looks(
+    tmp_path: Path,
+) -> None:
+    from supportfirst.dropfolder import DropFolder
+
+    drop = DropFolder(tmp_path / "drop", 600)
+    named = drop.folder / "marks_sims_100001_a.csv"
+    stem = drop.folder / "marks_sims_100001_b.xml"
+    for path in (named, stem):
+        path.write_bytes(b"UPN,Date,Session,Mark\n")
+    ready, soonest = drop.look()
+    assert ready == [] and soonest is not None and soonest > 590  # both still settling
+    (drop.folder / f"{named.name}.ready").write_bytes(b"")
+    (drop.folder / "marks_sims_100001_b.done").write_bytes(b"")
+    assert drop.look()[0] == sorted([named, stem], key=lambda p: (p.stat().st_mtime_ns, p.name))
+    quick = DropFolder(tmp_path / "quick", 0)
+    plain = quick.folder / "pupils_x.csv"
+    plain.write_bytes(b"upn\n")
+    assert quick.look()[0] == []  # seen once: not yet
+    assert quick.look()[0] == [plain]  # the same at a second look
+    plain.write_bytes(b"upn,first_name\n")
+    assert quick.look()[0] == []  # changed since: settling again
