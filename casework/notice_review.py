@@ -5,22 +5,25 @@ reopens an ended period; the prosecution time limit for notices that failed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
+from attendance.calendar import SchoolCalendar
 from attendance.nti import ImprovementPeriod, Outcome, review
-from attendance.nti_outcome import EndOfPeriod, Finding
+from attendance.nti_outcome import EndOfPeriod, Finding, end_of_period, missing_registers
 from attendance.prosecution import (
     first_offence,
     may_be_near,
     prosecution_deadline,
     time_limit_near,
 )
+from attendance.threshold import Mark
 from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiBreached, NtiEnded, NtiReopened, TimeLimitNear
-from casework.notice_service import end_of_period_for, not_served, planned, record_period
+from casework.notice_service import not_served, planned, record_period
 from casework.ports import UnitOfWork
 from casework.pupil_facts import PupilFacts, counted, facts_of
-from casework.records import OPEN_NOTICE, MarkRow, NoticeRecord, NoticeStatus
+from casework.records import OPEN_NOTICE, Delivery, NoticeRecord, NoticeStatus
 
 SYSTEM = "supportfirst"
 ENDED = frozenset({NoticeStatus.IMPROVED, NoticeStatus.NOT_IMPROVED, NoticeStatus.UNDECIDED})
@@ -40,18 +43,18 @@ async def review_notices(uow: UnitOfWork, on: date, now: datetime) -> list[Event
     facts = await facts_of(uow, {n.upn for n in running + ended})
     deliveries = await uow.cases.deliveries_of(n.id for n in running)
     alerted = await uow.cases.entries_of_kinds({n.upn for n in running}, ["nti_not_served"])
-    codes = frozenset().union(*(facts.rules(n.upn).threshold_codes for n in running + ended))
-    # Counted marks since the oldest running notice was issued, and over the ended periods.
-    since = await _with_codes(
-        uow, running, min((n.issued_on for n in running), default=on), on, codes
+    # Counted sessions since the oldest running notice was issued, and over the ended periods.
+    since = await _sessions(
+        uow, running, min((n.issued_on for n in running), default=on), on, facts
     )
-    within = await _with_codes(
+    within = await _sessions(
         uow,
         ended,
         min((n.served_start for n in ended if n.served_start), default=on),
         max((n.served_end for n in ended if n.served_end), default=on),
-        codes,
+        facts,
     )
+    ending = await _ending(uow, running, deliveries, facts, on)
     events: list[Event] = []
     for notice in sorted(running + ended, key=lambda n: n.id):
         if notice.status in ENDED:
@@ -76,16 +79,69 @@ async def review_notices(uow: UnitOfWork, on: date, now: datetime) -> list[Event
                 alerted.get(notice.upn, []),
             )
         else:
-            events += await review_notice(uow, notice, on, now, facts, since)
+            events += await review_notice(uow, notice, on, now, since, ending)
     return events
 
 
-async def _with_codes(
-    uow: UnitOfWork, notices: list[NoticeRecord], start: date, end: date, codes: frozenset[str]
-) -> dict[str, list[MarkRow]]:
-    if not notices:
-        return {}
-    return await uow.marks.with_codes({n.upn for n in notices}, start, end, codes)
+async def _sessions(
+    uow: UnitOfWork, notices: list[NoticeRecord], start: date, end: date, facts: PupilFacts
+) -> dict[str, set[tuple[date, str]]]:
+    """Each pupil's sessions with their LA's threshold codes in [start, end]."""
+    by_codes: dict[frozenset[str], set[str]] = {}
+    for n in notices:
+        by_codes.setdefault(facts.rules(n.upn).threshold_codes, set()).add(n.upn)
+    found: dict[str, set[tuple[date, str]]] = {}
+    for codes, upns in by_codes.items():
+        found |= await uow.marks.sessions_with_codes(upns, start, end, codes)
+    return found
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What the evidence at the end of a period needs (notice_service.end_of_period_for), read
+    at once for the notices whose period is over on the day reviewed."""
+
+    calendars: dict[str, SchoolCalendar]
+    marks: dict[str, list[Mark]]  # the sessions that stand, over every ending period
+    not_engaged: dict[str, list[date]]
+
+    def end(self, notice: NoticeRecord, period: ImprovementPeriod, further: int) -> EndOfPeriod:
+        calendar, marks = self.calendars[notice.upn], self.marks.get(notice.upn, [])
+        missing = missing_registers(calendar, period, marks)
+        return end_of_period(
+            period,
+            notice.max_further_sessions,
+            further,
+            missing,
+            marks,
+            self.not_engaged.get(notice.upn, []),
+        )
+
+
+async def _ending(
+    uow: UnitOfWork,
+    running: list[NoticeRecord],
+    deliveries: dict[int, list[Delivery]],
+    facts: PupilFacts,
+    on: date,
+) -> Ending:
+    """The notices whose period, as their deliveries evidence it, is over on `on`."""
+    periods = {}
+    for n in running:
+        period = planned(n, deliveries.get(n.id, []), facts.calendar(n.upn), facts.rules(n.upn))
+        if period is not None and on > period.end:
+            periods[n.upn] = period
+    if not periods:
+        return Ending({}, {}, {})
+    marks = await uow.marks.for_pupils(
+        periods, min(p.start for p in periods.values()), max(p.end for p in periods.values())
+    )
+    entries = await uow.cases.entries_of_kinds(periods, ["engagement"])
+    not_engaged = {
+        upn: [e.on for e in found if e.details.get("engaged") is False]
+        for upn, found in entries.items()
+    }
+    return Ending({u: facts.calendar(u) for u in periods}, marks, not_engaged)
 
 
 async def review_notice(
@@ -93,16 +149,13 @@ async def review_notice(
     notice: NoticeRecord,
     on: date,
     now: datetime,
-    facts: PupilFacts,
-    marks: dict[str, list[MarkRow]],
+    sessions: dict[str, set[tuple[date, str]]],
+    ending: Ending,
 ) -> list[Event]:
     """A served notice: breached, or at its end, on the counted marks since it was issued."""
     assert notice.served_start is not None and notice.served_end is not None
-    rules = facts.rules(notice.upn)
     period = ImprovementPeriod(notice.served_start, notice.served_end)
-    further = counted(
-        marks.get(notice.upn, []), period.start, min(on, period.end), rules.threshold_codes
-    )
+    further = counted(sessions.get(notice.upn, ()), period.start, min(on, period.end))
     outcome = review(period, notice.max_further_sessions, further, on)
     events: list[Event] = []
     if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
@@ -121,7 +174,7 @@ async def review_notice(
         )
         events.append(breach)
     if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
-        end = await end_of_period_for(uow, notice, period, further)
+        end = ending.end(notice, period, further)
         events.append(await _ended(uow, notice, period, end, on, now))
     return events
 
@@ -156,17 +209,12 @@ async def _review_correction(
     on: date,
     now: datetime,
     facts: PupilFacts,
-    marks: dict[str, list[MarkRow]],
+    sessions: dict[str, set[tuple[date, str]]],
 ) -> list[Event]:
     """An ended period whose count a correction has since raised is open again."""
     if notice.served_start is None or notice.served_end is None or notice.further_at_end is None:
         return []
-    further = counted(
-        marks.get(notice.upn, []),
-        notice.served_start,
-        notice.served_end,
-        facts.rules(notice.upn).threshold_codes,
-    )
+    further = counted(sessions.get(notice.upn, ()), notice.served_start, notice.served_end)
     if further <= notice.further_at_end:
         return []
     breached = further > notice.max_further_sessions

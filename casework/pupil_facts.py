@@ -11,7 +11,7 @@ from datetime import date
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from casework.ports import UnitOfWork
-from casework.records import MarkRow, SchoolRow
+from casework.records import SchoolRow
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ async def facts_of(uow: UnitOfWork, upns: Iterable[str]) -> PupilFacts:
     return PupilFacts(schools, calendars, await uow.registry.recorded_rules())
 
 
-def counted(marks: Iterable[MarkRow], start: date, end: date, codes: frozenset[str]) -> int:
-    """As Marks.count_codes: each session once, whichever schools recorded it."""
-    return len({(m.day, m.session) for m in marks if start <= m.day <= end and m.code in codes})
+def counted(sessions: Iterable[tuple[date, str]], start: date, end: date) -> int:
+    """As Marks.count_codes over what Marks.sessions_with_codes read: each session once,
+    whichever schools recorded it."""
+    return sum(start <= day <= end for day, _ in sessions)

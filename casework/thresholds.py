@@ -16,7 +16,7 @@ from attendance.prosecution import (
     time_limit_near,
 )
 from attendance.registers import may_miss_registers, term_mondays
-from attendance.threshold import Conflict
+from attendance.threshold import THRESHOLD_SESSIONS, Conflict
 from casework.authorities import rules_for_pupil as rules_for_pupil  # re-exported: its old home
 from casework.events import (
     Event,
@@ -68,7 +68,9 @@ async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
     return await uow.marks.threshold_counts(on, codes, max(weeks))
 
 
-def _result(c: PupilCount, on: date, of_age: bool = True, sessions: int = 10) -> PupilThreshold:
+def _result(
+    c: PupilCount, on: date, of_age: bool = True, sessions: int = THRESHOLD_SESSIONS
+) -> PupilThreshold:
     met = of_age and c.unauthorised_sessions >= sessions
     return PupilThreshold(
         c.upn, c.unauthorised_sessions, c.window_start, on, met, compulsory_school_age=of_age
@@ -139,18 +141,42 @@ async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list
     return [replace(r, conflicts=tuple(found.get(r.upn, ()))) for r in results]
 
 
-async def _review_thresholds(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+async def _met(uow: UnitOfWork, on: date) -> dict[str, PupilThreshold]:
+    """The pupils over the threshold on `on`, as _results finds them; only the counts that
+    could meet it are looked at further (a recount from school age only lowers a count), so a
+    county's hundred thousand pupils with an absence cost one query, not a pass each."""
+    counts = [c for c in await _counts(uow, on) if c.unauthorised_sessions >= THRESHOLD_SESSIONS]
+    born = await uow.registry.dates_of_birth(c.upn for c in counts)
+    met: dict[str, PupilThreshold] = {}
+    for c in counts:
+        of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
+        if of_age and (result := _result(await _clipped(uow, c, born.get(c.upn), on), on)).met:
+            met[c.upn] = result
+    return met
+
+
+async def _review_thresholds(
+    uow: UnitOfWork, on: date, now: datetime, episodes: dict[str, Episode]
+) -> tuple[list[Event], dict[str, Episode]]:
+    """The episodes opened and closed on `on`, and the open ones afterwards."""
     events: list[Event] = []
-    met = {r.upn: r for r in await _results(uow, on) if r.met}
-    episodes = await uow.cases.open_episodes()
+    met = await _met(uow, on)
     new = [r for upn, r in sorted(met.items()) if upn not in episodes and r.window_start]
     for i in range(0, len(new), NEW_EPISODES_AT_ONCE):
         events += await _open_episodes(uow, new[i : i + NEW_EPISODES_AT_ONCE], on, now)
-    for upn, episode in episodes.items():
-        # Reviews may be re-run for earlier dates; only a later review can end an episode.
-        if upn not in met and on > episode.first_met_on:
-            await uow.cases.close_episode(upn, on)
-    return events
+    # Reviews may be re-run for earlier dates; only a later review can end an episode.
+    ended = [u for u, e in episodes.items() if u not in met and on > e.first_met_on]
+    await uow.cases.close_episodes(ended, on)
+    still = {u: e for u, e in episodes.items() if u not in set(ended)}
+    for r in new:
+        assert r.window_start is not None
+        still[r.upn] = Episode(
+            upn=r.upn,
+            first_met_on=on,
+            unauthorised_sessions=r.unauthorised_sessions,
+            window_start=r.window_start,
+        )
+    return events, still
 
 
 async def _open_episodes(
@@ -194,16 +220,19 @@ async def _review_unresolved_n(uow: UnitOfWork, on: date) -> list[Event]:
     """`N` must be replaced by a proper code quickly: alert once when it has not been."""
     events: list[Event] = []
     due = []
-    limits: dict[str, int] = {}  # urn: the LA's limit
     recorded = await uow.registry.recorded_rules()
     marks = await uow.marks.unalerted_n(on - timedelta(days=N_LOOKBACK_DAYS), on)
-    calendars = await uow.registry.calendars({m.school_urn for m in marks})
+    urns = {m.school_urn for m in marks}
+    calendars = await uow.registry.calendars(urns)
+    schools = await uow.registry.schools_by_urn(urns)
+    limits = {  # urn: the LA's limit
+        urn: rules_for(
+            schools[urn].local_authority if urn in schools else "", recorded
+        ).n_unresolved_school_days
+        for urn in urns
+    }
     since: dict[tuple[str, date], int] = {}  # (urn, day): school days since, for every N of it
     for mark in marks:
-        if mark.school_urn not in limits:
-            school = await uow.registry.school(mark.school_urn)
-            rules = rules_for(school.local_authority if school else "", recorded)
-            limits[mark.school_urn] = rules.n_unresolved_school_days
         key = (mark.school_urn, mark.day)
         if key not in since:
             since[key] = _school_days_since(calendars[mark.school_urn], mark.day, on)
@@ -222,13 +251,15 @@ def _school_days_since(calendar: SchoolCalendar, day: date, on: date) -> int:
     return calendar.school_days_between(day + timedelta(days=1), on)
 
 
-async def _review_episode_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
+async def _review_episode_time_limits(
+    uow: UnitOfWork, on: date, now: datetime, episodes: dict[str, Episode]
+) -> list[Event]:
     """Every open threshold episode, NTI or not (a term-time holiday case too): alert once when
     the oldest session its window relies on is six weeks from leaving the six months."""
     events: list[Event] = []
     due = [
         e
-        for e in (await uow.cases.open_episodes()).values()
+        for e in episodes.values()
         if e.first_met_on <= on and may_be_near(e.window_start, e.first_met_on, on)
     ]
     alerted = await uow.cases.entries_of_kinds({e.upn for e in due}, ["time_limit_near"])
@@ -278,11 +309,11 @@ async def _review(uow: UnitOfWork, on: date, now: datetime, once: bool) -> list[
         await uow.exclusive("daily_review")  # two serve processes: one review at a time
         if once and await uow.cases.reviewed(on):
             return None
-        events = await _review_thresholds(uow, on, now)
+        events, episodes = await _review_thresholds(uow, on, now, await uow.cases.open_episodes())
         events += await review_notices(uow, on, now)
         events += await _review_unresolved_n(uow, on)
         events += await review_time_limits(uow, on, now)
-        events += await _review_episode_time_limits(uow, on, now)
+        events += await _review_episode_time_limits(uow, on, now, episodes)
         events += await review_quarantine(uow, on, now)
         for event in events:
             await uow.outbox.add(event, now)

@@ -4,7 +4,7 @@ school's marks combined per session, and each pupil's registers from what the st
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from attendance.calendar import week_monday
 from attendance.codes import UNAUTHORISED_CODES, is_school_session
@@ -34,6 +34,15 @@ def week_deltas(rows: Iterable[MarkRow]) -> list[tuple[str, date, int, int, int,
         if r.code in WEEK_CODES:
             w[2 + WEEK_CODES.index(r.code)] |= bit
     return [(upn, monday, *masks) for (upn, monday), masks in weeks.items()]  # type: ignore[misc]
+
+
+def week_sessions(monday: date, mask: int) -> list[tuple[date, str]]:
+    """The (day, session) each set bit of a week's mask stands for (session_bit's inverse)."""
+    return [
+        (monday + timedelta(days=i // 2), "PM" if i % 2 else "AM")
+        for i in range(14)
+        if mask >> i & 1
+    ]
 
 
 def combine(rows: Iterable[MarkRow]) -> tuple[list[MarkRow], list[MarkConflict]]:

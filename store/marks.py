@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, text
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
@@ -28,6 +28,7 @@ from casework.records import (
     PupilCount,
     PupilRegisters,
 )
+from store.counted_marks import CountedMarks
 from store.mark_sets import as_date as _as_date
 from store.mark_sets import combine as combine
 from store.mark_sets import pupil_registers
@@ -40,7 +41,7 @@ from store.thresholds import threshold_counts
 _MARKS_LOCK = 0x5F_3A_4B5
 
 
-class SqlMarks:
+class SqlMarks(CountedMarks):
     def __init__(self, session: AsyncSession, postgres: bool) -> None:
         self.session = session
         self.postgres = postgres
@@ -48,9 +49,6 @@ class SqlMarks:
     async def _exec(self, sql: str, params: Any = None) -> Any:
         conn = await self.session.connection()
         return await conn.execute(text(sql), params)
-
-    def _day(self, d: date) -> Any:
-        return d if self.postgres else d.isoformat()
 
     async def _load(
         self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
@@ -286,38 +284,6 @@ class SqlMarks:
         marks = [MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in rows if r[0] in wanted]
         found = combine(marks)[1]
         return sorted(found, key=lambda c: (c.upn, c.conflict))
-
-    async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
-        # Counted codes are real marks, which always stand: count each session once, whichever
-        # schools recorded it.
-        sessions = (
-            select(col(MarkTable.day), col(MarkTable.session))
-            .where(MarkTable.upn == upn, MarkTable.day >= start, MarkTable.day <= end)
-            .where(col(MarkTable.code).in_(sorted(codes)))
-            .distinct()
-            .subquery()
-        )
-        stmt = select(func.count()).select_from(sessions)
-        return int((await self.session.exec(stmt)).one())
-
-    async def with_codes(
-        self, upns: Iterable[str], start: date, end: date, codes: frozenset[str]
-    ) -> dict[str, list[MarkRow]]:
-        """Every school's marks with these codes in [start, end], by pupil: what count_codes
-        counts, read once for many pupils."""
-        found: dict[str, list[MarkRow]] = {}
-        for chunk in chunks(upns):
-            rows = await self.session.exec(
-                select(MarkTable)
-                .where(col(MarkTable.upn).in_(chunk))
-                .where(MarkTable.day >= start, MarkTable.day <= end)
-                .where(col(MarkTable.code).in_(sorted(codes)))
-            )
-            for m in rows:
-                found.setdefault(m.upn, []).append(
-                    MarkRow(m.upn, m.school_urn, m.day, m.session, m.code)
-                )
-        return found
 
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         rows = await self.session.exec(

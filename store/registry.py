@@ -244,6 +244,14 @@ class SqlRegistry:
             for urn, rows in entries.items()
         }
 
+    async def schools_by_urn(self, urns: Iterable[str]) -> dict[str, SchoolRow]:
+        """These schools, read at once (those not on record are left out)."""
+        found: dict[str, SchoolRow] = {}
+        for chunk in chunks(set(urns)):
+            rows = await self.session.exec(select(School).where(col(School.urn).in_(chunk)))
+            found.update((s.urn, SchoolRow(s.urn, s.name, s.local_authority)) for s in rows)
+        return found
+
     async def schools_of(self, upns: Iterable[str]) -> dict[str, SchoolRow]:
         """Each pupil's school, read at once (pupils not on record are left out)."""
         found: dict[str, SchoolRow] = {}

@@ -169,6 +169,10 @@ class FakeRegistry:
     async def calendars(self, school_urns: Iterable[str]) -> dict[str, SchoolCalendar]:
         return {urn: await self.calendar(urn) for urn in school_urns}
 
+    async def schools_by_urn(self, urns: Iterable[str]) -> dict[str, SchoolRow]:
+        found = {urn: await self.school(urn) for urn in set(urns)}
+        return {urn: school for urn, school in found.items() if school}
+
     async def schools_of(self, upns: Iterable[str]) -> dict[str, SchoolRow]:
         found = {}
         for upn in upns:
@@ -371,6 +375,12 @@ class FakeMarks:
                 found.setdefault(upn, []).append(MarkRow(upn, urn, day, session, code))
         return found
 
+    async def sessions_with_codes(
+        self, upns: Iterable[str], start: date, end: date, codes: frozenset[str]
+    ) -> dict[str, set[tuple[date, str]]]:
+        rows = await self.with_codes(upns, start, end, codes)
+        return {upn: {(m.day, m.session) for m in marks} for upn, marks in rows.items()}
+
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         first: dict[tuple[str, date, str], MarkRow] = {}
         for (upn, day, session, urn), code in sorted(self.marks.items()):
@@ -452,6 +462,10 @@ class FakeCases:
             replace(e, ended_on=on) if e.upn == upn and e.ended_on is None else e
             for e in self.episodes
         ]
+
+    async def close_episodes(self, upns: Iterable[str], on: date) -> None:
+        for upn in set(upns):
+            await self.close_episode(upn, on)
 
     async def add_notice(self, notice: NoticeRecord, deliveries: Sequence[Delivery]) -> int:
         notice_id = len(self.notice_rows) + 1

@@ -109,6 +109,13 @@ async def test_an_episode_is_open_until_closed(uow: UnitOfWork) -> None:
         await uow.commit()
     async with uow:
         assert list(await uow.cases.open_episodes()) == [OTHER_UPN]
+        await uow.cases.open_episode(episode)
+        await uow.commit()
+    async with uow:  # many at once, as the daily review closes them; an unknown pupil is none
+        await uow.cases.close_episodes([UPN, OTHER_UPN, "Z999999999999"], LATER)
+        await uow.commit()
+    async with uow:
+        assert await uow.cases.open_episodes() == {}
 
 
 async def test_a_notice_and_its_deliveries_read_back_as_added(uow: UnitOfWork) -> None:

@@ -51,6 +51,9 @@ async def test_the_registry_reads_back_what_was_imported(uow: UnitOfWork) -> Non
         assert await uow.registry.school_urns([SCHOOL, "999999"]) == {SCHOOL}
         assert await uow.registry.pupil_upns([OTHER_UPN, "Z1"]) == {OTHER_UPN}
         assert await uow.registry.school("999999") is None
+        assert await uow.registry.schools_by_urn([SCHOOL, OTHER_SCHOOL, "999999"]) == {
+            urn: await uow.registry.school(urn) for urn in (SCHOOL, OTHER_SCHOOL)
+        }
         pupil = await uow.registry.pupil(UPN)
         assert pupil is not None and (pupil.school_urn, pupil.first_name) == (SCHOOL, "Sam")
         assert await uow.registry.pupil("Z1") is None
@@ -235,3 +238,41 @@ async def test_threshold_counts_each_pupil_with_unauthorised_sessions(uow: UnitO
     assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 10)]
     assert isinstance(counts[0], PupilCount) and counts[0].window_start is not None
     assert only_norfolk == []
+
+
+async def test_the_week_summary_gives_the_sessions_count_codes_counts(uow: UnitOfWork) -> None:
+    # Two schools' real marks for one session (O and /), both schools' O for another, an N
+    # corrected to G, a week later a U: read from `pupil_week`, each session once, as counted.
+    await seed(uow)
+    tuesday, next_monday = MONDAY + timedelta(days=1), MONDAY + timedelta(days=7)
+    async with uow:
+        await uow.marks.upsert(
+            [mark(MONDAY, "AM", "O"), mark(MONDAY, "PM", "O"), mark(tuesday, "AM", "N")],
+            NOW,
+            "ours.csv",
+        )
+        await uow.marks.upsert(
+            [
+                mark(MONDAY, "AM", "/", school=OTHER_SCHOOL),
+                mark(MONDAY, "PM", "O", school=OTHER_SCHOOL),
+            ],
+            NOW,
+            "other.csv",
+        )
+        await uow.marks.upsert(
+            [mark(tuesday, "AM", "G"), mark(next_monday, "PM", "U"), mark(next_monday, "AM", "/")],
+            NOW,
+            "later.csv",
+        )
+        await uow.commit()
+    async with uow:
+        for codes in (frozenset("GOU"), frozenset("O"), frozenset("GN"), frozenset("GOUN")):
+            for start, end in ((MONDAY, next_monday), (tuesday, tuesday), (MONDAY, MONDAY)):
+                found = await uow.marks.sessions_with_codes([UPN, OTHER_UPN], start, end, codes)
+                counted = await uow.marks.count_codes(UPN, start, end, codes)
+                assert len(found.get(UPN, ())) == counted
+                assert set(found) <= {UPN}
+        every = await uow.marks.sessions_with_codes([UPN], MONDAY, next_monday, frozenset("GOU"))
+        assert every == {
+            UPN: {(MONDAY, "AM"), (MONDAY, "PM"), (tuesday, "AM"), (next_monday, "PM")}
+        }
