@@ -38,6 +38,7 @@ class RowError(ValueError):
 class Parsed:
     rows: list[tuple[int, Any]] = field(default_factory=list)  # (line, row)
     problems: list[str] = field(default_factory=list)
+    separator: str = ","  # what the file was read with: `;` as Excel saves it in some locales
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -239,14 +240,19 @@ def parse(kind: str, name: str, data: bytes, tick: Callable[[int], None] | None 
     first = text.split("\n", 1)[0]
     # Excel saves CSV with `;` where the decimal mark is a comma: a header with `;` and no
     # comma is read that way.
-    sep = ";" if ";" in first and "," not in first else ","
+    sep = out.separator = ";" if ";" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip().lower() for h in next(reader)]
     missing = [c for c in COLUMNS[kind] if c not in header]
     if missing:
+        mixed = (
+            "; the header has both `;` and `,`: save the file with one separator"
+            if ";" in first and "," in first
+            else ""
+        )
         out.problems.append(
             f"{name}:1: header: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (expected {','.join(COLUMNS[kind])})"
+            f"{', '.join(missing)} (expected {','.join(COLUMNS[kind])}){mixed}"
         )
         return out
     parser = PARSERS[kind]

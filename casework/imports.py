@@ -22,6 +22,7 @@ class ImportSummary:
     changed: int
     # Things the file was imported with but someone must fix: two schools' marks in conflict.
     warnings: tuple[str, ...] = ()
+    separator: str = ","  # `;` when the file was read as Excel saves it where `,` is a decimal mark
 
 
 def _duplicates(
@@ -146,7 +147,7 @@ async def import_parsed(
             uow, kind, [r for _, r in rows], name, now
         )
         await record_import(uow, kind, name, data, len(rows), changed, corrections, actor, now)
-        return ImportSummary(kind, len(rows), changed, tuple(warnings))
+        return ImportSummary(kind, len(rows), changed, tuple(warnings), parsed.separator)
 
 
 def _rows_read(name: str, parsed: Parsed) -> int:

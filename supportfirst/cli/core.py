@@ -141,7 +141,12 @@ def import_(
         for warning in summary.warnings:
             typer.echo(warning)
         what = "pupil" if kind == "ctf" else kind + " row"
-        typer.echo(f"{file}: {counted(summary.rows, what)}, {summary.changed} changed")
+        read_as = (
+            " (read as `;`-separated, as Excel saves CSV where a comma is the decimal mark)"
+            if summary.separator == ";"
+            else ""
+        )
+        typer.echo(f"{file}: {counted(summary.rows, what)}, {summary.changed} changed{read_as}")
 
     run(db, work, reads=False)  # the first import is into an empty database
 
