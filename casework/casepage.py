@@ -29,6 +29,8 @@ class CasePage:
     notices: tuple[tuple[NoticeRecord, tuple[Delivery, ...]], ...]
     alerts: tuple[PendingEvent, ...]  # not yet acknowledged
     files: tuple[StoredFile, ...]
+    # Acknowledged, with the acknowledgement: an older Slack or Teams link still finds its alert.
+    handled: tuple[tuple[PendingEvent, Entry], ...] = ()
 
 
 async def case_page(uow: UnitOfWork, upn: str, now: datetime) -> CasePage:
@@ -39,9 +41,12 @@ async def case_page(uow: UnitOfWork, upn: str, now: datetime) -> CasePage:
         ]
         recent = await uow.outbox.recent(now - ALERTS_SHOWN_FOR, limit=1000)
     acknowledged = {
-        e.details.get("event_id") for e in case.entries if e.kind == "alert_acknowledged"
+        e.details.get("event_id"): e for e in case.entries if e.kind == "alert_acknowledged"
     }
     alerts = tuple(e for e in recent if e.upn == upn and e.id not in acknowledged)
+    handled = tuple(
+        (e, acknowledged[e.id]) for e in recent if e.upn == upn and e.id in acknowledged
+    )
     files = [
         *(
             StoredFile(
@@ -78,7 +83,7 @@ async def case_page(uow: UnitOfWork, upn: str, now: datetime) -> CasePage:
             )
     files += _leave_requests(case.entries)
     view = _view(case, now, prepared_by="")  # a page on screen, not an exported pack
-    return CasePage(view, tuple(notices), alerts, tuple(files))
+    return CasePage(view, tuple(notices), alerts, tuple(files), handled)
 
 
 def _leave_requests(entries: list[Entry]) -> list[StoredFile]:

@@ -127,6 +127,12 @@ async def test_a_teams_cards_action_opens_the_case_page_at_the_alert(
     await page.locator(f"#alert-{event_id}").get_by_role("button", name="Acknowledge").click()
     await page.wait_for_url("**?done=acknowledge")
     assert event_id not in {e.id for e in (await case_page(o.site.app.uow(), b.UPN_1, NOW)).alerts}
+    # The card in the channel still links there: it opens at the alert, now acknowledged.
+    [action] = card["actions"]
+    await page.goto(action["url"])
+    handled = page.locator(f"#alert-{event_id}")
+    await expect(handled).to_be_in_viewport()
+    await expect(handled).to_contain_text("Ms Patel acknowledged the alert.")
     await context.close()
 
 

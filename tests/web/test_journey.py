@@ -96,7 +96,9 @@ async def test_a_dsl_signs_in_with_the_school_account_acts_on_a_case_and_triages
     await page.wait_for_url("**?done=decision")
     await page.locator(f"#alert-{event_id}").get_by_role("button", name="Acknowledge").click()
     await page.wait_for_url("**?done=acknowledge")
-    assert await page.locator(f"#alert-{event_id}").count() == 0  # no longer waiting
+    assert await page.locator(f".alert#alert-{event_id}").count() == 0  # no longer waiting
+    handled = await page.locator(f"#alert-{event_id}").inner_text()  # but a link still finds it
+    assert "Ms Dee acknowledged the alert." in handled
     assert await violations(page) == []
 
     await page.get_by_role("link", name="Inbox").click()
