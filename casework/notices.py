@@ -115,6 +115,12 @@ async def _as_stated(
     }
 
 
+# How the command line is told to give what a warning asks for; a chat surface says it its own way
+# (bot.commands.letters.chat_warning).
+LOG_SUPPORT = "case log --kind support_offered"
+NAME_AVAILABLE = "--available"
+
+
 async def _support_warnings(uow: UnitOfWork, upn: str, available: list[str]) -> tuple[str, ...]:
     """A notice is for support not engaged with or that did not work (seeds 000, 001): say so
     when the case log shows none, or none is named as still available."""
@@ -122,12 +128,12 @@ async def _support_warnings(uow: UnitOfWork, upn: str, available: list[str]) -> 
     if not has_support(await uow.cases.entries(upn)):
         warnings.append(
             f"no support has been logged for {upn}: a Notice to Improve is for support that was "
-            "not engaged with or did not work; log what was offered (case log --kind "
-            "support_offered) so that the notice and the referral can show it"
+            f"not engaged with or did not work; log what was offered ({LOG_SUPPORT}) so that "
+            "the notice and the referral can show it"
         )
     if not available:
         warnings.append(
-            "no support was named as still available (--available): the notice offers the "
+            f"no support was named as still available ({NAME_AVAILABLE}): the notice offers the "
             "support already given again and asks the parent to contact the school"
         )
     return tuple(warnings)

@@ -15,6 +15,7 @@ from bot.commands.letters import (
     FORM_LETTERS,
     IN_THE_FORM,
     by_command,
+    chat_warning,
     discussions,
     in_chat,
     sent_text,
@@ -235,7 +236,7 @@ class Commands:
             f"parent {r.parent_id}: {'emailed' if r.route == 'email' else 'print + slip'}"
             for r in n.deliveries
         )
-        warnings = "".join(f"\nWarning: {w}" for w in n.warnings)
+        warnings = "".join(f"\nWarning: {chat_warning(w, upn)}" for w in n.warnings)
         return Answer(
             f"Notice to Improve {n.notice_id} issued for {upn}: improvement period "
             f"{n.period_start} to {n.period_end}. {routes}.{warnings}",

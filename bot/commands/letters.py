@@ -1,6 +1,7 @@
-"""Letters from chat: which letters need a form (the leave dates, the discussion whose notes
-are sent), the choices that form offers, the answer once sent, and refusals said in chat's
-words (a form's field or a word to add), never the command line's option names."""
+"""Letters and notices from chat: which letters need a form (the leave dates, the discussion
+whose notes are sent), the choices that form offers, the answer once sent, and refusals and
+warnings said in chat's words (a form's field or a word to add), never the command line's
+option names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from casework.errors import AGAIN, DISCUSSION, LEAVE_DATES, CaseworkError, Refused
 from casework.letter_facts import DISCUSSION_KINDS
+from casework.notices import LOG_SUPPORT, NAME_AVAILABLE
 from casework.records import Entry
 from casework.sending import LetterSent
 
@@ -40,6 +42,13 @@ def in_chat(e: CaseworkError, words: Mapping[str, str]) -> str:
         hint = words.get(e.needs)
         return f"{e.said}: {hint}." if hint else f"{e.said}."
     return str(e)
+
+
+def chat_warning(warning: str, upn: str) -> str:
+    """A notice's warning as chat says it: the form's field or the slash command, not a flag."""
+    return warning.replace(
+        f"({LOG_SUPPORT})", f"(`/attendance log {upn} support_offered …`)"
+    ).replace(f"({NAME_AVAILABLE})", "(“Support that remains available” in the form)")
 
 
 def discussions(entries: Iterable[Entry]) -> tuple[tuple[str, str], ...]:

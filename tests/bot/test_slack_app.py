@@ -131,6 +131,9 @@ async def test_an_nti_from_the_form_is_issued_and_the_officer_told(
     assert str(dm.args["text"]).startswith(f"Notice to Improve 1 issued for {b.UPN_1}")
     assert "parent P1: emailed" in str(dm.args["text"])
     assert "Warning: no support has been logged" in str(dm.args["text"])
+    # Slack's words, not the command line's: the slash command to log support, no flag.
+    assert f"(`/attendance log {b.UPN_1} support_offered …`)" in str(dm.args["text"])
+    assert "--" not in str(dm.args["text"])
     async with endpoint.app.uow() as uow:
         [email] = await uow.mail.emails_for(b.UPN_1)
         [issued] = [e for e in await uow.cases.entries(b.UPN_1) if e.kind == "nti_issued"]
