@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from casework.events import BounceUnverified, ParentReplied
+from casework.events import BounceUnverified, Event, ParentReplied
 from casework.inbound_batch import Known
 from casework.inbound_rules import Reading, report_believed
 from casework.outgoing import mark_bounced
@@ -47,6 +47,7 @@ class CaseFiling:
     def __init__(self, uow: UnitOfWork, known: Known, now: datetime) -> None:
         self.uow, self.known, self.now = uow, known, now
         self.entries: list[Entry] = []
+        self.events: list[Event] = []
 
     def _entry(self, upn: str, kind: str, summary: str, details: dict[str, Any]) -> None:
         self.entries.append(
@@ -64,7 +65,9 @@ class CaseFiling:
 
     async def flush(self) -> None:
         entries, self.entries = self.entries, []
+        events, self.events = self.events, []
         await self.uow.cases.add_entries(entries)
+        await self.uow.outbox.add_many(events, self.now)
 
     async def file(
         self, email: EmailRecord, r: Reading, sha256: str, verified: bool | None
@@ -116,7 +119,7 @@ class CaseFiling:
                 verified,
                 held_back,
             )
-            await self.uow.outbox.add(event, self.now)
+            self.events.append(event)
 
     async def _bounce_unverified(self, email: EmailRecord, r: Reading, sha256: str) -> None:
         report = _report(r)
@@ -157,4 +160,4 @@ class CaseFiling:
                 r.from_address or "",
                 held_back,
             )
-            await self.uow.outbox.add(event, self.now)
+            self.events.append(event)

@@ -249,6 +249,10 @@ class Evidence(Protocol):
 
 class Outbox(Protocol):
     async def add(self, event: Event, now: datetime) -> str: ...
+    async def add_many(self, events: Sequence[Event], now: datetime) -> list[str]:
+        """Many events in one statement, raised in this order after any added before."""
+        ...
+
     async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
         """Events not yet delivered, oldest first."""
         ...

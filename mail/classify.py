@@ -56,7 +56,7 @@ import email
 import email.policy
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.errors import NoBoundaryInMultipartDefect
 from email.message import Message
 from enum import StrEnum
@@ -72,7 +72,7 @@ from mail.headers import dedupe, first_msgid, header_text, msgids, report_type, 
 from mail.ses import ses_notification
 from mail.wellformed import reply_problem
 
-__all__ = ["Classified", "MailClass", "classify"]
+__all__ = ["RECIPIENT_HEADERS", "Classified", "MailClass", "classify"]
 
 
 class MailClass(StrEnum):
@@ -95,6 +95,8 @@ class Classified:
     message_id: str | None = None
     delayed: bool = False
     delivered: bool = False  # a delivery report (DSN) that says the message arrived
+    # The envelope-recipient headers' values, for mail/reading.py's tokens (None: not read).
+    recipients: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
 
 _AUTO_SUBJECT = re.compile(
@@ -154,7 +156,18 @@ def _headers(
         subject=header_text(msg.get("Subject")),
         from_address=sender_address(from_raw),
         message_id=first_msgid(msg.get("Message-ID")),
+        recipients=_recipients(msg),
     )
+
+
+RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+
+
+def _recipients(msg: Message) -> tuple[str, ...] | None:
+    try:
+        return tuple(str(v) for name in RECIPIENT_HEADERS for v in msg.get_all(name) or [])
+    except Exception:  # a header too broken to read: the reader parses the headers itself
+        return None
 
 
 def _as_bounce(

@@ -12,11 +12,10 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from casework.mail_trust import UNCHECKED, Proof
-from mail.classify import classify
+from mail.classify import RECIPIENT_HEADERS, classify
 
 # tokens are lower-case base32 (mail/compose.py: 24 characters); allow some room either way
 _TOKEN = re.compile(r"\+(bounce-)?([a-z2-7]{16,40})@", re.IGNORECASE)
-_RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 # The queue id Postfix gave the returned message, in its delivery-status part (RFC 3464 allows
 # such X- fields): our relay's own report names the id it answered our sender with.
 _QUEUE_ID = re.compile(rb"^X-Postfix-Queue-ID:[ \t]*([0-9A-Za-z]{5,40})[ \t]*\r?$", re.M | re.I)
@@ -42,11 +41,7 @@ def read_message(raw: bytes, authenticate: Callable[[bytes], Proof] | None = Non
     c = classify(raw)
     reply: list[str] = []
     bounce: list[str] = []
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-        values = [str(v) for name in _RECIPIENT_HEADERS for v in headers.get_all(name) or []]
-    except Exception:  # a header block too broken to parse still has no tokens to offer
-        values = []
+    values = c.recipients if c.recipients is not None else _recipient_values(raw)
     for value in values:
         for is_bounce, token in _TOKEN.findall(value):
             target = bounce if is_bounce else reply
@@ -69,6 +64,15 @@ def read_message(raw: bytes, authenticate: Callable[[bytes], Proof] | None = Non
         authenticate(raw) if authenticate is not None else UNCHECKED,
         _queue_ids(raw) if c.mail_class == "bounce" else (),
     )
+
+
+def _recipient_values(raw: bytes) -> tuple[str, ...]:
+    """The recipient headers read on their own, when classify could not parse the message."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        return tuple(str(v) for name in RECIPIENT_HEADERS for v in headers.get_all(name) or [])
+    except Exception:  # a header block too broken to parse still has no tokens to offer
+        return ()
 
 
 def _queue_ids(raw: bytes) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ are what lets a batch of messages be filed in a few statements whatever its size
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -33,10 +33,11 @@ def inbound_record(m: InboundMail) -> InboundRecord:
     return InboundRecord(**{k: values[k] for k in InboundRecord.__dataclass_fields__})
 
 
+_COLUMNS = [f.name for f in fields(InboundRecord) if f.name != "id"]
+
+
 def _row(record: InboundRecord) -> dict[str, Any]:
-    values = asdict(record)
-    values.pop("id")
-    return values
+    return {name: getattr(record, name) for name in _COLUMNS}  # its values are all flat
 
 
 class SqlInbound:

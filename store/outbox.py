@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import Table, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,6 +46,28 @@ class SqlOutbox:
         # Inserted in the order added at the next flush (the commit): a review raising
         # thousands of events does not pay a round trip for each.
         return event_id
+
+    async def add_many(self, events: Sequence[Event], now: datetime) -> list[str]:
+        if not events:
+            return []
+        # After what the session holds, so the delivery order is the order they were raised.
+        await self.session.flush()
+        ids = [str(uuid.uuid4()) for _ in events]
+        rows = [
+            {
+                "id": event_id,
+                "kind": e.kind,
+                "upn": e.upn,
+                "occurred_on": e.on,
+                "payload": json.dumps(e.payload(), sort_keys=True),
+                "created_at": now,
+            }
+            for event_id, e in zip(ids, events, strict=True)
+        ]
+        table: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+        conn = await self.session.connection()
+        await conn.execute(insert(table), rows)
+        return ids
 
     async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
         return [_pending(e) for e in await self.pending(limit)]

@@ -596,6 +596,9 @@ class FakeOutbox:
         self.added.append((str(uuid.uuid4()), now))
         return self.added[-1][0]
 
+    async def add_many(self, events: Sequence[Event], now: datetime) -> list[str]:
+        return [await self.add(e, now) for e in events]
+
     async def undelivered(self, limit: int = 100) -> list[PendingEvent]:
         pending = [
             PendingEvent(id=i, kind=e.kind, upn=e.upn, on=e.on, payload=e.payload(), created_at=at)
