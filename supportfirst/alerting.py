@@ -147,7 +147,16 @@ def commands(application: App) -> Commands:
     return Commands(application.uow, application.mailroom, render_chronology, seal)
 
 
-SCOPES = ("commands", "chat:write", "im:write", "channels:history", "groups:history", "files:write")
+# files:read: the bot fetches the file a user gives in a modal (a parent's written leave request).
+SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "channels:history",
+    "groups:history",
+    "files:write",
+    "files:read",
+)
 
 
 def oauth_settings(application: App) -> AsyncOAuthSettings | None:

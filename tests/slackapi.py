@@ -147,6 +147,7 @@ class SlackStandIn:
         self.clock = clock
         self.calls: list[Call] = []
         self.uploads: dict[str, Upload] = {}
+        self.shared: dict[str, bytes] = {}  # files users gave in a modal's file input
         self.views: dict[str, JSONDict] = {}
         self.ephemeral: list[JSONDict] = []
         self._history: dict[str, list[JSONDict]] = {}
@@ -192,6 +193,7 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_post("/upload/v1/{file_id}", self._serve_upload)
         app.router.add_post("/response/{n}", self._serve_response_url)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._serve_shared_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, 0)
@@ -226,6 +228,23 @@ class SlackStandIn:
         """Answer the next `times` calls to `method` with `{"ok": false, "error": error}`."""
         queue = self._faults.setdefault(method, deque())
         queue.extend(_Fault(status, error) for _ in range(times))
+
+    def shared_file(self, name: str, data: bytes, mimetype: str = "") -> JSONDict:
+        """A file a user gave in a modal's file input, as the view_submission's state carries
+        it; its bytes are served at its `url_private_download` to the bot's token only."""
+        file_id = f"F{next(self._ids):08d}"
+        self.shared[file_id] = data
+        url = f"{self.url}/files-pri/{self.team_id}-{file_id}/{urllib.parse.quote(name)}"
+        guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype or guessed,
+            "size": len(data),
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
 
     def response_url(self) -> str:
         """A fresh response_url served here; posts to it are calls to `"response_url"`."""
@@ -335,6 +354,23 @@ class SlackStandIn:
             call.status, text = 200, f"OK - {len(body)}"
         await self._record(call)
         return web.Response(status=call.status, text=text, content_type="text/plain")
+
+    async def _serve_shared_file(self, request: web.Request) -> web.Response:
+        """A file's bytes with the bot's token; without it Slack answers its sign-in page."""
+        file_id = request.match_info["file_id"].rsplit("-", 1)[-1]
+        call = Call("file_download", {"file_id": file_id}, CIMultiDict(request.headers), b"")
+        try:
+            self._authenticate({}, request.headers)
+        except SlackError:
+            call.status = 302
+            await self._record(call)
+            return web.Response(status=302, headers={"Location": f"{self.url}/signin"})
+        data = self.shared.get(file_id)
+        call.status = 200 if data is not None else 404
+        await self._record(call)
+        if data is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _serve_response_url(self, request: web.Request) -> web.Response:
         body = await request.read()

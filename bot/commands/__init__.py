@@ -161,7 +161,13 @@ class Commands:
         )
 
     async def send_letter_form(
-        self, ask: Ask, upn: str, template: str, options: LetterOptions, again: bool
+        self,
+        ask: Ask,
+        upn: str,
+        template: str,
+        options: LetterOptions,
+        again: bool,
+        request: tuple[str, bytes] | None = None,
     ) -> Answer:
         """The letter form's submission (checked again: the form names the pupil)."""
         caller = await self.guard.admit(ask, "letter", upn=upn)
@@ -178,6 +184,7 @@ class Commands:
                 ask.now,
                 options,
                 again=again,
+                request=request,
             )
         except CaseworkError as e:
             return Answer(in_chat(e, IN_THE_FORM), refused=True, upn=upn)

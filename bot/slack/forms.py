@@ -108,6 +108,13 @@ def _leave_blocks() -> list[Block]:
         _input("leave_from", "First day of leave", {"type": "datepicker"}),
         _input("leave_to", "Last day of leave", {"type": "datepicker"}),
         _checkbox("granted", "The school's answer", "The leave is agreed"),
+        _input(
+            "request",
+            "The parent's written request",
+            {"type": "file_input", "max_files": 1},
+            "Kept in the case and the referral pack exactly as given",
+            optional=True,
+        ),
     ]
 
 
@@ -180,6 +187,9 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
         v = actions.get("value", {})
         if "selected_options" in v:  # checkboxes: the values ticked
             out[block_id] = [o.get("value") for o in v["selected_options"] or []]
+            continue
+        if "files" in v:  # a file input: the files given, as Slack stored them
+            out[block_id] = list(v["files"] or [])
             continue
         out[block_id] = (
             v.get("value")

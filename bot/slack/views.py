@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import AlertRef
 from bot.slack.deps import Ack, Body, Deps, direct_message, just_ack
+from bot.slack.files import FileNotRead, shared_file
 from bot.slack.forms import values
 from casework.letters import LetterOptions
 
@@ -97,12 +98,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if letter_errors(template, v):
             return  # the modal stayed open showing the errors (letter_validate)
         upn = str(json.loads(view["private_metadata"])["upn"])
+        request = None
+        if given := v.get("request"):
+            try:
+                request = await shared_file(client, given[0])
+            except FileNotRead as e:
+                await direct_message(client, user, f"Nothing was sent: {e}.")
+                return
         answer = await deps.commands.send_letter_form(
             deps.ask(user, f"form letter_send {template}", body),
             upn,
             template,
             letter_options(v),
             again="again" in (v.get("again") or []),
+            request=request,
         )
         await direct_message(client, user, answer.text)
 

@@ -71,6 +71,7 @@ async def test_the_leave_response_form_takes_the_dates_and_again_and_queues_the_
         "leave_from": "datepicker",
         "leave_to": "datepicker",
         "granted": "checkboxes",
+        "request": "file_input",
         "again": "checkboxes",
     }
     backwards = {"leave_from": picked("2025-03-21"), "leave_to": picked("2025-03-17")}
@@ -149,3 +150,43 @@ async def test_a_repeat_from_the_command_says_to_add_again_not_a_flag(
     assert "was already sent to parent P1, P2 on" in twice
     assert f"add `again`: `/attendance letter initial_concern {b.UPN_1} again`" in twice
     assert "--again" not in twice
+
+
+async def test_the_parents_request_given_in_the_form_is_kept_byte_for_byte(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    asked = b"%PDF-1.4 May Sam miss 17 to 21 March? Alex Taylor\r\n\x00\xff"
+    view = await open_form(endpoint, slack_api, f"letter leave_request_response {b.UPN_1}")
+    [field] = [blk for blk in view["blocks"] if blk.get("block_id") == "request"]
+    assert field["element"]["type"] == "file_input" and field["optional"] is True
+    given = {
+        "value": {"type": "file_input", "files": [slack_api.shared_file("request.pdf", asked)]}
+    }
+    dates = {"leave_from": picked("2025-03-17"), "leave_to": picked("2025-03-21")}
+    sent = await submit(endpoint, slack_api, view, {**dates, "request": given})
+    assert sent.startswith(f"leave_request_response for {b.UPN_1}:")
+    [download] = slack_api.calls_to("file_download")
+    assert (
+        download.status == 200 and download.headers["Authorization"] == f"Bearer {slack_api.token}"
+    )
+    [leave] = await entries(endpoint, "leave_request")
+    assert leave.details["request_file"] == "request.pdf"
+    assert endpoint.app.evidence().get(leave.details["request_sha256"]) == asked
+
+
+async def test_a_request_file_not_stored_in_slack_is_not_fetched_and_nothing_is_sent(
+    endpoint: Endpoint, slack_api: SlackStandIn
+) -> None:
+    view = await open_form(endpoint, slack_api, f"letter leave_request_response {b.UPN_1}")
+    elsewhere = {
+        **slack_api.shared_file("request.pdf", b"x"),
+        "url_private_download": ("https://attacker.example/steal"),
+    }
+    given = {"value": {"type": "file_input", "files": [elsewhere]}}
+    dates = {"leave_from": picked("2025-03-17"), "leave_to": picked("2025-03-21")}
+    told = await submit(endpoint, slack_api, view, {**dates, "request": given})
+    assert told == "Nothing was sent: request.pdf is not a file stored in Slack."
+    assert (
+        await entries(endpoint, "letter_sent") == []
+        and await entries(endpoint, "leave_request") == []
+    )
