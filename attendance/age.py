@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 START_AGE = 5
 LEAVING_AGE = 16
@@ -59,6 +60,7 @@ def school_year_end(day: date) -> int:
     return day.year + 1 if (day.month, day.day) >= SCHOOL_YEAR_STARTS else day.year
 
 
+@cache  # a county's threshold asks for every pupil's: a few thousand birthdays in all
 def compulsory_school_age(date_of_birth: date) -> CompulsoryAge:
     fifth = _birthday(date_of_birth, START_AGE)
     first = prescribed_day_on_or_after(fifth)

@@ -69,11 +69,21 @@ async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
 
 
 def _result(
-    c: PupilCount, on: date, of_age: bool = True, sessions: int = THRESHOLD_SESSIONS
+    c: PupilCount,
+    on: date,
+    of_age: bool = True,
+    sessions: int = THRESHOLD_SESSIONS,
+    missing: tuple[date, ...] = (),
 ) -> PupilThreshold:
     met = of_age and c.unauthorised_sessions >= sessions
     return PupilThreshold(
-        c.upn, c.unauthorised_sessions, c.window_start, on, met, compulsory_school_age=of_age
+        c.upn,
+        c.unauthorised_sessions,
+        c.window_start,
+        on,
+        met,
+        compulsory_school_age=of_age,
+        registers_missing=missing,
     )
 
 
@@ -86,11 +96,14 @@ async def _registers_missing(
     windows = [c for c in counts if c.window_start is not None and c.last_week is not None]
     if not windows:
         return {}
-    calendars = {u: await uow.registry.calendar(u) for u in {c.school_urn for c in windows}}
+    calendars = await uow.registry.calendars({c.school_urn for c in windows})
     start = min(c.window_start for c in windows if c.window_start is not None)
-    terms = {urn: term_mondays(calendar, start, on) for urn, calendar in calendars.items()}
-    # Looking back at an earlier date, a school's later marks may follow a week left blank
-    # after the window's last school week: count the weeks up to DATE's.
+    # A county's schools mostly share their LA's calendar: its weeks of term are found once.
+    weeks_of_term = {cal: term_mondays(cal, start, on) for cal in set(calendars.values())}
+    terms = {urn: weeks_of_term[calendar] for urn, calendar in calendars.items()}
+    # A week left blank after the window's last school week is missing only if a mark comes
+    # after it: one up to DATE (a `Z`, `#`, `Y4` week; the count's last marked week) or, looking
+    # back at an earlier date, one after DATE: then count the weeks up to DATE's.
     later = await uow.marks.any_after(on)
     spans = {
         c.upn: c.window_start
@@ -100,7 +113,7 @@ async def _registers_missing(
         and may_miss_registers(
             terms[c.school_urn],
             c.window_start,
-            week_monday(on) if later else c.last_week,
+            week_monday(on) if later else max(c.last_week, c.last_marked or c.last_week),
             c.school_weeks,
         )
     }
@@ -125,8 +138,8 @@ async def _results(uow: UnitOfWork, on: date, with_registers: bool = False) -> l
     results = []
     for c in counts:
         of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
-        result = _result(await _clipped(uow, c, born.get(c.upn), on), on, of_age)
-        results.append(replace(result, registers_missing=tuple(missing.get(c.upn, ()))))
+        clipped = await _clipped(uow, c, born.get(c.upn), on)
+        results.append(_result(clipped, on, of_age, missing=tuple(missing.get(c.upn, ()))))
     return results
 
 
@@ -138,7 +151,8 @@ async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list
         found: dict[str, list[Conflict]] = {}
         for c in await uow.marks.conflicts([r.upn for r in results]):
             found.setdefault(c.upn, []).append(c.conflict)
-    return [replace(r, conflicts=tuple(found.get(r.upn, ()))) for r in results]
+    # Few pupils have conflicts: a county's list is not copied pupil by pupil for them.
+    return [replace(r, conflicts=tuple(found[r.upn])) if r.upn in found else r for r in results]
 
 
 async def _met(uow: UnitOfWork, on: date) -> dict[str, PupilThreshold]:

@@ -17,8 +17,6 @@ from sqlalchemy import bindparam, insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from attendance.calendar import week_monday
-from attendance.codes import is_school_session
 from attendance.threshold import Mark, Session, effective
 from casework.records import (
     Change,
@@ -29,9 +27,9 @@ from casework.records import (
     PupilRegisters,
 )
 from store.counted_marks import CountedMarks
+from store.mark_registers import read_registers
 from store.mark_sets import as_date as _as_date
 from store.mark_sets import combine as combine
-from store.mark_sets import pupil_registers
 from store.mark_sets import week_deltas as week_deltas
 from store.registry import chunks
 from store.tables import Mark as MarkTable
@@ -322,40 +320,10 @@ class SqlMarks(CountedMarks):
         return await threshold_counts(conn, self.postgres, on, codes_by_authority, weeks)
 
     async def registers(self, spans: Mapping[str, date], on: date) -> list[PupilRegisters]:
-        """Each pupil's registers from their span's start to `on` (attendance/registers.py):
-        three set-based reads over `mark`'s key for all the pupils at once, not one per pupil."""
-        if not spans:
-            return []
-        await self._staging("register_span", "upn VARCHAR(13) PRIMARY KEY, start DATE")
-        await self._load(
-            "register_span", ("upn", "start"), [(u, self._day(d)) for u, d in spans.items()]
-        )
-        day = self._day(on)
-        inside = await self._exec(
-            "SELECT m.upn, m.school_urn, m.day, m.code FROM register_span s "
-            "JOIN mark m ON m.upn = s.upn AND m.day >= s.start AND m.day <= :on",
-            {"on": day},
-        )
-        weeks: dict[str, set[date]] = {u: set() for u in spans}
-        marked: dict[tuple[str, str], set[date]] = {}
-        for upn, school, when, code in inside.all():
-            monday = week_monday(_as_date(when))
-            marked.setdefault((upn, school), set()).add(monday)
-            if is_school_session(code):
-                weeks[upn].add(monday)
-        outside = {
-            side: {
-                (r[0], r[1])
-                for r in await self._exec(
-                    "SELECT DISTINCT m.upn, m.school_urn FROM register_span s JOIN mark m "
-                    f"ON m.upn = s.upn AND {where}",
-                    {"on": day},
-                )
-            }
-            for side, where in (("before", "m.day < s.start"), ("after", "m.day > :on"))
-        }
-        await self._exec("DROP TABLE register_span")
-        return pupil_registers(spans, marked, weeks, outside["before"], outside["after"])
+        """Each pupil's registers from their span's start to `on` (attendance/registers.py),
+        for all the pupils at once (store/mark_registers.py)."""
+        conn = await self.session.connection()
+        return await read_registers(conn, self.postgres, spans, on)
 
     async def any_after(self, on: date) -> bool:
         """Whether any mark is dated after `on` (a look back at an earlier date)."""

@@ -86,8 +86,10 @@ class SqlRegistry:
         found: dict[str, date] = {}
         wanted = set(upns)
         if len(wanted) > _CHUNK:  # a county's threshold list: one read instead of dozens
-            rows = await self.session.exec(select(col(Pupil.upn), col(Pupil.date_of_birth)))
-            return {upn: born for upn, born in rows if upn in wanted}
+            # Core rows, not ORM ones: half the time for a county's pupils.
+            conn = await self.session.connection()
+            every = await conn.execute(select(col(Pupil.upn), col(Pupil.date_of_birth)))
+            return {upn: born for upn, born in every if upn in wanted}
         for chunk in chunks(wanted):
             rows = await self.session.exec(
                 select(col(Pupil.upn), col(Pupil.date_of_birth)).where(col(Pupil.upn).in_(chunk))

@@ -331,6 +331,7 @@ class FakeMarks:
                         school_weeks=len(window),
                         last_week=max(window),
                         school_urn=pupil["school_urn"] if pupil else "",
+                        last_marked=max(week_monday(m.day) for m in marks if m.day <= on),
                     )
                 )
         return results
