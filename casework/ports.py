@@ -131,6 +131,10 @@ class Marks(Protocol):
         """Whether any mark is dated after `on`."""
         ...
 
+    async def last_marked(self, upns: Sequence[str], on: date) -> dict[str, date]:
+        """Each pupil's last week (its Monday) up to `on`'s with any mark (`Z`, `#`, `Y4` too)."""
+        ...
+
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         """`N` marks dated from `since` to `on` that no alert has been raised for yet."""
         ...

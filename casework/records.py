@@ -164,9 +164,6 @@ class PupilCount:
     school_weeks: int = 0
     last_week: date | None = None
     school_urn: str = ""
-    # The last week up to DATE's with any mark for the pupil (`Z`, `#` and `Y4` too): a later
-    # mark shows them on roll over the weeks before it, which may have no register.
-    last_marked: date | None = None
 
 
 @dataclass(frozen=True)

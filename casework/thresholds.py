@@ -96,27 +96,35 @@ async def _registers_missing(
     windows = [c for c in counts if c.window_start is not None and c.last_week is not None]
     if not windows:
         return {}
+    starts = {c.upn: c.window_start for c in windows if c.window_start is not None}
     calendars = await uow.registry.calendars({c.school_urn for c in windows})
-    start = min(c.window_start for c in windows if c.window_start is not None)
+    start = min(starts.values())
     # A county's schools mostly share their LA's calendar: its weeks of term are found once.
     weeks_of_term = {cal: term_mondays(cal, start, on) for cal in set(calendars.values())}
     terms = {urn: weeks_of_term[calendar] for urn, calendar in calendars.items()}
-    # A week left blank after the window's last school week is missing only if a mark comes
-    # after it: one up to DATE (a `Z`, `#`, `Y4` week; the count's last marked week) or, looking
-    # back at an earlier date, one after DATE: then count the weeks up to DATE's.
-    later = await uow.marks.any_after(on)
-    spans = {
-        c.upn: c.window_start
-        for c in windows
-        if c.window_start is not None
-        and c.last_week is not None
-        and may_miss_registers(
-            terms[c.school_urn],
-            c.window_start,
-            week_monday(on) if later else max(c.last_week, c.last_marked or c.last_week),
-            c.school_weeks,
-        )
-    }
+    this_monday = week_monday(on)
+
+    def may_miss(c: PupilCount, upto: date) -> bool:
+        return may_miss_registers(terms[c.school_urn], starts[c.upn], upto, c.school_weeks)
+
+    # Looking back at an earlier date, a school's later marks may follow a week left blank
+    # after the window's last school week: count the weeks up to DATE's.
+    if await uow.marks.any_after(on):
+        spans = {c.upn: starts[c.upn] for c in windows if may_miss(c, this_monday)}
+    else:
+        spans = {c.upn: starts[c.upn] for c in windows if c.last_week and may_miss(c, c.last_week)}
+        # Such a week before DATE is missing only if a mark comes after it (a week of only `Z`,
+        # `#` or `Y4`): the few pupils whose weeks of term run on are asked for their last mark.
+        unsure = [
+            c
+            for c in windows
+            if c.upn not in spans
+            and c.last_week
+            and c.last_week < this_monday
+            and may_miss(c, this_monday)
+        ]
+        last = await uow.marks.last_marked([c.upn for c in unsure], on) if unsure else {}
+        spans |= {c.upn: starts[c.upn] for c in unsure if may_miss(c, last.get(c.upn, this_monday))}
     return await registers_missing(uow, spans, on, calendars) if spans else {}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from attendance.calendar import week_monday
 from attendance.threshold import Mark, Session, effective
 from casework.records import (
     Change,
@@ -324,6 +325,20 @@ class SqlMarks(CountedMarks):
         for all the pupils at once (store/mark_registers.py)."""
         conn = await self.session.connection()
         return await read_registers(conn, self.postgres, spans, on)
+
+    async def last_marked(self, upns: Sequence[str], on: date) -> dict[str, date]:
+        """Each pupil's last week up to `on`'s with any mark: the week summary has a row for
+        every week with a mark, so one descent of its key per pupil."""
+        found: dict[str, date] = {}
+        for chunk in chunks(upns):
+            stmt = text(
+                "SELECT upn, MAX(monday) FROM pupil_week WHERE upn IN :upns AND monday <= :monday "
+                "GROUP BY upn"
+            ).bindparams(bindparam("upns", expanding=True))
+            conn = await self.session.connection()
+            rows = await conn.execute(stmt, {"upns": chunk, "monday": self._day(week_monday(on))})
+            found.update((r[0], _as_date(r[1])) for r in rows)
+        return found
 
     async def any_after(self, on: date) -> bool:
         """Whether any mark is dated after `on` (a look back at an earlier date)."""

@@ -67,9 +67,7 @@ async def _postgres(
 ) -> list[PupilCount]:
     stmt = (
         text(f"""
-        SELECT p.upn, x.sessions, x.window_start, x.weeks, x.last_week, p.school_urn,
-               (SELECT MAX(m.monday) FROM pupil_week m
-                WHERE m.upn = p.upn AND m.monday <= :this_monday) AS last_marked
+        SELECT p.upn, x.sessions, x.window_start, x.weeks, x.last_week, p.school_urn
         FROM pupil p
         JOIN school s ON s.urn = p.school_urn
         CROSS JOIN LATERAL (
@@ -87,15 +85,14 @@ async def _postgres(
         WHERE s.local_authority IN :authorities AND x.sessions > 0
     """)
         .bindparams(bindparam("this_monday", type_=Date), bindparam("authorities", expanding=True))
-        .columns(window_start=Date, last_week=Date, last_marked=Date)
+        .columns(window_start=Date, last_week=Date)
     )
     rows = (await conn.execute(stmt, _params(on, authorities, weeks))).all()
     return [_count(r) for r in rows]
 
 
 def _count(r: Any) -> PupilCount:
-    """(upn, sessions, window start, school weeks, last week, school, last week with any
-    mark) as a PupilCount."""
+    """(upn, sessions, window start, school weeks, last week, school) as a PupilCount."""
     return PupilCount(
         upn=r[0],
         unauthorised_sessions=int(r[1]),
@@ -103,7 +100,6 @@ def _count(r: Any) -> PupilCount:
         school_weeks=int(r[3]),
         last_week=_day(r[4]),
         school_urn=r[5],
-        last_marked=_day(r[6]),
     )
 
 
@@ -155,7 +151,7 @@ async def _window(
     weeks: int,
     bound: date | None,
     upns: list[str] | None,
-) -> list[tuple[str, int, date, int, date, str, date]]:
+) -> list[tuple[str, int, date, int, date, str]]:
     filters = ["w.monday <= :this_monday", "s.local_authority IN :authorities"]
     params = _params(on, authorities, weeks)
     binds = [bindparam("this_monday", type_=Date), bindparam("authorities", expanding=True)]
@@ -183,13 +179,12 @@ async def _window(
             FROM visible WHERE (school & vis) <> 0
         )
         SELECT upn, SUM({_popcount("c")}) AS sessions, MIN(monday) AS window_start,
-               COUNT(*) AS school_weeks, MAX(monday) AS last_week, MAX(school_urn) AS school_urn,
-               (SELECT MAX(v.monday) FROM visible v WHERE v.upn = school_weeks.upn) AS last_marked
+               COUNT(*) AS school_weeks, MAX(monday) AS last_week, MAX(school_urn) AS school_urn
         FROM school_weeks WHERE rn <= :weeks GROUP BY upn
         HAVING SUM(c) > 0 OR COUNT(*) < :weeks
     """)
         .bindparams(*binds)
-        .columns(window_start=Date, last_week=Date, last_marked=Date)
+        .columns(window_start=Date, last_week=Date)
     )
     rows = (await conn.execute(stmt, params)).all()
-    return [(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5], r[6]) for r in rows]
+    return [(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5]) for r in rows]

@@ -331,7 +331,6 @@ class FakeMarks:
                         school_weeks=len(window),
                         last_week=max(window),
                         school_urn=pupil["school_urn"] if pupil else "",
-                        last_marked=max(week_monday(m.day) for m in marks if m.day <= on),
                     )
                 )
         return results
@@ -357,6 +356,13 @@ class FakeMarks:
 
     async def any_after(self, on: date) -> bool:
         return any(day > on for (_, day, _, _) in self.marks)
+
+    async def last_marked(self, upns: Sequence[str], on: date) -> dict[str, date]:
+        found: dict[str, date] = {}
+        for upn, day, _, _ in self.marks:
+            if upn in upns and day <= on:
+                found[upn] = max(found.get(upn, day), week_monday(day))
+        return found
 
     async def count_codes(self, upn: str, start: date, end: date, codes: frozenset[str]) -> int:
         return len(
