@@ -11,6 +11,7 @@ from datetime import datetime
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.lazy_listener.async_runner import AsyncLazyListenerRunner
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -175,10 +176,14 @@ def oauth_settings(application: App) -> AsyncOAuthSettings | None:
     )
 
 
-def slack_app(application: App) -> AsyncApp | None:
+def slack_app(
+    application: App, answering: tuple[App, AsyncLazyListenerRunner] | None = None
+) -> AsyncApp | None:
     """The Bolt app when Slack is configured: a bot token (SLACK_BOT_TOKEN) or OAuth installs
     (SLACK_CLIENT_ID/SECRET), with SLACK_SIGNING_SECRET (HTTP at /slack/events) and/or
-    SLACK_APP_TOKEN (Socket Mode: no public URL needed)."""
+    SLACK_APP_TOKEN (Socket Mode: no public URL needed). With `answering`, the lazy listeners
+    (the answers) run on that runner's loop with that App's engine; the acks (and OAuth's
+    installation look-ups, before the ack) stay with `application`."""
     s = application.settings
     oauth = oauth_settings(application)
     client = slack_client(application)
@@ -189,14 +194,16 @@ def slack_app(application: App) -> AsyncApp | None:
         return None
     # Without a signing secret every HTTP request fails verification (401): Socket Mode only.
     secret = reveal(s.slack_signing_secret) or ""
+    answers, runner = answering if answering is not None else (application, None)
     return build_app(
-        commands(application),
-        application.uow,
+        commands(answers),
+        answers.uow,
         client,
         secret,
         application.clock.today,
         application.clock.now,
         oauth,
+        runner,
     )
 
 

@@ -1,8 +1,8 @@
 """The composition root: `bootstrap(settings, **overrides)` builds every adapter once and returns
 the one `App` the CLI, `serve`, the demo and the tests use.
 
-Nothing here runs at import time, and nothing heavy is imported until it is used: the Slack app,
-the alert channels and the inbox are built on first use (so `supportfirst threshold` never loads
+Nothing here runs at import time, and nothing heavy is imported until it is used: the alert
+channels and the inbox are built on first use (so `supportfirst threshold` never loads
 slack_bolt), each exactly once. Tests replace an adapter by passing it (`clock=`, `postroom=`,
 `inbox=`, `alerts=`), never by patching.
 """
@@ -33,9 +33,7 @@ from store.uow import SqlUnitOfWork
 from supportfirst.localday import today_in_england
 from supportfirst.settings import Settings, load_settings
 
-if TYPE_CHECKING:  # built lazily: these pull in slack_bolt, imap_tools, aiosmtpd, dkim
-    from slack_bolt.async_app import AsyncApp
-
+if TYPE_CHECKING:  # built lazily: these pull in imap_tools, aiosmtpd, dkim
     from mail.authenticity import Authenticator
     from mail.inbox import Inbox
     from supportfirst.alerting import Alerts
@@ -165,13 +163,6 @@ class App:
 
         given = self.overrides.get("alerts")
         return given if given is not None else Alerts(self)  # type: ignore[return-value]
-
-    @cached_property
-    def slack(self) -> AsyncApp | None:
-        """The Bolt app for `/attendance` and the alert buttons, when Slack is configured."""
-        from supportfirst.alerting import slack_app
-
-        return slack_app(self)
 
     def on_another_loop(self) -> App:
         """The same service for another event loop (another thread): its own engine, its own

@@ -23,11 +23,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 
+from bot.slack.elsewhere import AnswersElsewhere
 from bot.slack.gate import ReplayGuard, read_body
 from casework.audit import record_head
 from casework.thresholds import daily_review_once
 from mail.sender import SmtpServer
-from supportfirst.alerting import socket_mode
+from supportfirst.alerting import slack_app, socket_mode
 from supportfirst.bootstrap import App, LoopDied
 from supportfirst.dropfolder import DropFolder, import_settled, watch_forever
 from supportfirst.ingesting import ingest_forever
@@ -166,25 +167,33 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
 
 async def serve_forever(application: App, host: str, port: int) -> None:
     """Serve until cancelled. The HTTP listener (Slack's acks, the case pages) has this event
-    loop to itself; the background loops run on their own loop in their own thread
-    (supportfirst/own_loop.py), so an ack never waits behind the sender's or the ingester's
-    work. The loops run under one TaskGroup: a loop that dies takes the service down with its
-    error (the exit is non-zero), it never keeps running half-alive."""
+    loop to itself; Slack's answers (Bolt's lazy listeners) run on a second loop and the
+    background loops on a third, each in its own thread with its own engine
+    (supportfirst/own_loop.py), so an ack waits neither for the answers of the commands before
+    it nor for the sender's or the ingester's work. The background loops run under one
+    TaskGroup: a loop that dies takes the service down with its error (the exit is non-zero),
+    it never keeps running half-alive."""
     # The umask (077) is set by the CLI's entry, `supportfirst serve` included: a process-wide
     # setting, so not here, where tests run the service inside their own process.
     configure_logging()
-    runner = web.AppRunner(make_web_app(application, application.slack))
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    print(
-        f"supportfirst serving on http://{host}:{port} (database {application.shown_url}); "
-        "alerts print here",
-        flush=True,
+    # Its own engine: connections belong to the loop that opened them.
+    answering, answers = application.on_another_loop(), AnswersElsewhere(log)
+    slack = slack_app(application, (answering, answers))
+    answering_loop = asyncio.create_task(
+        in_own_thread(lambda: _answer(answers, answering), "supportfirst-answers")
     )
+    await answers.running()
+    runner = web.AppRunner(make_web_app(application, slack))
     try:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        print(
+            f"supportfirst serving on http://{host}:{port} (database {application.shown_url}); "
+            "alerts print here",
+            flush=True,
+        )
         async with contextlib.AsyncExitStack() as stack:
-            await _connect_socket_mode(application, stack)
-            # Its own engine: connections belong to the loop that opened them.
+            await _connect_socket_mode(application, slack, stack)
             await in_own_thread(
                 lambda: _background(application.on_another_loop()), "supportfirst-loops"
             )
@@ -192,6 +201,16 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         raise died.exceptions[0] from None
     finally:
         await runner.cleanup()
+        answering_loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await answering_loop
+
+
+async def _answer(answers: AnswersElsewhere, answering: App) -> None:
+    try:
+        await answers.run_forever()
+    finally:
+        await answering.close()
 
 
 async def _background(application: App) -> None:
@@ -229,8 +248,9 @@ async def _supervised(name: str, loop: Coroutine[Any, Any, None]) -> None:
         raise LoopDied(f"the {name} loop stopped: {type(e).__name__}: {e}") from e
 
 
-async def _connect_socket_mode(application: App, stack: contextlib.AsyncExitStack) -> None:
-    slack = application.slack
+async def _connect_socket_mode(
+    application: App, slack: AsyncApp | None, stack: contextlib.AsyncExitStack
+) -> None:
     if slack is not None and (socket := await socket_mode(application, slack)) is not None:
         stack.push_async_callback(socket.close_async)
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.lazy_listener.async_runner import AsyncLazyListenerRunner
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -41,15 +42,19 @@ def build_app(
     today: Callable[[], date],
     clock: Callable[[], datetime],
     oauth_settings: AsyncOAuthSettings | None = None,
+    answers: AsyncLazyListenerRunner | None = None,
 ) -> AsyncApp:
     """With `oauth_settings`, the app is installed per workspace (tokens from the installation
-    store); otherwise `client` carries the one workspace's bot token."""
+    store); otherwise `client` carries the one workspace's bot token. With `answers`, the lazy
+    listeners run there (bot/slack/elsewhere.py) instead of on the loop that acks."""
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
         process_before_response=False,
         oauth_settings=oauth_settings,
     )
+    if answers is not None:
+        app.listener_runner.lazy_listener_runner = answers
     deps = Deps(commands, new_uow, today, clock)
     for listeners in (slash, views, actions, events):
         listeners.register(app, deps)
