@@ -18,45 +18,15 @@ from casework.consent import shared_with
 from casework.errors import Refused
 from casework.letter_facts import leave_dates
 from casework.letter_repeats import letter_about, refuse_a_repeat
-from casework.letters import (
-    PLAIN,
-    TITLES,
-    Letter,
-    LetterOptions,
-    Renderer,
-    Staff,
-    letter_contact,
-    render_letter,
-)
+from casework.letters import PLAIN, Letter, LetterOptions, Renderer, Staff, letter_contact
+from casework.parcels import FORMAL as FORMAL
+from casework.parcels import Composed as Composed
+from casework.parcels import ParentRoute as ParentRoute
+from casework.parcels import Printable as Printable
+from casework.parcels import Sending, drafts, parcel, record
 from casework.ports import Evidence, UnitOfWork
 from casework.pupils import known_pupil
-from casework.records import Entry, ParentRow, PrintedCopy, PupilRow, QueuedEmail
-
-# Notices whose service may be relied on in court: they carry the PDF copy, and a bounce is an
-# alert that the notice was not served.
-FORMAL = frozenset({"nti", "intend_legal_intervention"})
-
-
-class Composed(Protocol):
-    @property
-    def raw(self) -> bytes: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def message_id(self) -> str: ...
-    @property
-    def token(self) -> str: ...
-    @property
-    def envelope_from(self) -> str: ...
-    @property
-    def recipient(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Printable:
-    content: bytes
-    media_type: str
-    filename: str
+from casework.records import Entry, ParentRow, PupilRow
 
 
 class Postroom(Protocol):
@@ -75,6 +45,12 @@ class Postroom(Protocol):
     def printable(self, letter: Letter, name: str, now: datetime) -> Printable: ...
 
 
+class Printer(Protocol):
+    """The postroom's `printable`, run elsewhere (mail/printing.py: a pool of processes)."""
+
+    async def printable(self, letter: Letter, name: str, now: datetime) -> Printable: ...
+
+
 @dataclass(frozen=True)
 class Mailroom:
     """The ports a use case needs to send letters."""
@@ -82,15 +58,8 @@ class Mailroom:
     renderer: Renderer
     postroom: Postroom
     evidence: Evidence
-
-
-@dataclass(frozen=True)
-class ParentRoute:
-    parent_id: str
-    route: str  # email | post
-    message_id: str | None
-    reason: str  # why this route, as staff read it
-    printed_id: int | None = None  # the printed letter and slip, for post or hand delivery
+    # Where PDFs are made off the event loop (WeasyPrint holds the GIL); None: in line.
+    printer: Printer | None = None
 
 
 @dataclass(frozen=True)
@@ -113,32 +82,6 @@ async def email_consent(
     return consent, f"consent {consent.id} ({consent.method}, {consent.given_on})"
 
 
-@dataclass(frozen=True)
-class _Sending:
-    """One letter on its way to each parent of a pupil: what is the same for every parent."""
-
-    uow: UnitOfWork
-    mailroom: Mailroom
-    template: str
-    pupil: PupilRow
-    staff: Staff
-    on: date
-    now: datetime
-    notice_id: int | None
-    school_name: str
-
-    @property
-    def title(self) -> str:
-        return TITLES.get(self.template, self.template)
-
-    def stem(self, parent: ParentRow) -> str:
-        return f"{self.template}-{self.pupil.upn}-{parent.parent_id}"
-
-
-# A parent's route, the case-log summary of it, and the details logged and audited.
-_Routed = tuple[ParentRoute, str, dict[str, object]]
-
-
 async def queue_for_parents(
     uow: UnitOfWork,
     mailroom: Mailroom,
@@ -156,123 +99,13 @@ async def queue_for_parents(
     `about` is logged with each letter: what it answers (leave dates, a discussion)."""
     school = await uow.registry.school(pupil.school_urn)
     school_name = school.name if school else pupil.school_urn
-    sending = _Sending(uow, mailroom, template, pupil, staff, on, now, notice_id, school_name)
+    sending = Sending(uow, mailroom, template, pupil, staff, on, now, notice_id, school_name)
     consents = [await email_consent(uow, parent, on) for parent in parents]
-    for parent, (consent, reason) in zip(parents, consents, strict=True):
-        if consent is None and parent.address is None:
-            # Refused before anything is printed or queued for any parent.
-            raise Refused(
-                f"parent {parent.parent_id} ({parent.name}) has no postal address on file and "
-                f"cannot be emailed ({reason}): a printed {sending.title} could not be posted or "
-                "delivered; import the parents file with address_line_1, town and postcode, or "
-                "record their written consent to email (consent record)"
-            )
-    routes = []
-    for parent, (consent, reason) in zip(parents, consents, strict=True):
-        letter = await render_letter(
-            uow, mailroom.renderer, template, pupil, parent, staff, on, options
-        )
-        if consent is not None:
-            route, summary, details = await _by_email(sending, parent, letter, consent, reason)
-        else:
-            route, summary, details = await _by_post(sending, parent, letter, reason)
-        details.update(
-            template=template,
-            parent_id=parent.parent_id,
-            route=route.route,
-            message_id=route.message_id,
-            notice_id=notice_id,
-            **(about or {}),
-        )
-        await uow.cases.add_entry(pupil.upn, on, "letter_sent", staff.actor, summary, details, now)
-        await uow.audit.append(staff.actor, "letter.queued", f"pupil:{pupil.upn}", details, now)
-        routes.append(route)
-    return routes
-
-
-async def _by_email(
-    s: _Sending, parent: ParentRow, letter: Letter, consent: ConsentRecord, reason: str
-) -> _Routed:
-    """The email's bytes into evidence, then queued; a formal notice carries its PDF copy."""
-    uow, mailroom, pupil, staff, now = s.uow, s.mailroom, s.pupil, s.staff, s.now
-    template, notice_id, stem = s.template, s.notice_id, s.stem(parent)
-    formal = template in FORMAL
-    pdf = mailroom.postroom.printable(letter, f"{stem}.pdf", now) if formal else None
-    composed = mailroom.postroom.email(letter, s.school_name, parent.name, consent.email, now, pdf)
-    mailroom.evidence.put(composed.raw)
-    await uow.mail.queue(
-        QueuedEmail(
-            composed.message_id,
-            composed.token,
-            pupil.upn,
-            parent.parent_id,
-            consent.id,
-            template,
-            notice_id,
-            formal,
-            composed.recipient,
-            composed.envelope_from,
-            composed.sha256,
-            len(composed.raw),
-            now,
-            staff.actor,
-        )
-    )
-    route = ParentRoute(parent.parent_id, "email", composed.message_id, reason)
-    summary = f"{s.title} queued for email to {parent.name} at {consent.email}."
-    details: dict[str, object] = {
-        "sha256": composed.sha256,
-        "consent_id": consent.id,
-        "recipient": composed.recipient,
-    }
-    return route, summary, details
-
-
-async def _by_post(s: _Sending, parent: ParentRow, letter: Letter, reason: str) -> _Routed:
-    """The printed letter and its hand-delivery slip, both into evidence before the record."""
-    uow, mailroom, pupil, staff, now = s.uow, s.mailroom, s.pupil, s.staff, s.now
-    template, notice_id, stem = s.template, s.notice_id, s.stem(parent)
-    assert parent.address is not None  # queue_for_parents refused it otherwise
-    printed = mailroom.postroom.printable(letter, f"{stem}.pdf", now)
-    slip = await render_letter(
-        uow,
-        mailroom.renderer,
-        "hand_delivery_slip",
-        pupil,
-        parent,
-        staff,
-        s.on,
-        LetterOptions(slip_for=template),
-    )
-    slip_copy = mailroom.postroom.printable(slip, f"{stem}-slip.pdf", now)
-    letter_sha = mailroom.evidence.put(printed.content)
-    slip_sha = mailroom.evidence.put(slip_copy.content)
-    printed_id = await uow.mail.add_printed(
-        PrintedCopy(
-            pupil.upn,
-            parent.parent_id,
-            template,
-            notice_id,
-            letter_sha,
-            slip_sha,
-            printed.media_type,
-            now,
-            staff.actor,
-        )
-    )
-    route = ParentRoute(parent.parent_id, "post", None, reason, printed_id)
-    summary = (
-        f"{s.title} printed for post or hand delivery to {parent.name} at "
-        f"{parent.address.one_line()} ({reason}); "
-        "record delivery on the slip."
-    )
-    details: dict[str, object] = {
-        "letter_sha256": letter_sha,
-        "slip_sha256": slip_sha,
-        "printed_id": printed_id,
-        "address": parent.address.one_line(),
-    }
-    return route, summary, details
+    drafted = await drafts(sending, parents, consents, options)
+    parcels = [await parcel(sending, d) for d in drafted]
+    # Every blob durable before any row relies on it.
+    mailroom.evidence.put_many([blob for p in parcels for blob in p.blobs()])
+    return await record(sending, parcels, about)
 
 
 async def send_letter(

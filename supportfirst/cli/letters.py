@@ -52,6 +52,19 @@ NotesOpt = Annotated[
     ),
 ]
 
+AgainOpt = Annotated[
+    bool, typer.Option("--again", help="send it again to parents who had it today")
+]
+AllMetOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-met", help="every pupil meeting the threshold on --on (no UPN), in batches"
+    ),
+]
+SchoolOpt = Annotated[
+    str | None, typer.Option("--school", help="--all-met: only this school's pupils")
+]
+
 
 def _options(
     meeting: str | None,
@@ -127,7 +140,7 @@ def letter_preview(
 @letter_app.command("send")
 def letter_send(
     template: TemplateArg,
-    upn: str,
+    upn: Annotated[str | None, typer.Argument(help="the pupil (or --all-met)")] = None,
     meeting: MeetingOpt = None,
     granted: GrantedOpt = False,
     on: OnOpt = None,
@@ -141,29 +154,36 @@ def letter_send(
     ] = None,
     entry: EntryOpt = None,
     notes: NotesOpt = None,
-    again: Annotated[
-        bool, typer.Option("--again", help="send it again to parents who had it today")
-    ] = False,
+    again: AgainOpt = False,
+    all_met: AllMetOpt = False,
+    school: SchoolOpt = None,
     json_: JsonOpt = False,
     by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Queue the letter for each parent: email where that parent consented, else print + slip.
     It names you (--by) as the person to contact, with your phone and email. The same letter
-    to the same parent twice in one day needs --again."""
+    to the same parent twice in one day needs --again. --all-met: every pupil meeting the
+    threshold on --on (of --school); each one refused is named on stderr (exit 1)."""
     from casework.sending import send_letter
 
     options = _options(meeting, granted, leave_from, leave_to, entry, notes)
+    if all_met or school is not None:
+        _send_to_all_met(template, upn, all_met, school, again, request, on, by, options, json_, db)
+        return
+    if upn is None:
+        raise UserError("name the pupil (UPN), or --all-met for every pupil meeting the threshold")
     # A copy that cannot be read: the boundary names the file.
     copy = (request.name, request.read_bytes()) if request is not None else None
+    pupil = upn.upper()
 
     async def work(application: App) -> None:
         sent = await send_letter(
             application.uow(),
             application.mailroom(),
             template,
-            upn.upper(),
-            await acting(application, by, "letter", upn=upn.upper(), account_ok=True),
+            pupil,
+            await acting(application, by, "letter", upn=pupil, account_ok=True),
             parse_date(on),
             application.clock.now(),
             options,
@@ -233,3 +253,33 @@ def letter_delivered(
             typer.echo(f"  warning: {done.warning}", err=True)
 
     run(db, work)
+
+
+def _send_to_all_met(
+    template: str,
+    upn: str | None,
+    all_met: bool,
+    school: str | None,
+    again: bool,
+    request: Path | None,
+    on: str | None,
+    by: str | None,
+    options: LetterOptions,
+    json_: bool,
+    db: str | None,
+) -> None:
+    from supportfirst.cli.bulk_letters import send_to_all_met
+
+    if upn is not None or not all_met:
+        raise UserError("--all-met sends to every pupil meeting the threshold: give no UPN")
+    if again or request is not None:
+        raise UserError("--all-met: --again and --request are for one pupil's letter")
+
+    async def work(application: App) -> int:
+        return await send_to_all_met(
+            application, template, parse_date(on), school, by, options, json_
+        )
+
+    code = run(db, work)
+    if code:
+        raise typer.Exit(code)
