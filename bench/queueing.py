@@ -3,23 +3,20 @@
 beside a bare Jinja2 render + `EmailMessage.as_bytes()` of the same letters, and beside the
 one-letter path (`send_letter` per pupil, as `letter send TEMPLATE UPN` runs it), in one run.
 
-    python bench/queue.py [--pupils 500] [--formal-share 0.1] [--runs 3] [--db URL] [--profile]
+    python bench/queueing.py [--pupils 500] [--formal-share 0.1] [--runs 3] [--db URL] [--profile]
 
 A school of N pupils (bench/send.py's: one parent each, consent to email); every tenth pupil has a
 Notice to Improve issued before the clock, and gets the notice letter (`nti`, its PDF attached);
-the others one of seven ordinary letters in turn. See bench/README.md.
+the others one of six ordinary letters in turn. See bench/README.md.
 """
 
-# ruff: noqa: E402  (the path is set before the imports: see HERE)
+# ruff: noqa: E402  (the repository's root is put on the path before the imports)
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-# This file's name is the standard library's `queue`: its folder must not be on the path.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
