@@ -87,6 +87,23 @@ async def admit(
     return Admitted(member, pupil)
 
 
+async def refuse(
+    new_uow: Callable[[], UnitOfWork],
+    caller: Caller,
+    member: StaffRecord,
+    act: Act,
+    why: str,
+    now: datetime,
+) -> Forbidden:
+    """A refusal decided after the guard admitted the caller (rows of a file beyond their
+    schools, a message about another school's pupil): audited like the guard's own, returned
+    for the caller to raise."""
+    async with new_uow() as uow:
+        await _audit_refusal(uow, caller, member, act, why, now)
+        await uow.commit()
+    return Forbidden(why)
+
+
 async def _member(uow: UnitOfWork, caller: Caller) -> StaffRecord | None:
     if caller.surface == "slack":
         return await uow.chat.staff_for_slack(caller.by)

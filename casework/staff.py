@@ -14,13 +14,16 @@ from casework.records import StaffRecord
 ROLES = ("attendance_officer", "dsl", "senior_attendance_champion", "read_only")
 # What each role may do from chat; anything else is refused politely and audited.
 # `import` takes registers and files in, `penalty` records penalty notices and their
-# outcomes, `admin` adds staff, sets school details, routes alerts and issues sign-in links.
-_CASEWORK = frozenset({"status", "log", "letter", "nti", "consent", "pack", "import", "penalty"})
+# outcomes, `admin` adds staff, sets school details, routes alerts and issues sign-in links;
+# `view` reads the lists that span a school (threshold, review, the mail read), every role's.
+_CASEWORK = frozenset(
+    {"view", "status", "log", "letter", "nti", "consent", "pack", "import", "penalty"}
+)
 MAY = {
     "attendance_officer": _CASEWORK | {"admin"},
     "senior_attendance_champion": _CASEWORK | {"admin"},
-    "dsl": frozenset({"status", "log", "pack"}),
-    "read_only": frozenset({"status"}),
+    "dsl": frozenset({"view", "status", "log", "pack"}),
+    "read_only": frozenset({"view", "status"}),
 }
 ALERT_KINDS = (
     "ThresholdMet",

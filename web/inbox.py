@@ -5,8 +5,11 @@ The same use cases as `mail attach|dismiss`; every view, download and act is aud
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
+from casework.access import Caller, Forbidden
 from casework.errors import NotFound, Refused
 from casework.message_view import MessageView, message_view
 from casework.ports import Evidence
@@ -18,6 +21,8 @@ from casework.quarantine import (
     triage_view,
     waiting,
 )
+from casework.records import InboundRecord, StaffRecord
+from casework.scope import message_allowed, scope_of, seen_messages, seen_pupils
 from web.pages import ACT, _admit, _audit
 from web.render import page
 from web.signin import deps, form, html
@@ -28,13 +33,26 @@ DONE = {"attached": "attached to the case", "dismissed": "dismissed"}
 async def inbox(request: web.Request) -> web.Response:
     member, session = await _admit(request, ACT)
     d = deps(request)
-    held = await waiting(d.new_uow())
+    scope = scope_of(member)  # their schools' mail, and mail about no pupil yet
+    held = await seen_messages(d.new_uow(), scope, await waiting(d.new_uow()))
     triaged = await recently_triaged(d.new_uow(), d.now())
+    triaged = await seen_messages(d.new_uow(), scope, triaged)
     await _audit(request, member, "web.viewed", "inbox")
     done = DONE.get(request.query.get("done", ""))
     return html(
         page("inbox", me=member, csrf=session.csrf_token, held=held, triaged=triaged, done=done)
     )
+
+
+async def _theirs(request: web.Request, member: StaffRecord, message: InboundRecord) -> None:
+    """403, audited, for a message about pupils of none of the member's schools."""
+    d = deps(request)
+    try:
+        await message_allowed(d.new_uow, Caller(member.id, "web"), message, d.now(), ACT)
+    except Forbidden as e:
+        raise web.HTTPForbidden(
+            text=page("message", title="Not allowed", text=str(e)), content_type="text/html"
+        ) from None
 
 
 def _not_found(e: NotFound) -> web.HTTPNotFound:
@@ -55,6 +73,11 @@ async def one_message(request: web.Request) -> web.Response:
         if upn is None:
             raise _not_found(e) from None
         view, problem = await triage_view(d.new_uow(), ref), str(e)  # a mistyped UPN
+    await _theirs(request, member, view.message)
+    if view.pupil is not None:  # the pupil named to attach it to: one of theirs, or 403
+        await _admit(request, ACT, view.pupil.upn)
+    found = await seen_pupils(d.new_uow(), scope_of(member), view.suggestions, lambda s: s.upn)
+    view = replace(view, suggestions=tuple(found))  # no other school's pupil named
     await _audit(request, member, "web.viewed", f"mail:{view.message.id}")
     shown = _shown(d.evidence(), view.message.sha256)
     return html(
@@ -85,6 +108,7 @@ async def download(request: web.Request) -> web.Response:
         message = await quarantined_message(d.new_uow(), ref)
     except NotFound as e:
         raise _not_found(e) from None
+    await _theirs(request, member, message)
     try:
         raw = d.evidence().get(message.sha256)
     except LookupError:
@@ -106,6 +130,7 @@ async def act(request: web.Request) -> web.Response:
     d = deps(request)
     reason, now = fields.get("reason", ""), d.now()
     try:
+        await _theirs(request, member, await quarantined_message(d.new_uow(), ref))
         if what == "attach":
             parent = fields.get("parent") or None
             upn = fields.get("upn", "").strip().upper()

@@ -21,6 +21,7 @@ from supportfirst.localday import today_in_england
 from supportfirst.words import counted as counted  # for every command's output
 
 if TYPE_CHECKING:
+    from casework.scope import Scope
     from casework.sending import ParentRoute
     from supportfirst.bootstrap import App
 
@@ -58,6 +59,11 @@ ByOpt = Annotated[
         help="the member of staff acting, by id or name (audited; default SUPPORTFIRST_OPERATOR)",
         show_default=False,
     ),
+]
+
+OnlySchoolOpt = Annotated[
+    str | None,
+    typer.Option("--school", help="only that school's pupils (one of yours)", show_default=False),
 ]
 
 
@@ -104,6 +110,32 @@ async def acting(
         member = (await admit(application.uow, caller, act, now)).member
     assert member is not None
     return member.id
+
+
+async def seeing(
+    application: App, by: str | None, school_urn: str | None = None, doing: str = ""
+) -> Scope:
+    """The schools whose pupils a list shows (threshold, review, mail inbox): the schools of
+    the member of staff `--by` (else SUPPORTFIRST_OPERATOR) names, once the guard admits them
+    to `view` (a refusal audited); every school for the computer account (no one named), as
+    for a database with no staff on record yet: nothing to scope by. `--school` narrows it."""
+    from casework.access import Caller
+    from casework.scope import EVERY_SCHOOL, narrowed, viewing
+
+    who = by or application.settings.operator
+    if not who or not await _any_staff(application):
+        if school_urn is not None:
+            async with application.uow() as uow:
+                if await uow.registry.school(school_urn) is None:
+                    raise UserError(f"--school: no school {school_urn}: import the schools file")
+        return narrowed(EVERY_SCHOOL, school_urn)
+    caller = Caller(who, "cli")
+    return await viewing(application.uow, caller, application.clock.now(), school_urn, doing)
+
+
+async def _any_staff(application: App) -> bool:
+    async with application.uow() as uow:
+        return bool(await uow.chat.all_staff())
 
 
 def complain(message: str) -> None:

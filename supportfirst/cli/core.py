@@ -18,13 +18,12 @@ from supportfirst.cli.common import (
     counted,
     emit_json,
     fail,
-    parse_date,
     run,
 )
+from supportfirst.cli.reviews import review, threshold
 
 if TYPE_CHECKING:
     from attendance.authorities import AuthorityRules
-    from casework.thresholds import PupilThreshold
     from supportfirst.bootstrap import App
 
 commands = typer.Typer()
@@ -67,7 +66,8 @@ DateFormatOpt = Annotated[
 
 def _schools_named(kind: str, file: Path, school: str | None) -> set[str]:
     """The schools a file writes for (their staff alone may import it); a file that cannot be
-    read names none here, and the import itself says what is wrong with it."""
+    read names none here, and the import itself says what is wrong with it. A parents file
+    names none: each row's pupil is checked instead (casework.scope.parents_beyond)."""
     import csv
     import io
 
@@ -81,6 +81,14 @@ def _schools_named(kind: str, file: Path, school: str | None) -> set[str]:
         return {(r.get(column) or "").strip() for r in rows if column} - {""}
     except (OSError, UnicodeDecodeError, csv.Error):
         return set()
+
+
+async def _parents_scoped(application: App, who: str, file: Path) -> None:
+    from casework.access import Caller
+    from casework.scope import parents_beyond
+
+    now = application.clock.now()
+    await parents_beyond(application.uow, Caller(who, "cli"), str(file), file.read_bytes(), now)
 
 
 async def _known_school(application: App, urn: str) -> bool:
@@ -129,6 +137,8 @@ def import_(
             if not is_account(who) and await _known_school(application, urn):
                 await acting(application, who, "import", school_urn=urn)
         try:
+            if kind == "parents" and not is_account(who):  # each row's pupil: one of theirs?
+                await _parents_scoped(application, who, file)
             with rows_progress(file) as tick:
                 summary = await import_file(application, replace(request, by=who), tick)
         except ImportRejected as e:
@@ -151,112 +161,9 @@ def import_(
     run(db, work, reads=False)  # the first import is into an empty database
 
 
-def _threshold_entry(r: PupilThreshold) -> dict[str, object]:
-    """One pupil of `threshold --json` (CONTRACT.md, and its Additions)."""
-    return {
-        "upn": r.upn,
-        "unauthorised_sessions": r.unauthorised_sessions,
-        "window_start": r.window_start.isoformat() if r.window_start else None,
-        "window_end": r.window_end.isoformat(),
-        "met": r.met,
-        "compulsory_school_age": r.compulsory_school_age,
-        "conflicts": [
-            {
-                "date": c.day.isoformat(),
-                "session": c.session,
-                "schools": [u for u, _ in c.marks],
-                "codes": [k for _, k in c.marks],
-            }
-            for c in r.conflicts
-        ],
-        "registers_missing": [m.isoformat() for m in r.registers_missing],
-    }
-
-
-@commands.command()
-def threshold(
-    on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
-    json_: JsonOpt = False,
-    all_: Annotated[bool, typer.Option("--all", help="every pupil with a counted session")] = False,
-    db: DbOpt = None,
-) -> None:
-    """Pupils who meet the national threshold (10 sessions in 10 school weeks) on a date."""
-    from attendance.registers import weeks_of
-    from casework.thresholds import threshold_report
-
-    async def work(application: App) -> None:
-        day = parse_date(on)
-        results = await threshold_report(application.uow(), day, all_)
-        if json_:
-            emit_json(
-                {
-                    "on": day.isoformat(),
-                    "pupils": [_threshold_entry(r) for r in results],
-                }
-            )
-            return
-        for r in results:
-            typer.echo(
-                f"{r.upn}  {r.unauthorised_sessions:3d} sessions  "
-                f"{r.window_start} to {r.window_end}  {'MET' if r.met else ''}"
-                f"{'' if r.compulsory_school_age else 'not of compulsory school age'}".rstrip()
-            )
-            for c in r.conflicts:
-                typer.echo(f"  registers disagree: {c.describe()} (one school must correct it)")
-            if r.registers_missing:
-                typer.echo(
-                    f"  registers missing for the weeks of {weeks_of(r.registers_missing)}: "
-                    "the window reaches back over them; import them before any notice or penalty"
-                )
-        met = sum(r.met for r in results)
-        meet = "meets" if met == 1 else "meet"
-        typer.echo(f"{counted(met, 'pupil')} {meet} the threshold on {day}")
-
-    run(db, work)
-
-
-@commands.command()
-def review(
-    on: Annotated[str | None, typer.Option("--on", help="the date (default today)")] = None,
-    once: Annotated[
-        bool,
-        typer.Option(
-            "--once", help="do nothing when that day was already reviewed (as serve does)"
-        ),
-    ] = False,
-    json_: JsonOpt = False,
-    db: DbOpt = None,
-) -> None:
-    """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events."""
-    from casework.audit import record_head
-    from casework.thresholds import daily_review, daily_review_once
-
-    async def work(application: App) -> None:
-        day = parse_date(on)
-        now = application.clock.now()
-        if once:
-            ran = await daily_review_once(application.uow(), day, now)
-        else:
-            ran = await daily_review(application.uow(), day, now)
-        events = ran or []
-        if ran is not None:
-            await record_head(application.uow(), application.signing_key, application.heads(), now)
-        if json_:
-            out = {
-                "on": day.isoformat(),
-                "events": [{"kind": e.kind, **e.payload()} for e in events],
-            }
-            emit_json({**out, "already_reviewed": True} if ran is None else out)
-            return
-        if ran is None:
-            typer.echo(f"{day} was already reviewed: nothing done")
-            return
-        for e in events:
-            fields = ", ".join(f"{k}={v}" for k, v in e.payload().items() if k not in ("upn", "on"))
-            typer.echo(f"{e.kind} {e.upn} {fields}")
-        typer.echo(f"{counted(len(events), 'event')} on {day}")
-
-    run(db, work)
+# The lists of pupils (each member of staff sees their schools'), in --help's order here.
+commands.command()(threshold)
+commands.command()(review)
 
 
 @audit_app.command("verify")

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.common import DbOpt, JsonOpt, UserError, emit_json, run
+from supportfirst.cli.common import (
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    OnlySchoolOpt,
+    UserError,
+    emit_json,
+    run,
+    seeing,
+)
 
 if TYPE_CHECKING:
     from casework.evidence import EvidenceItem
@@ -235,13 +244,18 @@ def _failed_recipients(evidence: Evidence, mail_class: str, sha256: str) -> list
 
 
 @mail_app.command("inbox")
-def mail_inbox(json_: JsonOpt = False, db: DbOpt = None) -> None:
+def mail_inbox(
+    json_: JsonOpt = False, by: ByOpt = None, school: OnlySchoolOpt = None, db: DbOpt = None
+) -> None:
     """Every ingested message, oldest first: its class, the case it was filed to, or why it
-    was quarantined."""
+    was quarantined (those about the pupils of the schools of the member of staff asking)."""
+    from casework.scope import seen_messages
 
     async def work(application: App) -> None:
+        scope = await seeing(application, by, school, "reading the mail")
         async with application.uow() as uow:
             records = await uow.mail.inbound()
+        records = await seen_messages(application.uow(), scope, records)
         evidence = application.evidence()
         messages = [
             {

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, UserError, acting, emit_json, run
+from supportfirst.cli.common import (
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    OnlySchoolOpt,
+    UserError,
+    acting,
+    emit_json,
+    run,
+    seeing,
+)
 from supportfirst.cli.mail import mail_app
 
 __all__ = ["mail_app"]
@@ -39,13 +49,19 @@ def message_json(r: InboundRecord) -> dict[str, object]:
 
 
 @mail_app.command("quarantine")
-def mail_quarantine(json_: JsonOpt = False, db: DbOpt = None) -> None:
+def mail_quarantine(
+    json_: JsonOpt = False, by: ByOpt = None, school: OnlySchoolOpt = None, db: DbOpt = None
+) -> None:
     """The messages waiting in quarantine (matched no case, or not from the parent's address),
-    oldest first, with why each is there."""
+    oldest first, with why each is there (those that may be about the pupils of the schools of
+    the member of staff asking, and those about no pupil)."""
     from casework.quarantine import waiting
+    from casework.scope import seen_messages
 
     async def work(application: App) -> None:
-        messages = [message_json(r) for r in await waiting(application.uow())]
+        scope = await seeing(application, by, school, "reading the quarantine")
+        held = await seen_messages(application.uow(), scope, await waiting(application.uow()))
+        messages = [message_json(r) for r in held]
         if json_:
             emit_json({"messages": messages})
             return
@@ -74,6 +90,17 @@ def _report(t: Triaged, json_: bool) -> None:
     typer.echo(f"message {t.message.id} {t.triage}{where}{noted}")
 
 
+async def _theirs(application: App, who: str, ref: str) -> None:
+    """A message about another school's pupils is refused (audited), as on the /inbox page."""
+    from casework.access import Caller
+    from casework.quarantine import quarantined_message
+    from casework.scope import message_allowed
+
+    message = await quarantined_message(application.uow(), ref)
+    now = application.clock.now()
+    await message_allowed(application.uow, Caller(who, "cli"), message, now, "log")
+
+
 @mail_app.command("attach")
 def mail_attach(
     message: MessageArg,
@@ -100,6 +127,7 @@ def mail_attach(
     async def work(application: App) -> None:
         now = application.clock.now()
         who = await acting(application, by, "log", upn=upn.upper())
+        await _theirs(application, who, message)
         done = await attach_message(application.uow(), message, upn, reason, who, now, parent)
         _report(done, json_)
 
@@ -120,6 +148,7 @@ def mail_dismiss(
     async def work(application: App) -> None:
         now = application.clock.now()
         who = await acting(application, by, "log")
+        await _theirs(application, who, message)
         _report(await dismiss_message(application.uow(), message, reason, who, now), json_)
 
     run(db, work)

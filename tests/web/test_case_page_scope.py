@@ -50,3 +50,30 @@ async def test_a_form_naming_a_made_up_alert_is_refused_and_audited(site: Site) 
     async with site.app.uow() as uow:
         kinds = [e.kind for e in await uow.cases.entries(b.UPN_1)]
     assert "alert_acknowledged" not in kinds
+
+
+FROM_P1 = (
+    b"From: Alex Taylor <alex@example.org>\r\nTo: attendance@school.test\r\n"
+    b"Subject: About Sam\r\nMessage-ID: <sam-p1@example.org>\r\n\r\nSam is ill today.\r\n"
+)
+
+
+async def test_the_inbox_leaves_out_mail_about_another_schools_pupil(site: Site) -> None:
+    """A quarantined message from a parent of Riverside's Sam is Riverside's: a DSL of Hillside
+    does not see it listed, is refused it (403, audited), and its officer sees it."""
+    from tests.web.test_inbox_pages import quarantine
+
+    m = await quarantine(site, FROM_P1)
+    async with site.app.uow() as uow:
+        await uow.chat.save_staff(OTHER, NOW)
+        await uow.commit()
+    async with await site.signed_in(OTHER.id) as s:
+        async with s.get(site.url("/inbox")) as r:
+            assert r.status == 200 and f'href="/inbox/{m}"' not in await r.text()
+        for path in (f"/inbox/{m}", f"/inbox/{m}/raw"):
+            async with s.get(site.url(path)) as r:
+                assert r.status == 403 and "Sam is ill" not in await r.text()
+            action, details = await last_audit(site)
+            assert action == "web.refused" and details["caller"] == OTHER.id
+    async with await site.signed_in(OFFICER.id) as s, s.get(site.url("/inbox")) as r:
+        assert f'href="/inbox/{m}"' in await r.text()

@@ -1,0 +1,154 @@
+"""What a member of staff sees of the lists that span schools (the threshold, the daily
+review's events, the mail read, a parents file): their schools' pupils only, through the one
+guard (casework.access). A member with every school (a trust or LA role) sees it all; so does
+the computer account a command runs as without --by, which can read the whole data folder
+anyway. A message about no pupil yet, or an alert about none, is everyone's: someone has to
+triage it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from casework.access import Act, Caller, admit, refuse
+from casework.csvfiles import parse
+from casework.errors import ImportRejected
+from casework.ports import UnitOfWork
+from casework.records import InboundRecord, StaffRecord
+
+VIEW = "view"  # the word of casework.staff.MAY every role has
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The schools whose pupils are shown: None for every school."""
+
+    schools: frozenset[str] | None = None
+
+    def sees(self, urn: str | None) -> bool:
+        return self.schools is None or urn is None or urn in self.schools
+
+
+EVERY_SCHOOL = Scope()
+
+
+def scope_of(member: StaffRecord) -> Scope:
+    """A member already admitted by the guard: their schools, or every school."""
+    return EVERY_SCHOOL if member.all_schools else Scope(frozenset(member.schools))
+
+
+async def viewing(
+    new_uow: Callable[[], UnitOfWork],
+    caller: Caller,
+    now: datetime,
+    school_urn: str | None = None,
+    doing: str | None = None,
+) -> Scope:
+    """The caller's schools (narrowed to `school_urn` when given) once the guard admits them
+    to `view`; Forbidden, audited, for someone not on the staff or a school not theirs."""
+    act = Act(VIEW, school_urn=school_urn, doing=doing)
+    member = (await admit(new_uow, caller, act, now)).member
+    if school_urn is not None:
+        return Scope(frozenset({school_urn}))
+    return scope_of(member)
+
+
+def narrowed(scope: Scope, school_urn: str | None) -> Scope:
+    """`--school URN` asked by the computer account: that school's only."""
+    return scope if school_urn is None else Scope(frozenset({school_urn}))
+
+
+async def seen_pupils(
+    uow: UnitOfWork, scope: Scope, items: Sequence[T], upn_of: Callable[[T], str | None]
+) -> list[T]:
+    """The items about a pupil of the scope's schools (or about no pupil), in their order."""
+    if scope.schools is None:
+        return list(items)
+    async with uow:
+        schools = await _schools(uow, (upn_of(i) for i in items))
+    return [i for i in items if _seen(scope, schools, upn_of(i))]
+
+
+async def seen_messages(
+    uow: UnitOfWork, scope: Scope, messages: Sequence[InboundRecord]
+) -> list[InboundRecord]:
+    """The messages filed to a pupil of the scope's schools; a message filed to no pupil, when
+    any pupil it may be about (the email of ours it answers, a parent with the sender's
+    address) is at one of them, or when it points at no pupil at all."""
+    if scope.schools is None:
+        return list(messages)
+    async with uow:
+        shown = []
+        for m in messages:
+            upns = {m.upn} if m.upn else await _maybe_about(uow, m)
+            schools = await _schools(uow, upns)
+            if not upns or any(_seen(scope, schools, u) for u in upns):
+                shown.append(m)
+        return shown
+
+
+async def message_allowed(
+    new_uow: Callable[[], UnitOfWork],
+    caller: Caller,
+    message: InboundRecord,
+    now: datetime,
+    action: str = VIEW,
+) -> None:
+    """Forbidden, audited, when the message is about pupils of none of the caller's schools
+    (seen_messages says which are theirs)."""
+    member = (await admit(new_uow, caller, Act(action), now)).member
+    if await seen_messages(new_uow(), scope_of(member), [message]):
+        return
+    why = f"Sorry, message {message.id} is not about a pupil of one of your schools."
+    act = Act(action, upn=message.upn, text=f"message {message.id}")
+    raise await refuse(new_uow, caller, member, act, why + " Nothing was done.", now)
+
+
+async def _maybe_about(uow: UnitOfWork, message: InboundRecord) -> set[str]:
+    upns = set()
+    ours = await uow.mail.email_by_id(message.outgoing_id) if message.outgoing_id else None
+    if ours is not None:
+        upns.add(ours.upn)
+    if message.from_address:
+        for parent_id in await uow.registry.parents_with_email(message.from_address):
+            upns.update(await uow.registry.children_of(parent_id))
+    return upns
+
+
+async def _schools(uow: UnitOfWork, upns: Iterable[str | None]) -> dict[str, str]:
+    wanted = {u for u in upns if u}
+    return {upn: row.urn for upn, row in (await uow.registry.schools_of(wanted)).items()}
+
+
+def _seen(scope: Scope, schools: dict[str, str], upn: str | None) -> bool:
+    # A pupil no longer on the register has no school: only a member with every school sees it.
+    return not upn or (upn in schools and scope.sees(schools[upn])) or scope.schools is None
+
+
+async def parents_beyond(
+    new_uow: Callable[[], UnitOfWork], caller: Caller, name: str, data: bytes, now: datetime
+) -> None:
+    """A parents file imported by a member of staff: ImportRejected, every row naming a pupil
+    of a school not theirs as `FILE:LINE: upn: … is at school N, not one of yours` (nothing
+    imported, the refusal audited); a file that cannot be read is left to the import to say."""
+    member = (await admit(new_uow, caller, Act("import"), now)).member
+    if member.all_schools:
+        return
+    rows = parse("parents", name, data).rows
+    async with new_uow() as uow:
+        schools = await _schools(uow, (r.upn for _, r in rows))
+    beyond = [(line, r.upn, schools[r.upn]) for line, r in rows if r.upn in schools]
+    beyond = [(line, upn, urn) for line, upn, urn in beyond if not member.covers(urn)]
+    if beyond:
+        act = Act("import", school_urn=beyond[0][2], text=name)
+        why = f"{name}: {len(beyond)} rows name pupils of schools not yours: nothing was imported"
+        await refuse(new_uow, caller, member, act, why, now)
+        raise ImportRejected(
+            [
+                f"{name}:{line}: upn: {upn} is at school {urn}, not one of yours"
+                for line, upn, urn in beyond
+            ]
+        )
