@@ -150,5 +150,6 @@ async def parents_beyond(
             [
                 f"{name}:{line}: upn: {upn} is at school {urn}, not one of yours"
                 for line, upn, urn in beyond
-            ]
+            ],
+            rows=len(rows),
         )

@@ -83,12 +83,20 @@ def _schools_named(kind: str, file: Path, school: str | None) -> set[str]:
         return set()
 
 
-async def _parents_scoped(application: App, who: str, file: Path) -> None:
+async def _theirs_to_import(
+    application: App, who: str, kind: str, file: Path, school: str | None
+) -> None:
+    """Every school the file writes for is one of the member's (a new school: nobody's yet);
+    for a parents file, each row's pupil is at one of them."""
     from casework.access import Caller
     from casework.scope import parents_beyond
 
-    now = application.clock.now()
-    await parents_beyond(application.uow, Caller(who, "cli"), str(file), file.read_bytes(), now)
+    for urn in sorted(_schools_named(kind, file, school)):
+        if await _known_school(application, urn):
+            await acting(application, who, "import", school_urn=urn)
+    if kind == "parents":
+        now, data = application.clock.now(), file.read_bytes()
+        await parents_beyond(application.uow, Caller(who, "cli"), str(file), data, now)
 
 
 async def _known_school(application: App, urn: str) -> bool:
@@ -133,12 +141,9 @@ def import_(
 
     async def work(application: App) -> None:
         who = await acting(application, by, "import", account_ok=True)
-        for urn in sorted(_schools_named(kind, file, school)):  # a new school: nobody's yet
-            if not is_account(who) and await _known_school(application, urn):
-                await acting(application, who, "import", school_urn=urn)
         try:
-            if kind == "parents" and not is_account(who):  # each row's pupil: one of theirs?
-                await _parents_scoped(application, who, file)
+            if not is_account(who):
+                await _theirs_to_import(application, who, kind, file, school)
             with rows_progress(file) as tick:
                 summary = await import_file(application, replace(request, by=who), tick)
         except ImportRejected as e:
