@@ -94,13 +94,24 @@ def oidc_client(settings: Settings) -> OidcClient | None:
     return OidcClient(OidcSettings(settings.oidc_issuer, settings.oidc_client_id, secret, redirect))
 
 
-def _add_slack(web_app: web.Application, application: App, bolt: AsyncApp) -> None:
+def _add_slack(
+    web_app: web.Application,
+    application: App,
+    bolt: AsyncApp,
+    answers: AnswersElsewhere | None = None,
+) -> None:
     """Slack's endpoint (and, for multi-workspace installs, the install flow): a body is
     bounded, UTF-8, seen once and parsed only then."""
     secret = reveal(application.settings.slack_signing_secret)
     replays = ReplayGuard(secret, application.uow, application.clock.now) if secret else None
 
     async def slack_events(request: web.Request) -> web.Response:
+        if answers is None:
+            return await verify_and_ack(request)
+        with answers.acking():  # the answers wait until it is acked
+            return await verify_and_ack(request)
+
+    async def verify_and_ack(request: web.Request) -> web.Response:
         body = await read_body(request)  # 413 beyond Slack's size, before parsing
         if not _utf8(body):  # Bolt decodes it unchecked: a 500
             return web.Response(status=400, text="the request body is not UTF-8")
@@ -137,7 +148,9 @@ def _add_slack(web_app: web.Application, application: App, bolt: AsyncApp) -> No
         web_app.router.add_get("/slack/oauth_redirect", redirect)
 
 
-def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Application:
+def make_web_app(
+    application: App, slack: AsyncApp | None = None, answers: AnswersElsewhere | None = None
+) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
             async with application.engine.connect() as conn:
@@ -161,7 +174,7 @@ def make_web_app(application: App, slack: AsyncApp | None = None) -> web.Applica
         ),
     )
     if slack is not None:
-        _add_slack(web_app, application, slack)
+        _add_slack(web_app, application, slack, answers)
     return web_app
 
 
@@ -183,7 +196,7 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         in_own_thread(lambda: _answer(answers, answering), "supportfirst-answers")
     )
     await answers.running()
-    runner = web.AppRunner(make_web_app(application, slack))
+    runner = web.AppRunner(make_web_app(application, slack, answers))
     try:
         await runner.setup()
         await web.TCPSite(runner, host, port).start()

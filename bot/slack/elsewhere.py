@@ -10,38 +10,80 @@ built from the other loop's engine: a connection belongs to the loop that opened
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any
 
 from slack_bolt.lazy_listener.async_internals import to_runnable_function
 from slack_bolt.lazy_listener.async_runner import AsyncLazyListenerRunner
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+# An answer waits at most this long for the listener's loop to have no request left to ack.
+MOST_DEFERRED = 2.0
+LOOK_EVERY = 0.005
+
 
 class AnswersElsewhere(AsyncLazyListenerRunner):
+    """Answers start when no request is waiting for its ack (`acking`), or after MOST_DEFERRED:
+    the answers' thread is CPU-bound Python sharing the GIL with the listener's, and each time
+    the listener's thread wakes it would wait behind them."""
+
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = threading.Event()
+        self._queue: asyncio.Queue[Coroutine[Any, Any, None]] | None = None
+        self._acking = 0  # requests on the listener's loop not yet answered (only touched there)
+        self._quiet = threading.Event()
+        self._quiet.set()
+
+    @contextlib.contextmanager
+    def acking(self) -> Iterator[None]:
+        """Around one request on the listener's loop, until its ack is sent."""
+        self._acking += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._acking -= 1
+            if self._acking == 0:
+                self._quiet.set()
 
     def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
         job = to_runnable_function(internal_func=function, logger=self.logger, request=request)
-        loop = self._loop
-        if loop is None:  # not serving (yet, or any more): answered here, as Bolt would
+        loop, queue = self._loop, self._queue
+        if loop is None or queue is None:  # not serving (yet, or any more): here, as Bolt would
             asyncio.ensure_future(job)
         else:
-            asyncio.run_coroutine_threadsafe(job, loop)
+            loop.call_soon_threadsafe(queue.put_nowait, job)
 
     async def run_forever(self) -> None:
         """Take answers on the running loop until cancelled (then they run where they start)."""
-        self._loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Coroutine[Any, Any, None]] = asyncio.Queue()
+        answering: set[asyncio.Task[None]] = set()
+        self._queue, self._loop = queue, asyncio.get_running_loop()
         self._running.set()
         try:
-            await asyncio.Event().wait()
+            while True:
+                job = await queue.get()
+                await self._after_the_acks()
+                task = asyncio.create_task(job)
+                answering.add(task)
+                task.add_done_callback(answering.discard)
         finally:
-            self._loop = None
+            self._loop = self._queue = None
             self._running.clear()
+            for task in answering:
+                task.cancel()
+
+    async def _after_the_acks(self) -> None:
+        # Sleeping here leaves the GIL to the listener's thread.
+        waited = 0.0
+        while not self._quiet.is_set() and waited < MOST_DEFERRED:
+            await asyncio.sleep(LOOK_EVERY)
+            waited += LOOK_EVERY
 
     async def running(self) -> None:
         """Wait (from another thread's loop) until `run_forever` takes answers."""

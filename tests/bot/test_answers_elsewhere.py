@@ -72,3 +72,23 @@ async def test_without_a_loop_taking_answers_they_run_where_they_start() -> None
     answers.start(answer, request)
     await asyncio.wait_for(done.wait(), 5)
     assert ran_on == [threading.current_thread().name]
+
+
+async def test_an_answer_waits_while_a_request_is_being_acked() -> None:
+    answers = AnswersElsewhere(logging.getLogger("test"))
+    started = threading.Event()
+
+    async def answer() -> None:
+        started.set()
+
+    answering = asyncio.create_task(in_own_thread(answers.run_forever, "answers"))
+    try:
+        await answers.running()
+        request = AsyncBoltRequest(body="command=%2Fattendance", headers={})
+        with answers.acking():
+            answers.start(answer, request)
+            assert not await asyncio.to_thread(started.wait, 0.5), "it started before the ack"
+        assert await asyncio.to_thread(started.wait, 5), "it never started after the ack"
+    finally:
+        answering.cancel()
+        await asyncio.gather(answering, return_exceptions=True)
