@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from casework.errors import NotFound
@@ -40,7 +41,8 @@ async def evidence_for(uow: UnitOfWork, evidence: Evidence, message_id: str) -> 
     return EvidenceItem(sha256, raw, matches, sent, attempts, received)
 
 
-async def outbox_status(uow: UnitOfWork) -> dict[str, int]:
+async def outbox_status(uow: UnitOfWork, schools: Collection[str] | None = None) -> dict[str, int]:
+    """The emails in each state: every school's, or only those about the pupils of `schools`."""
     async with uow:
-        counts = await uow.mail.counts()
+        counts = await uow.mail.counts(schools)
     return {state: counts.get(state, 0) for state in STATES}

@@ -3,7 +3,7 @@ from the inbox (casework.ports names it too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -65,7 +65,10 @@ class Mail(Protocol):
         self, printed_id: int, how: HowDelivered, on: date, by: str, deemed_received_on: date
     ) -> None: ...
     async def attempts(self, mail_id: int) -> list[SendOutcome]: ...
-    async def counts(self) -> dict[str, int]: ...
+    async def counts(self, schools: Collection[str] | None = None) -> dict[str, int]:
+        """The emails in each state: all of them, or those about the pupils of `schools`."""
+        ...
+
     async def emails_by_tokens(self, tokens: Iterable[str]) -> dict[str, EmailRecord]:
         """The emails whose reply or bounce address carries one of these tokens, by token."""
         ...

@@ -153,3 +153,50 @@ async def parents_beyond(
             ],
             rows=len(rows),
         )
+
+
+async def pupil_seen(
+    new_uow: Callable[[], UnitOfWork], caller: Caller, upn: str, now: datetime, doing: str
+) -> None:
+    """Forbidden, audited, when the pupil is at a school not the caller's. A pupil not on the
+    register is left to the command to say so, as it says to everyone."""
+    member = (await admit(new_uow, caller, Act(VIEW, doing=doing), now)).member
+    if member.all_schools:
+        return
+    async with new_uow() as uow:
+        known = await uow.registry.pupil(upn) is not None
+    if known:
+        await admit(new_uow, caller, Act(VIEW, upn=upn, doing=doing), now)
+
+
+async def parent_seen(
+    new_uow: Callable[[], UnitOfWork], caller: Caller, parent_id: str, now: datetime, doing: str
+) -> None:
+    """Forbidden, audited, unless the parent has a child at one of the caller's schools (one
+    child is enough: they are that pupil's parent). A parent not on file is left to the command."""
+    member = (await admit(new_uow, caller, Act(VIEW, doing=doing), now)).member
+    if member.all_schools:
+        return
+    async with new_uow() as uow:
+        if await uow.registry.parent(parent_id) is None:
+            return
+        children = await uow.registry.children_of(parent_id)
+        schools = await _schools(uow, children)
+    if any(member.covers(urn) for urn in schools.values()):
+        return
+    why = f"Sorry, parent {parent_id} is not a parent of a pupil at one of your schools"
+    act = Act(VIEW, upn=children[0] if children else None, text=f"parent {parent_id}")
+    raise await refuse(new_uow, caller, member, act, why + ": nothing was done.", now)
+
+
+async def seen_families(
+    uow: UnitOfWork, scope: Scope, items: Sequence[T], upns_of: Callable[[T], Sequence[str]]
+) -> list[T]:
+    """The items (a parent's consent) about a pupil of the scope's schools, in their order:
+    one of the parent's children is enough. Unlike a message, an item about no pupil on the
+    register is shown only to a member with every school (it holds a parent's address)."""
+    if scope.schools is None:
+        return list(items)
+    async with uow:
+        schools = await _schools(uow, (u for i in items for u in upns_of(i)))
+    return [i for i in items if any(u in schools and scope.sees(schools[u]) for u in upns_of(i))]

@@ -7,7 +7,7 @@ in one statement, `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +31,7 @@ from store.tables import (
     Consent,
     OutgoingMail,
     PrintedLetter,
+    Pupil,
     SendAttempt,
 )
 
@@ -287,8 +288,11 @@ class SqlMail(SqlInbound):
         )
         return [SendOutcome(a.mail_id, a.outcome, a.at, a.smtp_code, a.smtp_text) for a in rows]
 
-    async def counts(self) -> dict[str, int]:
-        rows = await self.session.exec(
-            select(OutgoingMail.state, func.count()).group_by(col(OutgoingMail.state))
-        )
+    async def counts(self, schools: Collection[str] | None = None) -> dict[str, int]:
+        query = select(OutgoingMail.state, func.count())
+        if schools is not None:
+            query = query.join(Pupil, col(Pupil.upn) == col(OutgoingMail.upn)).where(
+                col(Pupil.school_urn).in_(list(schools))
+            )
+        rows = await self.session.exec(query.group_by(col(OutgoingMail.state)))
         return {state: n for state, n in rows}

@@ -764,7 +764,7 @@ class FakeState:
     def __post_init__(self) -> None:
         self.marks = FakeMarks(self.registry)
         self.consents = FakeConsents(self.registry)
-        self.mail = FakeMail(self.consents.records)
+        self.mail = FakeMail(self.consents.records, pupils=self.registry.pupils)
         self.quarantine = FakeQuarantine(self.mail.received)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +36,7 @@ class FakeMail:
     due: dict[int, datetime] = field(default_factory=dict)
     received: list[InboundRecord] = field(default_factory=list)
     states: dict[str, tuple[int, int]] = field(default_factory=dict)
+    pupils: dict[str, dict[str, Any]] = field(default_factory=dict)  # the registry's
 
     async def queue(self, email: QueuedEmail) -> int:
         mail_id = len(self.emails) + 1
@@ -204,9 +205,11 @@ class FakeMail:
         # The store keeps no queue id with an attempt (the email has it).
         return [replace(o, queue_id=None) for o, _ in self.attempt_log if o.mail_id == mail_id]
 
-    async def counts(self) -> dict[str, int]:
+    async def counts(self, schools: Collection[str] | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
         for e in self.emails:
+            if schools is not None and self.pupils.get(e.upn, {}).get("school_urn") not in schools:
+                continue
             counts[e.state] = counts.get(e.state, 0) + 1
         return counts
 

@@ -20,6 +20,7 @@ from supportfirst.cli.common import (
     route_json,
     route_line,
     run,
+    seeing_one,
 )
 
 if TYPE_CHECKING:
@@ -127,11 +128,13 @@ def _iso(day: date | None) -> str | None:
 
 
 @case_app.command("show")
-def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
-    """The pupil's chronology, oldest first."""
+def case_show(upn: str, json_: JsonOpt = False, by: ByOpt = None, db: DbOpt = None) -> None:
+    """The pupil's chronology, oldest first (a pupil of one of the schools of the member of
+    staff asking)."""
     from casework.caselog import chronology
 
     async def work(application: App) -> None:
+        await seeing_one(application, by, "reading this case", upn=upn.upper())
         c = await chronology(application.uow(), upn.upper())
         if json_:
             emit_json(
@@ -187,11 +190,14 @@ def case_show(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
 
 
 @case_app.command("checklist")
-def case_checklist(upn: str, on: OnOpt = None, json_: JsonOpt = False, db: DbOpt = None) -> None:
+def case_checklist(
+    upn: str, on: OnOpt = None, json_: JsonOpt = False, by: ByOpt = None, db: DbOpt = None
+) -> None:
     """What the LA will ask for before a referral, and what is still missing (as of --on)."""
     from casework.checklist import checklist
 
     async def work(application: App) -> None:
+        await seeing_one(application, by, "reading this case", upn=upn.upper())
         day = parse_date(on) if on else application.clock.today()
         c = await checklist(application.uow(), upn.upper(), day)
         if json_:

@@ -11,11 +11,13 @@ from supportfirst.cli.common import (
     ByOpt,
     DbOpt,
     JsonOpt,
+    OnlySchoolOpt,
     UserError,
     acting,
     complain,
     emit_json,
     run,
+    seeing,
 )
 
 if TYPE_CHECKING:
@@ -102,12 +104,18 @@ def _json(m: StaffRecord) -> dict[str, object]:
 
 
 @staff_app.command("list")
-def staff_list(json_: JsonOpt = False, db: DbOpt = None) -> None:
-    """Every member of staff."""
+def staff_list(
+    json_: JsonOpt = False, by: ByOpt = None, school: OnlySchoolOpt = None, db: DbOpt = None
+) -> None:
+    """Every member of staff (those working for a school of the member of staff asking, trust
+    and LA-wide roles included)."""
 
     async def work(application: App) -> None:
+        scope = await seeing(application, by, school, "reading the staff list")
         async with application.uow() as uow:
             members = await uow.chat.all_staff()
+        if scope.schools is not None:
+            members = [m for m in members if any(m.covers(u) for u in scope.schools)]
         if json_:
             emit_json({"staff": [_json(m) for m in members]})
             return

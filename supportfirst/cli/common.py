@@ -21,6 +21,7 @@ from supportfirst.localday import today_in_england
 from supportfirst.words import counted as counted  # for every command's output
 
 if TYPE_CHECKING:
+    from casework.records import InboundRecord
     from casework.scope import Scope
     from casework.sending import ParentRoute
     from supportfirst.bootstrap import App
@@ -131,6 +132,35 @@ async def seeing(
         return narrowed(EVERY_SCHOOL, school_urn)
     caller = Caller(who, "cli")
     return await viewing(application.uow, caller, application.clock.now(), school_urn, doing)
+
+
+async def seeing_one(
+    application: App,
+    by: str | None,
+    doing: str,
+    *,
+    upn: str | None = None,
+    parent_id: str | None = None,
+    message: InboundRecord | None = None,
+) -> None:
+    """A read about one pupil (case show), one parent (parent addresses) or one message
+    received (evidence show) by
+    the member of staff `--by` (else SUPPORTFIRST_OPERATOR) names: refused, audited, when
+    the pupil (each child of the parent) is at a school not theirs. Nothing to check for the
+    computer account (no one named) or a database with no staff yet, as for `seeing`."""
+    from casework.access import Caller
+    from casework.scope import message_allowed, parent_seen, pupil_seen
+
+    who = by or application.settings.operator
+    if not who or not await _any_staff(application):
+        return
+    caller, now = Caller(who, "cli"), application.clock.now()
+    if upn is not None:
+        await pupil_seen(application.uow, caller, upn, now, doing)
+    if parent_id is not None:
+        await parent_seen(application.uow, caller, parent_id, now, doing)
+    if message is not None:
+        await message_allowed(application.uow, caller, message, now)
 
 
 async def _any_staff(application: App) -> bool:

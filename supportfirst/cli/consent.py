@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from attendance.consent import METHODS
-from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, acting, emit_json, parse_date, run
+from supportfirst.cli.common import (
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    OnlySchoolOpt,
+    acting,
+    emit_json,
+    parse_date,
+    run,
+    seeing,
+    seeing_one,
+)
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -89,13 +100,21 @@ def consent_withdraw(parent_id: str, on: OnOpt = None, by: ByOpt = None, db: DbO
 def consent_list(
     upn: Annotated[str | None, typer.Option("--upn", help="only this pupil's parents")] = None,
     json_: JsonOpt = False,
+    by: ByOpt = None,
+    school: OnlySchoolOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Every consent on record, in force or withdrawn."""
+    """Every consent on record, in force or withdrawn (those of the parents of the pupils of
+    the schools of the member of staff asking)."""
     from casework.consent import list_consents
+    from casework.scope import seen_families
 
     async def work(application: App) -> None:
+        scope = await seeing(application, by, school, "reading consents")
+        if upn:
+            await seeing_one(application, by, "reading consents", upn=upn.upper())
         lines = await list_consents(application.uow(), upn.upper() if upn else None)
+        lines = await seen_families(application.uow(), scope, lines, lambda line: line.upns)
         if json_:
             emit_json(
                 {

@@ -16,6 +16,7 @@ from supportfirst.cli.common import (
     emit_json,
     run,
     seeing,
+    seeing_one,
 )
 
 if TYPE_CHECKING:
@@ -76,12 +77,16 @@ def outbox_send(
 
 
 @outbox_app.command("status")
-def outbox_status_command(json_: JsonOpt = False, db: DbOpt = None) -> None:
-    """Count the emails queued, being sent, sent and failed."""
+def outbox_status_command(
+    json_: JsonOpt = False, by: ByOpt = None, school: OnlySchoolOpt = None, db: DbOpt = None
+) -> None:
+    """Count the emails queued, being sent, sent and failed (those to the parents of the pupils
+    of the schools of the member of staff asking)."""
     from casework.evidence import outbox_status
 
     async def work(application: App) -> None:
-        status = await outbox_status(application.uow())
+        scope = await seeing(application, by, school, "reading the outbox")
+        status = await outbox_status(application.uow(), scope.schools)
         if json_:
             emit_json(status)
         else:
@@ -149,14 +154,20 @@ def evidence_show(
     message_id: str,
     raw: Annotated[bool, typer.Option("--raw", help="exactly the stored bytes, on stdout")] = False,
     json_: JsonOpt = False,
+    by: ByOpt = None,
     db: DbOpt = None,
 ) -> None:
     """A sent or received email: its SHA-256, whether the stored bytes still match, and what
-    the server said (with --raw, the bytes themselves)."""
+    the server said (with --raw, the bytes themselves); one about a pupil of the schools of the
+    member of staff asking."""
     from casework.evidence import evidence_for
 
     async def work(application: App) -> None:
         item = await evidence_for(application.uow(), application.evidence(), message_id)
+        doing = "reading this evidence"
+        if item.sent is not None:
+            await seeing_one(application, by, doing, upn=item.sent.upn)
+        await seeing_one(application, by, doing, message=item.received)
         if raw:
             if item.raw is None:
                 raise UserError(f"the stored bytes of {message_id} ({item.sha256}) are missing")

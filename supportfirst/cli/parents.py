@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supportfirst.cli.common import ByOpt, DbOpt, JsonOpt, acting, emit_json, parse_date, run
+from supportfirst.cli.common import (
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    acting,
+    emit_json,
+    parse_date,
+    run,
+    seeing_one,
+)
 
 if TYPE_CHECKING:
     from supportfirst.bootstrap import App
@@ -41,11 +50,12 @@ def address_checked(
 
 
 @parent_app.command("addresses")
-def addresses(parent_id: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
+def addresses(parent_id: str, json_: JsonOpt = False, by: ByOpt = None, db: DbOpt = None) -> None:
     """Every postal address on file for a parent, oldest first, with the day each was first seen."""
     from casework.addresses import address_history
 
     async def work(application: App) -> None:
+        await seeing_one(application, by, "reading this parent's addresses", parent_id=parent_id)
         versions = await address_history(application.uow(), parent_id)
         if json_:
             emit_json(

@@ -16,6 +16,7 @@ from supportfirst.cli.common import (
     emit_json,
     parse_date,
     run,
+    seeing_one,
 )
 
 __all__ = ["penalty_app"]
@@ -95,11 +96,12 @@ def penalty_state(
 
 
 @penalty_app.command("list")
-def penalty_list(upn: str, json_: JsonOpt = False, db: DbOpt = None) -> None:
+def penalty_list(upn: str, json_: JsonOpt = False, by: ByOpt = None, db: DbOpt = None) -> None:
     """Every penalty notice for a child, with its state."""
     from casework.penalties import penalties_for
 
     async def work(application: App) -> None:
+        await seeing_one(application, by, "reading this case", upn=upn.upper())
         rows = [
             {
                 "id": p.id,
