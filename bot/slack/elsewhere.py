@@ -57,7 +57,19 @@ class AnswersElsewhere(AsyncLazyListenerRunner):
         if loop is None or queue is None:  # not serving (yet, or any more): here, as Bolt would
             asyncio.ensure_future(job)
         else:
-            loop.call_soon_threadsafe(queue.put_nowait, job)
+            try:
+                loop.call_soon_threadsafe(self._take, queue, job)
+            except RuntimeError:  # that loop closed just now: nobody will run it
+                job.close()
+
+    def _take(
+        self, queue: asyncio.Queue[Coroutine[Any, Any, None]], job: Coroutine[Any, Any, None]
+    ) -> None:
+        """On the answers' loop: queue the answer, or close it if `run_forever` has ended."""
+        if self._queue is queue:
+            queue.put_nowait(job)
+        else:
+            job.close()
 
     async def run_forever(self) -> None:
         """Take answers on the running loop until cancelled (then they run where they start)."""
@@ -65,11 +77,13 @@ class AnswersElsewhere(AsyncLazyListenerRunner):
         answering: set[asyncio.Task[None]] = set()
         self._queue, self._loop = queue, asyncio.get_running_loop()
         self._running.set()
+        job: Coroutine[Any, Any, None] | None = None
         try:
             while True:
                 job = await queue.get()
                 await self._after_the_acks()
                 task = asyncio.create_task(job)
+                job = None
                 answering.add(task)
                 task.add_done_callback(answering.discard)
         finally:
@@ -77,6 +91,12 @@ class AnswersElsewhere(AsyncLazyListenerRunner):
             self._running.clear()
             for task in answering:
                 task.cancel()
+            # Answers handed over but never started are closed, not left for the collector
+            # (which would warn "never awaited" at some later, unrelated moment).
+            if job is not None:
+                job.close()
+            while not queue.empty():
+                queue.get_nowait().close()
 
     async def _after_the_acks(self) -> None:
         # Sleeping here leaves the GIL to the listener's thread.

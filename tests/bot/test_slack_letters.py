@@ -6,6 +6,7 @@ Through serve's real endpoint, requests signed as Slack signs them, the Web API'
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -37,6 +38,9 @@ def picked(day: str) -> dict[str, Any]:
     return {"value": {"type": "datepicker", "selected_date": day}}
 
 
+TRIGGERS = itertools.count(13345224610)
+
+
 def ticked(*chosen: str) -> dict[str, Any]:
     return {"value": {"type": "checkboxes", "selected_options": [{"value": c} for c in chosen]}}
 
@@ -46,8 +50,14 @@ async def submit(
 ) -> str:
     """Submit the form with `state`; the DM that answers it."""
     before = len(api.calls_to("chat.postMessage"))
+    # Each real submission has its own trigger_id: two identical bodies signed in the same
+    # second would be one request replayed, which the endpoint acknowledges and does not run.
     payload = view_submission_payload(
-        "letter_send", state, private_metadata=view["private_metadata"], user_id=OFFICER
+        "letter_send",
+        state,
+        private_metadata=view["private_metadata"],
+        user_id=OFFICER,
+        trigger_id=f"{next(TRIGGERS)}.738474920.8088930838d88f008e0",
     )
     status, body = await endpoint.post(interaction_body(payload))
     assert status == 200 and not body.strip(), body  # accepted: the modal closes
