@@ -91,6 +91,9 @@ class AnswersElsewhere(AsyncLazyListenerRunner):
             self._running.clear()
             for task in answering:
                 task.cancel()
+            # Wait for them: an answer cancelled mid-query gives its connection back before
+            # the caller disposes of this loop's engine (else it is collected still open).
+            await asyncio.gather(*answering, return_exceptions=True)
             # Answers handed over but never started are closed, not left for the collector
             # (which would warn "never awaited" at some later, unrelated moment).
             if job is not None:
