@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +25,12 @@ from supportfirst.settings import Settings
 pytest_plugins = ["tests.mailservers", "tests.dnsserver"]
 
 PG_ADMIN = os.environ.get("SUPPORTFIRST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+# A shell without job control starts background jobs with SIGINT ignored (POSIX), and an ignored
+# signal stays ignored in every child: the tests that stop `serve` with SIGINT (as Ctrl-C does)
+# would then wait for ever. Handling it here gives the children the default again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
