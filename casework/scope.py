@@ -56,6 +56,31 @@ async def viewing(
     return scope_of(member)
 
 
+async def reviewing(
+    new_uow: Callable[[], UnitOfWork],
+    caller: Caller,
+    now: datetime,
+    school_urn: str | None = None,
+) -> Scope:
+    """The caller's schools, as `viewing`, once the guard admits them to `review` and they
+    work for every school on the register: the review raises each school's alerts (and marks
+    the day reviewed for all), so a member of one school of several must not run it for the
+    others; `serve` runs it each day. Forbidden, audited, otherwise."""
+    act = Act("review", school_urn=school_urn, doing="running the daily review")
+    member = (await admit(new_uow, caller, act, now)).member
+    if not member.all_schools:
+        async with new_uow() as uow:
+            others = sorted(await uow.registry.every_school_urn() - set(member.schools))
+        if others:
+            why = (
+                f"Sorry, the daily review raises every school's alerts and school "
+                f"{', '.join(others)} is not one of yours: `supportfirst serve` runs it each "
+                "day, or a member of staff with every school can run it. Nothing was done."
+            )
+            raise await refuse(new_uow, caller, member, act, why, now)
+    return Scope(frozenset({school_urn})) if school_urn is not None else scope_of(member)
+
+
 def narrowed(scope: Scope, school_urn: str | None) -> Scope:
     """`--school URN` asked by the computer account: that school's only."""
     return scope if school_urn is None else Scope(frozenset({school_urn}))

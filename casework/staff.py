@@ -15,9 +15,11 @@ ROLES = ("attendance_officer", "dsl", "senior_attendance_champion", "read_only")
 # What each role may do from chat; anything else is refused politely and audited.
 # `import` takes registers and files in, `penalty` records penalty notices and their
 # outcomes, `admin` adds staff, sets school details, routes alerts and issues sign-in links;
-# `view` reads the lists that span a school (threshold, review, the mail read), every role's.
+# `view` reads the lists that span a school (threshold, the review's events, the mail read),
+# every role's; `review` runs the daily review by hand, which raises every school's alerts
+# (casework.scope.reviewing: only for a member who works for every school on the register).
 _CASEWORK = frozenset(
-    {"view", "status", "log", "letter", "nti", "consent", "pack", "import", "penalty"}
+    {"view", "status", "log", "letter", "nti", "consent", "pack", "import", "penalty", "review"}
 )
 MAY = {
     "attendance_officer": _CASEWORK | {"admin"},

@@ -58,6 +58,9 @@ class SqlRegistry:
         )
         return {r[0] for r in rows}
 
+    async def every_school_urn(self) -> set[str]:
+        return set(await self.session.exec(select(School.urn)))
+
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
         urns = set(urns)
         existing = await self._existing("school", "urn", urns)

@@ -95,6 +95,9 @@ class FakeRegistry:
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
         return {u for u in urns if u in self.schools}
 
+    async def every_school_urn(self) -> set[str]:
+        return set(self.schools)
+
     async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
         return {u for u in upns if u in self.pupils}
 

@@ -134,6 +134,19 @@ async def seeing(
     return await viewing(application.uow, caller, application.clock.now(), school_urn, doing)
 
 
+async def reviewer(application: App, by: str | None, school_urn: str | None) -> Scope:
+    """As `seeing`, for running the daily review by hand: the member of staff named must have
+    a casework role and every school on the register (casework.scope.reviewing); the computer
+    account runs it as `serve` does."""
+    from casework.access import Caller
+    from casework.scope import reviewing
+
+    who = by or application.settings.operator
+    if not who or not await _any_staff(application):
+        return await seeing(application, None, school_urn)
+    return await reviewing(application.uow, Caller(who, "cli"), application.clock.now(), school_urn)
+
+
 async def seeing_one(
     application: App,
     by: str | None,

@@ -15,6 +15,7 @@ from supportfirst.cli.common import (
     counted,
     emit_json,
     parse_date,
+    reviewer,
     run,
     seeing,
 )
@@ -106,16 +107,16 @@ def review(
     school: OnlySchoolOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Run the daily review: new threshold cases, NTI breaches and ends. Prints the events
-    about the pupils of the schools of the member of staff asking (--by), or every school's:
-    the review itself is every school's, as `serve` runs it each day."""
+    """Run the daily review: new threshold cases, NTI breaches and ends, as `serve` runs it each
+    day. It raises every school's alerts, so the member of staff asking (--by) needs a casework
+    role and every school on the register; --school prints that school's events only."""
     from casework.audit import record_head
     from casework.scope import seen_pupils
     from casework.thresholds import daily_review, daily_review_once
 
     async def work(application: App) -> None:
         day = parse_date(on)
-        scope = await seeing(application, by, school, "seeing the daily review")
+        scope = await reviewer(application, by, school)
         now = application.clock.now()
         if once:
             ran = await daily_review_once(application.uow(), day, now)

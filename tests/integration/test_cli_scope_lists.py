@@ -1,8 +1,9 @@
 """The lists that span schools go through the same guard, on SQLite and PostgreSQL: in a
-two-school database a DSL of one school sees only that school's pupils in `threshold`,
-`review` and `mail inbox|quarantine`, is refused another school (`--school`, one line, exit 1,
-audited) and a parents file naming another school's pupil (nothing imported); a trust-wide
-member, and the computer account with no --by, see every school."""
+two-school database a DSL of one school sees only that school's pupils in `threshold` and
+`mail inbox|quarantine`, is refused another school (`--school`, one line, exit 1, audited) and a
+parents file naming another school's pupil (nothing imported); the daily review, every school's,
+is run only by a casework role with every school; a trust-wide member, and the computer account
+with no --by, see every school."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def test_threshold_shows_a_dsl_their_schools_pupils_and_a_trust_role_all(cli: Cl
 
 
 def test_another_school_asked_for_is_refused_in_one_line_and_audited(cli: Cli, db_url: str) -> None:
-    for command in (("threshold", "--on", ON), ("review", "--on", ON), ("mail", "inbox")):
+    for command in (("threshold", "--on", ON), ("mail", "inbox")):
         out = cli(*command, "--school", b.SCHOOL_B, "--by", "DSLA")
         assert out.returncode == 1 and out.stdout == "" and "Traceback" not in out.stderr
         assert out.stderr.splitlines() == [
@@ -105,17 +106,48 @@ def test_another_school_asked_for_is_refused_in_one_line_and_audited(cli: Cli, d
     found = refusals(db_url)
     assert [(a, s, d["action"], d["school_urn"]) for a, s, d in found] == [
         ("DSLA", "cli:DSLA", "view", b.SCHOOL_B)
-    ] * 3
+    ] * 2
     stranger = cli("threshold", "--on", ON, "--by", "nobody")
     assert stranger.returncode == 1 and "'nobody' is not a member of staff" in stranger.stderr
-    assert len(refusals(db_url)) == 4
-    assert rows(db_url, "SELECT * FROM review_run") == []  # the refused review never ran
+    assert len(refusals(db_url)) == 3
 
 
-def test_review_prints_a_dsl_their_schools_events_only(cli: Cli, db_url: str) -> None:
-    mine = cli("review", "--on", ON, "--json", "--by", "DSLA")
-    assert mine.returncode == 0, mine.stderr
-    assert upns(mine.stdout, "events") == [b.UPN_1]
+def add_officer(cli: Cli, staff_id: str, *schools: str) -> None:
+    where = [a for urn in schools for a in ("--school", urn)]
+    role = ("--role", "attendance_officer", "--phone", "01245 400401", "--email", "o@x.example")
+    out = cli("staff", "add", staff_id, "--name", f"Officer {staff_id}", *role, *where)
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_review_is_run_only_by_a_casework_role_with_every_school(cli: Cli, db_url: str) -> None:
+    """The review raises every school's alerts and marks the day reviewed for all: a DSL (no
+    casework role) and an officer of one school of two are refused, audited, and nothing ran."""
+    add_officer(cli, "OFFA", b.SCHOOL_A)
+    cli("staff", "add", "RO", "--name", "Rae", "--role", "read_only", "--school", b.SCHOOL_A)
+    for who, why in (
+        ("DSLA", "Sorry, your role (dsl) does not allow running the daily review"),
+        ("RO", "Sorry, your role (read only) does not allow running the daily review"),
+        ("OFFA", f"Sorry, the daily review raises every school's alerts and school {b.SCHOOL_B} "),
+    ):
+        out = cli("review", "--on", ON, "--json", "--by", who)
+        assert out.returncode == 1 and out.stdout == "" and "Traceback" not in out.stderr
+        assert len(out.stderr.splitlines()) == 1 and out.stderr.startswith(f"supportfirst: {why}")
+    assert [(a, d["action"]) for a, _, d in refusals(db_url)] == [
+        ("DSLA", "review"),
+        ("RO", "review"),
+        ("OFFA", "review"),
+    ]
+    assert rows(db_url, "SELECT * FROM review_run") == []  # the refused reviews never ran
+    assert rows(db_url, "SELECT * FROM outbox_event WHERE kind = 'ThresholdMet'") == []
+
+
+def test_an_officer_of_every_school_runs_the_review_and_school_narrows_what_it_prints(
+    cli: Cli, db_url: str
+) -> None:
+    add_officer(cli, "OFFAB", b.SCHOOL_A, b.SCHOOL_B)
+    only_a = cli("review", "--on", ON, "--json", "--by", "OFFAB", "--school", b.SCHOOL_A)
+    assert only_a.returncode == 0, only_a.stderr
+    assert upns(only_a.stdout, "events") == [b.UPN_1]
     # The review itself was every school's, as serve's: Jo's alert was raised too.
     raised = rows(db_url, "SELECT kind, upn FROM outbox_event ORDER BY upn")
     assert ("ThresholdMet", b.UPN_2) in raised and ("ThresholdMet", b.UPN_1) in raised
