@@ -36,6 +36,16 @@ class SchoolRegister:
     after: bool = False  # ... or after it
 
 
+@dataclass(frozen=True)
+class Roll:
+    """The span one school marked a pupil over: its first mark and its last (None while it was
+    the pupil's school of record: the span runs on)."""
+
+    school: str
+    first_day: date
+    last_day: date | None = None
+
+
 def term_mondays(calendar: SchoolCalendar, start: date, on: date) -> list[date]:
     """Mondays of the weeks from `start`'s to `on`'s with a school day on or before `on`."""
     found, monday = [], week_monday(start)
@@ -52,6 +62,27 @@ def may_miss_registers(terms: Sequence[date], start: date, upto: date, school_we
     `start` and `upto` (sorted Mondays) than weeks the pupil had a school session in, so some
     week of term had none (a missing register, or only `Z`/`#`/`Y4` marks): look closer."""
     return bisect_right(terms, upto) - bisect_left(terms, start) > school_weeks
+
+
+def may_miss_registers_on_roll(
+    terms: Mapping[str, Sequence[date]],
+    rolls: Iterable[Roll],
+    start: date,
+    upto: date,
+    school_weeks: int,
+) -> bool:
+    """The first look for a pupil marked by several schools: the weeks of term at each school
+    (`terms`, sorted Mondays), by its own calendar, over the span it marked the pupil, taken
+    together. A week of term at an earlier school can be a holiday at the pupil's school now
+    (an academy's own half-term), so the current school's weeks alone can miss it. Spans wider
+    than the truth only send more pupils to the close look."""
+    weeks: set[date] = set()
+    for roll in rolls:
+        own = terms.get(roll.school, ())
+        lo = max(start, week_monday(roll.first_day))
+        hi = upto if roll.last_day is None else min(upto, roll.last_day)
+        weeks.update(own[bisect_left(own, lo) : bisect_right(own, hi)])
+    return len(weeks) > school_weeks
 
 
 def _on_roll(register: SchoolRegister, monday: date) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from attendance.penalty import PenaltyState as PenaltyState  # a stored state: store/tables.py
 from attendance.postal import PostalAddress
@@ -152,9 +152,9 @@ class MarkConflict:
     conflict: Conflict
 
 
-@dataclass(frozen=True, kw_only=True)
-class PupilCount:
-    """A pupil's threshold count on a date, as the store computed it."""
+class PupilCount(NamedTuple):
+    """A pupil's threshold count on a date, as the store computed it: a tuple, made straight
+    from the query's row (a county's threshold makes one per pupil with an absence)."""
 
     upn: str
     unauthorised_sessions: int
@@ -164,6 +164,8 @@ class PupilCount:
     school_weeks: int = 0
     last_week: date | None = None
     school_urn: str = ""
+    # For the compulsory school age (attendance/age.py), read in the same query.
+    date_of_birth: date | None = None
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,21 @@ missing registers)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
-from attendance.calendar import SchoolCalendar
-from attendance.registers import missing_weeks, weeks_of
+from attendance.calendar import SchoolCalendar, week_monday
+from attendance.registers import (
+    Roll,
+    may_miss_registers,
+    may_miss_registers_on_roll,
+    missing_weeks,
+    term_mondays,
+    weeks_of,
+)
 from casework.errors import RegistersDisagree, RegistersMissing
 from casework.ports import UnitOfWork
+from casework.records import PupilCount
 
 # How many conflicting sessions a refusal lists before saying how many more there are.
 _LISTED = 3
@@ -58,3 +66,53 @@ async def require_registers_complete(uow: UnitOfWork, upn: str, start: date, on:
             f"{'s' if len(weeks) > 1 else ''} of term since {start} (the pupil was on roll but "
             f"has no marks): import the registers for the weeks of {weeks_of(weeks)} first"
         )
+
+
+async def registers_missing_in_windows(
+    uow: UnitOfWork, counts: Sequence[PupilCount], on: date
+) -> dict[str, list[date]]:
+    """Missing registers in each pupil's threshold window, set-based for a county: a first look
+    from the counts alone (more weeks of term at the schools they were on roll at than school
+    weeks in the window), then the store's registers for the few pupils it leaves."""
+    starts = {c.upn: c.window_start for c in counts if c.window_start and c.last_week}
+    if not starts:
+        return {}
+    windows = [c for c in counts if c.upn in starts]
+    start = min(starts.values())
+    # Movers: the spans at their earlier schools, each school's weeks of term by its own calendar.
+    elsewhere = await uow.marks.rolls_elsewhere(start)
+    urns = {c.school_urn for c in windows} | {r.school for v in elsewhere.values() for r in v}
+    calendars = await uow.registry.calendars(urns)
+    # A county's schools mostly share their LA's calendar: its weeks of term are found once.
+    weeks_of_term = {cal: term_mondays(cal, start, on) for cal in set(calendars.values())}
+    terms = {urn: weeks_of_term[calendar] for urn, calendar in calendars.items()}
+    if len(weeks_of_term) == 1:
+        elsewhere = {}  # one calendar for all: the school now has the same weeks of term
+    this_monday = week_monday(on)
+
+    def may_miss(c: PupilCount, upto: date) -> bool:
+        first = starts[c.upn]
+        if c.upn in elsewhere:
+            rolls = [Roll(c.school_urn, first), *elsewhere[c.upn]]
+            return may_miss_registers_on_roll(terms, rolls, first, upto, c.school_weeks)
+        return may_miss_registers(terms[c.school_urn], first, upto, c.school_weeks)
+
+    # Looking back at an earlier date, a school's later marks may follow a week left blank
+    # after the window's last school week: count the weeks up to DATE's.
+    if await uow.marks.any_after(on):
+        spans = {c.upn: starts[c.upn] for c in windows if may_miss(c, this_monday)}
+    else:
+        spans = {c.upn: starts[c.upn] for c in windows if c.last_week and may_miss(c, c.last_week)}
+        # Such a week before DATE is missing only if a mark comes after it (a week of only `Z`,
+        # `#` or `Y4`): the few pupils whose weeks of term run on are asked for their last mark.
+        unsure = [
+            c
+            for c in windows
+            if c.upn not in spans
+            and c.last_week
+            and c.last_week < this_monday
+            and may_miss(c, this_monday)
+        ]
+        last = await uow.marks.last_marked([c.upn for c in unsure], on) if unsure else {}
+        spans |= {c.upn: starts[c.upn] for c in unsure if may_miss(c, last.get(c.upn, this_monday))}
+    return await registers_missing(uow, spans, on, calendars) if spans else {}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from attendance.age import compulsory_school_age, of_compulsory_school_age
+from attendance.age import compulsory_school_age
 from attendance.authorities import AuthorityRules, rules_for
-from attendance.calendar import SchoolCalendar, week_monday
+from attendance.calendar import SchoolCalendar
 from attendance.holiday import ThresholdRoute, route
 from attendance.prosecution import (
     first_offence,
@@ -15,7 +15,6 @@ from attendance.prosecution import (
     prosecution_deadline,
     time_limit_near,
 )
-from attendance.registers import may_miss_registers, term_mondays
 from attendance.threshold import THRESHOLD_SESSIONS, Conflict
 from casework.authorities import rules_for_pupil as rules_for_pupil  # re-exported: its old home
 from casework.events import (
@@ -28,7 +27,7 @@ from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
 from casework.quarantine import review_quarantine
 from casework.records import Episode, PupilCount
-from casework.registers import registers_missing
+from casework.registers import registers_missing_in_windows
 
 SYSTEM = "supportfirst"
 # An N is a data-quality alert while it is recent; older ones (a first import of last year's
@@ -68,113 +67,68 @@ async def _counts(uow: UnitOfWork, on: date) -> list[PupilCount]:
     return await uow.marks.threshold_counts(on, codes, max(weeks))
 
 
-def _result(
-    c: PupilCount,
-    on: date,
-    of_age: bool = True,
-    sessions: int = THRESHOLD_SESSIONS,
-    missing: tuple[date, ...] = (),
-) -> PupilThreshold:
-    met = of_age and c.unauthorised_sessions >= sessions
-    return PupilThreshold(
-        c.upn,
-        c.unauthorised_sessions,
-        c.window_start,
-        on,
-        met,
-        compulsory_school_age=of_age,
-        registers_missing=missing,
-    )
-
-
-async def _registers_missing(
+async def _judged(
     uow: UnitOfWork, counts: list[PupilCount], on: date
-) -> dict[str, list[date]]:
-    """Missing registers in each pupil's window, set-based for a county: a first look from the
-    counts alone (more weeks of term at their school than school weeks in the window), then
-    the store's registers for the few pupils it leaves."""
-    windows = [c for c in counts if c.window_start is not None and c.last_week is not None]
-    if not windows:
-        return {}
-    starts = {c.upn: c.window_start for c in windows if c.window_start is not None}
-    calendars = await uow.registry.calendars({c.school_urn for c in windows})
-    start = min(starts.values())
-    # A county's schools mostly share their LA's calendar: its weeks of term are found once.
-    weeks_of_term = {cal: term_mondays(cal, start, on) for cal in set(calendars.values())}
-    terms = {urn: weeks_of_term[calendar] for urn, calendar in calendars.items()}
-    this_monday = week_monday(on)
-
-    def may_miss(c: PupilCount, upto: date) -> bool:
-        return may_miss_registers(terms[c.school_urn], starts[c.upn], upto, c.school_weeks)
-
-    # Looking back at an earlier date, a school's later marks may follow a week left blank
-    # after the window's last school week: count the weeks up to DATE's.
-    if await uow.marks.any_after(on):
-        spans = {c.upn: starts[c.upn] for c in windows if may_miss(c, this_monday)}
-    else:
-        spans = {c.upn: starts[c.upn] for c in windows if c.last_week and may_miss(c, c.last_week)}
-        # Such a week before DATE is missing only if a mark comes after it (a week of only `Z`,
-        # `#` or `Y4`): the few pupils whose weeks of term run on are asked for their last mark.
-        unsure = [
-            c
-            for c in windows
-            if c.upn not in spans
-            and c.last_week
-            and c.last_week < this_monday
-            and may_miss(c, this_monday)
-        ]
-        last = await uow.marks.last_marked([c.upn for c in unsure], on) if unsure else {}
-        spans |= {c.upn: starts[c.upn] for c in unsure if may_miss(c, last.get(c.upn, this_monday))}
-    return await registers_missing(uow, spans, on, calendars) if spans else {}
-
-
-async def _clipped(uow: UnitOfWork, c: PupilCount, born: date | None, on: date) -> PupilCount:
-    """The count without sessions before the child was of compulsory school age (s8): only a
-    child who became so inside the window (their first term) is recounted."""
-    first = compulsory_school_age(born).first_day if born else None
-    if first is None or c.window_start is None or first <= c.window_start or first > on:
-        return c
-    codes = (await rules_for_pupil(uow, c.upn)).threshold_codes
-    counted = await uow.marks.count_codes(c.upn, first, on, codes)
-    return replace(c, unauthorised_sessions=counted)
-
-
-async def _results(uow: UnitOfWork, on: date, with_registers: bool = False) -> list[PupilThreshold]:
-    counts = await _counts(uow, on)
-    born = await uow.registry.dates_of_birth(c.upn for c in counts)
-    missing = await _registers_missing(uow, counts, on) if with_registers else {}
-    results = []
+) -> list[tuple[PupilCount, bool]]:
+    """Each count with whether the pupil is of compulsory school age on `on` (s8), worked out
+    once per distinct birthday; a child who became so inside the window (their first term) is
+    recounted from that day: absence before it counts for nothing."""
+    ages = {d: compulsory_school_age(d) for d in {c.date_of_birth for c in counts} if d}
+    judged = []
     for c in counts:
-        of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
-        clipped = await _clipped(uow, c, born.get(c.upn), on)
-        results.append(_result(clipped, on, of_age, missing=tuple(missing.get(c.upn, ()))))
-    return results
+        age = ages.get(c.date_of_birth) if c.date_of_birth else None
+        if age is None:
+            judged.append((c, True))
+            continue
+        first = age.first_day
+        if c.window_start is not None and c.window_start < first <= on:
+            codes = (await rules_for_pupil(uow, c.upn)).threshold_codes
+            counted = await uow.marks.count_codes(c.upn, first, on, codes)
+            c = c._replace(unauthorised_sessions=counted)
+        judged.append((c, first <= on <= age.last_day))
+    return judged
 
 
 async def threshold_report(uow: UnitOfWork, on: date, include_all: bool) -> list[PupilThreshold]:
     """Pupils meeting the threshold on `on` (with `include_all`, every pupil with a counted
     session in their window), sorted by UPN."""
     async with uow:
-        results = [r for r in await _results(uow, on, True) if include_all or r.met]
+        counts = await _counts(uow, on)
+        listed = [
+            (c, of_age, met)
+            for c, of_age in await _judged(uow, counts, on)
+            if (met := of_age and c.unauthorised_sessions >= THRESHOLD_SESSIONS) or include_all
+        ]
+        missing = await registers_missing_in_windows(uow, [c for c, _, _ in listed], on)
         found: dict[str, list[Conflict]] = {}
-        for c in await uow.marks.conflicts([r.upn for r in results]):
-            found.setdefault(c.upn, []).append(c.conflict)
-    # Few pupils have conflicts: a county's list is not copied pupil by pupil for them.
-    return [replace(r, conflicts=tuple(found[r.upn])) if r.upn in found else r for r in results]
+        for x in await uow.marks.conflicts([c.upn for c, _, _ in listed]):
+            found.setdefault(x.upn, []).append(x.conflict)
+    # Built once per pupil, with everything in it: a county's list is not copied again.
+    return [
+        PupilThreshold(
+            c.upn,
+            c.unauthorised_sessions,
+            c.window_start,
+            on,
+            met,
+            conflicts=tuple(found[c.upn]) if c.upn in found else (),
+            compulsory_school_age=of_age,
+            registers_missing=tuple(missing[c.upn]) if c.upn in missing else (),
+        )
+        for c, of_age, met in listed
+    ]
 
 
 async def _met(uow: UnitOfWork, on: date) -> dict[str, PupilThreshold]:
-    """The pupils over the threshold on `on`, as _results finds them; only the counts that
-    could meet it are looked at further (a recount from school age only lowers a count), so a
-    county's hundred thousand pupils with an absence cost one query, not a pass each."""
+    """The pupils over the threshold on `on`, as threshold_report finds them; only the counts
+    that could meet it are looked at further (a recount from school age only lowers a count),
+    so a county's hundred thousand pupils with an absence cost one query, not a pass each."""
     counts = [c for c in await _counts(uow, on) if c.unauthorised_sessions >= THRESHOLD_SESSIONS]
-    born = await uow.registry.dates_of_birth(c.upn for c in counts)
-    met: dict[str, PupilThreshold] = {}
-    for c in counts:
-        of_age = c.upn not in born or of_compulsory_school_age(born[c.upn], on)
-        if of_age and (result := _result(await _clipped(uow, c, born.get(c.upn), on), on)).met:
-            met[c.upn] = result
-    return met
+    return {
+        c.upn: PupilThreshold(c.upn, c.unauthorised_sessions, c.window_start, on, True)
+        for c, of_age in await _judged(uow, counts, on)
+        if of_age and c.unauthorised_sessions >= THRESHOLD_SESSIONS
+    }
 
 
 async def _review_thresholds(

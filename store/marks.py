@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.calendar import week_monday
+from attendance.registers import Roll
 from attendance.threshold import Mark, Session, effective
 from casework.records import (
     Change,
@@ -33,6 +34,7 @@ from store.mark_sets import as_date as _as_date
 from store.mark_sets import combine as combine
 from store.mark_sets import week_deltas as week_deltas
 from store.registry import chunks
+from store.rolls import keep_rolls, rolls_elsewhere
 from store.tables import Mark as MarkTable
 from store.tables import MarkCorrection, UnresolvedNAlert
 from store.thresholds import threshold_counts
@@ -94,6 +96,7 @@ class SqlMarks(CountedMarks):
                 "ON CONFLICT (upn, day, session, school_urn) DO NOTHING"
             )
         ).rowcount
+        await keep_rolls(await self.session.connection(), self.postgres)
         changes = await self._correct(corrected, now, source) if corrected else []
         several = len({(r.upn, r.day, r.session) for r in rows}) < len(rows)
         marks = await self._all_schools_marks() if stored or several else rows
@@ -325,6 +328,10 @@ class SqlMarks(CountedMarks):
         for all the pupils at once (store/mark_registers.py)."""
         conn = await self.session.connection()
         return await read_registers(conn, self.postgres, spans, on)
+
+    async def rolls_elsewhere(self, since: date) -> dict[str, list[Roll]]:
+        """Each pupil's spans at schools other than their own running to `since` or later."""
+        return await rolls_elsewhere(await self.session.connection(), self.postgres, since)
 
     async def last_marked(self, upns: Sequence[str], on: date) -> dict[str, date]:
         """Each pupil's last week up to `on`'s with any mark: the week summary has a row for

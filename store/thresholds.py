@@ -9,6 +9,7 @@ again, without the bound, at the few pupils with fewer school weeks in it.
 from __future__ import annotations
 
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Date, bindparam, text
@@ -59,7 +60,7 @@ async def threshold_counts(
             results += await _postgres(conn, on, codes, authorities, weeks)
         else:
             results += await _sqlite(conn, on, codes, authorities, weeks)
-    return sorted(results, key=lambda r: r.upn)
+    return sorted(results, key=itemgetter(0))  # by UPN
 
 
 async def _postgres(
@@ -67,7 +68,8 @@ async def _postgres(
 ) -> list[PupilCount]:
     stmt = (
         text(f"""
-        SELECT p.upn, x.sessions, x.window_start, x.weeks, x.last_week, p.school_urn
+        SELECT p.upn, x.sessions, x.window_start, x.weeks, x.last_week, p.school_urn,
+               p.date_of_birth
         FROM pupil p
         JOIN school s ON s.urn = p.school_urn
         CROSS JOIN LATERAL (
@@ -87,20 +89,13 @@ async def _postgres(
         .bindparams(bindparam("this_monday", type_=Date), bindparam("authorities", expanding=True))
         .columns(window_start=Date, last_week=Date)
     )
-    rows = (await conn.execute(stmt, _params(on, authorities, weeks))).all()
-    return [_count(r) for r in rows]
+    # PostgreSQL hands back ints and dates in PupilCount's order: each row is one as it is.
+    return list(map(PupilCount._make, await conn.execute(stmt, _params(on, authorities, weeks))))
 
 
 def _count(r: Any) -> PupilCount:
-    """(upn, sessions, window start, school weeks, last week, school) as a PupilCount."""
-    return PupilCount(
-        upn=r[0],
-        unauthorised_sessions=int(r[1]),
-        window_start=_day(r[2]),
-        school_weeks=int(r[3]),
-        last_week=_day(r[4]),
-        school_urn=r[5],
-    )
+    """(upn, sessions, window start, school weeks, last week, school, date of birth)."""
+    return PupilCount(r[0], int(r[1]), _day(r[2]), int(r[3]), _day(r[4]), r[5], _day(r[6]))
 
 
 def _day(value: Any) -> date | None:
@@ -151,7 +146,7 @@ async def _window(
     weeks: int,
     bound: date | None,
     upns: list[str] | None,
-) -> list[tuple[str, int, date, int, date, str]]:
+) -> list[tuple[str, int, date, int, date, str, date]]:
     filters = ["w.monday <= :this_monday", "s.local_authority IN :authorities"]
     params = _params(on, authorities, weeks)
     binds = [bindparam("this_monday", type_=Date), bindparam("authorities", expanding=True)]
@@ -167,19 +162,20 @@ async def _window(
         text(f"""
         WITH visible AS (
             SELECT w.upn, w.monday, ({_counted(codes)}) AS counted, w.school,
-                   {_VISIBLE} AS vis, p.school_urn
+                   {_VISIBLE} AS vis, p.school_urn, p.date_of_birth AS born
             FROM pupil_week w
             JOIN pupil p ON p.upn = w.upn
             JOIN school s ON s.urn = p.school_urn
             WHERE {" AND ".join(filters)}
         ),
         school_weeks AS (
-            SELECT upn, monday, counted & vis AS c, school_urn,
+            SELECT upn, monday, counted & vis AS c, school_urn, born,
                    row_number() OVER (PARTITION BY upn ORDER BY monday DESC) AS rn
             FROM visible WHERE (school & vis) <> 0
         )
         SELECT upn, SUM({_popcount("c")}) AS sessions, MIN(monday) AS window_start,
-               COUNT(*) AS school_weeks, MAX(monday) AS last_week, MAX(school_urn) AS school_urn
+               COUNT(*) AS school_weeks, MAX(monday) AS last_week, MAX(school_urn) AS school_urn,
+               MAX(born) AS born
         FROM school_weeks WHERE rn <= :weeks GROUP BY upn
         HAVING SUM(c) > 0 OR COUNT(*) < :weeks
     """)
@@ -187,4 +183,4 @@ async def _window(
         .columns(window_start=Date, last_week=Date)
     )
     rows = (await conn.execute(stmt, params)).all()
-    return [(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5]) for r in rows]
+    return [(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5], r[6]) for r in rows]

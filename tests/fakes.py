@@ -24,7 +24,7 @@ from attendance.codes import is_school_session
 from attendance.consent import ConsentRecord, address_key
 from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.postal import AddressVersion, current
-from attendance.registers import SchoolRegister
+from attendance.registers import Roll, SchoolRegister
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
 from casework.audit import GENESIS, canonical, entry_hash, sign_entry
 from casework.events import Event
@@ -100,9 +100,6 @@ class FakeRegistry:
 
     async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
         return {u for u in upns if u in self.pupils}
-
-    async def dates_of_birth(self, upns: Iterable[str]) -> dict[str, date]:
-        return {u: self.pupils[u]["date_of_birth"] for u in upns if u in self.pupils}
 
     async def school(self, urn: str) -> SchoolRow | None:
         s = self.schools.get(urn)
@@ -334,6 +331,7 @@ class FakeMarks:
                         school_weeks=len(window),
                         last_week=max(window),
                         school_urn=pupil["school_urn"] if pupil else "",
+                        date_of_birth=pupil["date_of_birth"] if pupil else None,
                     )
                 )
         return results
@@ -359,6 +357,18 @@ class FakeMarks:
 
     async def any_after(self, on: date) -> bool:
         return any(day > on for (_, day, _, _) in self.marks)
+
+    async def rolls_elsewhere(self, since: date) -> dict[str, list[Roll]]:
+        days: dict[tuple[str, str], list[date]] = {}
+        for upn, day, _, school in self.marks:
+            pupil = self.registry.pupils.get(upn)
+            if pupil and school != pupil["school_urn"]:
+                days.setdefault((upn, school), []).append(day)
+        found: dict[str, list[Roll]] = {}
+        for (upn, school), marked in sorted(days.items()):
+            if max(marked) >= since:
+                found.setdefault(upn, []).append(Roll(school, min(marked), max(marked)))
+        return found
 
     async def last_marked(self, upns: Sequence[str], on: date) -> dict[str, date]:
         found: dict[str, date] = {}

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from store import (  # noqa: F401  (registers the tables on the metadata)
     address_tables,
     chat_tables,
+    roll_tables,
     tables,
     web_tables,
 )

@@ -11,13 +11,6 @@ from casework.ports import UnitOfWork
 from tests.contract.conftest import OTHER_UPN, UPN, seed
 
 
-async def test_dates_of_birth_are_read_in_one_call(uow: UnitOfWork) -> None:
-    await seed(uow)
-    async with uow:
-        born = await uow.registry.dates_of_birth([UPN, OTHER_UPN, "Z1"])
-    assert born == {UPN: date(2015, 3, 1), OTHER_UPN: date(2013, 5, 2)}
-
-
 async def test_a_penalty_notice_keeps_its_id_and_its_later_state(uow: UnitOfWork) -> None:
     await seed(uow)
     day = date(2025, 3, 20)

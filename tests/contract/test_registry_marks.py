@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from attendance.authorities import AuthorityRules
+from attendance.registers import Roll
 from attendance.threshold import Conflict, Mark, Session
 from casework.ports import UnitOfWork
 from casework.records import (
@@ -237,7 +238,32 @@ async def test_threshold_counts_each_pupil_with_unauthorised_sessions(uow: UnitO
         only_norfolk = await uow.marks.threshold_counts(days[-1], {"Norfolk": codes["Norfolk"]}, 10)
     assert [(c.upn, c.unauthorised_sessions) for c in counts] == [(UPN, 10)]
     assert isinstance(counts[0], PupilCount) and counts[0].window_start is not None
+    # The compulsory school age needs the date of birth: read with the count, not after it.
+    assert counts[0].date_of_birth == date(2015, 3, 1)
     assert only_norfolk == []
+
+
+async def test_each_school_s_span_of_marks_is_kept_for_the_first_look(uow: UnitOfWork) -> None:
+    # UPN's school is SCHOOL: OTHER_SCHOOL marked them for a week before, then SCHOOL (its
+    # own span runs on: not listed); a later file from OTHER_SCHOOL widens that school's span.
+    await seed(uow)
+    other = [mark(MONDAY + timedelta(days=i), "AM", "/", school=OTHER_SCHOOL) for i in range(5)]
+    later = MONDAY + timedelta(days=7)
+    async with uow:
+        await uow.marks.upsert(other, NOW, "old.csv")
+        await uow.marks.upsert([mark(later, "AM", "/")], NOW, "new.csv")
+        await uow.commit()
+    async with uow:
+        assert await uow.marks.rolls_elsewhere(MONDAY) == {
+            UPN: [Roll(OTHER_SCHOOL, MONDAY, MONDAY + timedelta(days=4))]
+        }
+        # A span that ended before `since` is left out (the mover left before the window).
+        assert await uow.marks.rolls_elsewhere(later) == {}
+    async with uow:
+        await uow.marks.upsert([mark(later, "PM", "/", school=OTHER_SCHOOL)], NOW, "old2.csv")
+        await uow.commit()
+    async with uow:
+        assert await uow.marks.rolls_elsewhere(later) == {UPN: [Roll(OTHER_SCHOOL, MONDAY, later)]}
 
 
 async def test_the_week_summary_gives_the_sessions_count_codes_counts(uow: UnitOfWork) -> None:

@@ -6,8 +6,10 @@ from datetime import date
 
 from attendance.calendar import SchoolCalendar
 from attendance.registers import (
+    Roll,
     SchoolRegister,
     may_miss_registers,
+    may_miss_registers_on_roll,
     missing_weeks,
     term_mondays,
     weeks_of,
@@ -64,6 +66,28 @@ def test_the_first_look_compares_weeks_of_term_with_school_weeks() -> None:
     assert terms == [*OCT, *NOV]  # the week of 12 November counts: it had school days by then
     assert not may_miss_registers(terms, OCT[0], NOV[1], 6)
     assert may_miss_registers(terms, OCT[0], NOV[1], 5)
+
+
+def test_the_first_look_reads_each_school_s_weeks_of_term_over_its_span() -> None:
+    # 100002, an academy, takes its half-term a week early (20 October) and is in term on 27
+    # October. The pupil was at 100001 to 24 October, then at 100002: six school weeks.
+    academy = SchoolCalendar.of(
+        [(date(2025, 9, 3), date(2025, 10, 17)), (date(2025, 10, 27), date(2025, 12, 19))]
+    )
+    end = date(2025, 11, 14)
+    terms = {
+        "100001": term_mondays(AUTUMN, OCT[0], end),
+        "100002": term_mondays(academy, OCT[0], end),
+    }
+    week_27 = date(2025, 10, 27)
+    moved = [Roll("100002", week_27), Roll("100001", OCT[0], date(2025, 10, 24))]
+    # Term weeks on roll: 29 Sep .. 20 Oct at the old school, 27 Oct .. 10 Nov at the new: 7.
+    assert may_miss_registers_on_roll(terms, moved, OCT[0], NOV[1], 6)
+    assert not may_miss_registers_on_roll(terms, moved, OCT[0], NOV[1], 7)
+    # The new school's weeks alone are six: a blank 20 October at the old one would be missed.
+    assert not may_miss_registers(terms["100002"], OCT[0], NOV[1], 6)
+    # A span still running (no last day) counts on to `upto`.
+    assert may_miss_registers_on_roll(terms, [Roll("100001", OCT[0])], OCT[0], NOV[1], 5)
 
 
 def test_weeks_are_named_as_a_person_would() -> None:
