@@ -1,7 +1,7 @@
 """The threshold benchmark: a synthetic county on a throwaway PostgreSQL database, and one school
 on SQLite, each measured beside a bare baseline in the same run.
 
-    python bench/threshold.py [--pupils N] [--keep] [--profile] [--skip-sqlite]
+    python bench/threshold.py [--pupils N] [--keep | --db URL] [--profile] [--skip-sqlite]
 
 See bench/README.md for what is measured, the targets and the last full run.
 """
@@ -316,6 +316,14 @@ PUPIL_WEEK_SELECT = """
     {order}
 """
 PUPIL_WEEK_SQL = "INSERT INTO pupil_week (upn, monday, school, g, o, u, n)" + PUPIL_WEEK_SELECT
+# Each school's span of marks per pupil, as migration 0022 fills it and the import keeps it
+# (open where the school is the pupil's school of record): the first look reads the movers'.
+PUPIL_ROLL_SQL = """
+    INSERT INTO pupil_roll (upn, school_urn, first_day, last_day)
+    SELECT m.upn, m.school_urn, MIN(m.day),
+           CASE WHEN MAX(p.school_urn) = m.school_urn THEN NULL ELSE MAX(m.day) END
+    FROM mark m JOIN pupil p ON p.upn = m.upn GROUP BY m.upn, m.school_urn
+"""
 
 
 def build_county(admin_url: str, url: str, pupils: int) -> dict[str, float]:
@@ -424,8 +432,12 @@ def build_county(admin_url: str, url: str, pupils: int) -> dict[str, float]:
                 conn.execute(ddl)
         timings["pupil_week (one GROUP BY over mark)"] = now_s() - t0
         t0 = now_s()
+        conn.execute(PUPIL_ROLL_SQL)
+        timings["pupil_roll (one GROUP BY over mark)"] = now_s() - t0
+        t0 = now_s()
         conn.execute("VACUUM (ANALYZE) mark")
         conn.execute("VACUUM (ANALYZE) pupil_week")
+        conn.execute("VACUUM (ANALYZE) pupil_roll")
         conn.execute("VACUUM (ANALYZE) pupil")
         conn.execute("VACUUM (ANALYZE) school")
         timings["VACUUM ANALYZE"] = now_s() - t0
@@ -526,7 +538,55 @@ def explain_window_query(url: str, log: list[tuple[float, str, Any]]) -> list[st
     return out
 
 
+async def measure_threshold(
+    app: Any, timer: SqlTimer, url: str, args: argparse.Namespace, results: dict[str, Any]
+) -> None:
+    """(b) the threshold for every pupil, beside the naive query over raw marks (median of 3
+    each), compared pupil by pupil."""
+    say(f"\nthreshold on {ON} for every pupil (3 runs each)")
+    app_times, app_rows = [], []
+    reset_peak()
+    timer.start()
+    for _ in range(3):
+        t0 = now_s()
+        app_rows = await threshold_report(app.uow(), ON, include_all=True)
+        app_times.append(now_s() - t0)
+    eval_log = timer.stop()
+    results["rss_eval_mb"] = peak_mb()
+    with psycopg.connect(url) as conn:
+        naive_med, naive_times, naive_rows = median_of(
+            3, lambda: conn.execute(NAIVE_PG, {"on": ON}).fetchall()
+        )
+    app_med = statistics.median(app_times)
+    check = compare(app_rows, naive_rows)
+    results["pg_eval"] = (app_med, naive_med)
+    results["pg_check"] = check
+    say(
+        f"  store (threshold_report): {', '.join(fmt_s(t) for t in app_times)} "
+        f"-> median {fmt_s(app_med)}"
+    )
+    say(
+        f"  naive SQL over raw marks: {', '.join(fmt_s(t) for t in naive_times)} "
+        f"-> median {fmt_s(naive_med)}"
+    )
+    say(f"  ratio {naive_med / app_med:.1f}x; {check}")
+    say(f"  peak RSS during evaluation: {results['rss_eval_mb']:.0f} MB")
+    if args.profile or app_med > 5 or naive_med / app_med < 20:
+        say("\n  EXPLAIN (ANALYZE, BUFFERS) of the store's query (the slowest one issued):")
+        plan = explain_window_query(url, eval_log)
+        results["explain"] = plan
+        for line in plan:
+            say("    " + line)
+
+
 async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    if args.db:  # a county kept by --keep, measured again (no build, no import)
+        say(f"PostgreSQL database {args.db} (kept)")
+        upgrade(args.db)
+        app = bootstrap(Settings(data_dir=Path(tempfile.mkdtemp())), args.db, migrate=False)
+        await measure_threshold(app, SqlTimer(app.engine), args.db, args, results)
+        await app.close()
+        return
     name = f"bench_threshold_{uuid.uuid4().hex[:10]}"
     admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
     admin.execute(f'CREATE DATABASE "{name}"')
@@ -559,41 +619,7 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
         app = bootstrap(Settings(data_dir=Path(tempfile.mkdtemp())), url, migrate=False)
         timer = SqlTimer(app.engine)
 
-        # (b) the threshold for every pupil, beside the naive query over raw marks
-        say(f"\nthreshold on {ON} for every pupil (3 runs each)")
-        app_times, app_rows = [], []
-        reset_peak()
-        timer.start()
-        for _ in range(3):
-            t0 = now_s()
-            app_rows = await threshold_report(app.uow(), ON, include_all=True)
-            app_times.append(now_s() - t0)
-        eval_log = timer.stop()
-        results["rss_eval_mb"] = peak_mb()
-        with psycopg.connect(url) as conn:
-            naive_med, naive_times, naive_rows = median_of(
-                3, lambda: conn.execute(NAIVE_PG, {"on": ON}).fetchall()
-            )
-        app_med = statistics.median(app_times)
-        check = compare(app_rows, naive_rows)
-        results["pg_eval"] = (app_med, naive_med)
-        results["pg_check"] = check
-        say(
-            f"  store (threshold_report): {', '.join(fmt_s(t) for t in app_times)} "
-            f"-> median {fmt_s(app_med)}"
-        )
-        say(
-            f"  naive SQL over raw marks: {', '.join(fmt_s(t) for t in naive_times)} "
-            f"-> median {fmt_s(naive_med)}"
-        )
-        say(f"  ratio {naive_med / app_med:.1f}x; {check}")
-        say(f"  peak RSS during evaluation: {results['rss_eval_mb']:.0f} MB")
-        if args.profile or app_med > 5 or naive_med / app_med < 20:
-            say("\n  EXPLAIN (ANALYZE, BUFFERS) of the store's query (the slowest one issued):")
-            plan = explain_window_query(url, eval_log)
-            results["explain"] = plan
-            for line in plan:
-                say("    " + line)
+        await measure_threshold(app, timer, url, args, results)
 
         # (a) one further day of marks through the real import path, beside a bare COPY
         say(f"\nimporting one day ({IMPORT_DAY}) of marks through import_csv")
@@ -780,11 +806,34 @@ def machine(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "SHORT"
+
+
+def agreement_rows(where: str, c: dict[str, int]) -> list[tuple[str, str, str, str, str, str]]:
+    """The summary's rows for one database: store against naive, and registers missing."""
+    return [
+        (
+            f"{where}: store vs naive, pupils differing",
+            str(c["mismatch"]),
+            f"{c['met_naive']:,} met",
+            f"{c['met_mismatch']} met differ",
+            "0",
+            verdict(c["mismatch"] == 0),
+        ),
+        (
+            f"{where}: pupils listed with registers missing",
+            f"{c['registers_missing']:,}",
+            "",
+            "",
+            "-",
+            "",
+        ),
+    ]
+
+
 def summary(args: argparse.Namespace, results: dict[str, Any]) -> None:
     rows: list[tuple[str, str, str, str, str, str]] = []
-
-    def verdict(ok: bool) -> str:
-        return "pass" if ok else "SHORT"
 
     if "pg_import" in results:
         t, base, n = results["pg_import"]
@@ -811,27 +860,7 @@ def summary(args: argparse.Namespace, results: dict[str, Any]) -> None:
                 verdict(ok),
             )
         )
-        c = results["pg_check"]
-        rows.append(
-            (
-                "PG: store vs naive, pupils differing",
-                str(c["mismatch"]),
-                f"{c['met_naive']:,} met",
-                f"{c['met_mismatch']} met differ",
-                "0",
-                verdict(c["mismatch"] == 0),
-            )
-        )
-        rows.append(
-            (
-                "PG: pupils listed with registers missing",
-                f"{c['registers_missing']:,}",
-                "",
-                "",
-                "-",
-                "",
-            )
-        )
+        rows += agreement_rows("PG", results["pg_check"])
         rows.append(
             (
                 "PG: pupil_week vs recount after import",
@@ -875,26 +904,7 @@ def summary(args: argparse.Namespace, results: dict[str, Any]) -> None:
                 verdict(app <= 0.5),
             )
         )
-        rows.append(
-            (
-                "SQLite: store vs naive, pupils differing",
-                str(c["mismatch"]),
-                f"{c['met_naive']} met",
-                "",
-                "0",
-                verdict(c["mismatch"] == 0),
-            )
-        )
-        rows.append(
-            (
-                "PG: pupils listed with registers missing",
-                f"{c['registers_missing']:,}",
-                "",
-                "",
-                "-",
-                "",
-            )
-        )
+        rows += agreement_rows("SQLite", c)
         rows.append(
             (
                 "peak RSS, SQLite import",
@@ -937,6 +947,7 @@ def main() -> None:
         action="store_true",
         help="EXPLAIN ANALYZE and cProfile even when the targets are met",
     )
+    parser.add_argument("--db", help="a postgresql:// URL kept by --keep: measure it again")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()

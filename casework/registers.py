@@ -79,15 +79,21 @@ async def registers_missing_in_windows(
         return {}
     windows = [c for c in counts if c.upn in starts]
     start = min(starts.values())
-    # Movers: the spans at their earlier schools, each school's weeks of term by its own calendar.
-    elsewhere = await uow.marks.rolls_elsewhere(start)
-    urns = {c.school_urn for c in windows} | {r.school for v in elsewhere.values() for r in v}
-    calendars = await uow.registry.calendars(urns)
-    # A county's schools mostly share their LA's calendar: its weeks of term are found once.
+    on_record = await uow.registry.calendars_on_record()
+    empty = SchoolCalendar()  # no calendar on record: no weeks of term
+    calendars = {c.school_urn: on_record.get(c.school_urn, empty) for c in windows}
+    # Movers: their spans at earlier schools, each school's weeks of term by its own calendar.
+    # Where every calendar on record is one (a county's schools mostly share their LA's), the
+    # school now has the same weeks of term as any earlier one: the spans are not read.
+    elsewhere: dict[str, list[Roll]] = {}
+    if len(set(on_record.values()) | set(calendars.values())) > 1:
+        elsewhere = await uow.marks.rolls_elsewhere(start)
+        calendars |= {
+            r.school: on_record.get(r.school, empty) for v in elsewhere.values() for r in v
+        }
+    # Each distinct calendar's weeks of term are found once.
     weeks_of_term = {cal: term_mondays(cal, start, on) for cal in set(calendars.values())}
     terms = {urn: weeks_of_term[calendar] for urn, calendar in calendars.items()}
-    if len(weeks_of_term) == 1:
-        elsewhere = {}  # one calendar for all: the school now has the same weeks of term
     this_monday = week_monday(on)
 
     def may_miss(c: PupilCount, upto: date) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -226,13 +227,21 @@ class SqlRegistry:
             )
             for r in rows:
                 entries[r.school_urn].append(r)
-        return {
-            urn: SchoolCalendar.of(
-                [(r.start, r.end) for r in rows if r.kind == "term"],
-                [(r.start, r.end) for r in rows if r.kind == "closure"],
-            )
-            for urn, rows in entries.items()
-        }
+        return {urn: _calendar(rows) for urn, rows in entries.items()}
+
+    async def calendars_on_record(self) -> dict[str, SchoolCalendar]:
+        """Every calendar on record, by school (a county's few thousand rows, read at once)."""
+        conn = await self.session.connection()
+        entries: dict[str, list[Any]] = {}
+        rows = sa_select(
+            col(CalendarEntry.school_urn),
+            col(CalendarEntry.kind),
+            col(CalendarEntry.start),
+            col(CalendarEntry.end),
+        )
+        for r in await conn.execute(rows):
+            entries.setdefault(r.school_urn, []).append(r)
+        return {urn: _calendar(rows) for urn, rows in entries.items()}
 
     async def schools_by_urn(self, urns: Iterable[str]) -> dict[str, SchoolRow]:
         """These schools, read at once (those not on record are left out)."""
@@ -356,3 +365,12 @@ class SqlRegistry:
         row.n_unresolved_school_days = rules.n_unresolved_school_days
         self.session.add(row)
         await self.session.flush()
+
+
+def _calendar(rows: Iterable[Any]) -> SchoolCalendar:
+    """A school's calendar from its rows (kind, start, end)."""
+    rows = list(rows)
+    return SchoolCalendar.of(
+        [(r.start, r.end) for r in rows if r.kind == "term"],
+        [(r.start, r.end) for r in rows if r.kind == "closure"],
+    )

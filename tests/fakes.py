@@ -169,6 +169,9 @@ class FakeRegistry:
     async def calendars(self, school_urns: Iterable[str]) -> dict[str, SchoolCalendar]:
         return {urn: await self.calendar(urn) for urn in school_urns}
 
+    async def calendars_on_record(self) -> dict[str, SchoolCalendar]:
+        return await self.calendars({r.school_urn for r in self.calendar_rows})
+
     async def schools_by_urn(self, urns: Iterable[str]) -> dict[str, SchoolRow]:
         found = {urn: await self.school(urn) for urn in set(urns)}
         return {urn: school for urn, school in found.items() if school}

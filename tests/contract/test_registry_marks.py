@@ -87,10 +87,12 @@ async def test_calendar_rows_are_added_once_and_make_the_school_calendar(uow: Un
     async with uow:
         calendar = await uow.registry.calendar(SCHOOL)
         other = await uow.registry.calendar(OTHER_SCHOOL)
+        on_record = await uow.registry.calendars_on_record()
     assert calendar.is_school_day(date(2024, 9, 19)) and not calendar.is_school_day(
         date(2024, 9, 20)
     )
     assert not other.is_school_day(date(2024, 9, 19))
+    assert on_record == {SCHOOL: calendar}  # schools without a calendar are left out
 
 
 async def test_rules_are_saved_per_authority(uow: UnitOfWork) -> None:
