@@ -12,9 +12,11 @@ from attendance.authorities import AuthorityRules
 from attendance.calendar import CalendarError, SchoolCalendar
 from attendance.nti import ImprovementPeriod
 from attendance.nti_outcome import EndOfPeriod, end_of_period, missing_registers, served_period
+from attendance.service import UK
 from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiNotServed
 from casework.ports import UnitOfWork
+from casework.pupil_facts import facts_of
 from casework.records import OPEN_NOTICE, Delivery, DeliveryState, Entry, NoticeRecord
 
 SYSTEM = "supportfirst"
@@ -145,6 +147,25 @@ async def end_of_period_for(
     ]
     missing = missing_registers(calendar, period, marks)
     return end_of_period(period, notice.max_further_sessions, further, missing, marks, not_engaged)
+
+
+async def replan_sent(uow: UnitOfWork, sent: Iterable[tuple[int, datetime]]) -> None:
+    """After a batch of notice emails was accepted (each delivery already marked sent), with
+    when: each open notice re-planned once from its deliveries, at its last acceptance, what
+    the periods need read for all of them at once (as the daily review does), not a dozen
+    statements per email on the sender's recording path."""
+    latest: dict[int, datetime] = {}
+    for notice_id, at in sent:
+        latest[notice_id] = max(at, latest.get(notice_id, at))
+    notices = [n for n in await uow.cases.notices_by_id(latest) if n.status in OPEN_NOTICE]
+    if not notices:
+        return
+    facts = await facts_of(uow, {n.upn for n in notices})
+    deliveries = await uow.cases.deliveries_of(n.id for n in notices)
+    for n in notices:
+        at = latest[n.id]
+        period = planned(n, deliveries.get(n.id, []), facts.calendar(n.upn), facts.rules(n.upn))
+        await record_period(uow, n, period, at.astimezone(UK).date(), at)
 
 
 async def replan_on_delivery(

@@ -23,7 +23,7 @@ from typing import Protocol
 from attendance.service import UK, email_deemed_received
 from casework.events import DiskFull, EmailFailed, NoticeNotServed
 from casework.letters import TITLES
-from casework.notice_service import replan_on_delivery
+from casework.notice_service import replan_on_delivery, replan_sent
 from casework.ports import Evidence, UnitOfWork
 from casework.records import Accepted, Claimed, EmailRecord, SendOutcome
 
@@ -186,12 +186,11 @@ async def record_batch(
             ],
             worker,
         )
-        for o in accepted:
-            c = by_id[o.mail_id]
-            if c.notice_id is not None:
-                await uow.cases.delivery_sent(c.message_id, email_deemed_received(o.at))
-                # The period runs from the last parent's receipt: re-planned as they come in.
-                await replan_on_delivery(uow, c.notice_id, o.at.astimezone(UK).date(), o.at)
+        serving = [(by_id[o.mail_id], o) for o in accepted if by_id[o.mail_id].notice_id]
+        for c, o in serving:
+            await uow.cases.delivery_sent(c.message_id, email_deemed_received(o.at))
+        # The period runs from the last parent's receipt: re-planned as they come in.
+        await replan_sent(uow, [(c.notice_id, o.at) for c, o in serving if c.notice_id])
         counts["sent"] = len(accepted)
         for o in outcomes:
             if o.outcome != "sent":

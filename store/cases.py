@@ -272,6 +272,13 @@ class SqlCases:
         row = await self.session.get(Notice, notice_id)
         return _notice(row) if row else None
 
+    async def notices_by_id(self, notice_ids: Iterable[int]) -> list[NoticeRecord]:
+        found: list[NoticeRecord] = []
+        for chunk in chunks(notice_ids):
+            stmt = select(Notice).where(col(Notice.id).in_(chunk))
+            found += [_notice(n) for n in await self.session.exec(stmt)]
+        return sorted(found, key=lambda n: n.id)
+
     async def _change(self, notice_id: int, **values: Any) -> None:
         # One UPDATE, not a read then a write: the daily review changes a county's notices.
         changed = await self.session.exec(

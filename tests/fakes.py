@@ -540,6 +540,9 @@ class FakeCases:
     async def notice(self, notice_id: int) -> NoticeRecord | None:
         return self.notice_rows.get(notice_id)
 
+    async def notices_by_id(self, notice_ids: Iterable[int]) -> list[NoticeRecord]:
+        return [self.notice_rows[i] for i in sorted(set(notice_ids)) if i in self.notice_rows]
+
     def _change(self, notice_id: int, **values: Any) -> None:
         self.notice_rows[notice_id] = replace(self.notice_rows[notice_id], **values)
 
