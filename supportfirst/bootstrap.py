@@ -171,6 +171,12 @@ class App:
         return replace(self, engine=make_engine(self.url))
 
     @property
+    def from_settings_alone(self) -> bool:
+        """No adapter was handed to `bootstrap`: another process can build this same App from
+        its settings and URL (serve's background process, supportfirst/own_process.py)."""
+        return not self.overrides
+
+    @property
     def shown_url(self) -> str:
         return shown(self.url)
 
@@ -199,9 +205,8 @@ def bootstrap(
     url = db or settings.db_url
     if migrate:
         ensure_schema(url)
-    overrides: dict[str, object] = {
-        name: value for name, value in (("inbox", inbox), ("alerts", alerts)) if value is not None
-    }
+    handed = (("inbox", inbox), ("alerts", alerts), ("clock", clock), ("postroom", postroom))
+    overrides: dict[str, object] = {name: value for name, value in handed if value is not None}
     app = App(
         settings=settings,
         url=url,

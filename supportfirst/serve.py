@@ -34,6 +34,7 @@ from supportfirst.dropfolder import DropFolder, import_settled, watch_forever
 from supportfirst.ingesting import ingest_forever
 from supportfirst.logs import configure_logging
 from supportfirst.own_loop import in_own_thread
+from supportfirst.own_process import in_own_process
 from supportfirst.sending import Sender, smtp_server
 from supportfirst.settings import Settings, reveal
 from web.deps import WebDeps
@@ -180,10 +181,10 @@ def make_web_app(
 
 async def serve_forever(application: App, host: str, port: int) -> None:
     """Serve until cancelled. The HTTP listener (Slack's acks, the case pages) has this event
-    loop to itself; Slack's answers (Bolt's lazy listeners) run on a second loop and the
-    background loops on a third, each in its own thread with its own engine
-    (supportfirst/own_loop.py), so an ack waits neither for the answers of the commands before
-    it nor for the sender's or the ingester's work. The background loops run under one
+    loop to itself; Slack's answers (Bolt's lazy listeners) run on a second loop in a thread
+    with its own engine (supportfirst/own_loop.py), and the background loops in a child process
+    (supportfirst/own_process.py), so an ack waits neither for the answers of the commands
+    before it nor for the sender's or the ingester's work. The background loops run under one
     TaskGroup: a loop that dies takes the service down with its error (the exit is non-zero),
     it never keeps running half-alive."""
     # The umask (077) is set by the CLI's entry, `supportfirst serve` included: a process-wide
@@ -207,9 +208,7 @@ async def serve_forever(application: App, host: str, port: int) -> None:
         )
         async with contextlib.AsyncExitStack() as stack:
             await _connect_socket_mode(application, slack, stack)
-            await in_own_thread(
-                lambda: _background(application.on_another_loop()), "supportfirst-loops"
-            )
+            await _background(application)
     except* LoopDied as died:
         raise died.exceptions[0] from None
     finally:
@@ -227,6 +226,19 @@ async def _answer(answers: AnswersElsewhere, answering: App) -> None:
 
 
 async def _background(application: App) -> None:
+    """The background loops in a child process (SUPPORTFIRST_BACKGROUND=process, the default:
+    their CPU work then never holds the GIL an ack waits for), built there from the same
+    settings; in a thread of this process when set so, or when this App was handed adapters
+    (tests, benches) that another process could not build again."""
+    if application.settings.background == "process" and application.from_settings_alone:
+        await in_own_process(application)
+    else:
+        await in_own_thread(
+            lambda: background_loops(application.on_another_loop()), "supportfirst-loops"
+        )
+
+
+async def background_loops(application: App) -> None:
     """The daily review, alert delivery, the sender and the ingester, until one dies."""
     try:
         async with contextlib.AsyncExitStack() as stack:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     import_settle_seconds: float = Field(default=10.0, ge=0)  # unchanged this long: written
     # A single-user install: the member of staff (id or name) a command acts as without --by.
     operator: str | None = None
+    # Where `serve` runs its background loops: a child process (no GIL shared with the
+    # listener's acks) or a thread of serve's own process (supportfirst/own_process.py).
+    background: Literal["process", "thread"] = "process"
 
     @field_validator("review_time", mode="before")
     @classmethod

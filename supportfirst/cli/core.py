@@ -291,10 +291,28 @@ def serve(
     db: DbOpt = None,
 ) -> None:
     """Run the service: the daily review, console alerts and GET /healthz."""
+    import asyncio
+    import signal
+
     from supportfirst.serve import serve_forever
 
     async def work(application: App) -> None:
-        await serve_forever(application, host, port)
+        # SIGTERM (a service manager stopping it) stops it as Ctrl-C does: cleanly, exit 0.
+        serving, terminated = asyncio.current_task(), asyncio.Event()
+        assert serving is not None
+
+        def terminate() -> None:
+            terminated.set()
+            serving.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
+        try:
+            await serve_forever(application, host, port)
+        except asyncio.CancelledError:
+            if not terminated.is_set():
+                raise
+            serving.uncancel()
+            typer.echo("stopped")
 
     try:
         run(db, work)
