@@ -6,6 +6,7 @@ on one event loop. For bench/slack_ack.py --serve-script, to measure the ack bes
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -22,6 +23,7 @@ async def on_this_loop(make: Callable[[], Coroutine[Any, Any, Any]], name: str) 
 
 
 if __name__ == "__main__":
+    os.environ["SUPPORTFIRST_BACKGROUND"] = "thread"  # the thread's in_own_thread, replaced
     supportfirst.serve.in_own_thread = on_this_loop  # type: ignore[assignment]
     sys.argv = ["supportfirst", "serve", *sys.argv[1:]]
     main()

@@ -574,6 +574,18 @@ def thread_cpu(pid: int) -> dict[int, float]:
     return out
 
 
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds per thread of `pid` and of its child processes (serve's background process,
+    SUPPORTFIRST_BACKGROUND=process): thread ids are unique across processes."""
+    out = thread_cpu(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    out.update(thread_cpu(int(child)))
+    return out
+
+
 @dataclass
 class ServeRun:
     during: list[Sample] = field(default_factory=list)
@@ -608,6 +620,8 @@ def serve_env(data: Path, api_url: str, opts: argparse.Namespace) -> dict[str, s
         SUPPORTFIRST_SLACK_API_URL=api_url,
         PYTHONUNBUFFERED="1",
     )
+    if opts.background:
+        env["SUPPORTFIRST_BACKGROUND"] = opts.background
     if opts.connections:
         env["SUPPORTFIRST_SMTP_CONNECTIONS"] = str(opts.connections)
     if opts.smtp_url:
@@ -720,7 +734,7 @@ async def serve_run(
                 await asyncio.sleep(0.01)
             if profile_dir is not None:
                 proc.send_signal(signal.SIGUSR1)
-            cpu0, busy0, t0 = thread_cpu(proc.pid), cpu_sample(), time.perf_counter()
+            cpu0, busy0, t0 = tree_cpu(proc.pid), cpu_sample(), time.perf_counter()
             own0 = own_cpu()
             samples: list[Sample] = []
             while True:
@@ -736,7 +750,7 @@ async def serve_run(
                     )
                 else:
                     await asyncio.sleep(0.02)
-            cpu1, busy1, own1 = thread_cpu(proc.pid), cpu_sample(), own_cpu()
+            cpu1, busy1, own1 = tree_cpu(proc.pid), cpu_sample(), own_cpu()
             out.window_s = time.perf_counter() - t0
             if profile_dir is not None:
                 proc.send_signal(signal.SIGUSR2)
@@ -1221,6 +1235,13 @@ def main() -> None:
         type=int,
         default=None,
         help="SUPPORTFIRST_SMTP_CONNECTIONS (default: serve's own, 2)",
+    )
+    parser.add_argument(
+        "--background",
+        choices=("process", "thread"),
+        default=None,
+        help="SUPPORTFIRST_BACKGROUND: serve's background loops in a child process or a thread "
+        "(default: serve's own, process)",
     )
     parser.add_argument(
         "--no-sender-alone",
