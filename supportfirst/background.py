@@ -27,9 +27,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _die_with(parent: int) -> None:
-    """SIGTERM when serve dies, however it dies (Linux); the stdin pipe closing says it too."""
+    """Killed with serve, however serve dies (Linux), as its threads would be: a clean stop is
+    serve's to ask for (closing the stdin pipe, which also happens when it dies elsewhere)."""
     if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # serve died before that was set
         sys.exit(0)
 

@@ -7,12 +7,14 @@ share nothing with it but the database. The child builds its own App from the sa
 database URL (handed over on its stdin, secrets included, never on its command line or in its
 environment) and writes to serve's own stdout and stderr (the alerts printed, the log lines).
 
-Its lifetime is serve's: it stops when its stdin closes (serve stopping, or serve gone, even by
-SIGKILL: the kernel closes the pipe) or on SIGTERM, which on Linux it also gets when serve dies
-(PR_SET_PDEATHSIG). If it ends on its own, serve stops with it: LoopDied with the one line the
-child wrote on its report pipe (the loop that died and why), or how it ended (killed by a
-signal). It is not restarted: a service half-alive is worse than one that stops and says why
-(its supervisor, systemd for instance, restarts the whole of serve).
+Its lifetime is serve's: it stops cleanly when its stdin closes (serve stopping) or on SIGTERM;
+when serve dies (SIGKILL, a crash) the kernel kills it too (PR_SET_PDEATHSIG, Linux; elsewhere
+the pipe closing stops it), as when the loops were threads of serve: no sender outlives its
+serve to overlap with the next one, and the journal's SIGKILL promises cover it. If it ends
+on its own, serve stops with it: LoopDied with the one line the child wrote on its report pipe
+(the loop that died and why), or how it ended (killed by a signal). It is not restarted: a
+service half-alive is worse than one that stops and says why (its supervisor, systemd for
+instance, restarts the whole of serve).
 """
 
 from __future__ import annotations
@@ -27,20 +29,19 @@ import sys
 from pydantic import SecretStr
 
 from supportfirst.bootstrap import App, LoopDied
-from supportfirst.settings import reveal
+from supportfirst.settings import Settings, reveal
 
 STOP_SECONDS = 30.0  # a clean stop closes the sender's connections: then SIGKILL
 
 
-def handover(application: App) -> bytes:
+def handover(settings: Settings, url: str) -> bytes:
     """What the child needs to build the same App: every setting's value and the database URL,
     as one line of JSON."""
-    settings = application.settings
     values = {}
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         values[name] = reveal(value) if isinstance(value, SecretStr) else value
-    return json.dumps({"settings": values, "url": application.url}, default=str).encode() + b"\n"
+    return json.dumps({"settings": values, "url": url}, default=str).encode() + b"\n"
 
 
 async def in_own_process(application: App) -> None:
@@ -64,7 +65,7 @@ async def in_own_process(application: App) -> None:
         os.close(report_w)
     try:
         assert child.stdin is not None
-        child.stdin.write(handover(application))
+        child.stdin.write(handover(application.settings, application.url))
         await child.stdin.drain()
         code = await child.wait()
     except BaseException:

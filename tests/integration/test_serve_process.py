@@ -4,6 +4,7 @@ or a thread (=thread): real processes, stopped by signals, killed, and a loop th
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -11,11 +12,15 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
+from supportfirst.own_process import handover
+from supportfirst.settings import Settings, reveal
 from tests.integration.test_serve import free_port, line_with
 
 BACKGROUND = "supportfirst.background"
@@ -156,3 +161,23 @@ async def test_a_loop_that_dies_in_the_background_process_stops_serve_with_its_l
         said = s.last_error()
         assert said.startswith("supportfirst: the drop folder loop stopped: IsADirectoryError:")
         assert "marks.csv" in said
+
+
+def test_the_background_process_is_handed_the_same_settings_secrets_included(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        SUPPORTFIRST_FROM="attendance@riverside.example",
+        SLACK_BOT_TOKEN=SecretStr("xoxb-the-token"),
+        SLACK_SIGNING_SECRET=SecretStr("s3cret"),
+        review_time=time(7, 30),
+        smtp_connections=4,
+        import_dir=tmp_path / "drop",
+    )
+    url = "postgresql://sf:pw@db.example/sf"
+    given = json.loads(handover(settings, url))
+    assert given["url"] == url
+    again = Settings(**given["settings"])
+    assert again == settings
+    assert reveal(again.slack_signing_secret) == "s3cret"
