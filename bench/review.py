@@ -67,17 +67,18 @@ NOTICE_ISSUE_DAYS = 30  # notices issued over the last 30 school days before the
 
 
 def add_calendars(url: str) -> None:
-    """Every school's terms and closures (the county's year and the next autumn term)."""
+    """Every school's terms and closures (the county's year and the next autumn term). The
+    county's build already gives every school the year's (bench/threshold.py), so only what is
+    missing is added."""
+    spans = [("term", s, e) for s, e in [*TERMS, NEXT_AUTUMN]]
+    spans += [("closure", s, e) for s, e in CLOSED]
     with psycopg.connect(url, autocommit=True) as conn:
-        urns = [r[0] for r in conn.execute("SELECT urn FROM school ORDER BY urn")]
-        with conn.cursor().copy(
-            'COPY calendar_entry (school_urn, kind, start, "end") FROM STDIN'
-        ) as copy:
-            for urn in urns:
-                for start, end in [*TERMS, NEXT_AUTUMN]:
-                    copy.write_row((urn, "term", start, end))
-                for start, end in CLOSED:
-                    copy.write_row((urn, "closure", start, end))
+        for kind, start, end in spans:
+            conn.execute(
+                'INSERT INTO calendar_entry (school_urn, kind, start, "end") '
+                "SELECT urn, %s, %s, %s FROM school ON CONFLICT DO NOTHING",
+                (kind, start, end),
+            )
 
 
 async def add_notices(app: App, url: str, notices: int) -> dict[str, int]:
@@ -199,9 +200,10 @@ def restore_state(url: str) -> None:
 
 async def prepare(args: argparse.Namespace, url: str, results: dict[str, Any]) -> None:
     t0 = now_s()
-    build = build_county(PG_ADMIN, url, args.pupils)
-    results["build"] = build["total"]
-    say(f"  county built in {fmt_s(build['total'])}")
+    if not args.built:
+        build = build_county(PG_ADMIN, url, args.pupils)
+        results["build"] = build["total"]
+        say(f"  county built in {fmt_s(build['total'])}")
     add_calendars(url)
     app = bootstrap(Settings(data_dir=Path(tempfile.mkdtemp())), url, migrate=False)
     try:
@@ -353,8 +355,12 @@ async def main_async(args: argparse.Namespace) -> None:
     name = None
     url = args.db
     try:
-        if url is None:
-            name = f"bench_review_{uuid.uuid4().hex[:10]}"
+        if args.built:
+            url = args.built
+            upgrade(url)
+            await prepare(args, url, results)
+        elif url is None:
+            name = f"bench_review_{args.tag}{uuid.uuid4().hex[:10]}"
             admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
             admin.execute(f'CREATE DATABASE "{name}"')
             url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
@@ -382,6 +388,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="pyinstrument one more review")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--db", help="measure on a database an earlier --keep run prepared")
+    parser.add_argument(
+        "--built",
+        help="a county an earlier --keep run built but did not prepare: prepare and measure",
+    )
+    parser.add_argument(
+        "--tag", default="", help="put into the database's name (several engineers, one server)"
+    )
     args = parser.parse_args()
     say(f"review benchmark: {args.pupils:,} pupils, {args.notices:,} notices, on {IMPORT_DAY}")
     asyncio.run(main_async(args))
