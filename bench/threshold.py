@@ -580,28 +580,39 @@ async def measure_threshold(
 
 
 async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> None:
-    if args.db:  # a county kept by --keep, measured again (no build, no import)
+    if args.db and args.import_day is None:  # a county kept by --keep: no build, no import
         say(f"PostgreSQL database {args.db} (kept)")
         upgrade(args.db)
         app = bootstrap(Settings(data_dir=Path(tempfile.mkdtemp())), args.db, migrate=False)
         await measure_threshold(app, SqlTimer(app.engine), args.db, args, results)
         await app.close()
         return
-    name = f"bench_threshold_{uuid.uuid4().hex[:10]}"
+    # With --db and --import-day: a county already built (one bench/review.py kept, which has
+    # 22 Jul imported) measured whole, the import of that day included. The further day
+    # profiled must be a school day: the county's term ends on PROFILE_DAY.
+    import_day = args.import_day or IMPORT_DAY
+    profile_day = PROFILE_DAY if import_day < PROFILE_DAY else None
+    name = (
+        args.db.rsplit("/", 1)[1]
+        if args.db
+        else f"bench_threshold_{args.tag}{uuid.uuid4().hex[:10]}"
+    )
     admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    if not args.db:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = args.db or PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     say(f"PostgreSQL database {name}")
     try:
         upgrade(url)
-        say(
-            f"building {args.pupils:,} pupils, {len(YEAR_DAYS)} school days "
-            f"({YEAR_DAYS[0]} .. {YEAR_DAYS[-1]}) ..."
-        )
-        build = build_county(PG_ADMIN, url, args.pupils)
-        results["build"] = build
-        for k, v in build.items():
-            say(f"  build: {k:40s} {fmt_s(v)}")
+        if not args.db:
+            say(
+                f"building {args.pupils:,} pupils, {len(YEAR_DAYS)} school days "
+                f"({YEAR_DAYS[0]} .. {YEAR_DAYS[-1]}) ..."
+            )
+            build = build_county(PG_ADMIN, url, args.pupils)
+            results["build"] = build
+            for k, v in build.items():
+                say(f"  build: {k:40s} {fmt_s(v)}")
         with psycopg.connect(url) as conn:
             marks, weeks = conn.execute(
                 "SELECT (SELECT count(*) FROM mark), (SELECT count(*) FROM pupil_week)"
@@ -622,8 +633,8 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
         await measure_threshold(app, timer, url, args, results)
 
         # (a) one further day of marks through the real import path, beside a bare COPY
-        say(f"\nimporting one day ({IMPORT_DAY}) of marks through import_csv")
-        data = day_csv(pupil_rows, IMPORT_DAY, seed=20250722)
+        say(f"\nimporting one day ({import_day}) of marks through import_csv")
+        data = day_csv(pupil_rows, import_day, seed=20250722)
         del pupil_rows
         rows = data.count(b"\n") - 1
         with psycopg.connect(url) as conn:
@@ -651,7 +662,7 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
         )
         say(f"  peak RSS during the import: {results['rss_import_mb']:.0f} MB")
         print_sql_log(import_log)
-        monday = IMPORT_DAY - timedelta(days=IMPORT_DAY.weekday())
+        monday = import_day - timedelta(days=import_day.weekday())
         with psycopg.connect(url) as conn:
             recount = PUPIL_WEEK_SELECT.format(where="WHERE day >= %(m)s", order="")
             stored = "SELECT upn, monday, school, g, o, u, n FROM pupil_week WHERE monday = %(m)s"
@@ -662,11 +673,13 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
             ).fetchone()[0]  # type: ignore[index]
         results["week_check"] = bad
         say(f"  pupil_week for the week of {monday} against a recount from mark: {bad} differ")
-        if args.profile or t_import > 15:
-            say(f"\n  cProfile of importing a further day ({PROFILE_DAY}), top 25 by cumulative:")
+        if profile_day is None:
+            say(f"\n  no school day after {import_day} in this county's year: import not profiled")
+        elif args.profile or t_import > 15:
+            say(f"\n  cProfile of importing a further day ({profile_day}), top 25 by cumulative:")
             with psycopg.connect(url) as conn:
                 pr = conn.execute("SELECT upn, school_urn, 0 FROM pupil ORDER BY upn").fetchall()
-            data2 = day_csv(pr, PROFILE_DAY, seed=20250723)
+            data2 = day_csv(pr, profile_day, seed=20250723)
             prof = cProfile.Profile()
             prof.enable()
             await import_csv(app.uow(), "marks", "day2.csv", data2, "bench", datetime.now(UTC))
@@ -679,7 +692,8 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
                     say("    " + line)
 
         with psycopg.connect(url) as conn:
-            conn.execute("DROP TABLE bench_pupil, bench_day")
+            if not args.db:
+                conn.execute("DROP TABLE bench_pupil, bench_day")
             sizes = conn.execute(
                 "SELECT pg_database_size(current_database()), "
                 "pg_total_relation_size('mark'), pg_total_relation_size('pupil_week')"
@@ -693,7 +707,7 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
         )
         await app.close()
     finally:
-        if args.keep:
+        if args.keep or args.db:
             say(f"kept: {url}")
         else:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -950,6 +964,15 @@ def main() -> None:
     parser.add_argument("--db", help="a postgresql:// URL kept by --keep: measure it again")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--tag", default="", help="put into the database's name (several engineers, one server)"
+    )
+    parser.add_argument(
+        "--import-day",
+        type=date.fromisoformat,
+        help=f"with --db: also import this day and measure it ({PROFILE_DAY} on a county "
+        f"bench/review.py kept, which has {IMPORT_DAY} imported already)",
+    )
     args = parser.parse_args()
     say(f"threshold benchmark: {args.pupils:,} pupils, threshold on {ON}, import {IMPORT_DAY}")
     asyncio.run(main_async(args))
