@@ -620,9 +620,16 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
             mix = conn.execute(
                 "SELECT code, count(*) FROM mark GROUP BY code ORDER BY count(*) DESC"
             ).fetchall()
+            # The pupils' profiles are in bench_pupil, which a county bench/review.py kept still
+            # has; one this bench kept does not (dropped at the end): every pupil usual then.
+            kept_profiles = conn.execute("SELECT to_regclass('bench_pupil')").fetchone()[0]  # type: ignore[index]
             pupil_rows = conn.execute(
                 "SELECT upn, (100000 + cur_school)::text, profile FROM bench_pupil ORDER BY id"
+                if kept_profiles
+                else "SELECT upn, school_urn, 0 FROM pupil ORDER BY upn"
             ).fetchall()
+        if not kept_profiles:
+            say("  no bench_pupil: the day imported gives every pupil the usual profile")
         results["marks"], results["weeks"] = marks, weeks
         say(f"  {marks:,} marks, {weeks:,} pupil_week rows")
         say("  code mix: " + ", ".join(f"{c} {n / marks:.2%}" for c, n in mix))
