@@ -29,6 +29,7 @@ from casework.records import (
     PupilRegisters,
 )
 from store.counted_marks import CountedMarks
+from store.mark_partitions import create_months
 from store.mark_registers import read_registers
 from store.mark_sets import as_date as _as_date
 from store.mark_sets import combine as combine
@@ -112,6 +113,8 @@ class SqlMarks(CountedMarks):
         if self.postgres:
             # One marks import at a time: the week summary's read-modify-write must not race.
             await self._exec(f"SELECT pg_advisory_xact_lock({_MARKS_LOCK})")
+            # Whatever months the file's rows fall in (last year's, a CTF's history).
+            await create_months(await self.session.connection(), {r.day for r in rows})
         key = "PRIMARY KEY (upn, day, session, school_urn)"
         await self._staging(
             "incoming_mark",

@@ -28,6 +28,7 @@ from bot.slack.gate import ReplayGuard, read_body
 from casework.audit import record_head
 from casework.thresholds import daily_review_once
 from mail.sender import SmtpServer
+from store.mark_partitions import create_months_ahead
 from supportfirst.alerting import slack_app, socket_mode
 from supportfirst.bootstrap import App, LoopDied
 from supportfirst.dropfolder import DropFolder, import_settled, watch_forever
@@ -63,6 +64,9 @@ async def _review_loop(application: App, drop: DropFolder | None) -> None:
     clock = application.clock
     while True:
         try:
+            # Each day, so a service that runs for months has its next months' partitions.
+            if await create_months_ahead(application.engine, clock.today()) is None:
+                log.info("partitions of mark ahead: busy (an import); will try tomorrow")
             if drop is not None:  # the evening's exports first: the review sees them
                 await import_settled(application, drop, wait=True)
             events = await daily_review_once(application.uow(), clock.today(), clock.now())

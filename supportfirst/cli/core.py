@@ -36,6 +36,10 @@ def init(db: DbOpt = None) -> None:
     """Create the database, or bring it to the newest schema."""
 
     async def work(application: App) -> str:
+        from store.mark_partitions import create_months_ahead
+
+        # PostgreSQL: this month's and the next two months' partitions of `mark`.
+        await create_months_ahead(application.engine, application.clock.today())
         return application.shown_url  # never the password
 
     typer.echo(f"database ready: {run(db, work, reads=False)}")
