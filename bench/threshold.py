@@ -37,6 +37,7 @@ from sqlalchemy import event  # noqa: E402
 from casework.imports import import_csv  # noqa: E402
 from casework.thresholds import threshold_report  # noqa: E402
 from store.db import upgrade  # noqa: E402
+from store.mark_partitions import months_between, partition_name, partition_sql  # noqa: E402
 from supportfirst.bootstrap import bootstrap  # noqa: E402
 from supportfirst.settings import Settings  # noqa: E402
 
@@ -235,7 +236,8 @@ def drop_and_recreate_keys(conn: psycopg.Connection, table: str) -> list[str]:
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = %s",
         (table,),
     ).fetchall():
-        restore.append(definition)
+        # A partitioned table's index reads "ON ONLY mark": made so, it would cover no partition.
+        restore.append(definition.replace(" ON ONLY ", " ON "))
         conn.execute(f'DROP INDEX "{name}"')
     return restore
 
@@ -389,6 +391,17 @@ def build_county(admin_url: str, url: str, pupils: int) -> dict[str, float]:
                    (100000 + cur_school)::text, ((id % 11) + 1)::text
             FROM bench_pupil ORDER BY id
         """)
+        # mark partitioned by month (PostgreSQL, migration 0022): the year's months first.
+        for month in months_between(YEAR_DAYS[0], PROFILE_DAY):
+            with conn.transaction():
+                create = conn.cursor()
+                if create.execute(
+                    "SELECT to_regclass(%s) IS NULL AND (SELECT relkind FROM pg_class "
+                    "WHERE relname = 'mark') = 'p'",
+                    (partition_name(month),),
+                ).fetchone()[0]:  # type: ignore[index]
+                    for sql in partition_sql(month):
+                        create.execute(sql)  # type: ignore[arg-type]
         restore = drop_and_recreate_keys(conn, "mark") + drop_and_recreate_keys(conn, "pupil_week")
     timings["schools and pupils"] = now_s() - t_all
 
@@ -703,7 +716,8 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
                 conn.execute("DROP TABLE bench_pupil, bench_day")
             sizes = conn.execute(
                 "SELECT pg_database_size(current_database()), "
-                "pg_total_relation_size('mark'), pg_total_relation_size('pupil_week')"
+                "(SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mark')), "
+                "pg_total_relation_size('pupil_week')"
             ).fetchone()
             results["pg_version"] = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         results["pg_sizes"] = sizes
