@@ -47,10 +47,22 @@ class SqlMarks(CountedMarks):
     def __init__(self, session: AsyncSession, postgres: bool) -> None:
         self.session = session
         self.postgres = postgres
+        self._days: list[Any] = []  # the days of the file being stored
 
     async def _exec(self, sql: str, params: Any = None) -> Any:
         conn = await self.session.connection()
         return await conn.execute(text(sql), params)
+
+    async def _exec_on_days(self, sql: str, alias: str) -> Any:
+        """`sql` with `{days}` replaced: on PostgreSQL, the staged days named, so only their
+        months' partitions are read (a join alone is planned over every partition)."""
+        if not self.postgres:
+            return await self._exec(sql.format(days=""))
+        stmt = text(sql.format(days=f" AND {alias}.day IN :days")).bindparams(
+            bindparam("days", expanding=True)
+        )
+        conn = await self.session.connection()
+        return await conn.execute(stmt, {"days": self._days})
 
     async def _load(
         self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
@@ -82,6 +94,7 @@ class SqlMarks(CountedMarks):
         if not rows:
             return MarkChanges(inserted=0, corrections=[])
         await self._stage(rows)
+        self._days = sorted({self._day(r.day) for r in rows})
         # The usual daily file brings days nothing is stored for yet: no stored mark to
         # correct or to combine with another school's, so those look-ups can be skipped.
         corrected: list[Any] = []
@@ -130,19 +143,22 @@ class SqlMarks(CountedMarks):
     async def _corrected(self) -> list[Any]:
         """Stored marks the staged ones change (the same school's mark for the session):
         (upn, day, session, old and new code, school)."""
-        result = await self._exec(
+        result = await self._exec_on_days(
             "SELECT i.upn, i.day, i.session, m.code, i.code, m.school_urn "
             "FROM incoming_mark i JOIN mark m ON m.upn = i.upn AND m.day = i.day "
-            "AND m.session = i.session AND m.school_urn = i.school_urn WHERE m.code <> i.code"
+            "AND m.session = i.session AND m.school_urn = i.school_urn "
+            "WHERE m.code <> i.code{days}",
+            "m",
         )
         return list(result.all())
 
     async def _all_schools_marks(self) -> list[MarkRow]:
         """Every school's stored mark for the staged sessions (the staged ones now among them)."""
-        result = await self._exec(
+        result = await self._exec_on_days(
             "SELECT m.upn, m.school_urn, m.day, m.session, m.code "
             "FROM (SELECT DISTINCT upn, day, session FROM incoming_mark) i JOIN mark m "
-            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session"
+            "ON m.upn = i.upn AND m.day = i.day AND m.session = i.session{days}",
+            "m",
         )
         return [MarkRow(r[0], r[1], _as_date(r[2]), r[3], r[4]) for r in result.all()]
 
@@ -165,10 +181,11 @@ class SqlMarks(CountedMarks):
 
     async def _correct(self, corrected: list[Any], now: datetime, source: str) -> list[Change]:
         """Apply the corrections, keeping the history the register's legal status needs."""
-        await self._exec(
+        await self._exec_on_days(
             "UPDATE mark SET code = i.code FROM incoming_mark i "
             "WHERE mark.upn = i.upn AND mark.day = i.day AND mark.session = i.session "
-            "AND mark.school_urn = i.school_urn AND mark.code <> i.code"
+            "AND mark.school_urn = i.school_urn AND mark.code <> i.code{days}",
+            "mark",
         )
         history = [
             {
