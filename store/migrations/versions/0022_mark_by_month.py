@@ -54,8 +54,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     bind = op.get_bind()
-    # The keys are built once per partition, from a sort: give it room.
+    # Each month is sorted into key order, and the keys are built from a sort: give them room.
     op.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    op.execute("SET LOCAL work_mem = '256MB'")
     # The months to make, from the day index while it is there (two descents, not a scan).
     first, last = bind.exec_driver_sql("SELECT MIN(day), MAX(day) FROM mark").one()
     _set_aside("mark_unpartitioned")
