@@ -391,7 +391,7 @@ def build_county(admin_url: str, url: str, pupils: int) -> dict[str, float]:
                    (100000 + cur_school)::text, ((id % 11) + 1)::text
             FROM bench_pupil ORDER BY id
         """)
-        # mark partitioned by month (PostgreSQL, migration 0022): the year's months first.
+        # mark partitioned by month (PostgreSQL, migration 0023): the year's months first.
         for month in months_between(YEAR_DAYS[0], PROFILE_DAY):
             with conn.transaction():
                 create = conn.cursor()

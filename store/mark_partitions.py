@@ -1,4 +1,4 @@
-"""`mark` on PostgreSQL is partitioned by calendar month (migration 0022): a day's inserts then
+"""`mark` on PostgreSQL is partitioned by calendar month (migration 0023): a day's inserts then
 land in the current month's small key, not in a leaf of a key over every mark ever stored.
 
 A row whose month has no partition is refused by PostgreSQL, so the partitions are made ahead

@@ -1,4 +1,4 @@
-"""`mark` by month on PostgreSQL (migration 0022, store/mark_partitions.py): an import into a
+"""`mark` by month on PostgreSQL (migration 0023, store/mark_partitions.py): an import into a
 month with no partition yet makes it, two imports at once both land, and `init`/`serve` make
 this month and the next two ahead. On SQLite the same imports work on the one table."""
 

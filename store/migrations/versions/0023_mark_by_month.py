@@ -8,8 +8,8 @@ has them). Existing rows are moved month by month, in key order, into partitions
 indexes; the key, the indexes and the foreign keys are then built once per partition (a bulk
 build, not 96 M index insertions). SQLite keeps one table: nothing changes there.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from store.mark_partitions import months_between, next_month, partition_name, partition_sql
 
-revision = '0022'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0022 (mark by month on PostgreSQL) upgrades a 0021 database with marks in it: the
+"""Migration 0023 (mark by month on PostgreSQL) upgrades a 0022 database with marks in it: the
 rows survive, each in its month's partition (a month between with no marks gets one too), the
 key, indexes and foreign keys are there again; going back gives one table with the same rows.
 On SQLite the migration changes nothing."""
@@ -37,9 +37,9 @@ def _shape(conn: sa.Connection) -> tuple[list[str], set[str], int]:
     return key, indexes, len(inspector.get_foreign_keys("mark"))
 
 
-def test_0022_moves_the_marks_into_months_and_back(empty_url: str) -> None:
+def test_0023_moves_the_marks_into_months_and_back(empty_url: str) -> None:
     config = alembic_config(empty_url)
-    command.upgrade(config, "0021")
+    command.upgrade(config, "0022")
     engine = _engine(empty_url)
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
@@ -60,7 +60,7 @@ def test_0022_moves_the_marks_into_months_and_back(empty_url: str) -> None:
         {"ix_mark_day", "ix_mark_unresolved_n"},
         2,
     )
-    command.upgrade(config, "0022")
+    command.upgrade(config, "0023")
     with engine.begin() as conn:
         assert _marks(conn) == before
         assert _shape(conn) == shape
@@ -83,7 +83,7 @@ def test_0022_moves_the_marks_into_months_and_back(empty_url: str) -> None:
             conn.execute(sa.text(MARK), {**MARKS[0], "u": "NOBODY"})
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
             conn.execute(sa.text(MARK), {**MARKS[0], "s": "PM"})  # the key: a second PM mark
-    command.downgrade(config, "0021")
+    command.downgrade(config, "0022")
     with engine.begin() as conn:
         assert _marks(conn) == before
         assert _shape(conn) == shape
