@@ -17,7 +17,8 @@ Floods are held back: past the per-sender and per-case limits messages are quara
 were held back.
 
 Mail is filed a batch at a time (issue 16): all the batch's blobs are written and made durable
-in one pass, then everything the decisions need is read in a few set-based statements
+in one pass while the batch is read (a Reader: mail/reading_pool.py reads in worker processes),
+then everything the decisions need is read in a few set-based statements
 (casework/inbound_batch.py), each message is decided in memory in the order it came
 (casework/inbound_rules.py), and the batch's rows, case entries and alerts are written with a
 statement each (casework/inbound_case.py), with how far the mailbox was read, in one
@@ -30,9 +31,11 @@ at all (then read again).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from casework.inbound_batch import Known, look_up
 from casework.inbound_case import CaseFiling
@@ -74,27 +77,44 @@ def _decide(a: Arrived, sha256: str, r: Reading, known: Known, now: datetime) ->
     )
 
 
-def _store_and_read(
-    evidence: Evidence, read: Callable[[bytes], Reading], arrived: Sequence[Arrived]
-) -> tuple[list[str], list[Reading]]:
-    """The raw bytes made durable first, before parsing; then each message read (which asks
-    DNS: DKIM keys, SPF, DMARC)."""
-    sha256s = evidence.put_many([a.raw for a in arrived])
-    return sha256s, [read(a.raw) for a in arrived]
+class Reader(Protocol):
+    """Reads a batch of raw messages, in order (mail/reading_pool.py: in worker processes)."""
+
+    async def read_all(self, raws: Sequence[bytes]) -> Sequence[Reading]: ...
+
+
+@dataclass(frozen=True)
+class ReadHere:
+    """A Reader that reads each message with `read` in a thread of this process."""
+
+    read: Callable[[bytes], Reading]
+
+    async def read_all(self, raws: Sequence[bytes]) -> list[Reading]:
+        return await asyncio.to_thread(lambda: [self.read(raw) for raw in raws])
 
 
 async def file_messages(
     uow: UnitOfWork,
     evidence: Evidence,
-    read: Callable[[bytes], Reading],
+    reader: Reader,
     arrived: Sequence[Arrived],
     now: datetime,
     progress: tuple[str, int, int] | None = None,
 ) -> list[Filed]:
     """Store, read and file a batch in one transaction, with how far the mailbox was read
     (`progress` = mailbox, UIDVALIDITY, highest UID), so a restart neither loses nor repeats."""
-    # Off the event loop, which serves Slack too.
-    sha256s, readings = await asyncio.to_thread(_store_and_read, evidence, read, arrived)
+    raws = [a.raw for a in arrived]
+    # Both off the event loop, which serves Slack too, and at once: the blobs' writes wait on
+    # the disk while the messages are parsed (and DNS asked). Nothing is filed before both are
+    # done, so no row can name a blob that is not durable.
+    writing = asyncio.create_task(asyncio.to_thread(evidence.put_many, raws))
+    try:
+        readings = await reader.read_all(raws)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the reading's error is the one to tell
+            await writing  # never left writing behind a batch that failed
+        raise
+    sha256s = await writing
     async with uow:
         known = await look_up(uow, readings, sha256s, now)
         decided = [

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from attendance.consent import address_key
-from casework.inbound_batch import Known, counted_sender
+from casework.inbound_batch import Known, Looked, counted_sender
 from casework.mail_trust import (
     CASE_LIMIT,
     QUARANTINE_MEANING,
@@ -22,23 +22,15 @@ from casework.mail_trust import (
 from casework.records import EmailRecord, InboundRecord
 
 
-class Reading(Protocol):
-    @property
-    def mail_class(self) -> str: ...
+class Reading(Looked, Protocol):
+    """A message as read (mail/reading.py): what the look-ups need, and the rest."""
+
     @property
     def reason(self) -> str: ...
     @property
     def message_id(self) -> str | None: ...
     @property
-    def from_address(self) -> str | None: ...
-    @property
     def subject(self) -> str | None: ...
-    @property
-    def references(self) -> tuple[str, ...]: ...
-    @property
-    def reply_tokens(self) -> tuple[str, ...]: ...
-    @property
-    def bounce_tokens(self) -> tuple[str, ...]: ...
     @property
     def delayed(self) -> bool: ...
     @property

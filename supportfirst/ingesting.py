@@ -5,18 +5,18 @@ inbox has nothing new)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from dataclasses import dataclass
 
 from casework.inbound import file_messages
 from mail.inbox import ImapAccount, ImapInbox, Inbox, MaildirInbox
 from mail.local import inbox_folder
-from mail.reading import read_message
+from mail.reading_pool import ReadingPool
 from supportfirst.bootstrap import App
 
 log = logging.getLogger("supportfirst.ingester")
-# flufl.bounce logs a traceback on some hostile bounces before classify() recovers from it.
+# flufl.bounce logs a traceback on some hostile bounces before classify() recovers from it
+# (here for the batches read in this process; each reading worker does the same).
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 
@@ -35,7 +35,20 @@ def open_inbox(application: App) -> Inbox:
     return MaildirInbox(settings.inbox_maildir or inbox_folder(settings.data_dir))
 
 
-async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
+def reading_pool(application: App) -> ReadingPool:
+    """The ingester's readers: SUPPORTFIRST_INGEST_WORKERS processes (0 or 1: in this one)."""
+    settings = application.settings
+    return ReadingPool(settings.ingest_workers, settings.trusted_authserv_ids, settings.dns_server)
+
+
+async def ingest_once(
+    application: App, inbox: Inbox, reader: ReadingPool | None = None
+) -> IngestTotals:
+    """Read and file what is new, a batch at a time; with no `reader`, a pool of its own for
+    this pass."""
+    if reader is None:
+        with reading_pool(application) as pool:
+            return await ingest_once(application, inbox, pool)
     totals = IngestTotals()
     while True:
         async with application.uow() as uow:
@@ -46,8 +59,7 @@ async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
         filed = await file_messages(
             application.uow(),
             application.evidence(),
-            # DNS answers are kept for the batch: its messages share a few domains.
-            functools.partial(read_message, authenticate=application.authenticator.remembering()),
+            reader,
             batch.arrived,
             application.clock.now(),
             batch.progress,
@@ -64,9 +76,16 @@ async def ingest_once(application: App, inbox: Inbox) -> IngestTotals:
 
 
 async def ingest_forever(application: App, inbox: Inbox, wait_seconds: float = 30) -> None:
+    with reading_pool(application) as reader:
+        await _ingest_forever(application, inbox, reader, wait_seconds)
+
+
+async def _ingest_forever(
+    application: App, inbox: Inbox, reader: ReadingPool, wait_seconds: float
+) -> None:
     while True:
         try:
-            totals = await ingest_once(application, inbox)
+            totals = await ingest_once(application, inbox, reader)
             if totals.new:
                 log.info(
                     "inbox: %d new, %d matched, %d quarantined",

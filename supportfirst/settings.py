@@ -7,6 +7,7 @@ problem into one line naming the variable (`SettingsError`), never echoing a pas
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +104,8 @@ class Settings(BaseSettings):
     smtp_dsn: bool = False  # ask for delivery reports (NOTIFY=SUCCESS,FAILURE) when offered
     smtp_connections: int = Field(default=2, ge=1, le=64)  # connections kept open to the relay
     ingest_batch: int = Field(default=200, ge=1)  # messages filed per transaction
+    # Processes reading (parsing, classifying, authenticating) each batch; 0 or 1: in this one.
+    ingest_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=0, le=64)
     # The authserv-ids (comma-separated) whose Authentication-Results headers are believed:
     # the school's own mail provider's. Without one, DKIM, SPF and DMARC are checked here.
     trusted_authserv_id: str | None = None

@@ -206,6 +206,7 @@ def mail_ingest(
     if not once:
         raise typer.BadParameter("the long-running ingester is part of `serve`; use --once here")
     from mail.inbox import InboxUrlError
+    from mail.reading_pool import ReadingFailed
     from supportfirst.ingesting import ingest_once, open_inbox
 
     async def work(application: App) -> None:
@@ -217,6 +218,8 @@ def mail_ingest(
             totals = await ingest_once(application, inbox)
         except OSError as e:
             raise UserError(f"cannot read {inbox.name}: {e}") from None
+        except ReadingFailed as e:  # the batch is read again by the next run
+            raise UserError(f"{inbox.name}: {e}") from None
         finally:
             inbox.close()
         doc: dict[str, object] = {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from casework.records import EmailRecord, InboundRecord
 from store.evidence import EvidenceStore
 from store.mail_inbound import SqlInbound
@@ -29,7 +29,7 @@ async def _file(app: App, email: EmailRecord, first: int, n: int) -> None:
         f"message {i}".encode(): reading(email, i, "reply", PROVEN) for i in range(first, first + n)
     }
     arrived = [Arrived(raw, "INBOX") for raw in by_bytes]
-    await file_messages(app.uow(), app.evidence(), by_bytes.__getitem__, arrived, NOW)
+    await file_messages(app.uow(), app.evidence(), ReadHere(by_bytes.__getitem__), arrived, NOW)
 
 
 async def test_a_batch_costs_the_same_few_statements_at_ten_messages_or_sixty(

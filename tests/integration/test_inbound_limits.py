@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from casework.consent import record_consent
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from casework.mail_trust import CASE_LIMIT, SENDER_LIMIT, Proof
 from casework.records import EmailRecord
 from casework.sending import send_letter
@@ -66,7 +66,7 @@ def reading(email: EmailRecord, n: int, kind: str, proof: Proof, **kw: object) -
 async def file(app: App, readings: list[Reading]) -> None:
     by_bytes = {f"message {i}".encode(): r for i, r in enumerate(readings)}
     arrived = [Arrived(raw, "INBOX") for raw in by_bytes]
-    await file_messages(app.uow(), app.evidence(), by_bytes.__getitem__, arrived, NOW)
+    await file_messages(app.uow(), app.evidence(), ReadHere(by_bytes.__getitem__), arrived, NOW)
 
 
 async def outcome(app: App) -> tuple[dict[str | None, int], list[str]]:

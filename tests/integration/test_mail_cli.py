@@ -15,6 +15,8 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+import pytest
+
 from casework.packzip import read_zip
 from tests import builders as b
 from tests.integration.test_cli import Cli, cli, seeded  # noqa: F401  (fixtures)
@@ -118,7 +120,9 @@ def drop_in_inbox(cli: Cli, raw: bytes) -> None:  # noqa: F811
     box.add(raw)  # bytes as they are (a Message would be re-generated)
 
 
-def test_a_reply_lands_in_the_chronology_and_the_inbox_listing(cli: Cli) -> None:  # noqa: F811
+@pytest.mark.parametrize("workers", ["0", "2"])  # read in-process, and in a pool of two
+def test_a_reply_lands_in_the_chronology_and_the_inbox_listing(cli: Cli, workers: str) -> None:  # noqa: F811
+    cli.env["SUPPORTFIRST_INGEST_WORKERS"] = workers
     consent(cli)
     sent = json.loads(cli("letter", "send", "initial_concern", b.UPN_1, "--json").stdout)
     original = _raw(cli, sent["parents"][0]["message_id"])
@@ -157,7 +161,12 @@ MALFORMED = {
 }
 
 
-def test_malformed_mail_is_stored_raw_and_quarantined_without_a_crash(cli: Cli) -> None:  # noqa: F811
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_malformed_mail_is_stored_raw_and_quarantined_without_a_crash(
+    cli: Cli,  # noqa: F811
+    workers: str,
+) -> None:
+    cli.env["SUPPORTFIRST_INGEST_WORKERS"] = workers
     extra = sorted(shared_path("mail-corpus").glob("*.eml"))
     blobs = list(MALFORMED.values()) + [p.read_bytes() for p in extra]
     for raw in blobs:

@@ -16,7 +16,7 @@ import pytest
 
 from casework.caselog import LogRequest, log_entry
 from casework.consent import record_consent
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from casework.letters import LetterOptions
 from casework.pack import Pack, build_pack
 from casework.packview import PackView
@@ -72,7 +72,9 @@ async def case(app: App) -> App:
         b"In-Reply-To: " + _header(original, b"Message-ID") + b"\r\nMessage-ID: <r1@example.org>"
         b"\r\n\r\nThank you, we can meet.\r\n"
     )
-    await file_messages(app.uow(), app.evidence(), read_message, [Arrived(reply, "test")], NOW)
+    await file_messages(
+        app.uow(), app.evidence(), ReadHere(read_message), [Arrived(reply, "test")], NOW
+    )
     return app
 
 

@@ -11,7 +11,7 @@ import pytest
 from casework.consent import record_consent
 from casework.errors import NotFound, Refused
 from casework.events import MailQuarantined
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from casework.quarantine import attach_message, dismiss_message, recently_triaged, waiting
 from casework.records import InboundRecord, Triage
 from casework.sending import send_letter
@@ -32,7 +32,7 @@ STRANGER = (
 
 async def arrive(app: App, raw: bytes) -> InboundRecord:
     [filed] = await file_messages(
-        app.uow(), app.evidence(), read_message, [Arrived(raw, "INBOX")], NOW
+        app.uow(), app.evidence(), ReadHere(read_message), [Arrived(raw, "INBOX")], NOW
     )
     assert filed.record.quarantined
     [record] = [r for r in await waiting(app.uow()) if r.sha256 == filed.record.sha256]

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import casework.inbound
-import supportfirst.ingesting
 from casework.inbound_case import CaseFiling
 from mail.inbox import ImapInbox
+from mail.reading_pool import ReadingPool
 from store.evidence import EvidenceStore
 from store.mail_inbound import SqlInbound
 from supportfirst.cli import main as cli_main
@@ -30,7 +30,8 @@ from supportfirst.cli import main as cli_main
 POINTS: dict[str, tuple[Any, str, str]] = {
     "a blob half the batch in": (EvidenceStore, "_write", "before"),
     "the blobs written, not yet durable": (EvidenceStore, "_durable", "before"),
-    "the blobs durable, a message being read": (supportfirst.ingesting, "read_message", "before"),
+    "the batch being read (in the pool)": (ReadingPool, "read_all", "before"),
+    "the blobs durable, the batch maybe still being read": (EvidenceStore, "put_many", "after"),
     "read, nothing looked up": (casework.inbound, "look_up", "before"),
     "the rows inserted, not committed": (SqlInbound, "add_inbound_many", "after"),
     "the entries inserted, not committed": (CaseFiling, "flush", "after"),

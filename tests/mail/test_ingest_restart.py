@@ -103,11 +103,10 @@ async def killed_at(app: App, db_url: str, point: str, nth: int) -> None:
 
 
 # Each run files one batch of ten, then dies at the point named: in its second batch (the
-# fifteenth blob or message read, the second pass or statement), or, once the first is
+# fifteenth blob, the second batch read, pass or statement), or, once the first is
 # committed, before it is acknowledged.
 NTH = {
     "a blob half the batch in": 15,
-    "the blobs durable, a message being read": 15,
     "committed, not acknowledged": 1,
 }
 KILLS = [(point, NTH.get(point, 2)) for point in POINTS]

@@ -8,7 +8,7 @@ import re
 
 import aiohttp
 
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from mail.reading import read_message
 from tests import builders as b
 from tests.web.conftest import NOW, OFFICER, READER, Site
@@ -24,7 +24,7 @@ HOSTILE = (
 
 async def quarantine(site: Site, raw: bytes = HOSTILE) -> int:
     [filed] = await file_messages(
-        site.app.uow(), site.app.evidence(), read_message, [Arrived(raw, "INBOX")], NOW
+        site.app.uow(), site.app.evidence(), ReadHere(read_message), [Arrived(raw, "INBOX")], NOW
     )
     assert filed.record.quarantined
     async with site.app.uow() as uow:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from casework.casepage import case_page
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from mail.reading import read_message
 from supportfirst.bootstrap import App
 from tests import builders as b
@@ -64,7 +64,7 @@ async def sign_in_with_the_school_account(page: Any, o: Oidc) -> None:
 async def quarantine_two(o: Oidc) -> tuple[int, int]:
     app = o.site.app
     arrived = [Arrived(HOSTILE, "INBOX"), Arrived(SPAM, "INBOX")]
-    await file_messages(app.uow(), app.evidence(), read_message, arrived, NOW)
+    await file_messages(app.uow(), app.evidence(), ReadHere(read_message), arrived, NOW)
     async with app.uow() as uow:
         held = {m.subject: m.id for m in await uow.quarantine.waiting()}
     return held["Sam <b>ill</b>"], held["You have won"]

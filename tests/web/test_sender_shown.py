@@ -8,7 +8,7 @@ from email.policy import default
 
 from casework.consent import record_consent
 from casework.evidence import evidence_for
-from casework.inbound import Arrived, file_messages
+from casework.inbound import Arrived, ReadHere, file_messages
 from casework.pack import build_pack
 from casework.packview import PackView
 from casework.sending import send_letter
@@ -47,7 +47,9 @@ async def reply_filed(site: Site, authserv_results: str | None) -> None:
     def read(data: bytes):  # type: ignore[no-untyped-def]
         return read_message(data, authenticate=app.authenticator)
 
-    [filed] = await file_messages(app.uow(), app.evidence(), read, [Arrived(raw, "INBOX")], NOW)
+    [filed] = await file_messages(
+        app.uow(), app.evidence(), ReadHere(read), [Arrived(raw, "INBOX")], NOW
+    )
     assert not filed.record.quarantined
 
 

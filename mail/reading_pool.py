@@ -1,0 +1,117 @@
+"""Reading a batch of inbound mail in a pool of processes (`casework.inbound.Reader`): the parse,
+the classifier's rules and the DKIM checks are pure CPU and hold the GIL, so read in the
+service's own process they use one core and stop the event loop meanwhile. The workers start
+fresh (`spawn`: nothing of the parent's event loop, threads or connections is copied), each
+with its own authenticator; only the raw bytes go in and the compact reading (class, tokens,
+references, proof) comes out. With SUPPORTFIRST_INGEST_WORKERS 0 or 1 the batch is read here,
+in a thread.
+
+A worker that dies (killed, out of memory) fails the whole batch (ReadingFailed): nothing of it
+is filed, a fresh pool is started, and the batch is read again on the next pass."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+
+from mail.authenticity import Authenticator, Resolver
+from mail.reading import Reading, read_message
+
+_authenticator: Authenticator | None = None  # a worker's own, made when it starts
+
+
+class ReadingFailed(RuntimeError):
+    """A reading worker died mid-batch: the batch is not filed and is read again."""
+
+
+def _start(trusted_ids: tuple[str, ...], dns_server: str | None) -> None:
+    global _authenticator
+    # flufl.bounce logs a traceback on some hostile bounces before classify() recovers.
+    logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+    _authenticator = Authenticator(trusted_ids, Resolver(dns_server))
+
+
+def _read(raws: Sequence[bytes], authenticator: Authenticator) -> list[Reading]:
+    # DNS answers kept for this part of the batch: its messages share a few domains.
+    authenticate = authenticator.remembering()
+    return [read_message(raw, authenticate) for raw in raws]
+
+
+def _read_in_worker(raws: Sequence[bytes]) -> list[Reading]:
+    assert _authenticator is not None, "the pool's initializer makes it"
+    return _read(raws, _authenticator)
+
+
+def _parts(raws: Sequence[bytes], n: int) -> list[Sequence[bytes]]:
+    size = -(-len(raws) // n)  # ceiling: n parts at most, in order
+    return [raws[i : i + size] for i in range(0, len(raws), size)]
+
+
+class ReadingPool:
+    """Reads batches in `workers` processes (0 or 1: in a thread of this one). Made once per
+    ingester and closed with it."""
+
+    def __init__(
+        self, workers: int, trusted_ids: Sequence[str], dns_server: str | None = None
+    ) -> None:
+        self.workers = workers
+        self._start_args = (tuple(trusted_ids), dns_server)
+        self._started: list[Future[int]] = []
+        self._here = Authenticator(self._start_args[0], Resolver(dns_server))
+        self._pool = self._new_pool() if workers > 1 else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=self._start_args,
+        )
+        # Started now, while the first batch is fetched.
+        self._started = [pool.submit(int) for _ in range(self.workers)]
+        return pool
+
+    def warm(self) -> None:
+        """Wait until every worker has started (each imports the parser and the checks)."""
+        for f in self._started:
+            f.result()
+
+    async def read_all(self, raws: Sequence[bytes]) -> list[Reading]:
+        if self._pool is None or not raws:
+            return await asyncio.to_thread(_read, raws, self._here)
+        loop = asyncio.get_running_loop()
+        calls: list[asyncio.Future[list[Reading]]] = []
+        try:
+            # Two parts a worker: one slowed by a busy neighbour holds up less of the batch.
+            for part in _parts(raws, 2 * self.workers):
+                calls.append(loop.run_in_executor(self._pool, _read_in_worker, part))
+            parts = await asyncio.gather(*calls)
+        except BrokenProcessPool as e:  # a worker died: now or before this batch
+            await asyncio.gather(*calls, return_exceptions=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise ReadingFailed(
+                f"a reading worker died mid-batch ({e}): nothing of the batch was filed"
+            ) from e
+        return [reading for part in parts for reading in part]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ReadingPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
