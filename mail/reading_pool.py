@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +25,7 @@ from mail.authenticity import Authenticator, Resolver
 from mail.reading import Reading, read_message
 
 _authenticator: Authenticator | None = None  # a worker's own, made when it starts
+_remembering: tuple[int, Authenticator] | None = None  # the batch it is reading, with its DNS
 
 
 class ReadingFailed(RuntimeError):
@@ -36,15 +39,23 @@ def _start(trusted_ids: tuple[str, ...], dns_server: str | None) -> None:
     _authenticator = Authenticator(trusted_ids, Resolver(dns_server))
 
 
-def _read(raws: Sequence[bytes], authenticator: Authenticator) -> list[Reading]:
-    # DNS answers kept for this part of the batch: its messages share a few domains.
-    authenticate = authenticator.remembering()
+def _read(raws: Sequence[bytes], authenticate: Authenticator) -> list[Reading]:
     return [read_message(raw, authenticate) for raw in raws]
 
 
-def _read_in_worker(raws: Sequence[bytes]) -> list[Reading]:
+def _read_in_worker(batch: int, raws: Sequence[bytes]) -> list[Reading]:
+    """One part of batch number `batch`: the DNS answers are kept for every part of the batch
+    this worker reads (its messages share a few domains), not beyond it."""
+    global _remembering
     assert _authenticator is not None, "the pool's initializer makes it"
-    return _read(raws, _authenticator)
+    if _remembering is None or _remembering[0] != batch:
+        _remembering = (batch, _authenticator.remembering())
+    return _read(raws, _remembering[1])
+
+
+def _answer() -> int:
+    time.sleep(0.01)  # long enough for the task to go to a worker that has not answered yet
+    return os.getpid()
 
 
 def _parts(raws: Sequence[bytes], n: int) -> list[Sequence[bytes]]:
@@ -62,6 +73,7 @@ class ReadingPool:
         self.workers = workers
         self._start_args = (tuple(trusted_ids), dns_server)
         self._started: list[Future[int]] = []
+        self._batches = 0  # batches handed to the pool: each worker's DNS memory is per batch
         self._here = Authenticator(self._start_args[0], Resolver(dns_server))
         self._pool = self._new_pool() if workers > 1 else None
 
@@ -77,19 +89,25 @@ class ReadingPool:
         return pool
 
     def warm(self) -> None:
-        """Wait until every worker has started (each imports the parser and the checks)."""
-        for f in self._started:
-            f.result()
+        """Wait until every worker has started (each imports the parser and the checks, a
+        second or more on a busy machine) and answered."""
+        if self._pool is None:
+            return
+        seen: set[int] = set()
+        while len(seen) < self.workers:
+            seen.update(f.result() for f in [self._pool.submit(_answer) for _ in self._started])
 
     async def read_all(self, raws: Sequence[bytes]) -> list[Reading]:
         if self._pool is None or not raws:
-            return await asyncio.to_thread(_read, raws, self._here)
+            # DNS answers kept for the batch: its messages share a few domains.
+            return await asyncio.to_thread(_read, raws, self._here.remembering())
         loop = asyncio.get_running_loop()
+        self._batches += 1
         calls: list[asyncio.Future[list[Reading]]] = []
         try:
             # Two parts a worker: one slowed by a busy neighbour holds up less of the batch.
             for part in _parts(raws, 2 * self.workers):
-                calls.append(loop.run_in_executor(self._pool, _read_in_worker, part))
+                calls.append(loop.run_in_executor(self._pool, _read_in_worker, self._batches, part))
             parts = await asyncio.gather(*calls)
         except BrokenProcessPool as e:  # a worker died: now or before this batch
             await asyncio.gather(*calls, return_exceptions=True)

@@ -8,7 +8,8 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Row, Table, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +37,7 @@ from store.tables import (
 )
 
 OPEN_STATUSES = tuple(OPEN_NOTICE)
+_ENTRIES: Table = CaseEntry.__table__  # type: ignore[attr-defined]
 
 
 def _notice(n: Notice) -> NoticeRecord:
@@ -66,7 +68,7 @@ def _notice(n: Notice) -> NoticeRecord:
     )
 
 
-def _entry(e: CaseEntry) -> Entry:
+def _entry(e: CaseEntry | Row[Any]) -> Entry:
     return Entry(
         id=e.id or 0,
         upn=e.upn,
@@ -147,9 +149,11 @@ class SqlCases:
     ) -> dict[str, list[Entry]]:
         found: dict[str, list[Entry]] = {}
         kinds = sorted(set(kinds))
+        await self.session.flush()  # what is pending is seen, as exec() would flush it
+        conn = await self.session.connection()
         for chunk in chunks(upns):
-            rows = await self.session.exec(
-                select(CaseEntry)
+            rows = await conn.execute(  # rows, not ORM objects: many cases at once
+                core_select(_ENTRIES)
                 .where(col(CaseEntry.upn).in_(chunk))
                 .where(col(CaseEntry.kind).in_(kinds))
                 .order_by(col(CaseEntry.occurred_on), col(CaseEntry.id))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Row, Table
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,8 +15,10 @@ from attendance.consent import ConsentRecord, address_key
 from store.registry import chunks
 from store.tables import Consent, PupilParent
 
+_CONSENTS: Table = Consent.__table__  # type: ignore[attr-defined]
 
-def _record(c: Consent) -> ConsentRecord:
+
+def _record(c: Consent | Row[Any]) -> ConsentRecord:
     assert c.id is not None
     return ConsentRecord(
         c.id, c.parent_id, c.email, c.method, c.given_on, c.evidence_sha256, c.withdrawn_on
@@ -51,9 +56,13 @@ class SqlConsents:
 
     async def for_parents(self, parent_ids: Iterable[str]) -> dict[str, list[ConsentRecord]]:
         found: dict[str, list[ConsentRecord]] = {}
+        await self.session.flush()  # what is pending is seen, as exec() would flush it
+        conn = await self.session.connection()
         for chunk in chunks(parent_ids):
-            rows = await self.session.exec(
-                select(Consent).where(col(Consent.parent_id).in_(chunk)).order_by(col(Consent.id))
+            rows = await conn.execute(  # rows, not ORM objects: a batch reads hundreds
+                core_select(_CONSENTS)
+                .where(col(Consent.parent_id).in_(chunk))
+                .order_by(col(Consent.id))
             )
             for c in rows:
                 found.setdefault(c.parent_id, []).append(_record(c))
