@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,8 +34,18 @@ class ReadingFailed(RuntimeError):
     """A reading worker died mid-batch: the batch is not filed and is read again."""
 
 
+def _orphaned() -> None:
+    """Exit as soon as the ingester is gone: killed (SIGKILL, the OOM killer), it cannot stop
+    its workers, which would otherwise wait for work for ever and keep its pipes open."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+    os._exit(1)
+
+
 def _start(trusted_ids: tuple[str, ...], dns_server: str | None) -> None:
     global _authenticator
+    threading.Thread(target=_orphaned, name="orphaned", daemon=True).start()
     # flufl.bounce logs a traceback on some hostile bounces before classify() recovers.
     logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
     _authenticator = Authenticator(trusted_ids, Resolver(dns_server))
