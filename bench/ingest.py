@@ -404,15 +404,16 @@ async def supportfirst_ingest(
     inbox = ImapInbox(account)
     try:
         with around() if around else contextlib.nullcontext():
-            if cold_pool:
+            if cold_pool:  # started, used and shut down inside the clock
                 t0 = now_s()
                 totals = await ingest_once(app, inbox)
-            else:
+                seconds = now_s() - t0
+            else:  # started before the clock and shut down after it, as serve's lives on
                 with reading_pool(app) as reader:
                     reader.warm()
                     t0 = now_s()
                     totals = await ingest_once(app, inbox, reader)
-            seconds = now_s() - t0
+                    seconds = now_s() - t0
         inbox.close()
         async with app.engine.connect() as conn:
             rows = (
