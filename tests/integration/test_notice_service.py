@@ -148,12 +148,8 @@ async def test_an_email_accepted_after_half_past_four_is_received_the_next_busin
     assert served.period_start == date(2025, 3, 10)  # the planned one is kept
 
 
-async def test_both_parents_emails_in_one_batch_serve_the_notice_from_the_later_receipt(
-    case: App,
-) -> None:
-    """The sender records a batch at once: a notice whose two emails are both in it is
-    re-planned once, from the later receipt, with one chronology entry; while one of them is
-    only retried later the notice is not served."""
+async def issue_by_email_to_both(case: App) -> int:
+    """Both parents consent to email: the notice goes to each as an email of its own."""
     for parent, address in (("P1", "alex@example.org"), ("P2", "jordan@example.org")):
         await record_consent(
             case.uow(),
@@ -166,9 +162,20 @@ async def test_both_parents_emails_in_one_batch_serve_the_notice_from_the_later_
             NOW,
             ("consent.pdf", b"%PDF-1.4 signed form"),
         )
-    notice_id = await issue(case)
-    early, late = (datetime(2025, 3, 7, h, 30, tzinfo=UTC) for h in (12, 17))
-    ready, _ = await claim_batch(case.uow(), "w1", early, 10)
+    return await issue(case)
+
+
+EARLY, LATE = (datetime(2025, 3, 7, h, 30, tzinfo=UTC) for h in (12, 17))
+
+
+async def test_both_parents_emails_in_one_batch_serve_the_notice_from_the_later_receipt(
+    case: App,
+) -> None:
+    """The sender records a batch at once: a notice whose two emails are both in it is
+    re-planned once, from the later receipt, with one chronology entry; while one of them is
+    only retried later the notice is not served."""
+    notice_id = await issue_by_email_to_both(case)
+    ready, _ = await claim_batch(case.uow(), "w1", EARLY, 10)
     assert len(ready) == 2
     first, second = ready
     await record_batch(
@@ -176,14 +183,14 @@ async def test_both_parents_emails_in_one_batch_serve_the_notice_from_the_later_
         "w1",
         ready,
         [
-            SendOutcome(first.id, "sent", early, 250, "ok"),
-            SendOutcome(second.id, "temporary", early, 451, "try later"),
+            SendOutcome(first.id, "sent", EARLY, 250, "ok"),
+            SendOutcome(second.id, "temporary", EARLY, 451, "try later"),
         ],
     )
     assert (await notice(case, notice_id)).served_start is None
     again, _ = await claim_batch(case.uow(), "w1", datetime(2025, 3, 8, tzinfo=UTC), 10)
     assert [c.id for c in again] == [second.id]
-    await record_batch(case.uow(), "w1", again, [SendOutcome(second.id, "sent", late, 250, "ok")])
+    await record_batch(case.uow(), "w1", again, [SendOutcome(second.id, "sent", LATE, 250, "ok")])
     served = await notice(case, notice_id)
     # Accepted at 17:30 on Friday: received Monday 10th, the period runs from Tuesday 11th.
     assert served.served_start == date(2025, 3, 11)
@@ -192,23 +199,10 @@ async def test_both_parents_emails_in_one_batch_serve_the_notice_from_the_later_
 
 
 async def test_two_parents_accepted_in_one_batch_are_replanned_once(case: App) -> None:
-    for parent, address in (("P1", "alex@example.org"), ("P2", "jordan@example.org")):
-        await record_consent(
-            case.uow(),
-            case.evidence(),
-            parent,
-            address,
-            "form",
-            date(2025, 3, 3),
-            "o",
-            NOW,
-            ("consent.pdf", b"%PDF-1.4 signed form"),
-        )
-    notice_id = await issue(case)
-    early, late = (datetime(2025, 3, 7, h, 30, tzinfo=UTC) for h in (12, 17))
-    ready, _ = await claim_batch(case.uow(), "w1", early, 10)
-    outcomes = [SendOutcome(ready[0].id, "sent", late, 250, "ok")]
-    outcomes.append(SendOutcome(ready[1].id, "sent", early, 250, "ok"))
+    notice_id = await issue_by_email_to_both(case)
+    ready, _ = await claim_batch(case.uow(), "w1", EARLY, 10)
+    outcomes = [SendOutcome(ready[0].id, "sent", LATE, 250, "ok")]
+    outcomes.append(SendOutcome(ready[1].id, "sent", EARLY, 250, "ok"))
     await record_batch(case.uow(), "w1", ready, outcomes)
     served = await notice(case, notice_id)
     assert served.served_start == date(2025, 3, 11)  # from the later (17:30) acceptance
