@@ -28,7 +28,6 @@ import psycopg  # noqa: E402
 from threshold import (  # noqa: E402
     NAIVE_PG,
     ON,
-    PUPIL_WEEK_SELECT,
     SqlTimer,
     compare,
     day_csv,
@@ -39,6 +38,7 @@ from threshold import (  # noqa: E402
     print_sql_log,
     reset_peak,
     say,
+    week_summary_mismatches,
 )
 
 from casework.imports import import_csv  # noqa: E402
@@ -96,13 +96,7 @@ async def run(args: argparse.Namespace) -> None:
     print_sql_log(log, top=6)
     monday = day - timedelta(days=day.weekday())
     with psycopg.connect(url) as conn:
-        recount = PUPIL_WEEK_SELECT.format(where="WHERE day >= %(m)s", order="")
-        stored = "SELECT upn, monday, school, g, o, u, n FROM pupil_week WHERE monday = %(m)s"
-        bad = conn.execute(
-            f"SELECT (SELECT count(*) FROM (({recount}) EXCEPT ALL ({stored})) a) "
-            f"+ (SELECT count(*) FROM (({stored}) EXCEPT ALL ({recount})) b)",
-            {"m": monday},
-        ).fetchone()[0]  # type: ignore[index]
+        bad = week_summary_mismatches(conn, monday)
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
     say(f"  pupil_week against a recount: {bad} differ; database {size / 2**30:.2f} GiB")
     if prof:

@@ -222,6 +222,19 @@ def print_sql_log(log: list[tuple[float, str, Any]], top: int = 12) -> None:
 # PostgreSQL: the synthetic county, built server-side.
 
 
+def week_summary_mismatches(conn: psycopg.Connection, monday: date) -> int:
+    """Rows of `pupil_week` for the week of `monday` that differ from a recount of `mark`
+    (either way): 0 when the import kept the summary right."""
+    recount = PUPIL_WEEK_SELECT.format(where="WHERE day >= %(m)s", order="")
+    stored = "SELECT upn, monday, school, g, o, u, n FROM pupil_week WHERE monday = %(m)s"
+    bad = conn.execute(
+        f"SELECT (SELECT count(*) FROM (({recount}) EXCEPT ALL ({stored})) a) "
+        f"+ (SELECT count(*) FROM (({stored}) EXCEPT ALL ({recount})) b)",
+        {"m": monday},
+    ).fetchone()[0]  # type: ignore[index]
+    return int(bad)
+
+
 def drop_and_recreate_keys(conn: psycopg.Connection, table: str) -> list[str]:
     """Drop a table's primary key and indexes for the bulk load; return the DDL to restore them."""
     restore = []
@@ -684,13 +697,7 @@ async def run_postgres(args: argparse.Namespace, results: dict[str, Any]) -> Non
         print_sql_log(import_log)
         monday = import_day - timedelta(days=import_day.weekday())
         with psycopg.connect(url) as conn:
-            recount = PUPIL_WEEK_SELECT.format(where="WHERE day >= %(m)s", order="")
-            stored = "SELECT upn, monday, school, g, o, u, n FROM pupil_week WHERE monday = %(m)s"
-            bad = conn.execute(
-                f"SELECT (SELECT count(*) FROM (({recount}) EXCEPT ALL ({stored})) a) "
-                f"+ (SELECT count(*) FROM (({stored}) EXCEPT ALL ({recount})) b)",
-                {"m": monday},
-            ).fetchone()[0]  # type: ignore[index]
+            bad = week_summary_mismatches(conn, monday)
         results["week_check"] = bad
         say(f"  pupil_week for the week of {monday} against a recount from mark: {bad} differ")
         if profile_day is None:
