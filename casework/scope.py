@@ -63,17 +63,18 @@ async def reviewing(
     school_urn: str | None = None,
 ) -> Scope:
     """The caller's schools, as `viewing`, once the guard admits them to `review` and they
-    work for every school on the register: the review raises each school's alerts (and marks
-    the day reviewed for all), so a member of one school of several must not run it for the
-    others; `serve` runs it each day. Forbidden, audited, otherwise."""
+    work for every school with pupils on the register: the review raises alerts about every
+    school's pupils (and marks the day reviewed for all), so a member of one school of several
+    must not run it for the others; `serve` runs it each day. A school no pupil is on roll at
+    (a previous school a CTF named) has no one to protect. Forbidden, audited, otherwise."""
     act = Act("review", school_urn=school_urn, doing="running the daily review")
     member = (await admit(new_uow, caller, act, now)).member
     if not member.all_schools:
         async with new_uow() as uow:
-            others = sorted(await uow.registry.every_school_urn() - set(member.schools))
+            others = sorted(await uow.registry.schools_with_pupils() - set(member.schools))
         if others:
             why = (
-                f"Sorry, the daily review raises every school's alerts and school "
+                f"Sorry, the daily review raises alerts about every school's pupils and school "
                 f"{', '.join(others)} is not one of yours: `supportfirst serve` runs it each "
                 "day, or a member of staff with every school can run it. Nothing was done."
             )

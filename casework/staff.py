@@ -17,7 +17,7 @@ ROLES = ("attendance_officer", "dsl", "senior_attendance_champion", "read_only")
 # outcomes, `admin` adds staff, sets school details, routes alerts and issues sign-in links;
 # `view` reads the lists that span a school (threshold, the review's events, the mail read),
 # every role's; `review` runs the daily review by hand, which raises every school's alerts
-# (casework.scope.reviewing: only for a member who works for every school on the register).
+# (casework.scope.reviewing: only for a member who works for every school with pupils on roll).
 _CASEWORK = frozenset(
     {"view", "status", "log", "letter", "nti", "consent", "pack", "import", "penalty", "review"}
 )

@@ -59,8 +59,8 @@ class SqlRegistry:
         )
         return {r[0] for r in rows}
 
-    async def every_school_urn(self) -> set[str]:
-        return set(await self.session.exec(select(School.urn)))
+    async def schools_with_pupils(self) -> set[str]:
+        return set(await self.session.exec(select(Pupil.school_urn).distinct()))
 
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
         urns = set(urns)

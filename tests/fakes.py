@@ -95,8 +95,8 @@ class FakeRegistry:
     async def school_urns(self, urns: Iterable[str]) -> set[str]:
         return {u for u in urns if u in self.schools}
 
-    async def every_school_urn(self) -> set[str]:
-        return set(self.schools)
+    async def schools_with_pupils(self) -> set[str]:
+        return {p["school_urn"] for p in self.pupils.values()}
 
     async def pupil_upns(self, upns: Iterable[str]) -> set[str]:
         return {u for u in upns if u in self.pupils}

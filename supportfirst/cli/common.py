@@ -136,7 +136,7 @@ async def seeing(
 
 async def reviewer(application: App, by: str | None, school_urn: str | None) -> Scope:
     """As `seeing`, for running the daily review by hand: the member of staff named must have
-    a casework role and every school on the register (casework.scope.reviewing); the computer
+    a casework role and every school with pupils on roll (casework.scope.reviewing); the computer
     account runs it as `serve` does."""
     from casework.access import Caller
     from casework.scope import reviewing

@@ -109,7 +109,7 @@ def review(
 ) -> None:
     """Run the daily review: new threshold cases, NTI breaches and ends, as `serve` runs it each
     day. It raises every school's alerts, so the member of staff asking (--by) needs a casework
-    role and every school on the register; --school prints that school's events only."""
+    role and every school with pupils on roll; --school prints that school's events only."""
     from casework.audit import record_head
     from casework.scope import seen_pupils
     from casework.thresholds import daily_review, daily_review_once
