@@ -186,11 +186,14 @@ async def record_batch(
             ],
             worker,
         )
-        serving = [(by_id[o.mail_id], o) for o in accepted if by_id[o.mail_id].notice_id]
-        for c, o in serving:
-            await uow.cases.delivery_sent(c.message_id, email_deemed_received(o.at))
+        serving: list[tuple[int, str, datetime]] = []  # (notice, message id, accepted at)
+        for o in accepted:
+            if (notice_id := by_id[o.mail_id].notice_id) is not None:
+                serving.append((notice_id, by_id[o.mail_id].message_id, o.at))
+        for _, message_id, at in serving:
+            await uow.cases.delivery_sent(message_id, email_deemed_received(at))
         # The period runs from the last parent's receipt: re-planned as they come in.
-        await replan_sent(uow, [(c.notice_id, o.at) for c, o in serving if c.notice_id])
+        await replan_sent(uow, [(notice_id, at) for notice_id, _, at in serving])
         counts["sent"] = len(accepted)
         for o in outcomes:
             if o.outcome != "sent":

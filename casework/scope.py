@@ -51,9 +51,7 @@ async def viewing(
     to `view`; Forbidden, audited, for someone not on the staff or a school not theirs."""
     act = Act(VIEW, school_urn=school_urn, doing=doing)
     member = (await admit(new_uow, caller, act, now)).member
-    if school_urn is not None:
-        return Scope(frozenset({school_urn}))
-    return scope_of(member)
+    return narrowed(scope_of(member), school_urn)
 
 
 async def reviewing(
@@ -79,11 +77,11 @@ async def reviewing(
                 "day, or a member of staff with every school can run it. Nothing was done."
             )
             raise await refuse(new_uow, caller, member, act, why, now)
-    return Scope(frozenset({school_urn})) if school_urn is not None else scope_of(member)
+    return narrowed(scope_of(member), school_urn)
 
 
 def narrowed(scope: Scope, school_urn: str | None) -> Scope:
-    """`--school URN` asked by the computer account: that school's only."""
+    """`--school URN` asked: that school's only (the guard has admitted the caller to it)."""
     return scope if school_urn is None else Scope(frozenset({school_urn}))
 
 

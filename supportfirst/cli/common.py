@@ -121,17 +121,25 @@ async def seeing(
     to `view` (a refusal audited); every school for the computer account (no one named), as
     for a database with no staff on record yet: nothing to scope by. `--school` narrows it."""
     from casework.access import Caller
-    from casework.scope import EVERY_SCHOOL, narrowed, viewing
+    from casework.scope import viewing
 
     who = by or application.settings.operator
     if not who or not await _any_staff(application):
-        if school_urn is not None:
-            async with application.uow() as uow:
-                if await uow.registry.school(school_urn) is None:
-                    raise UserError(f"--school: no school {school_urn}: import the schools file")
-        return narrowed(EVERY_SCHOOL, school_urn)
+        return await _every_school(application, school_urn)
     caller = Caller(who, "cli")
     return await viewing(application.uow, caller, application.clock.now(), school_urn, doing)
+
+
+async def _every_school(application: App, school_urn: str | None) -> Scope:
+    """The computer account's scope (or a database with no staff yet): every school, or the
+    one `--school` names once it is known."""
+    from casework.scope import EVERY_SCHOOL, narrowed
+
+    if school_urn is not None:
+        async with application.uow() as uow:
+            if await uow.registry.school(school_urn) is None:
+                raise UserError(f"--school: no school {school_urn}: import the schools file")
+    return narrowed(EVERY_SCHOOL, school_urn)
 
 
 async def reviewer(application: App, by: str | None, school_urn: str | None) -> Scope:
@@ -143,7 +151,7 @@ async def reviewer(application: App, by: str | None, school_urn: str | None) -> 
 
     who = by or application.settings.operator
     if not who or not await _any_staff(application):
-        return await seeing(application, None, school_urn)
+        return await _every_school(application, school_urn)
     return await reviewing(application.uow, Caller(who, "cli"), application.clock.now(), school_urn)
 
 
