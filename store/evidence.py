@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import os
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -75,7 +76,9 @@ class EvidenceStore:
         if target.exists():
             return sha256, target, False
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        # Unique per writer, not per process: two threads of one process storing the same
+        # bytes at once (a letter queued twice from two requests) must not share one file.
+        tmp = target.with_suffix(f".{os.getpid()}.{secrets.token_hex(6)}.tmp")
         # 0600 whatever the umask: the blobs are parents' and pupils' personal data.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
