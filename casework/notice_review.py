@@ -12,21 +12,22 @@ from attendance.calendar import SchoolCalendar
 from attendance.nti import ImprovementPeriod, Outcome, review
 from attendance.nti_outcome import EndOfPeriod, Finding, end_of_period, missing_registers
 from attendance.prosecution import (
-    first_offence,
     may_be_near,
     prosecution_deadline,
     time_limit_near,
 )
 from attendance.threshold import Mark
-from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiBreached, NtiEnded, NtiReopened, TimeLimitNear
+from casework.notice_changes import NoticeWrites
 from casework.notice_service import not_served, planned, record_period
 from casework.ports import UnitOfWork
-from casework.pupil_facts import PupilFacts, counted, facts_of
-from casework.records import OPEN_NOTICE, Delivery, NoticeRecord, NoticeStatus
+from casework.pupil_facts import PupilFacts, counted, facts_of, first_offences
+from casework.records import OPEN_NOTICE, Delivery, Entry, NoticeRecord, NoticeStatus
 
 SYSTEM = "supportfirst"
 ENDED = frozenset({NoticeStatus.IMPROVED, NoticeStatus.NOT_IMPROVED, NoticeStatus.UNDECIDED})
+# Notices whose prosecution time limit is watched until staff decide on legal intervention.
+FAILED = frozenset({NoticeStatus.BREACHED, NoticeStatus.NOT_IMPROVED})
 ENDED_TEXT = {
     Finding.IMPROVED: "improved on the evidence: close the notice (nti close)",
     Finding.NOT_IMPROVED: "not improved: refer to the local authority",
@@ -55,10 +56,11 @@ async def review_notices(uow: UnitOfWork, on: date, now: datetime) -> list[Event
         facts,
     )
     ending = await _ending(uow, running, deliveries, facts, on)
+    writes = NoticeWrites(now)  # the day's changes and entries, in order, written at the end
     events: list[Event] = []
     for notice in sorted(running + ended, key=lambda n: n.id):
         if notice.status in ENDED:
-            events += await _review_correction(uow, notice, on, now, facts, within)
+            events += _review_correction(writes, notice, on, within)
             continue
         period = planned(
             notice,
@@ -66,20 +68,20 @@ async def review_notices(uow: UnitOfWork, on: date, now: datetime) -> list[Event
             facts.calendar(notice.upn),
             facts.rules(notice.upn),
         )
-        notice = await record_period(uow, notice, period, on, now)
+        notice = record_period(writes, notice, period, on)
         if notice.served_start is None or notice.served_end is None:
             # Not served on every parent: no breach or outcome can run against them.
-            events += await not_served(
-                uow,
+            events += not_served(
+                writes,
                 notice,
                 on,
-                now,
                 facts.calendar(notice.upn),
                 deliveries.get(notice.id, []),
                 alerted.get(notice.upn, []),
             )
         else:
-            events += await review_notice(uow, notice, on, now, since, ending)
+            events += review_notice(writes, notice, on, since, ending)
+    await writes.write(uow)
     return events
 
 
@@ -144,11 +146,10 @@ async def _ending(
     return Ending({u: facts.calendar(u) for u in periods}, marks, not_engaged)
 
 
-async def review_notice(
-    uow: UnitOfWork,
+def review_notice(
+    writes: NoticeWrites,
     notice: NoticeRecord,
     on: date,
-    now: datetime,
     sessions: dict[str, set[tuple[date, str]]],
     ending: Ending,
 ) -> list[Event]:
@@ -159,56 +160,49 @@ async def review_notice(
     outcome = review(period, notice.max_further_sessions, further, on)
     events: list[Event] = []
     if outcome in (Outcome.BREACHED, Outcome.NOT_IMPROVED) and notice.breached_on is None:
-        await uow.cases.notice_breached(notice.id, on)
+        writes.breached(notice.id, on)
         breach = NtiBreached(notice.upn, on, notice.id, further, notice.max_further_sessions)
-        await uow.cases.add_entry(
+        writes.entry(
             notice.upn,
             on,
             "nti_breached",
-            SYSTEM,
             f"Notice to Improve {notice.id}: {further} further unauthorised sessions since "
             f"{period.start} (sufficient improvement allows {notice.max_further_sessions}). "
             "Tell the parents before requesting legal intervention.",
             breach.payload(),
-            now,
         )
         events.append(breach)
     if outcome in (Outcome.IMPROVED, Outcome.NOT_IMPROVED):
         end = ending.end(notice, period, further)
-        events.append(await _ended(uow, notice, period, end, on, now))
+        events.append(_ended(writes, notice, period, end, on))
     return events
 
 
-async def _ended(
-    uow: UnitOfWork,
+def _ended(
+    writes: NoticeWrites,
     notice: NoticeRecord,
     period: ImprovementPeriod,
     end: EndOfPeriod,
     on: date,
-    now: datetime,
 ) -> NtiEnded:
-    await uow.cases.notice_ended(notice.id, NoticeStatus(end.finding), on, end.further)
+    writes.ended(notice.id, NoticeStatus(end.finding), on, end.further)
     ended = NtiEnded(notice.upn, on, notice.id, str(end.finding), end.further, reasons=end.reasons)
     why = f" ({'; '.join(end.reasons)})" if end.reasons else ""
-    await uow.cases.add_entry(
+    writes.entry(
         notice.upn,
         on,
         "nti_ended",
-        SYSTEM,
         f"Notice to Improve {notice.id} ended on {period.end}, {ENDED_TEXT[end.finding]}{why}. "
         "Staff record the decision (nti close).",
         ended.payload(),
-        now,
     )
     return ended
 
 
-async def _review_correction(
-    uow: UnitOfWork,
+def _review_correction(
+    writes: NoticeWrites,
     notice: NoticeRecord,
     on: date,
-    now: datetime,
-    facts: PupilFacts,
     sessions: dict[str, set[tuple[date, str]]],
 ) -> list[Event]:
     """An ended period whose count a correction has since raised is open again."""
@@ -219,23 +213,21 @@ async def _review_correction(
         return []
     breached = further > notice.max_further_sessions
     status = NoticeStatus.BREACHED if breached else NoticeStatus.IN_PROGRESS
-    await uow.cases.notice_reopened(notice.id, status)
+    writes.reopened(notice.id, status)
     event = NtiReopened(notice.upn, on, notice.id, notice.further_at_end, further, str(status))
     decided = (
         f"; the decision recorded by {notice.decided_by} ({notice.status}) no longer stands"
         if notice.decided_by
         else ""
     )
-    await uow.cases.add_entry(
+    writes.entry(
         notice.upn,
         on,
         "nti_reopened",
-        SYSTEM,
         f"Notice to Improve {notice.id} reopened: a correction to the registers puts "
         f"{further} further unauthorised sessions in its period {notice.served_start} to "
         f"{notice.served_end} (it ended with {notice.further_at_end}){decided}.",
         event.payload(),
-        now,
     )
     return [event]
 
@@ -243,35 +235,21 @@ async def _review_correction(
 async def review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[Event]:
     """Notices that breached or ended without improvement and have no decision on legal
     intervention yet: alert once when the prosecution time limit is near."""
-    events: list[Event] = []
     due = [
         n
-        for n in await uow.cases.notices()
-        if n.status in ("breached", "not_improved")
-        and n.issued_on <= on
+        for n in await uow.cases.notices(statuses=FAILED)
+        if n.issued_on <= on
         and may_be_near(n.served_start or n.period_start, n.served_end or n.period_end, on)
     ]
     entries = await uow.cases.entries_of_kinds(
         {n.upn for n in due}, ["time_limit_near", "decision"]
     )
-    for notice in due:
-        if any(
-            (e.kind == "time_limit_near" and e.details.get("notice_id") == notice.id)
-            or (
-                e.kind == "decision"
-                and e.details.get("about") == "legal_intervention"
-                and e.on >= notice.issued_on
-            )
-            for e in entries.get(notice.upn, [])
-        ):
-            continue
-        rules = await rules_for_pupil(uow, notice.upn)
-        offence = first_offence(
-            await uow.marks.for_pupil(notice.upn),
-            notice.served_start or notice.period_start,
-            notice.served_end or notice.period_end,
-            rules.threshold_codes,
-        )
+    due = [n for n in due if not _alerted_or_decided(n, entries.get(n.upn, []))]
+    spans = [(n.upn, n.served_start or n.period_start, n.served_end or n.period_end) for n in due]
+    offences = await first_offences(uow, spans)
+    events: list[Event] = []
+    for notice, span in zip(due, spans, strict=True):
+        offence = offences[span]
         if offence is None or not time_limit_near(offence, on):
             continue
         event = TimeLimitNear(notice.upn, on, notice.id, offence, prosecution_deadline(offence))
@@ -288,3 +266,15 @@ async def review_time_limits(uow: UnitOfWork, on: date, now: datetime) -> list[E
         )
         events.append(event)
     return events
+
+
+def _alerted_or_decided(notice: NoticeRecord, entries: list[Entry]) -> bool:
+    return any(
+        (e.kind == "time_limit_near" and e.details.get("notice_id") == notice.id)
+        or (
+            e.kind == "decision"
+            and e.details.get("about") == "legal_intervention"
+            and e.on >= notice.issued_on
+        )
+        for e in entries
+    )

@@ -15,11 +15,11 @@ from attendance.nti_outcome import EndOfPeriod, end_of_period, missing_registers
 from attendance.service import UK
 from casework.authorities import rules_for_pupil
 from casework.events import Event, NtiNotServed
+from casework.notice_changes import NoticeWrites
 from casework.ports import UnitOfWork
 from casework.pupil_facts import facts_of
 from casework.records import OPEN_NOTICE, Delivery, DeliveryState, Entry, NoticeRecord
 
-SYSTEM = "supportfirst"
 # A delivery that is evidence of receipt: the server accepted the email, or staff recorded
 # posting or handing over the printed notice.
 SERVED = frozenset({DeliveryState.SENT, DeliveryState.POSTED, DeliveryState.HAND_DELIVERED})
@@ -64,21 +64,20 @@ async def _period(uow: UnitOfWork, notice: NoticeRecord) -> ImprovementPeriod | 
 async def replan(uow: UnitOfWork, notice: NoticeRecord, on: date, now: datetime) -> NoticeRecord:
     """Store the period as the deliveries now evidence it (None while a parent is unserved, or
     a bounce took service back); a change is written to the chronology."""
-    return await record_period(uow, notice, await _period(uow, notice), on, now)
+    writes = NoticeWrites(now)
+    notice = record_period(writes, notice, await _period(uow, notice), on)
+    await writes.write(uow)
+    return notice
 
 
-async def record_period(
-    uow: UnitOfWork,
-    notice: NoticeRecord,
-    period: ImprovementPeriod | None,
-    on: date,
-    now: datetime,
+def record_period(
+    writes: NoticeWrites, notice: NoticeRecord, period: ImprovementPeriod | None, on: date
 ) -> NoticeRecord:
     """Store `period` (from `planned`) as the notice's served period when it changed."""
     start, end = (period.start, period.end) if period else (None, None)
     if (start, end) == (notice.served_start, notice.served_end):
         return notice
-    await uow.cases.notice_served(notice.id, start, end)
+    writes.served(notice.id, start, end)
     planned = f"planned {notice.period_start} to {notice.period_end}"
     if period is None:
         summary = f"Notice to Improve {notice.id} is no longer served on every parent ({planned})."
@@ -94,15 +93,14 @@ async def record_period(
         "served_start": start,
         "served_end": end,
     }
-    await uow.cases.add_entry(notice.upn, on, "nti_period", SYSTEM, summary, details, now)
+    writes.entry(notice.upn, on, "nti_period", summary, details)
     return replace(notice, served_start=start, served_end=end)
 
 
-async def not_served(
-    uow: UnitOfWork,
+def not_served(
+    writes: NoticeWrites,
     notice: NoticeRecord,
     on: date,
-    now: datetime,
     calendar: SchoolCalendar,
     deliveries: Sequence[Delivery],
     alerted: Iterable[Entry],
@@ -119,16 +117,14 @@ async def not_served(
         return []
     parents = tuple(d.parent_id for d in deliveries if receipt(d) is None)
     event = NtiNotServed(notice.upn, on, notice.id, notice.issued_on, parents)
-    await uow.cases.add_entry(
+    writes.entry(
         notice.upn,
         on,
         "nti_not_served",
-        SYSTEM,
         f"Notice to Improve {notice.id}, issued {notice.issued_on}, is not yet served on "
         f"parent {', '.join(parents)}: its improvement period cannot start until it is. "
         "Post or hand it over and record it (letter delivered).",
         event.payload(),
-        now,
     )
     return [event]
 
@@ -165,7 +161,9 @@ async def replan_sent(uow: UnitOfWork, sent: Iterable[tuple[int, datetime]]) -> 
     for n in notices:
         at = latest[n.id]
         period = planned(n, deliveries.get(n.id, []), facts.calendar(n.upn), facts.rules(n.upn))
-        await record_period(uow, n, period, at.astimezone(UK).date(), at)
+        writes = NoticeWrites(at)  # each recorded at its own acceptance
+        record_period(writes, n, period, at.astimezone(UK).date())
+        await writes.write(uow)
 
 
 async def replan_on_delivery(

@@ -19,6 +19,7 @@ from attendance.registers import Roll
 from attendance.threshold import Mark
 from casework.events import Event
 from casework.mail_ports import Mail as Mail  # the port lives there; named here too
+from casework.notice_changes import NoticeChange
 from casework.quarantine_records import Quarantine
 from casework.records import (
     AlertPostRecord,
@@ -184,7 +185,10 @@ class Cases(Protocol):
     async def close_episodes(self, upns: Iterable[str], on: date) -> None: ...
     async def add_notice(self, notice: NoticeRecord, deliveries: Sequence[Delivery]) -> int: ...
     async def notices(
-        self, upn: str | None = None, open_only: bool = False
+        self,
+        upn: str | None = None,
+        open_only: bool = False,
+        statuses: Iterable[NoticeStatus] | None = None,  # only these, as well
     ) -> list[NoticeRecord]: ...
     async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None: ...
     async def deliveries(self, notice_id: int) -> list[Delivery]: ...
@@ -210,6 +214,9 @@ class Cases(Protocol):
         ...
 
     async def notice_breached(self, notice_id: int, on: date) -> None: ...
+    async def change_notices(self, changes: Sequence[NoticeChange]) -> None:
+        """Each change's fields set on its notice, in order: one statement per set of fields."""
+
     async def notice_ended(
         self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
     ) -> None:

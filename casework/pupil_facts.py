@@ -10,6 +10,7 @@ from datetime import date
 
 from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
+from attendance.prosecution import first_offence
 from casework.ports import UnitOfWork
 from casework.records import SchoolRow
 
@@ -40,3 +41,24 @@ def counted(sessions: Iterable[tuple[date, str]], start: date, end: date) -> int
     """As Marks.count_codes over what Marks.sessions_with_codes read: each session once,
     whichever schools recorded it."""
     return sum(start <= day <= end for day, _ in sessions)
+
+
+async def first_offences(
+    uow: UnitOfWork, spans: Iterable[tuple[str, date, date]]
+) -> dict[tuple[str, date, date], date | None]:
+    """Each (pupil, start, end)'s first day with a session its LA counts (as first_offence
+    over the pupil's marks), the marks of all of them read at once over the spans' days."""
+    spans = list(spans)
+    if not spans:
+        return {}
+    upns = {upn for upn, _, _ in spans}
+    facts = await facts_of(uow, upns)
+    marks = await uow.marks.for_pupils(
+        upns, min(start for _, start, _ in spans), max(end for _, _, end in spans)
+    )
+    return {
+        (upn, start, end): first_offence(
+            marks.get(upn, []), start, end, facts.rules(upn).threshold_codes
+        )
+        for upn, start, end in spans
+    }

@@ -10,7 +10,6 @@ from attendance.authorities import AuthorityRules, rules_for
 from attendance.calendar import SchoolCalendar
 from attendance.holiday import ThresholdRoute, route
 from attendance.prosecution import (
-    first_offence,
     may_be_near,
     prosecution_deadline,
     time_limit_near,
@@ -25,6 +24,7 @@ from casework.events import (
 )
 from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
+from casework.pupil_facts import first_offences
 from casework.quarantine import review_quarantine
 from casework.records import Episode, PupilCount
 from casework.registers import registers_missing_in_windows
@@ -241,13 +241,18 @@ async def _review_episode_time_limits(
         if e.first_met_on <= on and may_be_near(e.window_start, e.first_met_on, on)
     ]
     alerted = await uow.cases.entries_of_kinds({e.upn for e in due}, ["time_limit_near"])
-    for episode in sorted(due, key=lambda e: e.upn):
+    due = [
+        e
+        for e in sorted(due, key=lambda e: e.upn)
+        if not any(
+            a.details.get("episode_met_on") == e.first_met_on.isoformat()
+            for a in alerted.get(e.upn, [])
+        )
+    ]
+    oldest_of = await first_offences(uow, [(e.upn, e.window_start, e.first_met_on) for e in due])
+    for episode in due:
         upn, met_on = episode.upn, episode.first_met_on
-        if any(e.details.get("episode_met_on") == met_on.isoformat() for e in alerted.get(upn, [])):
-            continue
-        rules = await rules_for_pupil(uow, upn)
-        marks = await uow.marks.for_pupil(upn)
-        oldest = first_offence(marks, episode.window_start, met_on, rules.threshold_codes)
+        oldest = oldest_of[(upn, episode.window_start, met_on)]
         if oldest is None or not time_limit_near(oldest, on):
             continue
         deadline = prosecution_deadline(oldest)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.penalty import PenaltyKind, PenaltyRecord, PenaltyState
+from casework.notice_changes import NoticeChange
 from casework.records import (
     DELIVERED,
     OPEN_NOTICE,
@@ -26,6 +27,7 @@ from casework.records import (
     NoticeStatus,
     Route,
 )
+from store.notice_changes import change_notices
 from store.registry import chunks
 from store.tables import (
     CaseEntry,
@@ -38,9 +40,10 @@ from store.tables import (
 
 OPEN_STATUSES = tuple(OPEN_NOTICE)
 _ENTRIES: Table = CaseEntry.__table__  # type: ignore[attr-defined]
+_NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 
 
-def _notice(n: Notice) -> NoticeRecord:
+def _notice(n: Notice | Row[Any]) -> NoticeRecord:
     assert n.id is not None
     return NoticeRecord(
         n.id,
@@ -249,13 +252,22 @@ class SqlCases:
             deemed_received_on=deemed_received_on,
         )
 
-    async def notices(self, upn: str | None = None, open_only: bool = False) -> list[NoticeRecord]:
-        stmt = select(Notice).order_by(col(Notice.id))
+    async def notices(
+        self,
+        upn: str | None = None,
+        open_only: bool = False,
+        statuses: Iterable[NoticeStatus] | None = None,
+    ) -> list[NoticeRecord]:
+        stmt = core_select(_NOTICES).order_by(_NOTICES.c.id)
         if upn is not None:
-            stmt = stmt.where(Notice.upn == upn)
+            stmt = stmt.where(_NOTICES.c.upn == upn)
         if open_only:
-            stmt = stmt.where(col(Notice.status).in_(OPEN_STATUSES))
-        return [_notice(n) for n in await self.session.exec(stmt)]
+            stmt = stmt.where(_NOTICES.c.status.in_(OPEN_STATUSES))
+        if statuses is not None:
+            stmt = stmt.where(_NOTICES.c.status.in_([str(s) for s in statuses]))
+        await self.session.flush()  # what is pending is seen, as exec() would flush it
+        conn = await self.session.connection()  # rows, not objects: a county's notices
+        return [_notice(n) for n in await conn.execute(stmt)]
 
     async def deliveries(self, notice_id: int) -> list[Delivery]:
         return (await self.deliveries_of([notice_id])).get(notice_id, [])
@@ -295,6 +307,9 @@ class SqlCases:
 
     async def notice_breached(self, notice_id: int, on: date) -> None:
         await self._change(notice_id, status=NoticeStatus.BREACHED, breached_on=on)
+
+    async def change_notices(self, changes: Sequence[NoticeChange]) -> None:
+        await change_notices(self.session, changes)
 
     async def notice_ended(
         self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0

@@ -312,7 +312,12 @@ class SqlMarks(CountedMarks):
 
     async def unalerted_n(self, since: date, on: date) -> list[MarkRow]:
         rows = await self.session.exec(
-            select(MarkTable)
+            select(  # rows, not objects: a county's N marks
+                col(MarkTable.upn),
+                col(MarkTable.school_urn),
+                col(MarkTable.day),
+                col(MarkTable.session),
+            )
             .where(MarkTable.code == "N", MarkTable.day <= on, MarkTable.day >= since)
             .where(
                 ~select(UnresolvedNAlert)
@@ -327,18 +332,18 @@ class SqlMarks(CountedMarks):
         )
         # One alert per session, even where two schools both recorded an N.
         first: dict[tuple[str, date, str], MarkRow] = {}
-        for m in rows:
-            first.setdefault(
-                (m.upn, m.day, m.session), MarkRow(m.upn, m.school_urn, m.day, m.session, m.code)
-            )
+        for upn, urn, day, session in rows:
+            first.setdefault((upn, day, session), MarkRow(upn, urn, day, session, "N"))
         return list(first.values())
 
     async def n_alerted(self, marks: Sequence[MarkRow], on: date) -> None:
-        for m in marks:
-            self.session.add(
-                UnresolvedNAlert(upn=m.upn, day=m.day, session=m.session, alerted_on=on)
-            )
-        await self.session.flush()
+        if not marks:
+            return
+        conn = await self.session.connection()  # one executemany, not an object each
+        await conn.execute(
+            insert(UnresolvedNAlert),
+            [{"upn": m.upn, "day": m.day, "session": m.session, "alerted_on": on} for m in marks],
+        )
 
     async def threshold_counts(
         self, on: date, codes_by_authority: dict[str, frozenset[str]], weeks: int

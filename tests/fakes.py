@@ -28,6 +28,7 @@ from attendance.registers import Roll, SchoolRegister
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
 from casework.audit import GENESIS, canonical, entry_hash, sign_entry
 from casework.events import Event
+from casework.notice_changes import NoticeChange
 from casework.ports import Signer, UnitOfWork
 from casework.records import (
     DELIVERED,
@@ -496,11 +497,19 @@ class FakeCases:
         self.notice_deliveries[notice_id] = list(deliveries)
         return notice_id
 
-    async def notices(self, upn: str | None = None, open_only: bool = False) -> list[NoticeRecord]:
+    async def notices(
+        self,
+        upn: str | None = None,
+        open_only: bool = False,
+        statuses: Iterable[NoticeStatus] | None = None,
+    ) -> list[NoticeRecord]:
+        chosen = None if statuses is None else set(statuses)
         return [
             n
             for _, n in sorted(self.notice_rows.items())
-            if (upn is None or n.upn == upn) and (not open_only or n.status in OPEN_STATUSES)
+            if (upn is None or n.upn == upn)
+            and (not open_only or n.status in OPEN_STATUSES)
+            and (chosen is None or n.status in chosen)
         ]
 
     async def add_deliveries(self, notice_id: int, deliveries: Sequence[Delivery]) -> None:
@@ -551,6 +560,10 @@ class FakeCases:
 
     async def notice_breached(self, notice_id: int, on: date) -> None:
         self._change(notice_id, status=NoticeStatus.BREACHED, breached_on=on)
+
+    async def change_notices(self, changes: Sequence[NoticeChange]) -> None:
+        for change in changes:
+            self._change(change.notice_id, **change.fields)
 
     async def notice_ended(
         self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
