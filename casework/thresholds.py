@@ -26,7 +26,7 @@ from casework.notice_review import review_notices, review_time_limits
 from casework.ports import UnitOfWork
 from casework.pupil_facts import first_offences
 from casework.quarantine import review_quarantine
-from casework.records import Episode, PupilCount
+from casework.records import Entry, Episode, PupilCount
 from casework.registers import registers_missing_in_windows
 
 SYSTEM = "supportfirst"
@@ -162,6 +162,7 @@ async def _open_episodes(
 ) -> list[Event]:
     """A threshold episode and its ThresholdMet for each pupil newly over the threshold."""
     events: list[Event] = []
+    entries: list[Entry] = []  # written in one statement after the loop, not a flush each
     windows = await uow.marks.for_pupils(
         [r.upn for r in met], min(r.window_start or on for r in met), on
     )
@@ -178,19 +179,26 @@ async def _open_episodes(
         )
         how = route(windows.get(upn, []), r.window_start, on)
         event = ThresholdMet(upn, on, r.unauthorised_sessions, r.window_start, str(how))
-        await uow.cases.add_entry(
-            upn,
-            on,
-            "threshold_met",
-            SYSTEM,
+        summary = (
             f"Met the national threshold: {r.unauthorised_sessions} unauthorised sessions since "
             f"{r.window_start}"
             f"{', a term-time holiday of 10 or more G' if how is HOLIDAY else ''}. "
-            "The school must now consider, case by case, what action to take.",
-            event.payload(),
-            now,
+            "The school must now consider, case by case, what action to take."
+        )
+        entries.append(
+            Entry(
+                id=0,
+                upn=upn,
+                on=on,
+                recorded_at=now,
+                kind="threshold_met",
+                by=SYSTEM,
+                summary=summary,
+                details=event.payload(),
+            )
         )
         events.append(event)
+    await uow.cases.add_entries(entries)
     return events
 
 
