@@ -434,12 +434,13 @@ async def supportfirst_ingest(
 
 
 def ingest_timers(timers: Timers) -> contextlib.AbstractContextManager[None]:
-    inbound = casework.inbound
+    inbound, ingesting = casework.inbound, supportfirst.ingesting
     return timed_steps(
         timers,
         [
             (ImapInbox, "fetch", "IMAP fetch, in a thread (UID SEARCH, UID FETCH)", False),
-            (supportfirst.ingesting, "file_messages", "file_messages (per batch of 200)", True),
+            (ingesting, "read_batch", "read_batch (per batch of 200: blobs, read)", True),
+            (ingesting, "file_read", "file_read (per batch; N+1 read meanwhile)", True),
             (EvidenceStore, "put_many", "  evidence put_many (write, rename; one syncfs)", False),
             (ReadingPool, "read_all", "  read_all (the batch read; put_many meanwhile)", True),
             (mail.reading_pool, "read_message", "    read_message (timed only in-process)", False),

@@ -25,7 +25,8 @@ statement each (casework/inbound_case.py), with how far the mailbox was read, in
 transaction. A message earlier in the batch counts for the later ones (duplicates, the hourly
 limits, the alert of the hour) as it would if each were filed on its own. No row can refer to a
 blob that is not durable, and a process killed anywhere leaves each message filed once or not
-at all (then read again).
+at all (then read again). Storing and reading record nothing (`read_batch`), so the ingester
+reads batch N+1 while batch N is filed (`file_read`; supportfirst/ingesting.py).
 """
 
 from __future__ import annotations
@@ -93,20 +94,21 @@ class ReadHere:
         return await asyncio.to_thread(lambda: [self.read(raw) for raw in raws])
 
 
-async def file_messages(
-    uow: UnitOfWork,
-    evidence: Evidence,
-    reader: Reader,
-    arrived: Sequence[Arrived],
-    now: datetime,
-    progress: tuple[str, int, int] | None = None,
-) -> list[Filed]:
-    """Store, read and file a batch in one transaction, with how far the mailbox was read
-    (`progress` = mailbox, UIDVALIDITY, highest UID), so a restart neither loses nor repeats."""
+@dataclass(frozen=True)
+class ReadBatch:
+    """A batch stored and read, not yet filed: its blobs are durable, nothing of it is recorded."""
+
+    arrived: Sequence[Arrived]
+    sha256s: Sequence[str]
+    readings: Sequence[Reading]
+
+
+async def read_batch(evidence: Evidence, reader: Reader, arrived: Sequence[Arrived]) -> ReadBatch:
+    """Write the batch's blobs and make them durable while it is read. Nothing is recorded, so
+    the ingester may read the next batch while the one before is filed."""
     raws = [a.raw for a in arrived]
     # Both off the event loop, which serves Slack too, and at once: the blobs' writes wait on
-    # the disk while the messages are parsed (and DNS asked). Nothing is filed before both are
-    # done, so no row can name a blob that is not durable.
+    # the disk while the messages are parsed (and DNS asked).
     writing = asyncio.create_task(asyncio.to_thread(evidence.put_many, raws))
     try:
         readings = await reader.read_all(raws)
@@ -114,12 +116,23 @@ async def file_messages(
         with contextlib.suppress(Exception):  # the reading's error is the one to tell
             await writing  # never left writing behind a batch that failed
         raise
-    sha256s = await writing
+    return ReadBatch(arrived, await writing, readings)
+
+
+async def file_read(
+    uow: UnitOfWork,
+    batch: ReadBatch,
+    now: datetime,
+    progress: tuple[str, int, int] | None = None,
+) -> list[Filed]:
+    """File a batch `read_batch` returned (so every blob it names is durable) in one
+    transaction, with how far the mailbox was read (`progress` = mailbox, UIDVALIDITY, highest
+    UID), so a restart neither loses nor repeats."""
     async with uow:
-        known = await look_up(uow, readings, sha256s, now)
+        known = await look_up(uow, batch.readings, batch.sha256s, now)
         decided = [
             _decide(a, sha256, r, known, now)
-            for a, sha256, r in zip(arrived, sha256s, readings, strict=True)
+            for a, sha256, r in zip(batch.arrived, batch.sha256s, batch.readings, strict=True)
         ]
         stored = await uow.mail.add_inbound_many([d.record for d in decided if d.new])
         filing = CaseFiling(uow, known, now)
@@ -131,3 +144,15 @@ async def file_messages(
             await uow.mail.save_mailbox_state(*progress, now)
         await uow.commit()
     return [Filed(d.record, d.new and d.record.sha256 in stored) for d in decided]
+
+
+async def file_messages(
+    uow: UnitOfWork,
+    evidence: Evidence,
+    reader: Reader,
+    arrived: Sequence[Arrived],
+    now: datetime,
+    progress: tuple[str, int, int] | None = None,
+) -> list[Filed]:
+    """Store, read and file a batch: `read_batch`, then `file_read`."""
+    return await file_read(uow, await read_batch(evidence, reader, arrived), now, progress)

@@ -9,6 +9,9 @@ marked read). IDLE is used to wait when the server offers it, polling otherwise.
 Maildir: messages in `new/` are read, and moved to `cur/` only after they are filed; a crash
 in between means they are read again and, being the same bytes, filed once.
 
+`fetch(…, after=batch)` reads the batch that follows one not yet filed (the ingester reads
+ahead while it files): above its highest UID, or the Maildir files other than its own.
+
 Both are blocking (imap-tools is); callers run them in a thread.
 """
 
@@ -49,7 +52,9 @@ class Batch:
 class Inbox(Protocol):
     name: str
 
-    def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch: ...
+    def fetch(
+        self, state: tuple[int, int] | None, limit: int, after: Batch | None = None
+    ) -> Batch: ...
     def acknowledge(self, batch: Batch) -> None: ...
     def wait(self, timeout: float) -> None: ...
     def close(self) -> None: ...
@@ -84,8 +89,9 @@ class MaildirInbox:
         for sub in ("new", "cur", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
 
-    def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
-        files = sorted(self._messages(), key=_arrival)[:limit]
+    def fetch(self, state: tuple[int, int] | None, limit: int, after: Batch | None = None) -> Batch:
+        pending = set(after.files) if after is not None else set()  # read, not yet moved
+        files = sorted((p for p in self._messages() if p not in pending), key=_arrival)[:limit]
         arrived, kept = [], []
         for p in files:
             data = _read_regular(p)
@@ -175,7 +181,9 @@ class ImapInbox:
         status = box.folder.status(self.account.folder, ["UIDVALIDITY"])
         return int(status["UIDVALIDITY"])
 
-    def fetch(self, state: tuple[int, int] | None, limit: int) -> Batch:
+    def fetch(self, state: tuple[int, int] | None, limit: int, after: Batch | None = None) -> Batch:
+        if after is not None and after.progress is not None:
+            state = after.progress[1:]  # where the batch not yet filed ends
         try:
             return self._fetch(state, limit)
         except Exception:

@@ -1,15 +1,16 @@
 """Wiring the ingester: which inbox to read (SUPPORTFIRST_IMAP_URL, SUPPORTFIRST_INBOX_MAILDIR,
 or the embedded local Maildir) and the loop `serve` runs (`mail ingest --once` runs it until the
-inbox has nothing new)."""
+inbox has nothing new), which fetches and reads batch N+1 while batch N is filed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from casework.inbound import file_messages
-from mail.inbox import ImapAccount, ImapInbox, Inbox, MaildirInbox
+from casework.inbound import Filed, ReadBatch, Reader, file_read, read_batch
+from mail.inbox import Batch, ImapAccount, ImapInbox, Inbox, MaildirInbox
 from mail.local import inbox_folder
 from mail.reading_pool import ReadingPool
 from supportfirst.bootstrap import App
@@ -27,6 +28,16 @@ class IngestTotals:
     matched: int = 0
     quarantined: int = 0
 
+    def add(self, filed: Sequence[Filed]) -> None:
+        self.read += len(filed)
+        for f in filed:
+            if f.new:
+                self.new += 1
+                if f.record.quarantined:
+                    self.quarantined += 1
+                else:
+                    self.matched += 1
+
 
 def open_inbox(application: App) -> Inbox:
     settings = application.settings
@@ -41,38 +52,56 @@ def reading_pool(application: App) -> ReadingPool:
     return ReadingPool(settings.ingest_workers, settings.trusted_authserv_ids, settings.dns_server)
 
 
-async def ingest_once(
-    application: App, inbox: Inbox, reader: ReadingPool | None = None
-) -> IngestTotals:
-    """Read and file what is new, a batch at a time; with no `reader`, a pool of its own for
-    this pass."""
+@dataclass(frozen=True)
+class _Ahead:
+    batch: Batch
+    read: ReadBatch
+
+
+async def _read_next(
+    application: App, inbox: Inbox, reader: Reader, after: Batch | None
+) -> _Ahead | None:
+    """Fetch and read the batch after `after` (not yet filed; None: from the mailbox's recorded
+    progress). Nothing is recorded or acknowledged: a crash now only means reading it again."""
+    state = None
+    if after is None:
+        async with application.uow() as uow:
+            state = await uow.mail.mailbox_state(inbox.name)
+    limit = application.settings.ingest_batch
+    batch = await asyncio.to_thread(inbox.fetch, state, limit, after)
+    if not batch.arrived:
+        return None
+    return _Ahead(batch, await read_batch(application.evidence(), reader, batch.arrived))
+
+
+async def ingest_once(application: App, inbox: Inbox, reader: Reader | None = None) -> IngestTotals:
+    """Read and file what is new, a batch at a time, reading batch N+1 (fetch, blobs, parse) while
+    batch N is filed and acknowledged; with no `reader`, a pool of its own for this pass. Batches
+    are filed in order, each after the one before is committed, so every look-up sees the batch
+    before it; nothing of N+1 is recorded or acknowledged before N+1 itself is filed."""
     if reader is None:
         with reading_pool(application) as pool:
             return await ingest_once(application, inbox, pool)
     totals = IngestTotals()
-    while True:
-        async with application.uow() as uow:
-            state = await uow.mail.mailbox_state(inbox.name)
-        batch = await asyncio.to_thread(inbox.fetch, state, application.settings.ingest_batch)
-        if not batch.arrived:
-            return totals
-        filed = await file_messages(
-            application.uow(),
-            application.evidence(),
-            reader,
-            batch.arrived,
-            application.clock.now(),
-            batch.progress,
-        )
-        await asyncio.to_thread(inbox.acknowledge, batch)
-        totals.read += len(filed)
-        for f in filed:
-            if f.new:
-                totals.new += 1
-                if f.record.quarantined:
-                    totals.quarantined += 1
-                else:
-                    totals.matched += 1
+    current = await _read_next(application, inbox, reader, None)
+    while current is not None:
+        following = asyncio.create_task(_read_next(application, inbox, reader, current.batch))
+        try:
+            filed = await file_read(
+                application.uow(), current.read, application.clock.now(), current.batch.progress
+            )
+            await asyncio.to_thread(inbox.acknowledge, current.batch)
+        except BaseException as failure:
+            # N+1 is read again from what was recorded, on the next pass. Cancelled (serve
+            # stopping): stop reading ahead; otherwise let its fetch end first, so the next pass
+            # never fetches on the inbox beside it.
+            if not isinstance(failure, Exception):
+                following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+            raise
+        totals.add(filed)
+        current = await following
+    return totals
 
 
 async def ingest_forever(application: App, inbox: Inbox, wait_seconds: float = 30) -> None:

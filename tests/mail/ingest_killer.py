@@ -6,19 +6,27 @@ of a batch: the instrument of tests/mail/test_ingest_restart.py.
 The process runs as the CLI would, except that the Nth time it reaches POINT it sends itself
 SIGKILL: nothing is flushed, closed or rolled back on the way out, as when the machine's
 operator or the kernel's OOM killer stops it.
+
+The ingester reads batch N+1 while it files batch N, so a point of the read-ahead may come
+before or after N is committed. A point named in WAITS dies only once the other side of the
+overlap is where it says (the first batch filed, or the second being read), so that each run
+files a known number of batches.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import casework.inbound
+import supportfirst.ingesting
 from casework.inbound_case import CaseFiling
 from mail.inbox import ImapInbox
 from mail.reading_pool import ReadingPool
@@ -32,18 +40,58 @@ POINTS: dict[str, tuple[Any, str, str]] = {
     "the blobs written, not yet durable": (EvidenceStore, "_durable", "before"),
     "the batch being read (in the pool)": (ReadingPool, "read_all", "before"),
     "the blobs durable, the batch maybe still being read": (EvidenceStore, "put_many", "after"),
+    "the rows inserted, the next batch being read": (SqlInbound, "add_inbound_many", "after"),
     "read, nothing looked up": (casework.inbound, "look_up", "before"),
     "the rows inserted, not committed": (SqlInbound, "add_inbound_many", "after"),
     "the entries inserted, not committed": (CaseFiling, "flush", "after"),
     "committed, not acknowledged": (ImapInbox, "acknowledge", "before"),
 }
 
+FIRST_FILED = "the first batch filed"
+SECOND_READ = "the second batch being read"
+# point -> what must have happened before it dies: the read-ahead's points (in the second
+# batch) wait for the first batch's commit; the overlap's own point for the second batch's read
+WAITS: dict[str, str] = {
+    "a blob half the batch in": FIRST_FILED,
+    "the blobs written, not yet durable": FIRST_FILED,
+    "the batch being read (in the pool)": FIRST_FILED,
+    "the blobs durable, the batch maybe still being read": FIRST_FILED,
+    "the rows inserted, the next batch being read": SECOND_READ,
+}
+_happened = {FIRST_FILED: threading.Event(), SECOND_READ: threading.Event()}
+# (owner, attribute, its Nth call, what it signals, at the call's start or once it returned)
+SIGNALS: list[tuple[Any, str, int, str, str]] = [
+    (supportfirst.ingesting, "file_read", 1, FIRST_FILED, "after"),
+    (ReadingPool, "read_all", 2, SECOND_READ, "before"),
+]
+
 
 def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _killing(fn: Callable[..., Any], nth: int, when: str) -> Callable[..., Any]:
+def _signalling(fn: Callable[..., Any], nth: int, event: threading.Event, when: str) -> Any:
+    """`fn`, setting `event` when its Nth call begins (`when` = "before") or has returned."""
+    calls = 0
+
+    @functools.wraps(fn)
+    async def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        mine = calls
+        if mine == nth and when == "before":
+            event.set()
+        result = await fn(*args, **kwargs)
+        if mine == nth:
+            event.set()
+        return result
+
+    return wrapped
+
+
+def _killing(
+    fn: Callable[..., Any], nth: int, when: str, waited: threading.Event | None
+) -> Callable[..., Any]:
     calls = 0
 
     def due() -> bool:
@@ -53,26 +101,36 @@ def _killing(fn: Callable[..., Any], nth: int, when: str) -> Callable[..., Any]:
 
     if inspect.iscoroutinefunction(fn):
 
+        async def die() -> None:
+            if waited is not None:  # waited for in a thread: the loop runs the other side
+                await asyncio.to_thread(waited.wait, 60)
+            _die()
+
         @functools.wraps(fn)
         async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
             dying = due()
             if dying and when == "before":
-                _die()
+                await die()
             result = await fn(*args, **kwargs)
             if dying:
-                _die()
+                await die()
             return result
 
         return wrapped_async
+
+    def die_here() -> None:
+        if waited is not None:  # the sync points run in the blobs' thread, not the loop
+            waited.wait(60)
+        _die()
 
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         dying = due()
         if dying and when == "before":
-            _die()
+            die_here()
         result = fn(*args, **kwargs)
         if dying:
-            _die()
+            die_here()
         return result
 
     return wrapped
@@ -81,7 +139,12 @@ def _killing(fn: Callable[..., Any], nth: int, when: str) -> Callable[..., Any]:
 def main() -> None:
     point, nth = sys.argv[1], int(sys.argv[2])
     owner, name, when = POINTS[point]
-    setattr(owner, name, _killing(getattr(owner, name), nth, when))
+    for where, attribute, n, event, moment in SIGNALS:
+        setattr(
+            where, attribute, _signalling(getattr(where, attribute), n, _happened[event], moment)
+        )
+    waited = _happened[WAITS[point]] if point in WAITS else None
+    setattr(owner, name, _killing(getattr(owner, name), nth, when, waited))
     sys.argv = ["supportfirst", "mail", "ingest", "--once"]
     cli_main()
 
