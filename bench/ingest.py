@@ -68,7 +68,7 @@ from bench.send import (  # noqa: E402
     work_folder,
 )
 from casework.inbound_case import CaseFiling  # noqa: E402
-from mail.authenticity import Authenticator  # noqa: E402
+from mail.authenticity import Authenticator, Resolver  # noqa: E402
 from mail.inbox import ImapAccount, ImapInbox  # noqa: E402
 from mail.reading_pool import ReadingPool  # noqa: E402
 from mail.sender import SmtpServer  # noqa: E402
@@ -446,6 +446,7 @@ def ingest_timers(timers: Timers) -> contextlib.AbstractContextManager[None]:
             (mail.reading_pool, "read_message", "    read_message (timed only in-process)", False),
             (mail.reading, "classify", "    of which classify (parse, rules, flufl)", False),
             (Authenticator, "__call__", "    of which authenticate (DKIM, SPF, DMARC)", False),
+            (Resolver, "_look_up", "      of which DNS asked (not kept from the batch)", False),
             (inbound, "look_up", "  look_up (the batch's set-based reads)", True),
             (inbound, "_decide", "  _decide (in memory, per message)", False),
             (SqlInbound, "add_inbound_many", "  add_inbound_many (one INSERT)", True),

@@ -123,6 +123,7 @@ def drop_in_inbox(cli: Cli, raw: bytes) -> None:  # noqa: F811
 @pytest.mark.parametrize("workers", ["0", "2"])  # read in-process, and in a pool of two
 def test_a_reply_lands_in_the_chronology_and_the_inbox_listing(cli: Cli, workers: str) -> None:  # noqa: F811
     cli.env["SUPPORTFIRST_INGEST_WORKERS"] = workers
+    cli.env["SUPPORTFIRST_INGEST_BATCH"] = "2"  # two batches: the second read while one is filed
     consent(cli)
     sent = json.loads(cli("letter", "send", "initial_concern", b.UPN_1, "--json").stdout)
     original = _raw(cli, sent["parents"][0]["message_id"])
