@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from attendance.calendar import out_of_range
 from attendance.codes import CodeError, parse_code
 from attendance.postal import PostalAddress, PostalError, normal_phone, normal_postcode
+from casework.mark_columns import MarkColumns
 from casework.records import CalendarRow, MarkRow, ParentRow, PupilRow, SchoolRow
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -39,6 +42,10 @@ class Parsed:
     rows: list[tuple[int, Any]] = field(default_factory=list)  # (line, row)
     problems: list[str] = field(default_factory=list)
     separator: str = ","  # what the file was read with: `;` as Excel saves it in some locales
+    marks: MarkColumns | None = None  # a register file read by columns (then `rows` is empty)
+
+    def count(self) -> int:
+        return len(self.rows) + (len(self.marks) if self.marks is not None else 0)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -146,15 +153,76 @@ def _calendar(row: dict[str, str]) -> CalendarRow:
     return CalendarRow(_text(row, "school_urn"), kind, start, end)
 
 
-def _mark(row: dict[str, str]) -> MarkRow:
+def _session(row: dict[str, str]) -> str:
     session = _text(row, "session").upper()
     if session not in ("AM", "PM"):
         raise RowError("session", f"{session!r} is neither AM nor PM")
+    return session
+
+
+def _code(row: dict[str, str]) -> str:
     try:
-        code = parse_code(_text(row, "code")).code
+        return parse_code(_text(row, "code")).code
     except CodeError as e:
         raise RowError("code", str(e)) from None
+
+
+def _mark(row: dict[str, str]) -> MarkRow:
+    session, code = _session(row), _code(row)
     return MarkRow(_upn(row), _text(row, "school_urn"), _date(row, "date"), session, code)
+
+
+def _usual_upn(row: dict[str, str]) -> str:
+    return row["upn"] if _UPN.match(row["upn"]) else _upn(row)  # most are already in form
+
+
+# Each field of a register file as `_mark` reads it, applied once per distinct value.
+_MARK_FIELDS: dict[str, Callable[[dict[str, str]], Any]] = {
+    "upn": _usual_upn,
+    "school_urn": lambda row: _text(row, "school_urn"),
+    "date": lambda row: _date(row, "date"),
+    "session": _session,
+    "code": _code,
+}
+
+
+def _read_field(rows: list[list[str]], at: int, name: str) -> list[Any]:
+    """One column, each distinct value read once; RowError if any is not good."""
+    values: list[Any] = list(map(itemgetter(at), rows))
+    read = {v: _MARK_FIELDS[name]({name: v}) for v in set(values)}
+    if any(k != v for k, v in read.items()):
+        values = list(map(read.__getitem__, values))
+    return values
+
+
+def _read_whole(
+    reader: Iterator[list[str]], tick: Callable[[int], None] | None
+) -> list[list[str]] | None:
+    """Every record after the header; None if the file is not well-formed CSV."""
+    rows: list[list[str]] = []
+    try:
+        while chunk := list(islice(reader, 5000)):
+            rows += chunk
+            if tick is not None and len(chunk) == 5000:
+                tick(5000)
+    except csv.Error:
+        return None
+    return rows
+
+
+def _marks_by_columns(rows: list[list[str]], header: list[str], lines: range) -> MarkColumns | None:
+    """A register file column by column, when every row is well formed: a county's day is
+    500,000 marks. None at anything unusual (a short or blank row, a record over two lines, a
+    bad value): the file is then read row by row, which names each problem."""
+    if not rows or len(lines) != len(rows) or set(map(len, rows)) != {len(header)}:
+        return None
+    try:
+        read = {c: _read_field(rows, header.index(c), c) for c in COLUMNS["marks"]}
+    except RowError:
+        return None
+    return MarkColumns(
+        lines, read["upn"], read["school_urn"], read["date"], read["session"], read["code"]
+    )
 
 
 PARSERS: dict[str, Callable[[dict[str, str]], Any]] = {
@@ -203,8 +271,8 @@ class _FastMarks:
             upn, urn, day_text, session, code_text = (row[i] for i in self.i)
         except IndexError:
             return None
-        if session not in ("AM", "PM") or not urn:
-            return None
+        if session not in ("AM", "PM") or not urn or urn != urn.strip() or _CONTROL.search(urn):
+            return None  # `_mark` reads it: a school's URN is read as `_text` reads it
         if upn not in self.upns:
             if not _UPN.match(upn):
                 return None
@@ -222,6 +290,38 @@ class _FastMarks:
             except CodeError:
                 return None
         return MarkRow(upn, urn, day, session, code)
+
+
+def _read_rows(
+    out: Parsed, kind: str, name: str, reader: Any, tick: Callable[[int], None] | None
+) -> None:
+    """Every row after the header in turn, each read well or its problem named."""
+    header = [h.strip().lower() for h in next(reader)]
+    parser = PARSERS[kind]
+    fast = _FastMarks(header) if kind == "marks" else None
+    last = reader.line_num
+    try:
+        for n, row in enumerate(reader, start=1):
+            # A quoted field may span lines: name the line the record starts on.
+            line, last = last + 1, reader.line_num
+            if tick is not None and n % 5000 == 0:
+                tick(5000)
+            if len(row) > len(header):
+                out.problems.append(f"{name}:{line}: -: more fields than the header has")
+                continue
+            if not any(v.strip() for v in row):
+                continue  # blank line
+            parsed = fast(row) if fast else None
+            if parsed is not None:
+                out.rows.append((line, parsed))
+                continue
+            try:
+                record = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
+                out.rows.append((line, parser(record)))
+            except RowError as e:
+                out.problems.append(f"{name}:{line}: {e.field_name}: {e.reason}")
+    except csv.Error as e:
+        out.problems.append(f"{name}:{reader.line_num}: -: {e}")
 
 
 def parse(kind: str, name: str, data: bytes, tick: Callable[[int], None] | None = None) -> Parsed:
@@ -255,31 +355,14 @@ def parse(kind: str, name: str, data: bytes, tick: Callable[[int], None] | None 
             f"{', '.join(missing)} (expected {','.join(COLUMNS[kind])}){mixed}"
         )
         return out
-    parser = PARSERS[kind]
-    fast = _FastMarks(header) if kind == "marks" else None
-    last = reader.line_num
-    try:
-        for n, row in enumerate(reader, start=1):
-            # A quoted field may span lines: name the line the record starts on.
-            line, last = last + 1, reader.line_num
-            if tick is not None and n % 5000 == 0:
-                tick(5000)
-            if len(row) > len(header):
-                out.problems.append(f"{name}:{line}: -: more fields than the header has")
-                continue
-            if not any(v.strip() for v in row):
-                continue  # blank line
-            parsed = fast(row) if fast else None
-            if parsed is not None:
-                out.rows.append((line, parsed))
-                continue
-            try:
-                record = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
-                out.rows.append((line, parser(record)))
-            except RowError as e:
-                out.problems.append(f"{name}:{line}: {e.field_name}: {e.reason}")
-    except csv.Error as e:
-        out.problems.append(f"{name}:{reader.line_num}: -: {e}")
+    if kind == "marks":
+        header_end, rows = reader.line_num, _read_whole(reader, tick)
+        lines = range(header_end + 1, reader.line_num + 1)  # one line per record, if none spans two
+        out.marks = _marks_by_columns(rows, header, lines) if rows is not None else None
+        if out.marks is not None:
+            return out
+        tick = None  # read again row by row below: the rows were counted once already
+    _read_rows(out, kind, name, csv.reader(io.StringIO(text, newline=""), delimiter=sep), tick)
     if not out.rows and not out.problems:
         out.problems.append(f"{name}:2: -: no rows after the header")
     return out

@@ -24,6 +24,7 @@ from casework.imports import (
     sorted_problems,
     store_rows,
 )
+from casework.mark_columns import MarkColumns
 from casework.ports import UnitOfWork
 from casework.records import CalendarRow, Change, MarkRow, PupilRow, SchoolRow
 
@@ -180,7 +181,7 @@ async def import_ctf(
         changes: list[Change] = await uow.registry.upsert_schools(new)
         changes += await uow.registry.add_calendar(await _calendar_rows(uow, marks, destination))
         problems = await not_school_days(
-            uow, name, [(p.line, m) for p in ctf.pupils for m in _marks(p)]
+            uow, name, MarkColumns.numbered((p.line, m) for p in ctf.pupils for m in _marks(p))
         )
         if problems:
             raise ImportRejected(sorted_problems(problems))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,8 +11,9 @@ from typing import Any
 from casework.csvfiles import Parsed, parse
 from casework.errors import ImportRejected
 from casework.events import ImportFailed
+from casework.mark_columns import MarkColumns
 from casework.ports import UnitOfWork
-from casework.records import Change, MarkConflict, MarkRow, ParentRow
+from casework.records import Change, MarkConflict, ParentRow
 
 
 @dataclass(frozen=True)
@@ -49,18 +50,41 @@ def _duplicates(
     return kept, problems
 
 
+def _mark_duplicates(name: str, parsed: Parsed) -> tuple[MarkColumns, list[str]]:
+    """As `_duplicates`, over a register file's columns: the usual file has one mark a session."""
+    marks = parsed.marks if parsed.marks is not None else MarkColumns.numbered(parsed.rows)
+    if marks.one_per_session:
+        return marks, []
+    key, what = _KEYS["marks"]
+    kept, problems = _duplicates(name, marks.numbered_rows(), key, what)
+    return MarkColumns.numbered(kept), problems
+
+
 async def _missing(
-    uow: UnitOfWork, name: str, rows: list[tuple[int, Any]], field: str, table: str
+    uow: UnitOfWork, name: str, lines: Sequence[int], values: Sequence[str], field: str, table: str
 ) -> list[str]:
-    wanted = {getattr(r, field) for _, r in rows}
     lookup = uow.registry.pupil_upns if table == "pupil" else uow.registry.school_urns
-    known = await lookup(wanted)
+    known = await lookup(set(values))
     return [
-        f"{name}:{line}: {field}: unknown {table} {getattr(r, field)!r}"
+        f"{name}:{line}: {field}: unknown {table} {value!r}"
         + (" (import the pupils file first)" if table == "pupil" else "")
-        for line, r in rows
-        if getattr(r, field) not in known
+        for line, value in zip(lines, values, strict=True)
+        if value not in known
     ]
+
+
+async def _references(
+    uow: UnitOfWork, name: str, kind: str, rows: list[tuple[int, Any]] | MarkColumns
+) -> list[str]:
+    """Every row naming a pupil or school not on the register."""
+    problems = []
+    for field, table in _REFERENCES.get(kind, []):
+        if isinstance(rows, MarkColumns):
+            lines, values = rows.lines, getattr(rows, field)
+        else:
+            lines, values = [line for line, _ in rows], [getattr(r, field) for _, r in rows]
+        problems += await _missing(uow, name, lines, values, field, table)
+    return problems
 
 
 _KEYS: dict[str, tuple[Callable[[Any], Hashable], str]] = {
@@ -93,23 +117,22 @@ def _parent_consistency(name: str, rows: list[tuple[int, ParentRow]]) -> list[st
     return problems
 
 
-async def not_school_days(uow: UnitOfWork, name: str, rows: list[tuple[int, MarkRow]]) -> list[str]:
+async def not_school_days(uow: UnitOfWork, name: str, marks: MarkColumns) -> list[str]:
     """The calendar governs: a mark other than `#` on a day the school was not open is a
     recording error, not an absence (DOMAIN.md, "What makes a case fail")."""
-    calendars = {urn: await uow.registry.calendar(urn) for urn in {r.school_urn for _, r in rows}}
-    closed: dict[tuple[str, date], str | None] = {}
-    problems = []
-    for line, r in rows:
-        if r.code == "#":
-            continue
-        key = (r.school_urn, r.day)
-        if key not in closed:
-            closed[key] = calendars[r.school_urn].why_closed(r.day)
-        if why := closed[key]:
-            problems.append(
-                f"{name}:{line}: date: {r.day} is not a school day at {r.school_urn} ({why})"
-            )
-    return problems
+    urns, days = marks.school_urn, marks.day
+    calendars = {urn: await uow.registry.calendar(urn) for urn in set(urns)}
+    closed: dict[tuple[str, date], str] = {}
+    for urn, day in set(zip(urns, days, strict=True)):  # a day's file: one day per school
+        if why := calendars[urn].why_closed(day):
+            closed[urn, day] = why
+    if not closed:
+        return []
+    return [
+        f"{name}:{line}: date: {day} is not a school day at {urn} ({closed[urn, day]})"
+        for line, urn, day, code in zip(marks.lines, urns, days, marks.code, strict=True)
+        if code != "#" and (urn, day) in closed
+    ]
 
 
 async def import_csv(
@@ -132,20 +155,23 @@ async def import_parsed(
     """Check and store rows already read from `data` (our CSV or an MIS export)."""
     problems = parsed.problems
     key, what = _KEYS[kind]
-    rows, dupes = _duplicates(name, parsed.rows, key, what)
+    rows: list[tuple[int, Any]] | MarkColumns
+    if kind == "marks":
+        rows, dupes = _mark_duplicates(name, parsed)
+    else:
+        rows, dupes = _duplicates(name, parsed.rows, key, what)
     problems += dupes
     async with uow:
-        for field, table in _REFERENCES.get(kind, []):
-            problems += await _missing(uow, name, rows, field, table)
-        if kind == "parents":
-            problems += _parent_consistency(name, rows)
-        if kind == "marks":
+        problems += await _references(uow, name, kind, rows)
+        if isinstance(rows, MarkColumns):
             problems += await not_school_days(uow, name, rows)
+        elif kind == "parents":
+            problems += _parent_consistency(name, rows)
         if problems:
             raise ImportRejected(sorted_problems(problems), rows=_rows_read(name, parsed))
-        changed, corrections, warnings = await store_rows(
-            uow, kind, [r for _, r in rows], name, now
-        )
+        # A register file goes to the store as its columns, not one object per mark.
+        stored = rows if isinstance(rows, MarkColumns) else [r for _, r in rows]
+        changed, corrections, warnings = await store_rows(uow, kind, stored, name, now)
         await record_import(uow, kind, name, data, len(rows), changed, corrections, actor, now)
         return ImportSummary(kind, len(rows), changed, tuple(warnings), parsed.separator)
 
@@ -154,7 +180,7 @@ def _rows_read(name: str, parsed: Parsed) -> int:
     """The file's rows: those read well and those (one problem each) that were not."""
     at = name + ":"
     bad = {p[len(at) :].split(":", 1)[0] for p in parsed.problems if p.startswith(at)}
-    return len(parsed.rows) + len(bad - {"1"})  # line 1 is the header
+    return parsed.count() + len(bad - {"1"})  # line 1 is the header
 
 
 async def record_import(
@@ -208,7 +234,7 @@ def conflict_warning(name: str, found: MarkConflict) -> str:
 
 
 async def store_rows(
-    uow: UnitOfWork, kind: str, rows: list[Any], name: str, now: datetime
+    uow: UnitOfWork, kind: str, rows: Sequence[Any], name: str, now: datetime
 ) -> tuple[int, list[Change], list[str]]:
     """Store the rows; return how many changed anything, the changes to stored values, and
     the warnings."""

@@ -3,13 +3,14 @@ school's marks combined per session, and each pupil's registers from what the st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from attendance.calendar import week_monday
 from attendance.codes import UNAUTHORISED_CODES, is_school_session
 from attendance.registers import SchoolRegister
 from attendance.threshold import Mark, Session, conflicts, effective, session_bit
+from casework.mark_columns import MarkColumns
 from casework.records import MarkConflict, MarkRow, PupilRegisters
 
 WEEK_CODES = ("G", "O", "U", "N")  # the codes the week summary keeps a mask for
@@ -21,19 +22,31 @@ def as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def week_deltas(rows: Iterable[MarkRow]) -> list[tuple[str, date, int, int, int, int, int, int]]:
-    """Per (pupil, week): the sessions these rows set, and their new masks. `rows` are the
+def _packed_masks(day: date, session: str, code: str) -> int:
+    """One mark's bit in each of the six masks (touched, school, G, O, U, N), packed into one
+    integer 14 bits a mask, so a week's masks are set by a single `|` per mark."""
+    bit = session_bit(day, session)
+    masks = [bit, bit if is_school_session(code) else 0]
+    masks += [bit if code == c else 0 for c in WEEK_CODES]
+    return sum(m << (14 * i) for i, m in enumerate(masks))
+
+
+def week_deltas(rows: Sequence[MarkRow]) -> list[tuple[str, date, int, int, int, int, int, int]]:
+    """Per (pupil, week): the sessions these marks set, and their new masks. `rows` are the
     marks that stand for each session (`combine`): every school's, combined."""
-    weeks: dict[tuple[str, date], list[int]] = {}
-    for r in rows:
-        bit = session_bit(r.day, r.session)
-        w = weeks.setdefault((r.upn, week_monday(r.day)), [0, 0, 0, 0, 0, 0])
-        w[0] |= bit
-        if is_school_session(r.code):
-            w[1] |= bit
-        if r.code in WEEK_CODES:
-            w[2 + WEEK_CODES.index(r.code)] |= bit
-    return [(upn, monday, *masks) for (upn, monday), masks in weeks.items()]  # type: ignore[misc]
+    marks = MarkColumns.of(rows)
+    # A file has few distinct (day, session, code): each one's masks are worked out once.
+    of_mark = list(zip(marks.day, marks.session, marks.code, strict=True))
+    kinds = {k: (week_monday(k[0]), _packed_masks(*k)) for k in set(of_mark)}
+    weeks: dict[tuple[str, date], int] = {}
+    for upn, kind in zip(marks.upn, of_mark, strict=True):
+        monday, packed = kinds[kind]
+        weeks[upn, monday] = weeks.get((upn, monday), 0) | packed
+    full = (1 << 14) - 1
+    return [
+        (upn, monday, *(packed >> (14 * i) & full for i in range(6)))  # type: ignore[misc]
+        for (upn, monday), packed in weeks.items()
+    ]
 
 
 def week_sessions(monday: date, mask: int) -> list[tuple[date, str]]:

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from attendance.calendar import week_monday
 from attendance.registers import Roll
 from attendance.threshold import Mark, Session, effective
+from casework.mark_columns import MarkColumns
 from casework.records import (
     Change,
     MarkChanges,
@@ -93,12 +94,13 @@ class SqlMarks(CountedMarks):
     async def upsert(self, rows: Sequence[MarkRow], now: datetime, source: str) -> MarkChanges:
         if not rows:
             return MarkChanges(inserted=0, corrections=[])
-        await self._stage(rows)
-        self._days = sorted({self._day(r.day) for r in rows})
+        marks = MarkColumns.of(rows)  # an import's file comes as columns already
+        await self._stage(marks)
+        self._days = sorted(self._day(d) for d in marks.days())
         # The usual daily file brings days nothing is stored for yet: no stored mark to
         # correct or to combine with another school's, so those look-ups can be skipped.
         corrected: list[Any] = []
-        stored = await self._any_stored_on({r.day for r in rows})
+        stored = await self._any_stored_on(marks.days())
         if stored:
             corrected = await self._corrected()
         # New sessions in key order, so the primary key's leaves are visited in turn.
@@ -112,25 +114,25 @@ class SqlMarks(CountedMarks):
         ).rowcount
         await keep_rolls(await self.session.connection(), self.postgres)
         changes = await self._correct(corrected, now, source) if corrected else []
-        several = len({(r.upn, r.day, r.session) for r in rows}) < len(rows)
-        if stored or several:
+        standing: Sequence[MarkRow]
+        if stored or not marks.one_per_session:
             standing, found = combine(await self._all_schools_marks())
             await self._record_conflicts(found)
         else:
             # One mark per session and none stored: each stands as it is, none conflicts
             # (combining 500,000 marks one by one to learn that took 3-4 s of a county's day).
-            standing, found = list(rows), []
+            standing, found = marks, []
         await self._update_weeks(standing)
         await self._exec("DROP TABLE incoming_mark")
         return MarkChanges(inserted=int(inserted), corrections=changes, conflicts=found)
 
-    async def _stage(self, rows: Sequence[MarkRow]) -> None:
+    async def _stage(self, marks: MarkColumns) -> None:
         """Load the file's marks into the `incoming_mark` staging table."""
         if self.postgres:
             # One marks import at a time: the week summary's read-modify-write must not race.
             await self._exec(f"SELECT pg_advisory_xact_lock({_MARKS_LOCK})")
             # Whatever months the file's rows fall in (last year's, a CTF's history).
-            await create_months(await self.session.connection(), {r.day for r in rows})
+            await create_months(await self.session.connection(), marks.days())
         key = "PRIMARY KEY (upn, day, session, school_urn)"
         await self._staging(
             "incoming_mark",
@@ -140,7 +142,16 @@ class SqlMarks(CountedMarks):
         await self._load(
             "incoming_mark",
             ("upn", "day", "session", "school_urn", "code"),
-            [(r.upn, self._day(r.day), r.session, r.school_urn, r.code) for r in rows],
+            list(
+                zip(
+                    marks.upn,
+                    map({d: d.isoformat() for d in marks.days()}.__getitem__, marks.day),
+                    marks.session,
+                    marks.school_urn,
+                    marks.code,
+                    strict=True,
+                )
+            ),
         )
 
     async def _corrected(self) -> list[Any]:
@@ -223,7 +234,7 @@ class SqlMarks(CountedMarks):
         found = await conn.execute(stmt, {"days": sorted(self._day(d) for d in days)})
         return found.first() is not None
 
-    async def _update_weeks(self, rows: Sequence[MarkRow]) -> None:
+    async def _update_weeks(self, marks: Sequence[MarkRow]) -> None:
         # Each (pupil, day, session) owns one bit, so clearing the touched bits and setting the
         # new ones is exact, whatever was there before: a correction needs no recount.
         await self._staging(
@@ -231,7 +242,7 @@ class SqlMarks(CountedMarks):
             "upn VARCHAR(13), monday DATE, touched INTEGER, school INTEGER, g INTEGER, "
             "o INTEGER, u INTEGER, n INTEGER, PRIMARY KEY (upn, monday)",
         )
-        deltas = [(d[0], self._day(d[1]), *d[2:]) for d in week_deltas(rows)]
+        deltas = [(d[0], self._day(d[1]), *d[2:]) for d in week_deltas(marks)]
         await self._load(
             "incoming_week", ("upn", "monday", "touched", "school", "g", "o", "u", "n"), deltas
         )
