@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
+from itertools import filterfalse, islice
 from operator import itemgetter
 from typing import Any
 
@@ -172,13 +172,9 @@ def _mark(row: dict[str, str]) -> MarkRow:
     return MarkRow(_upn(row), _text(row, "school_urn"), _date(row, "date"), session, code)
 
 
-def _usual_upn(row: dict[str, str]) -> str:
-    return row["upn"] if _UPN.match(row["upn"]) else _upn(row)  # most are already in form
-
-
 # Each field of a register file as `_mark` reads it, applied once per distinct value.
 _MARK_FIELDS: dict[str, Callable[[dict[str, str]], Any]] = {
-    "upn": _usual_upn,
+    "upn": _upn,
     "school_urn": lambda row: _text(row, "school_urn"),
     "date": lambda row: _date(row, "date"),
     "session": _session,
@@ -186,38 +182,47 @@ _MARK_FIELDS: dict[str, Callable[[dict[str, str]], Any]] = {
 }
 
 
-def _read_field(rows: list[list[str]], at: int, name: str) -> list[Any]:
+def _read_field(values: list[str], name: str) -> list[Any]:
     """One column, each distinct value read once; RowError if any is not good."""
-    values: list[Any] = list(map(itemgetter(at), rows))
-    read = {v: _MARK_FIELDS[name]({name: v}) for v in set(values)}
-    if any(k != v for k, v in read.items()):
-        values = list(map(read.__getitem__, values))
-    return values
+    distinct = set(values)
+    if name == "upn":  # a day's file names every pupil: read only those not already in form
+        distinct = set(filterfalse(_UPN.match, distinct))
+    read = {v: _MARK_FIELDS[name]({name: v}) for v in distinct}
+    if list(read) == list(read.values()):
+        return values  # every value already as `_mark` reads it
+    return list(map(read.get, values, values))
 
 
-def _read_whole(
-    reader: Iterator[list[str]], tick: Callable[[int], None] | None
+def _columns(
+    reader: Iterator[list[str]], width: int, tick: Callable[[int], None] | None
 ) -> list[list[str]] | None:
-    """Every record after the header; None if the file is not well-formed CSV."""
-    rows: list[list[str]] = []
+    """Every record after the header as one list per column, a chunk of rows at a time (500,000
+    rows kept as lists would cost more in garbage collection than the reading); None at a row
+    of another length or a file that is not well-formed CSV."""
+    columns: list[list[str]] = [[] for _ in range(width)]
     try:
         while chunk := list(islice(reader, 5000)):
-            rows += chunk
+            if set(map(len, chunk)) != {width}:
+                return None
+            for i, column in enumerate(columns):
+                column += map(itemgetter(i), chunk)
             if tick is not None and len(chunk) == 5000:
                 tick(5000)
     except csv.Error:
         return None
-    return rows
+    return columns
 
 
-def _marks_by_columns(rows: list[list[str]], header: list[str], lines: range) -> MarkColumns | None:
+def _marks_by_columns(
+    columns: list[list[str]], header: list[str], lines: range
+) -> MarkColumns | None:
     """A register file column by column, when every row is well formed: a county's day is
-    500,000 marks. None at anything unusual (a short or blank row, a record over two lines, a
-    bad value): the file is then read row by row, which names each problem."""
-    if not rows or len(lines) != len(rows) or set(map(len, rows)) != {len(header)}:
+    500,000 marks. None at anything unusual (a record over two lines, a bad value): the file is
+    then read row by row, which names each problem."""
+    if not lines or len(lines) != len(columns[0]):
         return None
     try:
-        read = {c: _read_field(rows, header.index(c), c) for c in COLUMNS["marks"]}
+        read = {c: _read_field(columns[header.index(c)], c) for c in COLUMNS["marks"]}
     except RowError:
         return None
     return MarkColumns(
@@ -356,9 +361,9 @@ def parse(kind: str, name: str, data: bytes, tick: Callable[[int], None] | None 
         )
         return out
     if kind == "marks":
-        header_end, rows = reader.line_num, _read_whole(reader, tick)
+        header_end, columns = reader.line_num, _columns(reader, len(header), tick)
         lines = range(header_end + 1, reader.line_num + 1)  # one line per record, if none spans two
-        out.marks = _marks_by_columns(rows, header, lines) if rows is not None else None
+        out.marks = _marks_by_columns(columns, header, lines) if columns is not None else None
         if out.marks is not None:
             return out
         tick = None  # read again row by row below: the rows were counted once already

@@ -36,10 +36,10 @@ def week_deltas(rows: Sequence[MarkRow]) -> list[tuple[str, date, int, int, int,
     marks that stand for each session (`combine`): every school's, combined."""
     marks = MarkColumns.of(rows)
     # A file has few distinct (day, session, code): each one's masks are worked out once.
-    of_mark = list(zip(marks.day, marks.session, marks.code, strict=True))
-    kinds = {k: (week_monday(k[0]), _packed_masks(*k)) for k in set(of_mark)}
+    of_mark = (marks.day, marks.session, marks.code)
+    kinds = {k: (week_monday(k[0]), _packed_masks(*k)) for k in set(zip(*of_mark, strict=True))}
     weeks: dict[tuple[str, date], int] = {}
-    for upn, kind in zip(marks.upn, of_mark, strict=True):
+    for upn, kind in zip(marks.upn, zip(*of_mark, strict=True), strict=True):
         monday, packed = kinds[kind]
         weeks[upn, monday] = weeks.get((upn, monday), 0) | packed
     full = (1 << 14) - 1
