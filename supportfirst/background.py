@@ -35,6 +35,15 @@ def _die_with(parent: int) -> None:
         sys.exit(0)
 
 
+def _below_the_listener(steps: int) -> None:
+    """Lower this process's CPU priority by `steps` below serve's before any work starts: when
+    the listener and these loops are both runnable, the kernel runs the listener's acks first.
+    Linux applies a nice value per thread, so this runs while the process has only its main
+    thread: every thread started after it (aiosqlite's, the executor's) inherits it."""
+    if steps:
+        os.nice(steps)
+
+
 class _UntilClosed(asyncio.Protocol):
     def __init__(self, stop: asyncio.Event) -> None:
         self.stop = stop
@@ -51,6 +60,7 @@ async def _run(given: dict[str, object]) -> str | None:
     await loop.connect_read_pipe(lambda: _UntilClosed(stop), sys.stdin)
     try:
         settings = Settings(**given["settings"])  # type: ignore[arg-type]
+        _below_the_listener(settings.background_nice)
         application = bootstrap(settings, str(given["url"]), migrate=False)  # serve migrated
     except Exception as e:
         return f"the background process could not start: {type(e).__name__}: {e}"

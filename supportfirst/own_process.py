@@ -3,7 +3,9 @@
 The sender, the ingester, the review, alert delivery and the drop folder are CPU-bound Python;
 in a thread of serve's own process they hold the GIL that the HTTP listener needs to answer
 Slack's acks (bench/README.md, "The ack off the busy loop"). In a process of their own they
-share nothing with it but the database. The child builds its own App from the same settings and
+share nothing with it but the database, and run at a lower CPU priority
+(SUPPORTFIRST_BACKGROUND_NICE, set by the child itself) so the listener comes first for the
+cores. The child builds its own App from the same settings and
 database URL (handed over on its stdin, secrets included, never on its command line or in its
 environment) and writes to serve's own stdout and stderr (the alerts printed, the log lines).
 

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     # Where `serve` runs its background loops: a child process (no GIL shared with the
     # listener's acks) or a thread of serve's own process (supportfirst/own_process.py).
     background: Literal["process", "thread"] = "process"
+    # How much lower the background process's CPU priority is than the listener's (nice
+    # steps): on a busy machine the kernel then runs the acks first (bench/README.md).
+    background_nice: int = Field(default=10, ge=0, le=19)
 
     @field_validator("review_time", mode="before")
     @classmethod

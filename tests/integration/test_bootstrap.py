@@ -116,6 +116,8 @@ async def one_signed_letter(app: App) -> bytes:
         ("SUPPORTFIRST_CASE_URL", "https://cases.example/", "must contain {upn}"),
         ("SUPPORTFIRST_DKIM_SELECTOR", "sf2025", "SUPPORTFIRST_DKIM_KEY_FILE too"),
         ("SUPPORTFIRST_SMTP_CONNECTIONS", "0", "SUPPORTFIRST_SMTP_CONNECTIONS:"),
+        ("SUPPORTFIRST_BACKGROUND_NICE", "20", "SUPPORTFIRST_BACKGROUND_NICE:"),
+        ("SUPPORTFIRST_BACKGROUND_NICE", "-5", "SUPPORTFIRST_BACKGROUND_NICE:"),
         (
             "SUPPORTFIRST_DNS_SERVER",
             "127.0.0.1:dns",

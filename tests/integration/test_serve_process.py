@@ -181,3 +181,42 @@ def test_the_background_process_is_handed_the_same_settings_secrets_included(
     again = Settings(**given["settings"])
     assert again == settings
     assert reveal(again.slack_signing_secret) == "s3cret"
+
+
+def niceness_of_threads(pid: int) -> set[int]:
+    """The nice value of each thread of `pid` (Linux sets it per thread), from /proc."""
+    return {
+        int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        for task in Path(f"/proc/{pid}/task").iterdir()
+    }
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+@pytest.mark.parametrize(("env", "lower"), [({}, 10), ({"SUPPORTFIRST_BACKGROUND_NICE": "3"}, 3)])
+async def test_the_background_process_runs_below_the_listener_s_cpu_priority(
+    tmp_path: Path, env: dict[str, str], lower: int
+) -> None:
+    async with serving(tmp_path, **env) as s:
+        own = os.getpriority(os.PRIO_PROCESS, s.proc.pid)
+        [child] = background_children(s.proc.pid)
+        assert niceness_of_threads(s.proc.pid) == {own}
+        below = min(19, own + lower)
+        for pid in (child, *descendants(child)):  # its threads, and its ingest workers
+            assert niceness_of_threads(pid) == {below}
+        assert len(list(Path(f"/proc/{child}/task").iterdir())) > 1
+
+
+async def test_with_the_loops_in_a_thread_every_thread_keeps_serve_s_priority(
+    tmp_path: Path,
+) -> None:
+    async with serving(tmp_path, SUPPORTFIRST_BACKGROUND="thread") as s:
+        own = os.getpriority(os.PRIO_PROCESS, s.proc.pid)
+        assert background_children(s.proc.pid) == []
+        assert niceness_of_threads(s.proc.pid) == {own}
