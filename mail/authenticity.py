@@ -61,14 +61,18 @@ class DnsTempError(Exception):
 class Resolver:
     """TXT, A, AAAA, MX and PTR look-ups for DKIM, SPF and DMARC, through one server."""
 
-    def __init__(self, server: str | None = None, timeout: float = 5.0) -> None:
+    def __init__(
+        self, server: str | None = None, timeout: float = 5.0, keep_by_ttl: bool = False
+    ) -> None:
+        """`keep_by_ttl`: answers (NXDOMAIN too) kept for as long as their TTL says, for a
+        resolver that lives as long as the ingester: each batch asks the same few domains."""
         self._dns = dns.resolver.Resolver(configure=server is None)
         if server is not None:
             host, port = parse_dns_server(server)
             self._dns.nameservers = [host]
             self._dns.port = port
         self._dns.lifetime = timeout
-        self._dns.cache = None
+        self._dns.cache = dns.resolver.LRUCache() if keep_by_ttl else None
         self._remembered: dict[tuple[str, str], Any] | None = None
 
     def remembering(self) -> Resolver:

@@ -2,9 +2,9 @@
 the classifier's rules and the DKIM checks are pure CPU and hold the GIL, so read in the
 service's own process they use one core and stop the event loop meanwhile. The workers start
 fresh (`spawn`: nothing of the parent's event loop, threads or connections is copied), each
-with its own authenticator; only the raw bytes go in and the compact reading (class, tokens,
-references, proof) comes out. With SUPPORTFIRST_INGEST_WORKERS 0 or 1 the batch is read here,
-in a thread.
+with its own authenticator (DNS answers kept by their TTL, across batches); only the raw bytes
+go in and the compact reading (class, tokens, references, proof) comes out. With
+SUPPORTFIRST_INGEST_WORKERS 0 or 1 the batch is read here, in a thread.
 
 A worker that dies (killed, out of memory) fails the whole batch (ReadingFailed): nothing of it
 is filed, a fresh pool is started, and the batch is read again on the next pass."""
@@ -48,7 +48,7 @@ def _start(trusted_ids: tuple[str, ...], dns_server: str | None) -> None:
     threading.Thread(target=_orphaned, name="orphaned", daemon=True).start()
     # flufl.bounce logs a traceback on some hostile bounces before classify() recovers.
     logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
-    _authenticator = Authenticator(trusted_ids, Resolver(dns_server))
+    _authenticator = Authenticator(trusted_ids, Resolver(dns_server, keep_by_ttl=True))
 
 
 def _read(raws: Sequence[bytes], authenticate: Authenticator) -> list[Reading]:
@@ -86,7 +86,7 @@ class ReadingPool:
         self._start_args = (tuple(trusted_ids), dns_server)
         self._started: list[Future[int]] = []
         self._batches = 0  # batches handed to the pool: each worker's DNS memory is per batch
-        self._here = Authenticator(self._start_args[0], Resolver(dns_server))
+        self._here = Authenticator(self._start_args[0], Resolver(dns_server, keep_by_ttl=True))
         self._pool = self._new_pool() if workers > 1 else None
 
     def _new_pool(self) -> ProcessPoolExecutor:

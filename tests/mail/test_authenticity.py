@@ -193,3 +193,19 @@ def test_a_from_domain_that_is_no_dns_name_proves_nothing_and_raises_nothing(
     p = here(zone)(raw)
     assert p.from_domain is not None and p.from_domain.endswith("chine.test")
     assert p.dmarc == "none" and p.dkim == ()
+
+
+def test_the_ingesters_resolver_keeps_answers_across_batches_by_their_ttl(
+    zone: DnsStandIn, key: tuple[bytes, str]
+) -> None:
+    message = delivered(signed(key))
+    kept = Authenticator((), Resolver(zone.address, timeout=2, keep_by_ttl=True))
+    first = kept.remembering()(message)  # one batch, then the next
+    zone.zone.asked.clear()
+    assert kept.remembering()(message) == first
+    assert zone.zone.asked == []  # the stand-in's TTL is 60 s
+    asked_each_time = Authenticator((), Resolver(zone.address, timeout=2))
+    asked_each_time.remembering()(message)
+    asked = len(zone.zone.asked)
+    asked_each_time.remembering()(message)
+    assert asked > 0 and len(zone.zone.asked) == 2 * asked
