@@ -14,12 +14,13 @@ import threading
 
 import pytest
 
+from casework.evidence import evidence_for
 from mail.inbox import ImapAccount, ImapInbox
 from supportfirst.bootstrap import App
 from supportfirst.ingesting import ingest_forever
 from tests import builders as b
 from tests.mail.ingest_killer import POINTS
-from tests.mail.test_roundtrip import email_parent, evidence_for, kinds, reply
+from tests.mail.test_roundtrip import email_parent, kinds, reply
 from tests.mailservers import MailServers, unique_address
 
 REPLIES = 150
