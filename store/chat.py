@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Table, delete, update
@@ -146,6 +147,12 @@ class SqlChat:
         await self.session.exec(
             delete(SlackRequestSeen).where(col(SlackRequestSeen.seen_at) < before)
         )
+
+    async def forget_keys(self, keys: Sequence[str]) -> None:
+        if keys:
+            await self.session.exec(
+                delete(SlackRequestSeen).where(col(SlackRequestSeen.signature).in_(keys))
+            )
 
     async def posts(self, event_id: str) -> dict[str, AlertPostRecord]:
         rows = await self.session.exec(select(AlertPost).where(AlertPost.event_id == event_id))

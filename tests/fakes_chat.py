@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -70,6 +71,10 @@ class FakeChat:
 
     async def forget_requests(self, before: datetime) -> None:
         self.seen = {k: at for k, at in self.seen.items() if at >= before}
+
+    async def forget_keys(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.seen.pop(key, None)
 
     async def workspace_schools(self, team_id: str) -> set[str]:
         return {urn for t, urn in self.workspaces if t == team_id}

@@ -7,6 +7,7 @@ Bolt, which answers 401."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -54,6 +55,8 @@ class ReplayGuard:
         self.verifier = SignatureVerifier(signing_secret)
         self.new_uow = new_uow
         self.clock = clock
+        self._waiting: list[tuple[list[str], asyncio.Future[bool]]] = []
+        self._remembering: asyncio.Task[None] | None = None
 
     async def first_time(self, request: web.Request, body: bytes) -> bool:
         """False when this signed request (or this event, on a retry) was run already; True
@@ -65,12 +68,40 @@ class ReplayGuard:
         event_id = _event_id(body) if "json" in request.content_type else None
         if event_id is not None:
             keys.append(f"event:{event_id}")
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((keys, answer))
+        if self._remembering is None:
+            self._remembering = asyncio.create_task(self._remember_waiting())
+        return await answer
+
+    async def _remember_waiting(self) -> None:
+        """The requests waiting, remembered in one transaction (a group commit): fifty commands
+        at once had been fifty transactions, each its own commit, in turn, before any ack."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    new = await self._remember(batch)
+                except Exception as e:  # each request fails as it would have alone
+                    for _, answer in batch:
+                        answer.set_exception(e)
+                    continue
+                for (_, answer), first in zip(batch, new, strict=True):
+                    answer.set_result(first)
+        finally:
+            self._remembering = None
+
+    async def _remember(self, batch: list[tuple[list[str], asyncio.Future[bool]]]) -> list[bool]:
         now = self.clock()
+        new: list[bool] = []
         async with self.new_uow() as uow:
             await uow.chat.forget_requests(now - 2 * WINDOW)
-            # Remembered atomically: of two copies arriving at once, one runs.
-            new = [await uow.chat.remember_request(k, now) for k in keys]
-            if not all(new):
-                return False  # rolled back: nothing of this copy is remembered
+            for keys, _ in batch:
+                # Remembered atomically: of two copies arriving at once, one runs; a copy
+                # refused leaves nothing of itself remembered.
+                remembered = [k for k in keys if await uow.chat.remember_request(k, now)]
+                new.append(len(remembered) == len(keys))
+                if not new[-1]:
+                    await uow.chat.forget_keys(remembered)
             await uow.commit()
-        return True
+        return new

@@ -4,9 +4,15 @@ request replayed inside Slack's 5-minute window, or an event Slack retries
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from bot.slack.gate import ReplayGuard
+from casework.ports import UnitOfWork
 from tests import builders as b
 from tests.bot.slack_endpoint import SECRET, Endpoint, endpoint
 from tests.slackapi import SlackStandIn, signed_headers, slash_command_body
@@ -90,3 +96,58 @@ async def test_a_forged_signature_is_still_refused_and_not_remembered(
     forged = {**signed_headers("not-the-secret", body)}
     assert (await endpoint.post(body, forged))[0] == 401
     assert (await endpoint.post(body, signed_headers(SECRET, body)))[0] == 200
+
+
+def _request(headers: dict[str, str]) -> web.Request:
+    return make_mocked_request("POST", "/slack/events", headers=headers)
+
+
+async def test_requests_arriving_together_are_remembered_in_one_transaction(
+    endpoint: Endpoint,
+) -> None:
+    # Fifty commands at once had been fifty transactions in turn before any ack.
+    opened = 0
+
+    def counted() -> UnitOfWork:
+        nonlocal opened
+        opened += 1
+        return endpoint.app.uow()
+
+    guard = ReplayGuard(SECRET, counted, endpoint.app.clock.now)
+    bodies = [slash_command_body(text=f"status {i}", user_id="U1OFFICER") for i in range(20)]
+    signed = [(_request(signed_headers(SECRET, body)), body) for body in bodies]
+    firsts = await asyncio.gather(*(guard.first_time(r, body) for r, body in signed))
+    assert firsts == [True] * 20
+    assert opened <= 2  # the first alone, the nineteen that came meanwhile together
+    # The same twenty twice more, at once: none runs again.
+    again = await asyncio.gather(*(guard.first_time(r, body) for r, body in signed * 2))
+    assert again == [False] * 40
+    # Two copies of a new request at once: one runs.
+    body = slash_command_body(text="status twice", user_id="U1OFFICER")
+    copy = _request(signed_headers(SECRET, body))
+    assert sorted(
+        await asyncio.gather(guard.first_time(copy, body), guard.first_time(copy, body))
+    ) == [
+        False,
+        True,
+    ]
+
+
+async def test_a_retry_refused_with_others_leaves_nothing_of_itself_remembered(
+    endpoint: Endpoint,
+) -> None:
+    guard = ReplayGuard(SECRET, endpoint.app.uow, endpoint.app.clock.now)
+    body = json.dumps({"type": "event_callback", "event_id": "Ev0TOGETHER"}).encode()
+    json_type = "application/json"
+    first = signed_headers(SECRET, body, content_type=json_type)
+    retry = signed_headers(SECRET, body, int(time.time()) + 1, content_type=json_type)
+    other = slash_command_body(text="status other", user_id="U1OFFICER")
+    answers = await asyncio.gather(
+        guard.first_time(_request(first), body),
+        guard.first_time(_request(retry), body),  # the same event, signed anew
+        guard.first_time(_request(signed_headers(SECRET, other)), other),
+    )
+    assert answers == [True, False, True]
+    refused = f"sig:{retry['X-Slack-Request-Timestamp']}:{retry['X-Slack-Signature']}"
+    async with endpoint.app.uow() as uow:  # not committed: only asking whether it is there
+        assert await uow.chat.remember_request(refused, endpoint.app.clock.now()) is True
