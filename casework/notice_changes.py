@@ -24,6 +24,30 @@ class NoticeChange:
     fields: dict[str, Any]
 
 
+def served(start: date | None, end: date | None) -> dict[str, Any]:
+    """What serving every parent (or a bounce taking service back) sets."""
+    return {"served_start": start, "served_end": end}
+
+
+def breached(on: date) -> dict[str, Any]:
+    return {"status": NoticeStatus.BREACHED, "breached_on": on}
+
+
+def ended(outcome: NoticeStatus, on: date, further: int) -> dict[str, Any]:
+    return {
+        "status": outcome,
+        "ended_on": on,
+        "review_outcome": str(outcome),
+        "further_at_end": further,
+    }
+
+
+def reopened(status: NoticeStatus) -> dict[str, Any]:
+    """A later correction reopens an ended period: its end and any decision are cleared."""
+    cleared = ("ended_on", "review_outcome", "further_at_end", "decided_by", "decided_on")
+    return {"status": status, **dict.fromkeys((*cleared, "decision_reason"))}
+
+
 @dataclass
 class NoticeWrites:
     """What a use case would write one at a time, kept until `write`."""
@@ -33,29 +57,16 @@ class NoticeWrites:
     entries: list[Entry] = field(default_factory=list)
 
     def served(self, notice_id: int, start: date | None, end: date | None) -> None:
-        """As Cases.notice_served."""
-        self.changes.append(NoticeChange(notice_id, {"served_start": start, "served_end": end}))
+        self.changes.append(NoticeChange(notice_id, served(start, end)))
 
     def breached(self, notice_id: int, on: date) -> None:
-        """As Cases.notice_breached."""
-        fields = {"status": NoticeStatus.BREACHED, "breached_on": on}
-        self.changes.append(NoticeChange(notice_id, fields))
+        self.changes.append(NoticeChange(notice_id, breached(on)))
 
     def ended(self, notice_id: int, outcome: NoticeStatus, on: date, further: int) -> None:
-        """As Cases.notice_ended."""
-        fields = {
-            "status": outcome,
-            "ended_on": on,
-            "review_outcome": str(outcome),
-            "further_at_end": further,
-        }
-        self.changes.append(NoticeChange(notice_id, fields))
+        self.changes.append(NoticeChange(notice_id, ended(outcome, on, further)))
 
     def reopened(self, notice_id: int, status: NoticeStatus) -> None:
-        """As Cases.notice_reopened."""
-        cleared = ("ended_on", "review_outcome", "further_at_end", "decided_by", "decided_on")
-        fields: dict[str, Any] = dict.fromkeys((*cleared, "decision_reason"))
-        self.changes.append(NoticeChange(notice_id, {"status": status, **fields}))
+        self.changes.append(NoticeChange(notice_id, reopened(status)))
 
     def entry(self, upn: str, on: date, kind: str, summary: str, details: dict[str, Any]) -> None:
         """As Cases.add_entry by the system, recorded at `now`."""

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from attendance.penalty import PenaltyKind, PenaltyRecord, PenaltyState
+from casework import notice_changes as set_by
 from casework.notice_changes import NoticeChange
 from casework.records import (
     DELIVERED,
@@ -303,10 +304,10 @@ class SqlCases:
         assert changed.rowcount == 1
 
     async def notice_served(self, notice_id: int, start: date | None, end: date | None) -> None:
-        await self._change(notice_id, served_start=start, served_end=end)
+        await self._change(notice_id, **set_by.served(start, end))
 
     async def notice_breached(self, notice_id: int, on: date) -> None:
-        await self._change(notice_id, status=NoticeStatus.BREACHED, breached_on=on)
+        await self._change(notice_id, **set_by.breached(on))
 
     async def change_notices(self, changes: Sequence[NoticeChange]) -> None:
         await change_notices(self.session, changes)
@@ -314,13 +315,7 @@ class SqlCases:
     async def notice_ended(
         self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
     ) -> None:
-        await self._change(
-            notice_id,
-            status=outcome,
-            ended_on=on,
-            review_outcome=str(outcome),
-            further_at_end=further,
-        )
+        await self._change(notice_id, **set_by.ended(outcome, on, further))
 
     async def notice_decided(
         self, notice_id: int, status: NoticeStatus, by: str, reason: str, on: date
@@ -330,16 +325,7 @@ class SqlCases:
         )
 
     async def notice_reopened(self, notice_id: int, status: NoticeStatus) -> None:
-        await self._change(
-            notice_id,
-            status=status,
-            ended_on=None,
-            review_outcome=None,
-            further_at_end=None,
-            decided_by=None,
-            decided_on=None,
-            decision_reason=None,
-        )
+        await self._change(notice_id, **set_by.reopened(status))
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
         rows = await self.session.exec(

@@ -26,6 +26,7 @@ from attendance.penalty import PenaltyRecord, PenaltyState
 from attendance.postal import AddressVersion, current
 from attendance.registers import Roll, SchoolRegister
 from attendance.threshold import Mark, Session, ThresholdPolicy, conflicts, effective, evaluate
+from casework import notice_changes as set_by
 from casework.audit import GENESIS, canonical, entry_hash, sign_entry
 from casework.events import Event
 from casework.notice_changes import NoticeChange
@@ -556,10 +557,10 @@ class FakeCases:
         self.notice_rows[notice_id] = replace(self.notice_rows[notice_id], **values)
 
     async def notice_served(self, notice_id: int, start: date | None, end: date | None) -> None:
-        self._change(notice_id, served_start=start, served_end=end)
+        self._change(notice_id, **set_by.served(start, end))
 
     async def notice_breached(self, notice_id: int, on: date) -> None:
-        self._change(notice_id, status=NoticeStatus.BREACHED, breached_on=on)
+        self._change(notice_id, **set_by.breached(on))
 
     async def change_notices(self, changes: Sequence[NoticeChange]) -> None:
         for change in changes:
@@ -568,13 +569,7 @@ class FakeCases:
     async def notice_ended(
         self, notice_id: int, outcome: NoticeStatus, on: date, further: int = 0
     ) -> None:
-        self._change(
-            notice_id,
-            status=outcome,
-            ended_on=on,
-            review_outcome=str(outcome),
-            further_at_end=further,
-        )
+        self._change(notice_id, **set_by.ended(outcome, on, further))
 
     async def notice_decided(
         self, notice_id: int, status: NoticeStatus, by: str, reason: str, on: date
@@ -582,16 +577,7 @@ class FakeCases:
         self._change(notice_id, status=status, decided_by=by, decided_on=on, decision_reason=reason)
 
     async def notice_reopened(self, notice_id: int, status: NoticeStatus) -> None:
-        self._change(
-            notice_id,
-            status=status,
-            ended_on=None,
-            review_outcome=None,
-            further_at_end=None,
-            decided_by=None,
-            decided_on=None,
-            decision_reason=None,
-        )
+        self._change(notice_id, **set_by.reopened(status))
 
     async def parents_with_failed_nti(self, parent_ids: Iterable[str]) -> set[str]:
         wanted = set(parent_ids)
