@@ -2,7 +2,10 @@
 `--help`, in the same venv and the same run, N runs each, interleaved (hyperfine-style: the
 median and the fastest run of each, and their ratio). Target: ratio <= 2.
 
-    python bench/cli_help.py [--runs 20] [--warmup 2] [--entry-point | --module]
+    python bench/cli_help.py [--runs 20] [--warmup 2] [--entry-point | --module] [--ordinary]
+
+`--ordinary` also times a command that opens the database (`staff list` on a data folder `init`
+made in the temp folder): no target, the figure for a command that runs.
 
 By default it runs the installed entry point (`supportfirst` next to this Python) when there
 is one, else `python -m supportfirst`. See bench/README.md, "CLI start-up".
@@ -45,13 +48,13 @@ if __name__ == "__main__":
 TARGET = 2.0
 
 
-def supportfirst_command(mode: str) -> list[str]:
+def supportfirst_command(mode: str, *args: str) -> list[str]:
     entry = Path(sys.executable).with_name("supportfirst")
     if mode == "entry-point" or (mode == "auto" and entry.exists()):
         if not entry.exists():
             raise SystemExit(f"no entry point at {entry}: pip install -e . first")
-        return [str(entry), "--help"]
-    return [sys.executable, "-m", "supportfirst", "--help"]
+        return [str(entry), *(args or ("--help",))]
+    return [sys.executable, "-m", "supportfirst", *(args or ("--help",))]
 
 
 def once(command: list[str], env: dict[str, str]) -> float:
@@ -83,6 +86,7 @@ def main() -> None:
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--entry-point", dest="mode", action="store_const", const="entry-point")
     how.add_argument("--module", dest="mode", action="store_const", const="module")
+    parser.add_argument("--ordinary", action="store_true", help="also time `staff list`")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench_cli_help_"))
@@ -93,6 +97,13 @@ def main() -> None:
             "supportfirst --help": supportfirst_command(args.mode or "auto"),
             "bare Typer --help": [sys.executable, str(bare), "--help"],
         }
+        if args.ordinary:
+            os.environ["SUPPORTFIRST_DATA_DIR"] = str(folder / "data")
+            os.environ.pop("SUPPORTFIRST_DATABASE_URL", None)
+            once(supportfirst_command(args.mode or "auto", "init"), dict(os.environ))
+            commands["supportfirst staff list"] = supportfirst_command(
+                args.mode or "auto", "staff", "list"
+            )
         times = measure(commands, args.runs, args.warmup)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+if TYPE_CHECKING:  # alembic is imported only to migrate: an up-to-date command never loads it
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision (store/migrations/versions): what a current database records
+# in alembic_version. Kept here so that every command can check the schema without loading
+# alembic and all its migration files (a third of a CLI command's start-up); a test checks it
+# against alembic's own head.
+SCHEMA_HEAD = "0023"
 
 
 class DatabaseUrlError(ValueError):
@@ -70,6 +76,8 @@ def _begin_immediate(conn: Any) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
@@ -86,5 +94,20 @@ def prepare(url: str) -> None:
 
 def upgrade(url: str) -> None:
     """Bring the database to the newest schema (what `supportfirst init` does)."""
+    from alembic import command
+
     prepare(url)
     command.upgrade(alembic_config(url), "head")
+
+
+def schema_revision(url: str) -> str | None:
+    """The revision alembic recorded in the database, None when it has none (a new file)."""
+    prepare(url)
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()

@@ -17,9 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,7 +24,7 @@ from casework.sending import Mailroom
 from mail.dkim_signing import DkimSigner
 from mail.letters import LetterRenderer
 from mail.postroom import Postroom
-from store.db import alembic_config, make_engine, prepare, sync_url, upgrade
+from store.db import SCHEMA_HEAD, make_engine, schema_revision, upgrade
 from store.evidence import EvidenceStore
 from store.signing import HeadFile, SigningKey, create_key, load_key
 from store.uow import SqlUnitOfWork
@@ -61,14 +58,7 @@ class SystemClock:
 
 
 def schema_is_current(url: str) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    prepare(url)
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision() == head
-    finally:
-        engine.dispose()
+    return schema_revision(url) == SCHEMA_HEAD
 
 
 def ensure_schema(url: str) -> bool:

@@ -13,6 +13,9 @@ import pytest
 
 HEAVY = ["slack_bolt", "slack_sdk", "weasyprint", "aiosmtpd", "aiosmtplib", "imap_tools", "dkim"]
 HEAVY += ["flufl"]
+# A database already at the newest schema is checked against store.db.SCHEMA_HEAD: alembic and
+# its migration files are loaded only to migrate (`init`, or a command meeting an older file).
+HEAVY += ["alembic"]
 
 # Runs the CLI in-process, as the entry point does, for each argument list; then prints which
 # of HEAVY are loaded. SystemExit is how Typer ends after printing help.
@@ -72,3 +75,14 @@ def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The check itself can fail: with the demo's module imported, the mail client is seen."""
     probe = PROBE.replace("print(", "import supportfirst.demo\nprint(")
     assert "aiosmtplib" in loaded_after(tmp_path, ["--help"], probe=probe)
+
+
+def test_the_schema_head_is_alembics_own() -> None:
+    """store.db.SCHEMA_HEAD, which every command checks the database against, is the newest
+    migration's revision: a migration added without moving it fails here."""
+    from alembic.script import ScriptDirectory
+
+    from store.db import SCHEMA_HEAD, alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db")).get_current_head()
+    assert head == SCHEMA_HEAD
