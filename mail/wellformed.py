@@ -21,8 +21,10 @@ MAX_HEADER_CHARS = 16_000
 
 
 def has_raw_8bit(s: str) -> bool:
-    # compat32 keeps undecodable header bytes as surrogate escapes (or as non-ASCII text).
-    return any(ord(c) > 127 for c in s)
+    # compat32 keeps undecodable header bytes as surrogate escapes (or as non-ASCII text);
+    # both are outside ASCII, which str.isascii() checks in C (a Python loop over every
+    # character of every header was a fifth of classify's time).
+    return not s.isascii()
 
 
 _ENCLOSURES = ("message/rfc822", "message/global", "text/rfc822-headers")
