@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attendance.stages import VIEWS, Stage, parse_stage, skipped_stages
 from casework.errors import Refused
 from casework.escalation import require_parents_told
-from casework.ports import UnitOfWork
 from casework.pupils import known_pupil
 from casework.records import Entry, NoticeRecord, PupilRow
+
+if TYPE_CHECKING:  # annotations only: `--help` lists this module's names without the ports
+    from casework.ports import UnitOfWork
 
 # What every school does for every pupil: a case first logged later need not explain skipping
 # them; skipping anything after them (early help, a meeting, a contract…) needs a reason.

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casework.errors import Refused
-from casework.ports import UnitOfWork
 from casework.records import OPEN_NOTICE, EmailState, Entry, NoticeRecord
+
+if TYPE_CHECKING:  # annotations only: `--help` lists this module's names without the ports
+    from casework.ports import UnitOfWork
 
 INTEND = "intend_legal_intervention"
 # The key an act's case-log details carry when it went ahead without the parents told.

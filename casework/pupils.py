@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from casework.errors import NotFound
-from casework.ports import UnitOfWork
 from casework.records import PupilRow
+
+if TYPE_CHECKING:  # annotations only: `--help` lists this module's names without the ports
+    from casework.ports import UnitOfWork
 
 
 async def known_pupil(uow: UnitOfWork, upn: str) -> PupilRow:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casework.errors import NotFound, Refused
-from casework.ports import UnitOfWork
 from casework.records import StaffRecord
+
+if TYPE_CHECKING:  # annotations only: `--help` lists this module's names without the ports
+    from casework.ports import UnitOfWork
 
 ROLES = ("attendance_officer", "dsl", "senior_attendance_champion", "read_only")
 # What each role may do from chat; anything else is refused politely and audited.
