@@ -16,8 +16,8 @@ Floods are held back: past the per-sender and per-case limits messages are quara
 `rate_limited`, and a case raises one alert of a kind an hour, the next one saying how many
 were held back.
 
-Mail is filed a batch at a time (issue 16): all the batch's blobs are written and made durable
-in one pass while the batch is read (a Reader: mail/reading_pool.py reads in worker processes),
+Mail is filed a batch at a time (issue 16): all the batch's blobs are written while the batch is
+read (by the reading workers themselves: mail/reading_pool.py) and made durable in one pass,
 then everything the decisions need is read in a few set-based statements
 (casework/inbound_batch.py), each message is decided in memory in the order it came
 (casework/inbound_rules.py), and the batch's rows, case entries and alerts are written with a
@@ -36,7 +36,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from casework.inbound_batch import Known, look_up
 from casework.inbound_case import CaseFiling
@@ -84,6 +84,20 @@ class Reader(Protocol):
     async def read_all(self, raws: Sequence[bytes]) -> Sequence[Reading]: ...
 
 
+@runtime_checkable
+class KeepingReader(Reader, Protocol):
+    """A Reader that also writes each message's blob where it reads it, not yet durable (the
+    reading pool's workers, which hold the bytes): their names and the readings, in order.
+    `keeps` False: it was not handed the evidence store, and only reads."""
+
+    @property
+    def keeps(self) -> bool: ...
+
+    async def keep_and_read(
+        self, raws: Sequence[bytes]
+    ) -> tuple[Sequence[str], Sequence[Reading]]: ...
+
+
 @dataclass(frozen=True)
 class ReadHere:
     """A Reader that reads each message with `read` in a thread of this process."""
@@ -104,9 +118,14 @@ class ReadBatch:
 
 
 async def read_batch(evidence: Evidence, reader: Reader, arrived: Sequence[Arrived]) -> ReadBatch:
-    """Write the batch's blobs and make them durable while it is read. Nothing is recorded, so
-    the ingester may read the next batch while the one before is filed."""
+    """Write the batch's blobs and make them durable while it is read (a KeepingReader writes
+    them as it reads; one durability pass follows). Nothing is recorded, so the ingester may
+    read the next batch while the one before is filed."""
     raws = [a.raw for a in arrived]
+    if isinstance(reader, KeepingReader) and reader.keeps:
+        sha256s, readings = await reader.keep_and_read(raws)
+        await asyncio.to_thread(evidence.make_durable, sha256s)  # off the loop: it waits on disk
+        return ReadBatch(arrived, sha256s, readings)
     # Both off the event loop, which serves Slack too, and at once: the blobs' writes wait on
     # the disk while the messages are parsed (and DNS asked).
     writing = asyncio.create_task(asyncio.to_thread(evidence.put_many, raws))

@@ -6,6 +6,12 @@ with its own authenticator (DNS answers kept by their TTL, across batches); only
 go in and the compact reading (class, tokens, references, proof) comes out. With
 SUPPORTFIRST_INGEST_WORKERS 0 or 1 the batch is read here, in a thread.
 
+Handed a `keep` (the evidence store's `write_unsynced`, by the composition root), the pool also
+writes each message's blob where it reads it (`keep_and_read`): the worker already holds the
+bytes, and ~7 system calls a blob made in the ingester's own process each waited there for the
+GIL behind the event loop and the database's thread. The blobs are not durable yet: the caller
+makes the whole batch durable in one pass before anything refers to them.
+
 A worker that dies (killed, out of memory) fails the whole batch (ReadingFailed): nothing of it
 is filed, a fresh pool is started, and the batch is read again on the next pass."""
 
@@ -18,16 +24,23 @@ import multiprocessing.connection
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
+from typing import TypeVar
 
 from mail.authenticity import Authenticator, Resolver
 from mail.reading import Reading, read_message
 
+Keep = Callable[[Sequence[bytes]], list[str]]  # writes blobs, not yet durable; their names
+
 _authenticator: Authenticator | None = None  # a worker's own, made when it starts
+_keep: Keep | None = None  # how a worker writes the blobs of what it reads, if it does
 _remembering: tuple[int, Authenticator] | None = None  # the batch it is reading, with its DNS
+
+
+_Part = TypeVar("_Part")
 
 
 class ReadingFailed(RuntimeError):
@@ -43,8 +56,9 @@ def _orphaned() -> None:
     os._exit(1)
 
 
-def _start(trusted_ids: tuple[str, ...], dns_server: str | None) -> None:
-    global _authenticator
+def _start(trusted_ids: tuple[str, ...], dns_server: str | None, keep: Keep | None) -> None:
+    global _authenticator, _keep
+    _keep = keep
     threading.Thread(target=_orphaned, name="orphaned", daemon=True).start()
     # flufl.bounce logs a traceback on some hostile bounces before classify() recovers.
     logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
@@ -65,6 +79,12 @@ def _read_in_worker(batch: int, raws: Sequence[bytes]) -> list[Reading]:
     return _read(raws, _remembering[1])
 
 
+def _keep_and_read_in_worker(batch: int, raws: Sequence[bytes]) -> tuple[list[str], list[Reading]]:
+    """One part's blobs written (not yet durable), then the part read."""
+    assert _keep is not None, "a pool that keeps hands its workers `keep`"
+    return _keep(raws), _read_in_worker(batch, raws)
+
+
 def _answer() -> int:
     time.sleep(0.01)  # long enough for the task to go to a worker that has not answered yet
     return os.getpid()
@@ -80,10 +100,15 @@ class ReadingPool:
     ingester and closed with it."""
 
     def __init__(
-        self, workers: int, trusted_ids: Sequence[str], dns_server: str | None = None
+        self,
+        workers: int,
+        trusted_ids: Sequence[str],
+        dns_server: str | None = None,
+        keep: Keep | None = None,
     ) -> None:
         self.workers = workers
-        self._start_args = (tuple(trusted_ids), dns_server)
+        self._keep = keep
+        self._start_args = (tuple(trusted_ids), dns_server, keep)
         self._started: list[Future[int]] = []
         self._batches = 0  # batches handed to the pool: each worker's DNS memory is per batch
         self._here = Authenticator(self._start_args[0], Resolver(dns_server, keep_by_ttl=True))
@@ -100,6 +125,11 @@ class ReadingPool:
         self._started = [pool.submit(int) for _ in range(self.workers)]
         return pool
 
+    @property
+    def keeps(self) -> bool:
+        """Handed `keep`: `keep_and_read` writes the blobs of what it reads."""
+        return self._keep is not None
+
     def warm(self) -> None:
         """Wait until every worker has started (each imports the parser and the checks, a
         second or more on a busy machine) and answered."""
@@ -113,14 +143,33 @@ class ReadingPool:
         if self._pool is None or not raws:
             # DNS answers kept for the batch: its messages share a few domains.
             return await asyncio.to_thread(_read, raws, self._here.remembering())
+        parts = await self._in_workers(_read_in_worker, raws)
+        return [reading for part in parts for reading in part]
+
+    async def keep_and_read(self, raws: Sequence[bytes]) -> tuple[list[str], list[Reading]]:
+        """Write each message's blob (not yet durable) and read it: the names and the readings,
+        in order."""
+        keep = self._keep
+        if keep is None:
+            raise TypeError("this pool was not handed `keep`: it reads, it does not write")
+        if self._pool is None or not raws:
+            here = self._here.remembering()
+            return await asyncio.to_thread(lambda: (keep(raws), _read(raws, here)))
+        parts = await self._in_workers(_keep_and_read_in_worker, raws)
+        return [s for names, _ in parts for s in names], [r for _, rs in parts for r in rs]
+
+    async def _in_workers(
+        self, work: Callable[[int, Sequence[bytes]], _Part], raws: Sequence[bytes]
+    ) -> list[_Part]:
+        assert self._pool is not None
         loop = asyncio.get_running_loop()
         self._batches += 1
-        calls: list[asyncio.Future[list[Reading]]] = []
+        calls: list[asyncio.Future[_Part]] = []
         try:
             # Two parts a worker: one slowed by a busy neighbour holds up less of the batch.
             for part in _parts(raws, 2 * self.workers):
-                calls.append(loop.run_in_executor(self._pool, _read_in_worker, self._batches, part))
-            parts = await asyncio.gather(*calls)
+                calls.append(loop.run_in_executor(self._pool, work, self._batches, part))
+            return await asyncio.gather(*calls)
         except BrokenProcessPool as e:  # a worker died: now or before this batch
             await asyncio.gather(*calls, return_exceptions=True)
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -128,7 +177,6 @@ class ReadingPool:
             raise ReadingFailed(
                 f"a reading worker died mid-batch ({e}): nothing of the batch was filed"
             ) from e
-        return [reading for part in parts for reading in part]
 
     def close(self) -> None:
         if self._pool is not None:

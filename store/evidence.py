@@ -4,11 +4,13 @@ Every email sent or received, and every scanned consent form, is kept byte for b
 blob is written to a temporary file, fsynced, renamed into place and its folder fsynced, so a
 crash leaves either the whole blob or nothing; writing the same bytes twice is harmless.
 
-A batch (`put_many`, the ingester's) is written the same way but made durable once for all its
-blobs: each is written and renamed into place, then one `syncfs` of the store's file system
-(Linux) flushes them all, where two fsyncs per blob cost ~100 times as much. Without `syncfs`
-each file and each folder touched is fsynced once, after all are written. Either way nothing
-may refer to a blob of the batch before `put_many` has returned.
+A batch (`put_many`) is written the same way but made durable once for all its blobs: each is
+written and renamed into place, then one `syncfs` of the store's file system (Linux) flushes
+them all, where two fsyncs per blob cost ~100 times as much. Without `syncfs` each file and
+each folder touched is fsynced once, after all are written. The ingester splits the two: its
+reading workers write each part's blobs (`write_unsynced`, handed to them by name) and the
+ingester then makes the whole batch durable once (`make_durable`). Either way nothing may refer
+to a blob of a batch before it is durable.
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ class EvidenceStore:
         self._durable(target for _, target, _ in written)
         return [sha256 for sha256, _, _ in written]
 
+    def make_durable(self, sha256s: Sequence[str]) -> None:
+        """Make blobs written without it (`write_unsynced`, in other processes) durable, in one
+        pass. Blobs that were already there count too, as in `put_many`."""
+        if sha256s:
+            self._durable(self.path(sha256) for sha256 in sha256s)
+
     def _write(self, data: bytes, sync: bool) -> tuple[str, Path, bool]:
         sha256 = hashlib.sha256(data).hexdigest()
         target = self.path(sha256)
@@ -119,3 +127,11 @@ class EvidenceStore:
     def verify(self, sha256: str) -> bool:
         """True while the stored bytes still hash to their name."""
         return hashlib.sha256(self.get(sha256)).hexdigest() == sha256
+
+
+def write_unsynced(root: Path, blobs: Sequence[bytes]) -> list[str]:
+    """Write blobs into the store at `root`, not yet durable: `EvidenceStore.make_durable` must
+    follow before anything refers to them. A plain function, so that a reading worker (another
+    process) can be handed it; the names in order."""
+    store = EvidenceStore(root, syncfs=False)
+    return [store._write(data, sync=False)[0] for data in blobs]

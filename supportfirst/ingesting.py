@@ -5,6 +5,7 @@ inbox has nothing new), which fetches and reads batch N+1 while batch N is filed
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from casework.inbound import Filed, ReadBatch, Reader, file_read, read_batch
 from mail.inbox import Batch, ImapAccount, ImapInbox, Inbox, MaildirInbox
 from mail.local import inbox_folder
 from mail.reading_pool import ReadingPool
+from store.evidence import write_unsynced
 from supportfirst.bootstrap import App
 
 log = logging.getLogger("supportfirst.ingester")
@@ -47,9 +49,14 @@ def open_inbox(application: App) -> Inbox:
 
 
 def reading_pool(application: App) -> ReadingPool:
-    """The ingester's readers: SUPPORTFIRST_INGEST_WORKERS processes (0 or 1: in this one)."""
+    """The ingester's readers: SUPPORTFIRST_INGEST_WORKERS processes (0 or 1: in this one),
+    which write the blobs of what they read into the evidence store."""
     settings = application.settings
-    return ReadingPool(settings.ingest_workers, settings.trusted_authserv_ids, settings.dns_server)
+    # The workers write each message's blob as they read it; the batch is made durable after.
+    keep = functools.partial(write_unsynced, application.evidence().root)
+    return ReadingPool(
+        settings.ingest_workers, settings.trusted_authserv_ids, settings.dns_server, keep
+    )
 
 
 @dataclass(frozen=True)

@@ -756,6 +756,10 @@ class FakeEvidence:
     def put_many(self, blobs: Sequence[bytes]) -> list[str]:
         return [self.put(data) for data in blobs]
 
+    def make_durable(self, sha256s: Sequence[str]) -> None:
+        missing = [s for s in sha256s if s not in self.blobs]
+        assert not missing, f"made durable before they were written: {missing}"
+
     def get(self, sha256: str) -> bytes:
         return self.blobs[sha256]
 

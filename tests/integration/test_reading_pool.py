@@ -5,9 +5,12 @@ filed once (SIGKILL of a real pool worker); on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import multiprocessing
 import os
 import signal
+from collections.abc import Sequence
 
 import pytest
 
@@ -16,6 +19,7 @@ from casework.records import EmailRecord
 from mail.authenticity import Authenticator, Resolver
 from mail.reading import read_message
 from mail.reading_pool import ReadingFailed, ReadingPool
+from store.evidence import EvidenceStore, write_unsynced
 from supportfirst.bootstrap import App
 from tests import builders as b
 from tests.integration.test_inbound_limits import NOW, PARENT, emailed, test_domains_are_valid
@@ -52,6 +56,49 @@ async def test_a_pool_reads_and_files_a_batch_as_reading_here_does(
         (True, b.UPN_1, True)
     ] * 40
     assert filed[-1].record.quarantined
+
+
+class WatchedEvidence(EvidenceStore):
+    """The store, saying what was made durable; the ingester itself writes no blob here."""
+
+    def __init__(self, store: EvidenceStore) -> None:
+        super().__init__(store.root)
+        self.made_durable: list[list[str]] = []
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        raise AssertionError("the ingester wrote the batch's blobs itself")
+
+    def make_durable(self, sha256s: Sequence[str]) -> None:
+        assert all(self.path(s).exists() for s in sha256s), "durable before written"
+        self.made_durable.append(list(sha256s))
+        super().make_durable(sha256s)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+async def test_a_pool_handed_keep_writes_the_blobs_it_reads_and_one_pass_makes_them_durable(
+    app: App, emailed: EmailRecord, workers: int
+) -> None:
+    raws = replies(emailed, 40)
+    evidence = WatchedEvidence(app.evidence())
+    keep = functools.partial(write_unsynced, evidence.root)
+    with ReadingPool(workers, [TRUSTED], keep=keep) as pool:
+        assert pool.keeps
+        filed = await file_messages(
+            app.uow(), evidence, pool, [Arrived(r, "INBOX") for r in raws], NOW
+        )
+    names = [hashlib.sha256(r).hexdigest() for r in raws]
+    assert evidence.made_durable == [names]  # one pass for the batch, in order
+    assert [f.record.sha256 for f in filed] == names
+    assert all(evidence.verify(n) for n in names)
+    assert sum(f.new and not f.record.quarantined for f in filed) == 40
+    assert not list(evidence.root.rglob("*.tmp"))
+
+
+async def test_a_pool_not_handed_keep_only_reads() -> None:
+    with ReadingPool(0, [TRUSTED]) as pool:
+        assert not pool.keeps
+        with pytest.raises(TypeError, match="not handed `keep`"):
+            await pool.keep_and_read([b"Subject: x\r\n\r\nx\r\n"])
 
 
 async def test_a_reading_worker_killed_mid_batch_files_nothing_and_the_batch_is_read_again(

@@ -103,13 +103,12 @@ async def killed_at(app: App, db_url: str, point: str, nth: int) -> None:
     assert proc.returncode == -signal.SIGKILL, f"{point}: {proc.returncode} {err.decode()}"
 
 
-# Each run files one batch of ten, then dies at the point named: in its second batch (the
-# fifteenth blob, the second batch read, pass or statement; the second batch's read-ahead
+# Each run files one batch of ten, then dies at the point named: in its second batch (half its
+# blobs written in a worker, the second batch read, pass or statement; the second batch's read-ahead
 # points once the first is committed), or, once the first is committed, before it is
 # acknowledged. One run dies inside the overlap before its first batch is committed (its rows
 # inserted, the second batch being read in the pool) and files nothing.
 NTH = {
-    "a blob half the batch in": 15,
     "committed, not acknowledged": 1,
     "the rows inserted, the next batch being read": 1,
 }
