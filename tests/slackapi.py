@@ -690,6 +690,24 @@ async def slack_api() -> AsyncIterator[SlackStandIn]:
 # Requests Slack sends to the app
 
 
+async def end_lazy_answers() -> None:
+    """Cancel Bolt's lazy listeners still running on this loop and wait for them to stop.
+
+    An app built without serve's answer loop (`slack_app(app)`) runs each command's answer as a
+    bare task here: a test that only looks at the ack leaves its answer mid-query, and an engine
+    disposed under it keeps that connection in a pool nothing refers to, collected (still open,
+    a ResourceWarning) in whichever later test the collector happens to run. Called before the
+    App is closed."""
+    running = [
+        t
+        for t in asyncio.all_tasks()
+        if getattr(t.get_coro(), "__qualname__", "") == "to_runnable_function"
+    ]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+
+
 def signed_headers(
     signing_secret: str,
     body: bytes,

@@ -26,6 +26,7 @@ from tests.cases import enrol, one_family
 from tests.slackapi import (
     SlackStandIn,
     block_actions_payload,
+    end_lazy_answers,
     interaction_body,
     signed_headers,
     slash_command_body,
@@ -78,6 +79,7 @@ async def endpoint(db_url: str, tmp_path: Path, slack_api: SlackStandIn) -> Asyn
     async with aiohttp.ClientSession() as http:
         yield Endpoint(app, f"http://127.0.0.1:{port}/slack/events", http)
     await runner.cleanup()
+    await end_lazy_answers()
     await app.close()
 
 

@@ -21,7 +21,7 @@ from supportfirst.serve import make_web_app
 from supportfirst.settings import Settings
 from tests import builders as b
 from tests.cases import enrol
-from tests.slackapi import SlackStandIn, signed_headers, slash_command_body
+from tests.slackapi import SlackStandIn, end_lazy_answers, signed_headers, slash_command_body
 
 SECRET = "install-signing-secret"
 NOW = datetime(2025, 3, 7, 15, 0, tzinfo=UTC)
@@ -64,6 +64,7 @@ async def service(
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield app, f"http://127.0.0.1:{port}"
     await runner.cleanup()
+    await end_lazy_answers()
     await app.close()
 
 

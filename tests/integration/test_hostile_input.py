@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from supportfirst.cli import main
 from tests import builders as b
 from tests.cases import HEAD, HEAD_PHONE
+from tests.slackapi import end_lazy_answers
 
 HEADERS = {
     "schools": "urn,name,local_authority",
@@ -371,6 +372,7 @@ def server(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
     async def stop() -> None:
         await state["runner"].cleanup()  # type: ignore[attr-defined]
+        await end_lazy_answers()
         await state["app"].close()  # type: ignore[attr-defined]
 
     asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=60)
