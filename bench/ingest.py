@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import email.feedparser
 import html
 import multiprocessing
 import os
@@ -30,7 +29,7 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes
@@ -71,6 +70,7 @@ from bench.send import (  # noqa: E402
 )
 from casework.inbound_case import CaseFiling  # noqa: E402
 from mail.authenticity import Authenticator, Resolver  # noqa: E402
+from mail.boundaries import standard_parser  # noqa: E402
 from mail.inbox import ImapAccount, ImapInbox  # noqa: E402
 from mail.reading_pool import ReadingPool  # noqa: E402
 from mail.sender import SmtpServer  # noqa: E402
@@ -401,21 +401,10 @@ def imap_login(servers: MailServers) -> Any:
     return box
 
 
-@contextlib.contextmanager
-def stdlib_parser() -> Iterator[None]:
-    """The standard library's parser as it comes: imap-tools parses each message it fetches
-    with it, and mail.classify has installed supportfirst's boundary matcher in this process
-    (mail/boundaries.py), which the baseline must not be measured with."""
-    ours = getattr(email.feedparser, "re")  # noqa: B009
-    setattr(email.feedparser, "re", re)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(email.feedparser, "re", ours)  # noqa: B010
-
-
 def bare_imap_tools(servers: MailServers) -> Run:
-    with stdlib_parser():
+    # imap-tools parses each message it fetches, with the parser as the standard library has
+    # it: mail.classify has installed the boundary matcher in this process.
+    with standard_parser():
         t0 = now_s()
         box = imap_login(servers)
         messages = list(box.fetch(mark_seen=False, bulk=True))

@@ -64,17 +64,14 @@ class EvidenceStore:
 
     def put_many(self, blobs: Sequence[bytes]) -> list[str]:
         """Store every blob, then make them all durable in one pass; their names in order."""
-        if not blobs:
-            return []
-        written = [self._write(data, sync=False) for data in blobs]
-        # Blobs already there count too: the process that renamed one in may have died before
-        # its own durability pass.
-        self._durable(target for _, target, _ in written)
-        return [sha256 for sha256, _, _ in written]
+        names = write_unsynced(self.root, blobs)
+        self.make_durable(names)
+        return names
 
     def make_durable(self, sha256s: Sequence[str]) -> None:
-        """Make blobs written without it (`write_unsynced`, in other processes) durable, in one
-        pass. Blobs that were already there count too, as in `put_many`."""
+        """Make blobs written without it (`write_unsynced`, here or in other processes) durable,
+        in one pass. Blobs that were already there count too: the process that renamed one in
+        may have died before its own durability pass."""
         if sha256s:
             self._durable(self.path(sha256) for sha256 in sha256s)
 

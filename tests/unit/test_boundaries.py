@@ -11,7 +11,7 @@ from email.policy import compat32, default
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mail.boundaries import BoundaryMatcher, boundary_separator, install
+from mail.boundaries import BoundaryMatcher, boundary_separator, install, standard_parser
 
 BOUNDARY_CHARS = "ab=_.:+?*()[]{}|^$\\/'- \t"
 LINE_CHARS = "ab- \t\r\n"
@@ -79,13 +79,9 @@ def _shape(raw: bytes, policy: object) -> list[tuple[str, str]]:
 def test_a_parse_with_it_installed_is_the_standard_librarys() -> None:
     import email.feedparser
 
-    real = getattr(email.feedparser, "re")  # noqa: B009
-    try:
-        setattr(email.feedparser, "re", re)  # noqa: B010
+    with standard_parser():
         before = [_shape(MESSAGE, p) for p in (compat32, default)]
         install()
         assert getattr(email.feedparser, "re") is not re  # noqa: B009
         assert [_shape(MESSAGE, p) for p in (compat32, default)] == before
         assert before[0][2][0] == "multipart/alternative" and "not-a-boundary" in before[0][1][1]
-    finally:
-        setattr(email.feedparser, "re", real)  # noqa: B010
